@@ -1,0 +1,60 @@
+"""Every error the pipeline raises on purpose, in one tree.
+
+    SignalsError                  base; the CLI prints str(error) on one line, exits 1
+    ├── ConfigError               a settings file or environment variable is wrong
+    ├── ScenarioError             a scenario pack is missing or malformed
+    ├── InputError                a bad input file: names the file and line
+    │   └── LabelError            a label file fails validation
+    ├── FeedError                 one feed could not be fetched or parsed
+    │                             (recorded per feed; a run never stops for it)
+    ├── ModelError                no model, or a model that must not be loaded
+    │   └── ModelIntegrityError   its bytes do not match the registry
+    └── StoreError                the store is locked by another run, or unusable
+
+Messages say what to check next.
+"""
+
+from __future__ import annotations
+
+
+class SignalsError(Exception):
+    """Base class: anything the CLI reports as one line and exit code 1."""
+
+
+class ConfigError(SignalsError):
+    pass
+
+
+class ScenarioError(SignalsError):
+    pass
+
+
+class InputError(SignalsError):
+    """Bad input, located: `InputError(path, line, reason)` reads 'path:line: reason'."""
+
+    def __init__(self, path: object, line: int | None, reason: str):
+        self.path, self.line, self.reason = str(path), line, reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class LabelError(InputError):
+    pass
+
+
+class FeedError(SignalsError):
+    def __init__(self, feed: str, reason: str):
+        self.feed, self.reason = feed, reason
+        super().__init__(f"feed {feed}: {reason}")
+
+
+class ModelError(SignalsError):
+    pass
+
+
+class ModelIntegrityError(ModelError):
+    pass
+
+
+class StoreError(SignalsError):
+    pass

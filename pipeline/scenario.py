@@ -1,0 +1,155 @@
+"""Scenario packs: cases, priors, watchlist indicators and actors, read from TOML.
+
+A pack lives in `labels/<scenario-id>/scenario.toml` (format in labels/README.md).
+`load_scenario(path)` returns a `Scenario` or raises `ScenarioError` naming the
+file and the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .errors import ScenarioError
+from .records import CASES
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    prior: float
+    assumption: str = ""
+    indicator: str = ""
+    implication: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    kind: str
+    code: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def surface_forms(self) -> list[str]:
+        return sorted({self.name, *self.aliases})
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    patterns: tuple[re.Pattern, ...]
+    cases: tuple[str, ...]
+    threshold: int = 1
+    start: date | None = None
+    deadline_days: int | None = None
+    source: str = ""
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    description: str
+    cases: tuple[Case, ...]
+    actors: tuple[Actor, ...]
+    indicators: tuple[Indicator, ...] = ()
+    relevance_actors: tuple[str, ...] = ()
+    folder: Path = field(default=Path("."))
+
+    @property
+    def priors(self) -> dict[str, float]:
+        return {c.name: c.prior for c in self.cases}
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.folder / "labels"
+
+
+def _need(table: dict, key: str, where: str, path: Path):
+    if key not in table:
+        raise ScenarioError(f"{path}: {where} is missing the field '{key}'")
+    return table[key]
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read a pack from a `scenario.toml` file or the folder holding one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "scenario.toml"
+    if not path.exists():
+        raise ScenarioError(f"{path}: no scenario pack here; see labels/README.md for the format")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    head = _need(raw, "scenario", "the file", path)
+    cases = tuple(
+        Case(
+            name=_need(c, "name", f"case #{i + 1}", path),
+            prior=float(_need(c, "prior", f"case #{i + 1}", path)),
+            assumption=c.get("assumption", ""),
+            indicator=c.get("indicator", ""),
+            implication=c.get("implication", ""),
+        )
+        for i, c in enumerate(_need(raw, "cases", "the file", path))
+    )
+    names = [c.name for c in cases]
+    if sorted(names) != sorted(CASES):
+        raise ScenarioError(f"{path}: cases must be exactly {', '.join(CASES)}; found {', '.join(names)}")
+    total = sum(c.prior for c in cases)
+    if abs(total - 1.0) > 1e-6:
+        raise ScenarioError(f"{path}: case priors must sum to 1, they sum to {total:g}")
+    actors = tuple(
+        Actor(
+            name=_need(a, "name", f"actor #{i + 1}", path),
+            kind=_need(a, "kind", f"actor #{i + 1}", path),
+            code=a.get("code", ""),
+            aliases=tuple(a.get("aliases", ())),
+        )
+        for i, a in enumerate(raw.get("actors", ()))
+    )
+    indicators = tuple(_indicator(t, i, path) for i, t in enumerate(raw.get("indicators", ())))
+    known = {a.name for a in actors}
+    relevance = tuple(head.get("relevance_actors", ()))
+    unknown = [name for name in relevance if name not in known]
+    if unknown:
+        raise ScenarioError(f"{path}: relevance_actors names unknown actors: {', '.join(unknown)}")
+    return Scenario(
+        id=_need(head, "id", "[scenario]", path),
+        title=head.get("title", ""),
+        description=head.get("description", "").strip(),
+        cases=cases,
+        actors=actors,
+        indicators=indicators,
+        relevance_actors=relevance,
+        folder=path.parent,
+    )
+
+
+def _indicator(table: dict, i: int, path: Path) -> Indicator:
+    where = f"indicator #{i + 1}"
+    cases = tuple(_need(table, "cases", where, path))
+    bad = [c for c in cases if c not in CASES]
+    if bad:
+        raise ScenarioError(f"{path}: {where} names unknown cases: {', '.join(bad)}")
+    try:
+        patterns = tuple(re.compile(p, re.I) for p in _need(table, "patterns", where, path))
+    except re.error as exc:
+        raise ScenarioError(f"{path}: {where} has a bad pattern: {exc}") from None
+    start = table.get("start")
+    return Indicator(
+        id=_need(table, "id", where, path),
+        name=_need(table, "name", where, path),
+        patterns=patterns,
+        cases=cases,
+        threshold=int(table.get("threshold", 1)),
+        start=date.fromisoformat(str(start)) if start else None,
+        deadline_days=table.get("deadline_days"),
+        source=table.get("source", ""),
+        meaning=table.get("meaning", ""),
+    )

@@ -1,0 +1,311 @@
+"""The output store: one embedded DuckDB file (SIGNALS_DB / --db).
+
+`Store` owns the connection and the schema. Writes go in bulk through
+DataFrames (row-by-row inserts are ~1k rows/s, a DataFrame load is ~5M rows/s)
+and each batch is one transaction, so a killed run leaves either the whole
+batch or none of it. DuckDB allows one writing process per file: a second run
+gets a `StoreError` saying the store is busy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .errors import StoreError
+from .records import CASES, LABELS, Article, FeedOutcome, NlpResult, Prediction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id VARCHAR PRIMARY KEY, source VARCHAR, outlet VARCHAR, feed VARCHAR,
+    title VARCHAR, summary VARCHAR, text VARCHAR, published TIMESTAMP, link VARCHAR,
+    content_hash VARCHAR, first_seen TIMESTAMP, updated TIMESTAMP, story_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS nlp (
+    article_id VARCHAR PRIMARY KEY, relevant BOOLEAN, actors VARCHAR[], actor_sentences VARCHAR[],
+    processed TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS entities (
+    article_id VARCHAR, text VARCHAR, label VARCHAR, actor VARCHAR, start_char INTEGER, end_char INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    article_id VARCHAR, sentence_index INTEGER, type VARCHAR, source VARCHAR, target VARCHAR,
+    trigger VARCHAR, sentence VARCHAR, negated BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS predictions (
+    article_id VARCHAR, scenario VARCHAR, model_version VARCHAR, label VARCHAR,
+    p_base DOUBLE, p_accelerated DOUBLE, p_contraction DOUBLE, p_none DOUBLE,
+    evidence VARCHAR, predicted TIMESTAMP,
+    PRIMARY KEY (article_id, scenario, model_version)
+);
+CREATE TABLE IF NOT EXISTS daily_signals (
+    day DATE, scenario VARCHAR, "case" VARCHAR, articles INTEGER, probability DOUBLE, model_version VARCHAR,
+    PRIMARY KEY (day, scenario, "case")
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    name VARCHAR PRIMARY KEY, etag VARCHAR, last_modified VARCHAR, last_attempt TIMESTAMP,
+    last_success TIMESTAMP, consecutive_failures INTEGER, next_poll TIMESTAMP, last_error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS runs (
+    started TIMESTAMP, finished TIMESTAMP, kind VARCHAR, feeds_ok INTEGER, feeds_failed INTEGER,
+    articles_new INTEGER, articles_seen INTEGER, predictions INTEGER
+);
+"""
+
+ARTICLE_COLUMNS = ["id", "source", "outlet", "feed", "title", "summary", "text", "published", "link", "content_hash"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.sha1("\x1f".join((article.title, article.summary, article.text)).encode("utf-8")).hexdigest()
+
+
+class Store:
+    """A DuckDB file with the pipeline's tables. Use as a context manager."""
+
+    def __init__(self, path: Path | str, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise StoreError(f"{self.path}: no store here yet; run 'signals import' or 'signals run' first")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(f"{self.path}: the store is in use by another run; wait for it to finish and try again") from None
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ------------------------------------------------------------ articles
+
+    def add_articles(self, articles: Sequence[Article]) -> tuple[int, int]:
+        """Insert new articles; an article seen again with changed content updates its record
+        (and drops its derived rows so they are recomputed). Returns (new, updated)."""
+        if not articles:
+            return 0, 0
+        now = utcnow()
+        frame = pd.DataFrame(
+            [[a.id, a.source, a.outlet, a.feed, a.title, a.summary, a.text, a.published, a.link, content_hash(a)] for a in articles],
+            columns=ARTICLE_COLUMNS,
+        ).drop_duplicates("id", keep="last")
+        frame["published"] = pd.to_datetime(frame["published"])
+        con = self.con
+        con.register("incoming", frame)
+        try:
+            con.execute("BEGIN")
+            changed = [r[0] for r in con.execute(
+                "SELECT i.id FROM incoming i JOIN articles a ON a.id = i.id WHERE a.content_hash <> i.content_hash"
+            ).fetchall()]
+            new = con.execute("SELECT count(*) FROM incoming WHERE id NOT IN (SELECT id FROM articles)").fetchone()[0]
+            con.execute(
+                f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS)}, ? AS first_seen, ? AS updated, NULL AS story_id "
+                "FROM incoming WHERE id NOT IN (SELECT id FROM articles)",
+                [now, now],
+            )
+            if changed:
+                con.execute(
+                    "UPDATE articles SET title = i.title, summary = i.summary, text = i.text, published = coalesce(i.published, articles.published), "
+                    "link = i.link, content_hash = i.content_hash, updated = ? FROM incoming i WHERE articles.id = i.id AND articles.content_hash <> i.content_hash",
+                    [now],
+                )
+                self._forget_derived(changed)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("incoming")
+        return int(new), len(changed)
+
+    def _forget_derived(self, ids: list[str]) -> None:
+        frame = pd.DataFrame({"id": ids})
+        self.con.register("stale", frame)
+        for table in ("nlp", "entities", "events", "predictions"):
+            self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM stale)")
+        self.con.unregister("stale")
+
+    def articles(self, ids: Sequence[str] | None = None, where: str = "", params: Sequence = ()) -> list[Article]:
+        sql = "SELECT id, source, outlet, title, summary, text, published, link, feed FROM articles"
+        clauses = [where] if where else []
+        if ids is not None:
+            self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
+            clauses.append("id IN (SELECT id FROM wanted)")
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        rows = self.con.execute(sql + " ORDER BY published NULLS LAST, id", list(params)).fetchall()
+        if ids is not None:
+            self.con.unregister("wanted")
+        return [Article(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5] or "", r[6], r[7] or "", r[8] or "") for r in rows]
+
+    def pending_ids(self, scenario: str, model_version: str, limit: int | None = None) -> list[str]:
+        """Articles with no prediction from this model yet, oldest first."""
+        sql = (
+            "SELECT a.id FROM articles a LEFT JOIN predictions p ON p.article_id = a.id "
+            "AND p.scenario = ? AND p.model_version = ? WHERE p.article_id IS NULL ORDER BY a.published NULLS LAST, a.id"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [r[0] for r in self.con.execute(sql, [scenario, model_version]).fetchall()]
+
+    def nlp_results(self, ids: Sequence[str]) -> dict[str, NlpResult]:
+        """Stored NLP results (entities are not reloaded; actors and sentences are)."""
+        from .records import Entity, Event
+
+        self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
+        try:
+            rows = self.con.execute(
+                "SELECT article_id, relevant, actors, actor_sentences FROM nlp WHERE article_id IN (SELECT id FROM wanted)"
+            ).fetchall()
+            events: dict[str, list[Event]] = {}
+            for r in self.con.execute(
+                "SELECT article_id, type, source, target, trigger, sentence, negated, sentence_index FROM events "
+                "WHERE article_id IN (SELECT id FROM wanted) ORDER BY article_id, sentence_index"
+            ).fetchall():
+                events.setdefault(r[0], []).append(Event(r[1], r[2], r[3], r[4], r[5], r[6], r[7]))
+        finally:
+            self.con.unregister("wanted")
+        out = {}
+        for article_id, relevant, actors, sentences in rows:
+            entities = [Entity(a, "", a, 0, 0) for a in actors or []]
+            out[article_id] = NlpResult(article_id, relevant, entities, list(sentences or []), events.get(article_id, []))
+        return out
+
+    # ------------------------------------------------------------ derived rows
+
+    def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction]) -> None:
+        """Store NLP results and predictions for a batch of articles in one transaction."""
+        now = utcnow()
+        nlp = pd.DataFrame(
+            [[r.article_id, r.relevant, r.actors, r.actor_sentences, now] for r in results],
+            columns=["article_id", "relevant", "actors", "actor_sentences", "processed"],
+        )
+        ents = pd.DataFrame(
+            [[r.article_id, e.text, e.label, e.actor, e.start_char, e.end_char] for r in results for e in r.entities],
+            columns=["article_id", "text", "label", "actor", "start_char", "end_char"],
+        )
+        evs = pd.DataFrame(
+            [[r.article_id, e.sentence_index, e.type, e.source, e.target, e.trigger, e.sentence, e.negated] for r in results for e in r.events],
+            columns=["article_id", "sentence_index", "type", "source", "target", "trigger", "sentence", "negated"],
+        )
+        preds = pd.DataFrame(
+            [[p.article_id, p.scenario, p.model_version, p.label, *(p.probabilities.get(c, 0.0) for c in LABELS), json.dumps(p.evidence), now] for p in predictions],
+            columns=["article_id", "scenario", "model_version", "label", "p_base", "p_accelerated", "p_contraction", "p_none", "evidence", "predicted"],
+        )
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            if len(nlp):
+                con.register("new_nlp", nlp)
+                con.execute("DELETE FROM nlp WHERE article_id IN (SELECT article_id FROM new_nlp)")
+                con.execute("DELETE FROM entities WHERE article_id IN (SELECT article_id FROM new_nlp)")
+                con.execute("DELETE FROM events WHERE article_id IN (SELECT article_id FROM new_nlp)")
+                con.execute("INSERT INTO nlp SELECT * FROM new_nlp")
+                if len(ents):
+                    con.register("new_ents", ents)
+                    con.execute("INSERT INTO entities SELECT * FROM new_ents")
+                if len(evs):
+                    con.register("new_evs", evs)
+                    con.execute("INSERT INTO events SELECT * FROM new_evs")
+            if len(preds):
+                con.register("new_preds", preds)
+                con.execute("INSERT OR REPLACE INTO predictions SELECT * FROM new_preds")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("new_nlp", "new_ents", "new_evs", "new_preds"):
+                try:
+                    con.unregister(name)
+                except duckdb.Error:
+                    pass
+
+    def refresh_daily_signals(self, scenario: str, model_version: str) -> int:
+        """Recompute the daily signal table for a scenario from one model's predictions. Returns rows written."""
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            con.execute("DELETE FROM daily_signals WHERE scenario = ?", [scenario])
+            con.execute(
+                """
+                INSERT INTO daily_signals
+                SELECT CAST(a.published AS DATE) AS day, p.scenario, c.case AS "case",
+                       count(*) FILTER (WHERE p.label = c.case) AS articles,
+                       sum(CASE c.case WHEN 'base' THEN p.p_base WHEN 'accelerated' THEN p.p_accelerated
+                                       WHEN 'contraction' THEN p.p_contraction ELSE p.p_none END) AS probability,
+                       p.model_version
+                FROM predictions p JOIN articles a ON a.id = p.article_id
+                CROSS JOIN (SELECT unnest(?) AS case) c
+                WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
+                GROUP BY ALL
+                """,
+                [list(LABELS), scenario, model_version],
+            )
+            rows = con.execute("SELECT count(*) FROM daily_signals WHERE scenario = ?", [scenario]).fetchone()[0]
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        return int(rows)
+
+    # ------------------------------------------------------------ feeds and runs
+
+    def feed_state(self, name: str) -> dict:
+        """A feed's polling state: validators, failures in a row, next poll time, last success."""
+        row = self.con.execute(
+            "SELECT etag, last_modified, consecutive_failures, next_poll, last_success FROM feeds WHERE name = ?", [name]
+        ).fetchone()
+        if not row:
+            return {"etag": "", "last_modified": "", "consecutive_failures": 0, "next_poll": None, "last_success": None}
+        return {"etag": row[0] or "", "last_modified": row[1] or "", "consecutive_failures": row[2] or 0,
+                "next_poll": row[3], "last_success": row[4]}
+
+    def record_feed(self, outcome: FeedOutcome, next_poll: datetime | None = None) -> None:
+        """Remember a feed's outcome: new validators on success, the error and failure count otherwise."""
+        now = utcnow()
+        state = self.feed_state(outcome.name)
+        self.con.execute(
+            "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                outcome.name,
+                outcome.etag or state["etag"],
+                outcome.last_modified or state["last_modified"],
+                now,
+                now if outcome.ok else state["last_success"],
+                0 if outcome.ok else state["consecutive_failures"] + 1,
+                next_poll,
+                "" if outcome.ok else outcome.error,
+            ],
+        )
+
+    def record_run(self, kind: str, started: datetime, summary: dict) -> None:
+        self.con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [started, utcnow(), kind, summary.get("feeds_ok", 0), summary.get("feeds_failed", 0),
+             summary.get("articles_new", 0), summary.get("articles_seen", 0), summary.get("predictions", 0)],
+        )
+
+    def query_df(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
+        return self.con.execute(sql, list(params)).df()

@@ -1,0 +1,61 @@
+"""Inter-annotator agreement between the label set and a blind second pass.
+
+    python scripts/agreement.py [--labels labels/iran-pakistan-2026/labels] \
+        [--second labels/iran-pakistan-2026/agreement/second_pass.jsonl] [--disagreements OUT.jsonl]
+
+Prints overall Cohen's kappa, per-class (one-vs-rest) kappa and raw agreement,
+as a Markdown table and, last, one JSON line. The first-pass labels are read
+from `--first` if given (the labels as they were before reconciliation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+from pipeline.labels import load_labels, parse_label_file
+from pipeline.records import LABELS
+
+SCENARIO = Path(__file__).resolve().parents[1] / "labels" / "iran-pakistan-2026"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--labels", type=Path, default=SCENARIO / "labels")
+    ap.add_argument("--first", type=Path, help="a JSONL of first-pass labels (default: the label set)")
+    ap.add_argument("--second", type=Path, default=SCENARIO / "agreement" / "second_pass.jsonl")
+    ap.add_argument("--disagreements", type=Path)
+    args = ap.parse_args()
+    if args.first:
+        first = {r.id: r for _, r in parse_label_file(args.first)}
+    else:
+        first = {r.id: r for r in load_labels(args.labels)}
+    second = {r.id: r for _, r in parse_label_file(args.second)}
+    ids = sorted(i for i in second if i in first)
+    a = [first[i].label for i in ids]
+    b = [second[i].label for i in ids]
+    result = {"n": len(ids), "agreement": round(sum(x == y for x, y in zip(a, b)) / len(ids), 4),
+              "kappa": round(float(cohen_kappa_score(a, b)), 4), "per_class": {}}
+    print(f"{len(ids)} items labeled twice; raw agreement {result['agreement']:.3f}; Cohen's kappa {result['kappa']:.3f}\n")
+    print("| class | first pass | second pass | both | kappa (one vs rest) |\n|---|---:|---:|---:|---:|")
+    for label in LABELS:
+        x = [v == label for v in a]
+        y = [v == label for v in b]
+        kappa = float(cohen_kappa_score(x, y)) if any(x) or any(y) else float("nan")
+        both = sum(p and q for p, q in zip(x, y))
+        result["per_class"][label] = {"first": sum(x), "second": sum(y), "both": both, "kappa": round(kappa, 4)}
+        print(f"| {label} | {sum(x)} | {sum(y)} | {both} | {kappa:.3f} |")
+    if args.disagreements:
+        with args.disagreements.open("w", encoding="utf-8") as out:
+            for i in ids:
+                if first[i].label != second[i].label:
+                    out.write(json.dumps({"id": i, "source": first[i].source, "first": first[i].label, "first_note": first[i].note,
+                                          "second": second[i].label, "second_note": second[i].note}) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Fetching feeds over real HTTP from a server the test starts on 127.0.0.1."""
+
+import time
+
+import pytest
+
+from feedserver import ETAG, LAST_MODIFIED, FeedServer
+from pipeline.ingest import fetch_feed, http_client
+from pipeline.jobs import read_sources
+from pipeline.store import Store
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FeedServer(slow_seconds=3.0) as s:
+        yield s
+
+
+@pytest.fixture
+def quick(settings):
+    return settings.replace(http_timeout=1.0, max_feed_bytes=200_000, max_redirects=3)
+
+
+def fetch(server, quick, path, **kw):
+    with http_client(quick) as client:
+        return fetch_feed(server.url(path), quick, client, **kw)
+
+
+def test_feed_fetch_sends_user_agent_and_keeps_validators(server, quick):
+    outcome = fetch(server, quick, "/feed.rss")
+    assert outcome.ok and len(outcome.articles) == 3
+    assert outcome.etag == ETAG and outcome.last_modified == LAST_MODIFIED
+    assert server.user_agents[-1].startswith("news-signals/")
+
+
+def test_conditional_get_returns_not_modified(server, quick):
+    assert fetch(server, quick, "/feed.rss", etag=ETAG).not_modified
+    assert fetch(server, quick, "/feed.rss", last_modified=LAST_MODIFIED).not_modified
+
+
+def test_unchanged_feed_polled_twice_parses_nothing_the_second_time(server, quick):
+    with Store(quick.db) as store:
+        first = read_sources(quick, store, [server.url("/feed.rss")])
+        second = read_sources(quick, store, [server.url("/feed.rss")], force=True)
+    assert len(first[0].articles) == 3
+    assert second[0].not_modified and second[0].articles == []
+
+
+@pytest.mark.parametrize("path, reason", [
+    ("/404", "HTTP 404"),
+    ("/500", "HTTP 500"),
+    ("/loop", "redirects"),
+    ("/big", "byte cap"),
+    ("/html", "not an RSS or Atom document"),
+])
+def test_bad_responses_are_failed_outcomes_with_a_reason(server, quick, path, reason):
+    outcome = fetch(server, quick, path)
+    assert not outcome.ok and reason in outcome.error
+
+
+def test_slow_server_times_out_quickly(server, quick):
+    started = time.monotonic()
+    outcome = fetch(server, quick, "/slow")
+    assert not outcome.ok and "timed out" in outcome.error
+    assert time.monotonic() - started < 2.9  # the server answers after 3 s; we gave up before
+
+
+def test_gzip_and_redirects_are_followed(server, quick):
+    assert len(fetch(server, quick, "/gzip.rss").articles) == 3
+    assert len(fetch(server, quick, "/redirect").articles) == 3
+
+
+def test_unreachable_feed_and_bad_scheme(quick):
+    with http_client(quick) as client:
+        dead = fetch_feed("http://127.0.0.1:9/feed", quick, client)
+        ftp = fetch_feed("ftp://127.0.0.1/feed", quick, client)
+    assert not dead.ok and dead.error
+    assert not ftp.ok and "scheme 'ftp' is not allowed" in ftp.error
+
+
+def test_failures_back_off_and_are_recorded(server, quick):
+    with Store(quick.db) as store:
+        read_sources(quick, store, [server.url("/500")])
+        read_sources(quick, store, [server.url("/500")], force=True)
+        state = store.feed_state(server.url("/500"))
+        hits = server.hits["/500"]
+        read_sources(quick, store, [server.url("/500")])  # not due yet: skipped
+        assert server.hits["/500"] == hits
+        row = store.con.execute("SELECT last_error FROM feeds WHERE name = ?", [server.url("/500")]).fetchone()
+    assert state["consecutive_failures"] == 2 and row[0] == "HTTP 500"

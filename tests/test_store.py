@@ -1,0 +1,83 @@
+from dataclasses import replace
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from pipeline.errors import StoreError
+from pipeline.records import Article, NlpResult, Prediction
+from pipeline.store import Store
+
+
+def article(i: int, day: int = 1, text: str = "body") -> Article:
+    return Article(f"a{i}", "test", "Outlet", f"Title {i}", "", text, datetime(2026, 4, day, 12), f"http://127.0.0.1/{i}")
+
+
+def prediction(article_id: str, label: str, p: float, version: str = "v1") -> Prediction:
+    rest = (1 - p) / 3
+    probs = {c: (p if c == label else rest) for c in ("base", "accelerated", "contraction", "none")}
+    return Prediction(article_id, "sc", version, label, probs, ["a sentence"])
+
+
+def test_importing_twice_adds_nothing(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.add_articles([article(1), article(2), article(2)]) == (2, 0)
+        assert store.add_articles([article(1), article(2)]) == (0, 0)
+        assert store.con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+
+
+def test_republished_article_updates_and_forgets_derived_rows(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([article(1)])
+        store.save_analysis([NlpResult("a1", True)], [prediction("a1", "base", 0.9)])
+        assert store.pending_ids("sc", "v1") == []
+        assert store.add_articles([article(1, text="corrected body")]) == (0, 1)
+        assert store.articles(["a1"])[0].text == "corrected body"
+        assert store.pending_ids("sc", "v1") == ["a1"]  # to be classified again
+
+
+def test_daily_signals_count_labels_and_sum_probabilities(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([article(1, day=1), article(2, day=1), article(3, day=2)])
+        preds = [prediction("a1", "base", 0.8), prediction("a2", "contraction", 0.6), prediction("a3", "base", 0.7)]
+        store.save_analysis([], preds)
+        store.save_analysis([], [prediction("a1", "none", 0.9, version="v0")])  # another model: ignored
+        store.refresh_daily_signals("sc", "v1")
+        rows = store.con.execute(
+            "SELECT day::VARCHAR, \"case\", articles, round(probability, 3) FROM daily_signals ORDER BY 1, 2"
+        ).fetchall()
+    day1 = {r[1]: (r[2], r[3]) for r in rows if r[0] == "2026-04-01"}
+    assert day1["base"] == (1, round(0.8 + 0.4 / 3, 3))
+    assert day1["contraction"] == (1, round(0.6 + 0.2 / 3, 3))
+    assert day1["accelerated"][0] == 0
+    assert {r[1]: r[2] for r in rows if r[0] == "2026-04-02"}["base"] == 1
+
+
+def test_a_second_writer_gets_a_clear_error(tmp_path):
+    path = tmp_path / "s.duckdb"
+    import subprocess
+    import sys
+    import textwrap
+
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(path)!r})
+        print('ready', flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreError, match="in use by another run"):
+            Store(path)
+    finally:
+        holder.communicate("\n", timeout=10)
+
+
+def test_failed_batch_writes_nothing(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([article(1)])
+        bad = replace(prediction("a1", "base", 0.9), probabilities={"base": "not a number"})
+        with pytest.raises((duckdb.Error, ValueError)):
+            store.save_analysis([NlpResult("a1", True, actor_sentences=["x"])], [bad])
+        assert store.con.execute("SELECT count(*) FROM nlp").fetchone()[0] == 0
+        assert store.con.execute("SELECT count(*) FROM predictions").fetchone()[0] == 0
