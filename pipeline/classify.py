@@ -1,8 +1,8 @@
 """The scenario classifier: article text plus NLP features -> base | accelerated | contraction | none.
 
 One scikit-learn Pipeline: TF-IDF over the words, TF-IDF over NLP tokens
-(actors, event types, actor pairs), and a logistic regression calibrated with
-sigmoid scaling (`CalibratedClassifierCV`). `predict` is pure: articles and NLP
+(actors, event types, actor pairs), and a linear SVM whose scores are
+calibrated into probabilities with sigmoid scaling (`CalibratedClassifierCV`). `predict` is pure: articles and NLP
 results in, `Prediction`s out, each with the sentences that most support the
 call (the candidate sentences the model itself scores highest for the label).
 """
@@ -19,14 +19,14 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 
 from .records import LABELS, Article, NlpResult, Prediction
 
-RECIPE = "tfidf-words-nlp-logreg-sigmoid.v1"
+RECIPE = "tfidf-words-nlp-linearsvc-sigmoid.v1"
 TEXT_CHARS = 6000
 EVIDENCE_SENTENCES = 3
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'‘(])|\n{2,}")
@@ -63,7 +63,7 @@ def build_estimator(seed: int = 0) -> Pipeline:
                                   max_features=60_000, strip_accents="unicode"), "text"),
         ("nlp", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True), "nlp"),
     ])
-    base = LogisticRegression(C=8.0, class_weight="balanced", max_iter=5000, random_state=seed)
+    base = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
     return Pipeline([("features", features), ("classifier", CalibratedClassifierCV(base, method="sigmoid", cv=3))])
 
 

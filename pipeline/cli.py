@@ -85,22 +85,13 @@ def cmd_predict(args) -> int:
 
 
 def cmd_trend(args) -> int:
-    from .signals import trend, trend_table
+    from .signals import emit_trend, trend
     from .store import Store
 
     settings = _settings(args)
     with Store(settings.db, read_only=True) as store:
         frame = trend(store, args.scenario or settings.scenario, args.since, args.until)
-    if args.format == "json":
-        print(frame.to_json(orient="records"))
-    elif args.format == "csv":
-        print(frame.to_csv(index=False), end="")
-    else:
-        if frame.empty:
-            print("no signals in that range", file=sys.stderr)
-        else:
-            print(trend_table(frame).to_string())
-    return 0
+    return emit_trend(frame, args.format, args.output)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,8 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario")
     p.add_argument("--since", type=date.fromisoformat)
     p.add_argument("--until", type=date.fromisoformat)
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
     p.set_defaults(func=cmd_trend)
+
+    from . import alerts, labeling, odds, report
+
+    for module in (labeling, odds, alerts, report):
+        module.add_commands(sub)
     return parser
 
 

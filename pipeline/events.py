@@ -8,18 +8,27 @@ versioned data files:
     pipeline/data/event_patterns/<version>.json   trigger lexicon (plover-v1)
     pipeline/data/actors/<version>.toml           actor gazetteer (gazetteer-v1)
 
-How an event is found, in order:
+How an event is found (`EventExtractor.find_triggers`, then `_event`):
 1. One spaCy `Matcher` pass over the whole doc finds trigger spans: verb lemmas,
    noun lemmas and multi-word phrases, each listed under a PLOVER type. Where
-   spans overlap the longest wins, and "ignore" phrases ("press conference",
-   "heart attack") swallow their tokens and make no event. A trigger inside an
-   actor entity ("Gulf Cooperation Council") is not a trigger.
-2. A trigger verb listed as a support verb yields to a trigger noun that is its
+   spans overlap the longest wins. "Ignore" phrases ("press conference") make
+   no event; "statement" phrases (what PLOVER drops: "claimed responsibility",
+   "urged", "expressed concern") make none and silence every trigger in their
+   dependency subtree. A trigger inside an actor name ("Gulf Cooperation
+   Council") or a noun mentioned in passing ("fell after the strikes") is dropped.
+2. Verb-object rules, checked on the children of the verbs the same Matcher
+   found: "suspended aid" is SANCTION, "released the prisoners" RETREAT,
+   whatever the noun alone says.
+3. A trigger verb listed as a support verb yields to a trigger noun that is its
    direct object: "struck a deal" is AGREE (trigger "deal"), not FIGHT.
-3. Source, target and negation are read off the dependency parse around the
-   trigger (`_verb_arguments`, `_noun_arguments`, `_is_negated`).
-4. Within a sentence, events are ordered by the trigger's depth below the
+4. Source, target and negation are read off the dependency parse around the
+   trigger (`_verb_arguments`, `_noun_arguments`, `_is_negated`); an event
+   announced rather than done ("will provide aid", "would retaliate") becomes
+   AGREE or THREATEN, as PLOVER codes intentions (`_intended_type`).
+5. Within a sentence, events are ordered by the trigger's depth below the
    sentence root, then by position: the first one is the sentence's main event.
+
+The data file's "about" field documents each word list.
 
 Quad classes follow the PLOVER README table (openeventdata/PLOVER):
 
@@ -28,9 +37,9 @@ Quad classes follow the PLOVER README table (openeventdata/PLOVER):
     verbal_conflict        DEMAND, DISAPPROVE, REJECT, THREATEN, SANCTION
     material_conflict      PROTEST, MOBILIZE, COERCE, ASSAULT, FIGHT
 
-(PLOVER's CRIME type is not used here.) Two of these differ from CAMEO's own
-quad classes: CAMEO puts INVESTIGATE (09) in verbal conflict and "reduce
-relations" (16, PLOVER's SANCTION) in material conflict.
+(PLOVER's CRIME type is not used here.) Two of these differ from the usual
+CAMEO quad classes (as in GDELT), which put INVESTIGATE (09) in verbal conflict
+and "reduce relations" (16, PLOVER's SANCTION) in material conflict.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.matcher import DependencyMatcher, Matcher
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
@@ -67,6 +76,7 @@ _QUAD_OF = {t: quad for quad, types in QUAD_CLASSES.items() for t in types}
 
 IGNORE = "IGNORE"
 STATEMENT = "STATEMENT"
+VERB, NOUN, VERB_OBJECT = "VERB", "NOUN", "VERB_OBJECT"
 SUBJECT_DEPS = {"nsubj", "csubj"}
 PASSIVE_SUBJECT_DEPS = {"nsubjpass", "csubjpass"}
 OBJECT_DEPS = {"dobj", "dative", "obj"}
@@ -77,6 +87,7 @@ CLAUSE_DEPS = {"relcl", "acl", "advcl", "ccomp", "xcomp", "appos", "parataxis"}
 RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
+QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
 
 
 def quad_class(event_type: str) -> str:
@@ -109,6 +120,8 @@ class EventRules:
     phrases: dict[str, str]
     ignore_phrases: tuple[str, ...] = ()
     statement_phrases: tuple[str, ...] = ()
+    light_nouns: frozenset[str] = frozenset()
+    background_preps: frozenset[str] = frozenset()
     verb_object: tuple[VerbObjectRule, ...] = ()
     support_verbs: frozenset[str] = frozenset()
     recipient_verbs: frozenset[str] = frozenset()
@@ -141,6 +154,8 @@ def load_event_rules(version: str = "plover-v1") -> EventRules:
         phrases=phrases,
         ignore_phrases=tuple(raw.get("ignore_phrases", ())),
         statement_phrases=tuple(raw.get("statement_phrases", ())),
+        light_nouns=frozenset(raw.get("light_nouns", ())),
+        background_preps=frozenset(raw.get("background_preps", ())),
         verb_object=verb_object,
         support_verbs=frozenset(raw.get("support_verbs", ())),
         recipient_verbs=frozenset(raw.get("recipient_verbs", ())),
@@ -177,37 +192,33 @@ def _phrase_pattern(nlp: Language, phrase: str) -> list[dict]:
     return [{"LEMMA": t.text.lower()} for t in nlp.make_doc(phrase)]
 
 
+def _noun_forms(nouns: dict[str, str]) -> dict[str, str]:
+    """Surface forms of noun triggers as a title-case headline may spell them -> lemma ('Talks' -> 'talk')."""
+    return {f: n for n in nouns for f in (n.title() + "es", n.title() + "s", n.title(), n + "es", n + "s", n)}
+
+
 def build_matcher(nlp: Language, rules: EventRules) -> Matcher:
-    """Token Matcher; match ids are PLOVER types, IGNORE and STATEMENT."""
+    """Token Matcher over the lexicon.
+
+    Match ids: VERB and NOUN for single-word triggers (the type is looked up
+    from the lemma afterwards, which keeps the matcher to a few patterns),
+    the PLOVER type for a phrase, IGNORE, STATEMENT, and VERB_OBJECT for verbs
+    that head a verb-object rule.
+    """
     matcher = Matcher(nlp.vocab)
-    for event_type, lemmas in _by_type(rules.verbs).items():
-        matcher.add(event_type, [[{"LEMMA": {"IN": lemmas}, "POS": "VERB"}]])
-    for event_type, lemmas in _by_type(rules.nouns).items():
-        forms = sorted({f for n in lemmas for f in (n, n + "s", n + "es", n.title(), n.title() + "s")})
-        matcher.add(event_type, [
-            [{"LEMMA": {"IN": lemmas}, "POS": "NOUN"}],
-            [{"TEXT": {"IN": forms}, "POS": "PROPN"}],
-        ])
+    matcher.add(VERB, [[{"LEMMA": {"IN": sorted(rules.verbs)}, "POS": "VERB", "DEP": {"NOT_IN": ["amod", "compound"]}}]])
+    matcher.add(NOUN, [
+        [{"LEMMA": {"IN": sorted(rules.nouns)}, "POS": "NOUN"}],
+        [{"TEXT": {"IN": sorted(_noun_forms(rules.nouns))}, "POS": "PROPN"}],
+    ])
     for event_type, phrases in _by_type(rules.phrases).items():
         matcher.add(event_type, [_phrase_pattern(nlp, p) for p in phrases])
     for key, phrases in ((IGNORE, rules.ignore_phrases), (STATEMENT, rules.statement_phrases)):
         if phrases:
             matcher.add(key, [_phrase_pattern(nlp, p) for p in phrases])
-    return matcher
-
-
-def build_verb_object_matcher(nlp: Language, rules: EventRules) -> DependencyMatcher:
-    """DependencyMatcher for the verb_object rules: a verb and its object, or the compound of its object."""
-    matcher = DependencyMatcher(nlp.vocab)
-    for i, rule in enumerate(rules.verb_object):
-        verb = {"RIGHT_ID": "verb", "RIGHT_ATTRS": {"LEMMA": {"IN": list(rule.verbs)}, "POS": "VERB"}}
-        obj_deps = {"DEP": {"IN": sorted(OBJECT_DEPS | PASSIVE_SUBJECT_DEPS)}}
-        direct = {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "object",
-                  "RIGHT_ATTRS": {**obj_deps, "LEMMA": {"IN": list(rule.objects)}}}
-        head = {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "head", "RIGHT_ATTRS": obj_deps}
-        compound = {"LEFT_ID": "head", "REL_OP": ">", "RIGHT_ID": "object",
-                    "RIGHT_ATTRS": {"DEP": "compound", "LEMMA": {"IN": list(rule.objects)}}}
-        matcher.add(f"{rule.type}#{i}", [[verb, direct], [verb, head, compound]])
+    verb_object_verbs = sorted({v for rule in rules.verb_object for v in rule.verbs})
+    if verb_object_verbs:
+        matcher.add(VERB_OBJECT, [[{"LEMMA": {"IN": verb_object_verbs}, "POS": "VERB"}]])
     return matcher
 
 
@@ -269,7 +280,7 @@ class EventExtractor:
         self.index = index
         self.version = rules.version
         self.matcher = build_matcher(nlp, rules)
-        self.verb_object_matcher = build_verb_object_matcher(nlp, rules)
+        self.noun_forms = _noun_forms(rules.nouns)
 
     def __call__(self, doc: Doc) -> list[Event]:
         triggers = self.find_triggers(doc)
@@ -292,29 +303,53 @@ class EventExtractor:
         Longest lexicon match wins; then verb-object rules; then support verbs
         yield to their object; last, triggers under a statement phrase go.
         """
-        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        strings = doc.vocab.strings
+        spans, verb_object_heads = [], []
+        for match_id, start, end in self.matcher(doc):
+            if strings[match_id] == VERB_OBJECT:
+                verb_object_heads.append(doc[start])
+            else:
+                spans.append(Span(doc, start, end, label=match_id))
         triggers: dict[int, tuple[Token, str]] = {}
         statements = set()
         for span in filter_spans(spans):
             token = span.root
             if span.label_ == STATEMENT:
                 statements.add(token.i)
-            elif span.label_ != IGNORE and token.ent_type_ not in ACTOR_LABELS:
-                triggers[token.i] = (token, span.label_)
-        self._apply_verb_object_rules(doc, triggers)
+            elif span.label_ != IGNORE and token.ent_type_ not in ACTOR_LABELS and not _in_passing(token, self.rules):
+                triggers[token.i] = (token, self._type_of(token, span.label_))
+        for verb in verb_object_heads:
+            self._apply_verb_object_rules(verb, triggers)
         kept = [t for t in triggers.values() if not self._yields_to_object(t[0], triggers)]
         if statements:
             kept = [t for t in kept if not any(a.i in statements for a in (t[0], *t[0].ancestors))]
         return kept
 
-    def _apply_verb_object_rules(self, doc: Doc, triggers: dict[int, tuple[Token, str]]) -> None:
-        """'suspended aid' -> the verb becomes a SANCTION trigger and the object noun stops being one."""
-        strings = doc.vocab.strings
-        for match_id, token_ids in self.verb_object_matcher(doc):
-            event_type = strings[match_id].split("#")[0]
-            verb, obj = doc[token_ids[0]], doc[token_ids[-1]]
-            triggers.pop(obj.i, None)
-            triggers[verb.i] = (verb, event_type)
+    def _type_of(self, token: Token, label: str) -> str:
+        """The PLOVER type of a match: phrases carry it, single words are looked up by lemma."""
+        if label == VERB:
+            return self.rules.verbs[token.lemma_.lower()]
+        if label == NOUN:
+            return self.rules.nouns.get(token.lemma_.lower()) or self.rules.nouns[self.noun_forms[token.text]]
+        return label
+
+    def _apply_verb_object_rules(self, verb: Token, triggers: dict[int, tuple[Token, str]]) -> None:
+        """'suspended aid' -> the verb becomes a SANCTION trigger and the object noun stops being one.
+
+        The object is the verb's direct object or passive subject, or the compound
+        modifying it ('ended mediation efforts').
+        """
+        lemma = verb.lemma_.lower()
+        objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS | PASSIVE_SUBJECT_DEPS]
+        objects += [c for o in objects for c in o.children if c.dep_ == "compound"]
+        for rule in self.rules.verb_object:
+            if lemma not in rule.verbs:
+                continue
+            for obj in objects:
+                if obj.lemma_.lower() in rule.objects:
+                    triggers.pop(obj.i, None)
+                    triggers[verb.i] = (verb, rule.type)
+                    return
 
     def _yields_to_object(self, token: Token, triggers: dict) -> bool:
         """A support verb whose direct object is itself a trigger ('struck a deal') makes no event of its own."""
@@ -480,6 +515,26 @@ def _entities_in_phrase(token: Token, entity_at: dict) -> list[Span]:
     return entities
 
 
+def _in_passing(token: Token, rules: EventRules) -> bool:
+    """A noun mentioned in passing, not a reported event: inside another noun's phrase ('efforts for
+    negotiations') or as a time/cause reference ('shares fell after the strikes', 'after a ceasefire
+    announcement'). Under a verb ('killed in an attack'), a quantity ('$2 million in aid') or a light
+    noun ('a round of talks') it still counts."""
+    if token.pos_ in ("VERB", "AUX"):
+        return False
+    while token.dep_ == "compound" and token.head != token:
+        token = token.head
+    if token.dep_ != "pobj":
+        return False
+    if token.head.lower_ in rules.background_preps:
+        return True
+    holder = token.head.head
+    if holder.pos_ not in ("NOUN", "PROPN", "PRON"):
+        return False
+    quantity = holder.ent_type_ in QUANTITY_LABELS or any(c.dep_ == "nummod" for c in holder.children)
+    return not quantity and holder.lemma_.lower() not in rules.light_nouns
+
+
 def _clause_verb(token: Token) -> Token:
     """The verb a noun trigger is the object or subject of, else the token itself."""
     if token.pos_ not in ("VERB", "AUX") and token.dep_ in OBJECT_DEPS | PASSIVE_SUBJECT_DEPS | {"nsubj", "attr"}:
@@ -488,7 +543,9 @@ def _clause_verb(token: Token) -> Token:
 
 
 def _is_intended(trigger: Token, auxiliaries: frozenset[str], governors: frozenset[str]) -> bool:
-    """'will attack', 'would provide aid', 'is willing to withdraw', 'pledged to help'."""
+    """'will attack', 'would provide aid', 'is willing to withdraw', 'pledged to help', 'ready for talks'."""
+    if trigger.dep_ == "pobj" and trigger.head.head.lemma_.lower() in governors:
+        return True
     token = _clause_verb(trigger)
     for _ in range(4):
         if any(c.dep_ == "aux" and c.lower_ in auxiliaries for c in token.children):

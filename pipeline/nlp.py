@@ -129,11 +129,10 @@ def analyse(
     n_process: int = 1,
 ) -> list[NlpResult]:
     """Parse the relevant articles (the rest get an empty, non-relevant result), in input order."""
-    relevant = [a for a in articles if relevance(a)]
-    texts = (a.body()[:max_chars] for a in relevant)
-    procs = n_process if len(relevant) >= 100 else 1
-    parsed = {
-        a.id: result_from_doc(a.id, doc, index, extract_events)
-        for a, doc in zip(relevant, nlp.pipe(texts, batch_size=batch_size, n_process=procs))
-    }
-    return [parsed.get(a.id) or NlpResult(a.id, False) for a in articles]
+    positions = [i for i, a in enumerate(articles) if relevance(a)]
+    texts = (articles[i].body()[:max_chars] for i in positions)
+    procs = n_process if len(positions) >= 100 else 1
+    results = [NlpResult(a.id, False) for a in articles]
+    for i, doc in zip(positions, nlp.pipe(texts, batch_size=batch_size, n_process=procs)):
+        results[i] = result_from_doc(articles[i].id, doc, index, extract_events)
+    return results

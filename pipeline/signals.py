@@ -1,23 +1,70 @@
-"""Reading the signals back: daily trend rows for a scenario and a date range.
+"""Reading the signals back: daily trend rows, a per-day frame for analysis, exports.
 
 `trend(store, scenario, since, until)` returns a pandas DataFrame with one row
-per day and case: day, scenario, case, articles, probability.
+per day and case: day, scenario, case, articles, probability (the table the
+`signals trend` command prints).
+
+`daily_frame(store, scenario, since, until)` is the analysis API: one row per
+calendar day x case over the whole range, with
+
+    day          pandas Timestamp (midnight), every calendar day in the range
+    scenario     the scenario id
+    case         base, accelerated, contraction, none (in that order within a day)
+    ingested     articles in the store published that day (any scenario, classified or not)
+    classified   articles of that day with a prediction from the scenario's current model
+    covered      True when classified > 0; a day with no classified articles is missing
+    articles     articles whose predicted label is this case         (NaN when not covered)
+    probability  the case's summed probability mass over the day's articles (NaN when not covered)
+    share        probability / the day's total mass over all four labels (NaN when not covered)
+    articles_7d, probability_7d
+                 mean over the 7 calendar days ending that day, missing days left out
+                 (NaN only when all 7 days are missing)
+    share_7d     the case's mass / all mass over the same 7 days
+
+A day with nothing ingested is missing data, not a quiet day: its values are
+NaN, never 0, so averages and charts do not read an outage as calm.
+
+`outlet_breakdown(...)` splits the same mass by outlet; `article_predictions(...)`
+is the per-article query the odds, alerts and report modules build on.
+`write_frame` / `emit_frame` export any of these frames as CSV, JSON or Parquet.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
+from .errors import SignalsError
+from .records import LABELS
 from .store import Store
 
 TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability"]
+DAILY_COLUMNS = [
+    "day", "scenario", "case", "ingested", "classified", "covered", "articles", "probability", "share",
+    "articles_7d", "probability_7d", "share_7d",
+]
+ARTICLE_COLUMNS = [
+    "id", "day", "published", "title", "summary", "text", "outlet", "link", "label",
+    "p_base", "p_accelerated", "p_contraction", "p_none", "evidence",
+]
+EXPORT_FORMATS = ("csv", "json", "parquet")
+ROLLING_DAYS = 7
+
+
+def scenario_id(scenario) -> str:
+    """The id of a scenario given as an id string or a loaded `Scenario` pack."""
+    return scenario if isinstance(scenario, str) else scenario.id
 
 
 def trend(store: Store, scenario: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
     """Daily signal rows, oldest first, cases in a fixed order (base, accelerated, contraction, none)."""
-    clauses, params = ["scenario = ?"], [scenario]
+    clauses, params = ["scenario = ?"], [scenario_id(scenario)]
     if since:
         clauses.append("day >= ?")
         params.append(since)
@@ -48,3 +95,273 @@ def trend_table(frame: pd.DataFrame) -> pd.DataFrame:
         for d in wide.index
     ]
     return out
+
+
+# ---------------------------------------------------------------- store queries
+
+
+def current_model_version(store: Store, scenario) -> str | None:
+    """The model whose predictions the scenario's daily signals were built from, else the newest predicting one."""
+    sid = scenario_id(scenario)
+    row = store.con.execute(
+        "SELECT model_version FROM daily_signals WHERE scenario = ? GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1", [sid]
+    ).fetchone()
+    if row:
+        return row[0]
+    row = store.con.execute(
+        "SELECT model_version FROM predictions WHERE scenario = ? GROUP BY 1 ORDER BY max(predicted) DESC, 1 DESC LIMIT 1", [sid]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _day_clauses(column: str, since: date | None, until: date | None) -> tuple[list[str], list]:
+    clauses, params = [], []
+    if since:
+        clauses.append(f"CAST({column} AS DATE) >= ?")
+        params.append(since)
+    if until:
+        clauses.append(f"CAST({column} AS DATE) <= ?")
+        params.append(until)
+    return clauses, params
+
+
+def ingested_per_day(store: Store, since: date | None = None, until: date | None = None) -> pd.Series:
+    """Articles in the store per publication day (a Series indexed by Timestamp)."""
+    clauses, params = _day_clauses("published", since, until)
+    where = " AND ".join(["published IS NOT NULL", *clauses])
+    frame = store.query_df(f"SELECT CAST(published AS DATE) AS day, count(*) AS n FROM articles WHERE {where} GROUP BY 1", params)
+    return pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype="int64", name="ingested")
+
+
+def daily_rows(store: Store, scenario, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+    """The stored daily_signals rows (day as Timestamp, case, articles, probability), unrounded."""
+    clauses, params = _day_clauses("day", since, until)
+    where = " AND ".join(["scenario = ?", *clauses])
+    frame = store.query_df(
+        f'SELECT day, "case", articles, probability FROM daily_signals WHERE {where}', [scenario_id(scenario), *params]
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def article_predictions(
+    store: Store, scenario, since: date | None = None, until: date | None = None, model_version: str | None = None,
+    text: bool = False,
+) -> pd.DataFrame:
+    """One row per dated article with a prediction from the scenario's model (default: its current model).
+
+    Columns: id, day (Timestamp), published, title, summary, text ('' unless text=True), outlet,
+    link, label, p_base, p_accelerated, p_contraction, p_none, evidence (a list of sentences).
+    Oldest first.
+    """
+    version = model_version or current_model_version(store, scenario)
+    if version is None:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ARTICLE_COLUMNS})
+    clauses, params = _day_clauses("a.published", since, until)
+    where = " AND ".join(["p.scenario = ?", "p.model_version = ?", "a.published IS NOT NULL", *clauses])
+    body = "coalesce(a.summary, '') AS summary, coalesce(a.text, '') AS text" if text else "'' AS summary, '' AS text"
+    frame = store.query_df(
+        f"""SELECT a.id, CAST(a.published AS DATE) AS day, a.published, coalesce(a.title, '') AS title, {body},
+                   coalesce(a.outlet, '') AS outlet, coalesce(a.link, '') AS link, p.label,
+                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence
+            FROM predictions p JOIN articles a ON a.id = p.article_id
+            WHERE {where} ORDER BY a.published, a.id""",
+        [scenario_id(scenario), version, *params],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["evidence"] = [json.loads(e) if e else [] for e in frame["evidence"]]
+    return frame[ARTICLE_COLUMNS]
+
+
+# ---------------------------------------------------------------- the daily frame
+
+
+def calendar(since: date | pd.Timestamp, until: date | pd.Timestamp) -> pd.DatetimeIndex:
+    """Every calendar day from since to until inclusive (empty when until < since)."""
+    return pd.date_range(pd.Timestamp(since).normalize(), pd.Timestamp(until).normalize(), freq="D", name="day")
+
+
+def build_daily_frame(
+    rows: pd.DataFrame, ingested: pd.Series, scenario: str, since: date | None = None, until: date | None = None,
+    window: int = ROLLING_DAYS,
+) -> pd.DataFrame:
+    """Pure: the daily frame (see the module docstring) from daily_signals rows and ingested counts.
+
+    `rows` has day (Timestamp), case, articles, probability; `ingested` is a Series of article
+    counts indexed by day. since/until default to the first and last day seen in either.
+    """
+    seen = pd.DatetimeIndex(rows["day"]).append(pd.DatetimeIndex(ingested.index))
+    if since is None and until is None and seen.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in DAILY_COLUMNS})
+    first = pd.Timestamp(since) if since is not None else seen.min()
+    last = pd.Timestamp(until) if until is not None else seen.max()
+    if pd.isna(first):
+        first = last
+    if pd.isna(last):
+        last = first
+    days = calendar(first, last)
+    labels = list(LABELS)
+
+    articles = rows.pivot_table(index="day", columns="case", values="articles", aggfunc="sum")
+    mass = rows.pivot_table(index="day", columns="case", values="probability", aggfunc="sum")
+    articles = articles.reindex(index=days, columns=labels).astype("float64")
+    mass = mass.reindex(index=days, columns=labels).astype("float64")
+    classified = articles.sum(axis=1, min_count=1).fillna(0.0)
+    covered = classified > 0
+    # Inside a covered day a case with no row is a true zero; a day with no coverage stays NaN.
+    articles = articles.where(~covered, articles.fillna(0.0), axis=0).where(covered, np.nan, axis=0)
+    mass = mass.where(~covered, mass.fillna(0.0), axis=0).where(covered, np.nan, axis=0)
+    day_mass = mass.sum(axis=1, min_count=1)
+    share = mass.div(day_mass.where(day_mass > 0), axis=0)
+
+    roll = dict(window=window, min_periods=1)
+    articles_7d = articles.rolling(**roll).mean()
+    mass_7d = mass.rolling(**roll).mean()
+    mass_7d_sum = mass.rolling(**roll).sum()
+    total_7d = mass_7d_sum.sum(axis=1, min_count=1)
+    share_7d = mass_7d_sum.div(total_7d.where(total_7d > 0), axis=0)
+
+    def long(wide: pd.DataFrame, name: str) -> pd.Series:
+        return wide.stack(future_stack=True).rename(name)
+
+    out = pd.concat(
+        [long(articles, "articles"), long(mass, "probability"), long(share, "share"),
+         long(articles_7d, "articles_7d"), long(mass_7d, "probability_7d"), long(share_7d, "share_7d")],
+        axis=1,
+    )
+    out.index = out.index.set_names(["day", "case"])
+    out = out.reset_index()
+    out["scenario"] = scenario
+    out["ingested"] = out["day"].map(ingested.reindex(days).fillna(0).astype("int64")).astype("int64")
+    out["classified"] = out["day"].map(classified.astype("int64")).astype("int64")
+    out["covered"] = out["day"].map(covered).astype(bool)
+    return out[DAILY_COLUMNS]
+
+
+def daily_frame(
+    store: Store, scenario, since: date | None = None, until: date | None = None, window: int = ROLLING_DAYS
+) -> pd.DataFrame:
+    """The daily frame over every calendar day from since to until (see the module docstring).
+
+    Without since/until the range runs from the first to the last day with articles or signals.
+    """
+    rows = daily_rows(store, scenario, since, until)
+    ingested = ingested_per_day(store, since, until)
+    return build_daily_frame(rows, ingested, scenario_id(scenario), since, until, window)
+
+
+def outlet_breakdown(store: Store, scenario, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+    """Per outlet and case: articles labelled that case, probability mass, share of the outlet's mass.
+
+    Columns: outlet, case, articles, probability, share, outlet_articles. Outlets with the most
+    classified articles first; cases in the fixed order.
+    """
+    return build_outlet_breakdown(article_predictions(store, scenario, since, until))
+
+
+def build_outlet_breakdown(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Pure: the outlet breakdown from an `article_predictions` frame."""
+    columns = ["outlet", "case", "articles", "probability", "share", "outlet_articles"]
+    if predictions.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    frames = []
+    for case in LABELS:
+        grouped = predictions.groupby("outlet")
+        frames.append(pd.DataFrame({
+            "outlet": grouped.size().index,
+            "case": case,
+            "articles": grouped["label"].apply(lambda s, c=case: int((s == c).sum())).to_numpy(),
+            "probability": grouped[f"p_{case}"].sum().to_numpy(),
+            "outlet_articles": grouped.size().to_numpy(),
+        }))
+    out = pd.concat(frames, ignore_index=True)
+    totals = out.groupby("outlet")["probability"].transform("sum")
+    out["share"] = out["probability"] / totals.where(totals > 0)
+    out["_case"] = out["case"].map({c: i for i, c in enumerate(LABELS)})
+    out = out.sort_values(["outlet_articles", "outlet", "_case"], ascending=[False, True, True])
+    return out[columns].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- export
+
+
+def jsonable(frame: pd.DataFrame) -> list[dict]:
+    """Records with ISO dates and NaN as null, ready for json.dumps."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d").where(out[column].notna(), None)
+    out = out.astype(object).where(out.notna(), None)
+    records = out.to_dict(orient="records")
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, (np.floating, float)):
+                record[key] = None if np.isnan(value) else float(value)
+            elif isinstance(value, np.integer):
+                record[key] = int(value)
+            elif isinstance(value, np.bool_):
+                record[key] = bool(value)
+            elif isinstance(value, (date, datetime)):
+                record[key] = value.isoformat()
+            elif isinstance(value, np.ndarray):
+                record[key] = value.tolist()
+    return records
+
+
+def frame_to_text(frame: pd.DataFrame, fmt: str) -> str:
+    """CSV or JSON text of a frame (JSON: a list of records, NaN as null, dates as YYYY-MM-DD)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, date_format="%Y-%m-%d")
+    if fmt == "json":
+        return json.dumps(jsonable(frame), ensure_ascii=False)
+    raise SignalsError(f"cannot write a frame as text in format '{fmt}'; use csv or json")
+
+
+def write_frame(frame: pd.DataFrame, path: Path | str, fmt: str | None = None) -> Path:
+    """Write a frame to `path` as csv, json or parquet (fmt defaults to the file's suffix). Returns the path."""
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise SignalsError(f"{path}: cannot tell the export format; use a .csv, .json or .parquet name or say --format")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        path.write_text(frame_to_text(frame, fmt) + ("" if fmt == "csv" else "\n"), encoding="utf-8")
+    return path
+
+
+def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None) -> None:
+    """Write a frame in fmt (csv, json, parquet) to `output`, or print it (csv, json) to `stream`.
+
+    Parquet is binary and needs an output file.
+    """
+    if output is not None:
+        write_frame(frame, output, fmt)
+        return
+    if fmt == "parquet":
+        raise SignalsError("--format parquet writes a binary file: give it one with --output FILE.parquet")
+    text = frame_to_text(frame, fmt)
+    (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
+
+
+def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None) -> int:
+    """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
+
+    table prints the per-day table (or a note on stderr when empty); the others go through
+    `emit_frame`, to --output when given. Returns the exit code.
+    """
+    stream = stream or sys.stdout
+    if fmt == "table":
+        if output is not None:
+            raise SignalsError("--format table prints to the terminal; use csv, json or parquet with --output")
+        if frame.empty:
+            print("no signals in that range", file=sys.stderr)
+        else:
+            stream.write(trend_table(frame).to_string() + "\n")
+        return 0
+    emit_frame(frame, fmt, output, stream)
+    if output is not None:
+        print(f"{len(frame)} rows written to {output}", file=sys.stderr)
+    return 0
+

@@ -309,3 +309,97 @@ class Store:
 
     def query_df(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         return self.con.execute(sql, list(params)).df()
+
+    # ---- stories
+    # (and the feed registry: feeds added from OPML files, polled alongside the configured ones)
+
+    def ensure_story_schema(self) -> None:
+        """Tables and columns the stories and the feed registry need; safe to call on every open."""
+        self.con.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS story_id VARCHAR")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS feed_registry (url VARCHAR PRIMARY KEY, title VARCHAR, added TIMESTAMP, origin VARCHAR, "
+            "position BIGINT)"
+        )
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
+
+    def articles_without_story(self) -> list[Article]:
+        """Stored articles not yet given a story, oldest first."""
+        return self.articles(where="story_id IS NULL")
+
+    def story_members(self, since: datetime | None, until: datetime | None) -> list[tuple[Article, str]]:
+        """(article, story id) for articles that have a story and were published between `since` and `until`;
+        undated ones count when first seen in that span. Either bound may be None (open)."""
+        low, high = since or datetime.min, until or datetime.max
+        articles = self.articles(
+            where="story_id IS NOT NULL AND (published BETWEEN ? AND ? OR (published IS NULL AND first_seen BETWEEN ? AND ?))",
+            params=[low, high, low, high],
+        )
+        if not articles:
+            return []
+        self.con.register("members", pd.DataFrame({"id": [a.id for a in articles]}))
+        try:
+            story = dict(self.con.execute("SELECT id, story_id FROM articles WHERE id IN (SELECT id FROM members)").fetchall())
+        finally:
+            self.con.unregister("members")
+        return [(a, story[a.id]) for a in articles]
+
+    def save_story_ids(self, assignment: dict[str, str]) -> int:
+        """Write {article id: story id} in one transaction. Returns the rows updated."""
+        if not assignment:
+            return 0
+        frame = pd.DataFrame({"id": list(assignment), "story_id": list(assignment.values())})
+        con = self.con
+        con.register("new_stories", frame)
+        try:
+            con.execute("BEGIN")
+            con.execute("UPDATE articles SET story_id = s.story_id FROM new_stories s WHERE articles.id = s.id")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("new_stories")
+        return len(frame)
+
+    def story_sizes(self, min_size: int = 2) -> list[tuple[str, int]]:
+        """(story id, articles) for stories of at least `min_size` articles, largest first."""
+        return [tuple(r) for r in self.con.execute(
+            "SELECT story_id, count(*) AS n FROM articles WHERE story_id IS NOT NULL GROUP BY story_id "
+            "HAVING count(*) >= ? ORDER BY n DESC, story_id", [min_size]
+        ).fetchall()]
+
+    def register_feeds(self, feeds: Sequence[tuple[str, str]], origin: str) -> int:
+        """Add (url, title) pairs to the feed registry; known URLs keep their first title. Returns how many were new."""
+        self.ensure_story_schema()
+        frame = pd.DataFrame(list(feeds), columns=["url", "title"]).drop_duplicates("url")
+        if frame.empty:
+            return 0
+        frame["position"] = range(1, len(frame) + 1)
+        con = self.con
+        con.register("incoming_feeds", frame)
+        try:
+            new = con.execute("SELECT count(*) FROM incoming_feeds WHERE url NOT IN (SELECT url FROM feed_registry)").fetchone()[0]
+            con.execute(
+                "INSERT INTO feed_registry SELECT url, title, ?, ?, "
+                "(SELECT coalesce(max(position), 0) FROM feed_registry) + position FROM incoming_feeds "
+                "WHERE url NOT IN (SELECT url FROM feed_registry) ORDER BY position", [utcnow(), origin],
+            )
+        finally:
+            con.unregister("incoming_feeds")
+        return int(new)
+
+    def registered_feed_rows(self) -> list[tuple[str, str]]:
+        """(url, title) of every registered feed, in the order they were added; [] on a store without a registry."""
+        if not self._has_table("feed_registry"):
+            return []
+        return [tuple(r) for r in self.con.execute("SELECT url, coalesce(title, '') FROM feed_registry ORDER BY position, url").fetchall()]
+
+    def feed_status_rows(self) -> list[dict]:
+        """Every row of the `feeds` table (polling state of each feed or file read), by name."""
+        rows = self.con.execute(
+            "SELECT name, last_success, consecutive_failures, next_poll, last_error, last_attempt FROM feeds ORDER BY name"
+        ).fetchall()
+        keys = ("name", "last_success", "consecutive_failures", "next_poll", "last_error", "last_attempt")
+        return [dict(zip(keys, r)) for r in rows]

@@ -70,6 +70,24 @@ def test_gzip_and_redirects_are_followed(server, quick):
     assert len(fetch(server, quick, "/redirect").articles) == 3
 
 
+@pytest.mark.parametrize("path", ["/gzip.rss", "/deflate.rss", "/raw-deflate.rss", "/gzip-members.rss"])
+def test_compressed_bodies_are_inflated_here(server, quick, path):
+    assert len(fetch(server, quick, path).articles) == 3
+
+
+def test_only_codings_we_inflate_ourselves_are_asked_for(server, quick):
+    from pipeline.ingest import ACCEPT_ENCODING
+
+    with http_client(quick) as client:
+        response = client.get(server.url("/feed.rss"), headers={"Accept-Encoding": ACCEPT_ENCODING})
+    assert response.request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_corrupt_gzip_is_a_failed_outcome(server, quick):
+    outcome = fetch(server, quick, "/corrupt-gzip.rss")
+    assert not outcome.ok and "corrupt gzip body" in outcome.error
+
+
 def test_unreachable_feed_and_bad_scheme(quick):
     with http_client(quick) as client:
         dead = fetch_feed("http://127.0.0.1:9/feed", quick, client)

@@ -1,0 +1,147 @@
+"""The NLP stage on a Dask cluster, through prefect-dask's `DaskTaskRunner`.
+
+    ingest_dask_flow(config, db, sources, force, dask_address=None, dask_workers=2)
+
+reads and stores the sources exactly as the `ingest` flow does, then sends the
+pending articles to Dask in chunks. Each Dask worker loads the spaCy pipeline
+once (`worker_runtime`) and returns `NlpResult`s; classification and every
+store write stay in the flow process, so the DuckDB store keeps one writer.
+
+Without `dask_address` a `LocalCluster` of `dask_workers` single-threaded
+processes is started for the run and closed after it. With an address
+(`tcp://scheduler:8786`) the run uses that cluster; its workers must have this
+project installed with the same spaCy and model versions, and be able to reach
+the Prefect API the flow reports to. Start one with
+
+    dask scheduler --port 8786                       # on the scheduler host
+    dask worker tcp://scheduler:8786 --nthreads 1    # on each worker host, one per core
+
+Parameters are paths, ids and addresses only; articles travel between the flow
+and the workers as task arguments, never as flow parameters.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect_dask import DaskTaskRunner
+
+from pipeline.errors import FeedError
+from pipeline.ingest import expand_paths
+from pipeline.jobs import Progress, Runtime, due_feeds, is_url, record_fetch
+from pipeline.records import Article, FeedOutcome, NlpResult
+from pipeline.settings import Settings, load_settings
+from pipeline.store import Store, utcnow
+
+from .ingest import fetch_task, read_file_task, store_task
+
+CHUNK_SIZE = 200
+IN_FLIGHT_PER_WORKER = 2
+
+
+def dask_task_runner(address: str | None = None, workers: int = 2) -> DaskTaskRunner:
+    """A runner on the cluster at `address`, or on a fresh local cluster of `workers` processes."""
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+    })
+
+
+@lru_cache(maxsize=2)
+def worker_runtime(settings: Settings) -> Runtime:
+    """One Runtime per worker process and settings, so spaCy loads once per worker, not per chunk."""
+    return Runtime(settings)
+
+
+@task(cache_policy=NONE, task_run_name="nlp {articles[0].id}..")
+def analyse_task(settings: Settings, articles: list[Article]) -> list[NlpResult]:
+    """NLP for one chunk, on a Dask worker: `Runtime.analyse` in a single process (the worker is the unit)."""
+    return worker_runtime(settings.replace(nlp_processes=1)).analyse(articles)
+
+
+def process_pending_on_dask(
+    rt: Runtime, store: Store, runner: DaskTaskRunner, workers: int = 2,
+    chunk_size: int = CHUNK_SIZE, progress: Progress | None = None,
+) -> int:
+    """`jobs.process_pending` with the NLP on `runner` (an entered DaskTaskRunner).
+
+    At most `IN_FLIGHT_PER_WORKER * workers` chunks are out at once, so memory stays bounded;
+    chunks are classified and saved in order, one transaction each, by this process only.
+    Returns the predictions made.
+    """
+    _, entry = rt.active_model
+    pending = store.pending_ids(rt.scenario.id, entry.version)
+    in_flight: deque[tuple[list[Article], object]] = deque()
+    done = 0
+
+    def save_oldest() -> None:
+        nonlocal done
+        articles, future = in_flight.popleft()
+        results = future.result()
+        store.save_analysis(results, rt.classify(articles, results))
+        done += len(articles)
+        if progress:
+            progress(done, len(pending))
+
+    for start in range(0, len(pending), chunk_size):
+        articles = store.articles(pending[start : start + chunk_size])
+        in_flight.append((articles, runner.submit(analyse_task, {"settings": rt.settings, "articles": articles})))
+        if len(in_flight) >= IN_FLIGHT_PER_WORKER * max(workers, 1):
+            save_oldest()
+    while in_flight:
+        save_oldest()
+    store.refresh_daily_signals(rt.scenario.id, entry.version)
+    return done
+
+
+def read_and_store(settings: Settings, store: Store, sources: Sequence[str], force: bool) -> dict:
+    """The ingest flow's first half: fetch due feeds as retried tasks, read files, store the articles."""
+    futures = [
+        (url, fetch_task.submit(url, settings, state["etag"], state["last_modified"]))
+        for url, state in due_feeds(store, [s for s in sources if is_url(s)], force)
+    ]
+    outcomes = []
+    for url, future in futures:
+        try:
+            outcome = future.result()
+        except FeedError as exc:
+            outcome = FeedOutcome(url, False, error=exc.reason)
+        record_fetch(store, outcome)
+        outcomes.append(outcome)
+    for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
+        outcome = read_file_task(path)
+        store.record_feed(outcome)
+        outcomes.append(outcome)
+    return store_task(store, outcomes)
+
+
+@flow(name="ingest-dask", log_prints=False)
+def ingest_dask_flow(
+    config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False,
+    dask_address: str | None = None, dask_workers: int = 2,
+) -> dict:
+    """The ingest flow with its NLP stage on Dask: a local cluster of `dask_workers`, or the one at `dask_address`."""
+    logger = get_run_logger()
+    settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
+    rt = Runtime(settings)
+    sources = list(sources if sources is not None else settings.feeds)
+    started = utcnow()
+    with Store(settings.db) as store:
+        summary = read_and_store(settings, store, sources, force)
+        with dask_task_runner(dask_address, dask_workers) as runner:
+            summary["predictions"] = process_pending_on_dask(rt, store, runner, dask_workers)
+        store.record_run("ingest-dask-flow", started, summary)
+    for failure in summary["failures"]:
+        logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
+    logger.info(
+        "ingest (NLP on Dask %s): %d feeds ok, %d failed, %d articles new of %d seen, %d predictions",
+        dask_address or f"local x{dask_workers}", summary["feeds_ok"], summary["feeds_failed"],
+        summary["articles_new"], summary["articles_seen"], summary["predictions"],
+    )
+    return summary

@@ -1,0 +1,195 @@
+"""`signals serve`: the ingest and retrain flows on schedules, run by this process.
+
+    signals serve                          ingest on settings.ingest_cron (every 30 min), retrain on settings.retrain_cron (daily)
+    signals serve --ingest-cron '*/10 * * * *' --retrain-cron '0 4 * * *'
+    signals serve --interval 300           ingest every 300 s instead of the cron (tests, demos)
+    signals serve --dask                   the NLP stage on a local Dask cluster (see flows/dask_runner.py)
+    signals serve --dask-address tcp://scheduler:8786
+
+`prefect.serve` registers two deployments, `ingest/signals` and `retrain/signals`,
+with the Prefect API in PREFECT_API_URL and runs their scheduled runs as
+subprocesses of this one. Their parameters are only paths: the config file and
+the store (both made absolute here), and the sources when `--source` is given.
+Served runs go one at a time (`limit=1`): ingest and retrain both write the
+store, and DuckDB allows one writing process. Stopping the command (Ctrl-C or
+SIGTERM) pauses both schedules.
+
+Schedules need a running Prefect server; the temporary one a plain flow call
+starts is gone when the call returns:
+
+    prefect server start --host 127.0.0.1 --port 4200          # offline is fine; state in $PREFECT_HOME
+    export PREFECT_API_URL=http://127.0.0.1:4200/api
+    signals --db var/signals.duckdb serve
+
+A team runs the same flows with workers instead: the server keeps the
+schedules, a work pool hands runs to any number of workers, and nothing has to
+stay up in one terminal.
+
+    prefect server start --host 0.0.0.0 --port 4200
+    export PREFECT_API_URL=http://prefect-host:4200/api         # on every machine below
+    prefect work-pool create signals --type process
+    prefect deploy --all                                        # reads a prefect.yaml, or from Python:
+    python -c "from flows.serve import deploy_to_pool; deploy_to_pool('signals', '/srv/signals/signals.toml', '/srv/signals/signals.duckdb')"
+    prefect worker start --pool signals --limit 1               # on the machine that holds the store
+
+`deploy_to_pool` calls `flow.deploy(...)` for the same two deployments with
+the same schedules and parameters, from this source tree (workers import
+`flows.ingest` / `flows.retrain`, so they need the project installed). Keep
+one worker with `--limit 1` per store: DuckDB has a single writer. Spread the
+NLP over machines with `--dask-address` rather than with more workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings, load_settings
+
+DEPLOYMENT_NAME = "signals"
+
+
+def check_cron(expression: str, option: str) -> str:
+    """The expression if Prefect accepts it as a cron schedule, else a ConfigError naming the option."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=expression)
+    except ValueError:
+        raise ConfigError(
+            f"{option}: '{expression}' is not a cron expression; give five fields, e.g. '*/30 * * * *' (every 30 minutes)"
+        ) from None
+    return expression
+
+
+def deployment_parameters(settings: Settings, config: Path | None, sources: list[str] | None = None) -> dict:
+    """The flows' parameters: absolute config and store paths, and the sources when given (else the configured feeds)."""
+    params = {"config": str(Path(config).resolve()) if config else None, "db": str(Path(settings.db).resolve())}
+    if sources:
+        params["sources"] = [s if "://" in s else str(Path(s).resolve()) for s in sources]
+    return params
+
+
+def build_deployments(
+    settings: Settings,
+    config: Path | None = None,
+    ingest_cron: str | None = None,
+    retrain_cron: str | None = None,
+    interval: float | None = None,
+    sources: list[str] | None = None,
+    dask: bool = False,
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+) -> list:
+    """The ingest and retrain `RunnerDeployment`s: ingest on `interval` seconds if given, else on its cron."""
+    from prefect.deployments.runner import EntrypointType
+
+    from .ingest import ingest_flow
+    from .retrain import retrain_flow
+
+    ingest_cron = check_cron(ingest_cron or settings.ingest_cron, "--ingest-cron")
+    retrain_cron = check_cron(retrain_cron or settings.retrain_cron, "--retrain-cron")
+    if interval is not None and interval <= 0:
+        raise ConfigError(f"--interval: {interval} is not a positive number of seconds")
+    params = deployment_parameters(settings, config, sources)
+    ingest_params = dict(params)
+    if dask or dask_address:
+        from .dask_runner import ingest_dask_flow
+
+        ingest_params.update(dask_address=dask_address, dask_workers=dask_workers)
+        ingest_to_serve = ingest_dask_flow
+    else:
+        ingest_to_serve = ingest_flow
+    when = {"interval": timedelta(seconds=interval)} if interval is not None else {"cron": ingest_cron}
+    # Module entrypoints: runs import `flows.ingest` from the installed project, whatever the working directory.
+    ingest = ingest_to_serve.to_deployment(
+        DEPLOYMENT_NAME, parameters=ingest_params, entrypoint_type=EntrypointType.MODULE_PATH,
+        description="Fetch the feeds, store new articles, NLP + classify them, refresh the daily signals.",
+        **when,
+    )
+    retrain = retrain_flow.to_deployment(
+        DEPLOYMENT_NAME, cron=retrain_cron, parameters=params, entrypoint_type=EntrypointType.MODULE_PATH,
+        description="Retrain on the labels; promote if not worse; re-score the store with a promoted model.",
+    )
+    return [ingest, retrain]
+
+
+def serve_deployments(deployments: list) -> None:
+    """Register the deployments and run their scheduled runs here, one at a time, until stopped."""
+    from prefect import serve
+
+    serve(*deployments, limit=1)
+
+
+def deploy_to_pool(work_pool: str, config: str | None, db: str, settings: Settings | None = None) -> list:
+    """Register the two deployments on a work pool (`flow.deploy`), for workers to run. Returns their ids."""
+    from .ingest import ingest_flow
+    from .retrain import retrain_flow
+
+    settings = (settings or load_settings(Path(config) if config else None)).replace(db=Path(db))
+    params = deployment_parameters(settings, Path(config) if config else None)
+    return [
+        flow.deploy(DEPLOYMENT_NAME, work_pool_name=work_pool, cron=cron, parameters=params, build=False, push=False)
+        for flow, cron in ((ingest_flow, settings.ingest_cron), (retrain_flow, settings.retrain_cron))
+    ]
+
+
+def cmd_serve(args) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError(
+            "schedules need a Prefect server: start one with 'prefect server start' and "
+            "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
+        )
+    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    deployments = build_deployments(
+        settings, getattr(args, "config", None), args.ingest_cron, args.retrain_cron, args.interval,
+        args.source, args.dask, args.dask_address, args.dask_workers,
+    )
+    serve_deployments(deployments)
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    """Register `signals serve` on the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "serve", help="run ingest and retrain on schedules (needs a Prefect server in PREFECT_API_URL)",
+        description="Serve the ingest flow (every 30 minutes by default) and the retrain flow (daily) "
+        "as Prefect deployments, running their scheduled runs here until stopped. "
+        "Start a server first: 'prefect server start', then PREFECT_API_URL=http://127.0.0.1:4200/api.",
+    )
+    p.add_argument("--ingest-cron", help="cron for ingest (default: settings ingest_cron, '*/30 * * * *')")
+    p.add_argument("--retrain-cron", help="cron for retrain (default: settings retrain_cron, '0 3 * * *')")
+    p.add_argument("--interval", type=float, metavar="SECONDS", help="run ingest every SECONDS instead of on its cron")
+    p.add_argument("--source", action="append", help="ingest this URL, file or folder instead of the configured feeds (repeatable)")
+    p.add_argument("--dask", action="store_true", help="run the NLP stage on a local Dask cluster")
+    p.add_argument("--dask-address", help="run the NLP stage on the Dask scheduler at this address (tcp://host:8786)")
+    p.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")
+    p.set_defaults(func=cmd_serve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.serve [--config F] [--db F] serve ...`: the command before it is wired into `signals`."""
+    from pipeline.cli import main as cli_main, build_parser
+
+    if "serve" in build_parser()._subparsers._group_actions[0].choices:
+        return cli_main(argv)
+    parser = argparse.ArgumentParser(prog="signals")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    from pipeline.errors import SignalsError
+    import sys
+
+    try:
+        return args.func(args)
+    except SignalsError as exc:
+        print(f"signals: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,291 @@
+"""Watchlist alerts: the scenario pack's indicators checked against the stored articles.
+
+An indicator fires on a day when at least `threshold` articles published that
+day match any of its patterns (in the title, the summary or the text, each
+searched on its own) and carry a predicted label among the indicator's
+`cases`. Each firing keeps its evidence: article ids, titles, and the matched
+passage (at most 200 characters).
+
+Each indicator gets a status as of a day (default: the last day with ingested
+articles); firings after that day are not seen:
+
+    fired                            it fired on some day up to as_of (inside its window, if it has one)
+    not fired                        no deadline, and it has not fired yet
+    pending                          it has a window (start + deadline_days), has not fired in it,
+                                     and the deadline is today or later
+    deadline passed without firing   the deadline is behind as_of and it never fired inside the window
+
+The window runs from `start` to `start + deadline_days`, both days included.
+An indicator with `start` but no deadline only counts firings from `start` on.
+
+`evaluate(indicators, articles, as_of)` is pure; `check_alerts(store, scenario, as_of)`
+reads the store; `add_commands` registers `signals alerts`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from .scenario import Indicator, Scenario
+from .signals import article_predictions
+from .store import Store
+
+SNIPPET_CHARS = 200
+FIRED, NOT_FIRED, PENDING, PASSED = "fired", "not fired", "pending", "deadline passed without firing"
+FIELDS = ("title", "summary", "text")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One article behind a firing: where the pattern matched and the passage around it."""
+
+    article_id: str
+    title: str
+    outlet: str
+    label: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Firing:
+    """An indicator firing on one day, with the articles that made it fire."""
+
+    indicator: str
+    name: str
+    day: date
+    articles: int
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class IndicatorStatus:
+    """Where one indicator stands as of a day."""
+
+    indicator: str
+    name: str
+    cases: tuple[str, ...]
+    threshold: int
+    status: str
+    first_fired: date | None = None
+    last_fired: date | None = None
+    days_fired: int = 0
+    matched: int = 0
+    window_start: date | None = None
+    deadline: date | None = None
+    days_left: int | None = None
+    meaning: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    scenario: str
+    as_of: date | None
+    statuses: tuple[IndicatorStatus, ...]
+    firings: tuple[Firing, ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON-ready: dates as YYYY-MM-DD."""
+        def clean(value):
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(asdict(self))
+
+
+# ---------------------------------------------------------------- pure computation
+
+
+def snippet(text: str, start: int, end: int, limit: int = SNIPPET_CHARS) -> str:
+    """The passage around text[start:end], whitespace collapsed, '…' where cut, at most `limit` characters."""
+    lead = min(60, max(0, (limit - (end - start)) // 2))
+    lo = max(0, start - lead)
+    hi = min(len(text), lo + limit)
+    lo = max(0, min(lo, hi - limit))
+    piece = re.sub(r"\s+", " ", text[lo:hi]).strip()
+    before, after = ("…" if lo > 0 else ""), ("…" if hi < len(text) else "")
+    room = limit - len(before) - len(after)
+    if len(piece) > room:
+        piece, after = piece[: room - (0 if after else 1)].rstrip(), "…"
+    return before + piece + after
+
+
+def find_match(indicator: Indicator, fields: dict[str, str]) -> tuple[str, str] | None:
+    """(field, snippet) of the first pattern match in title, summary or text, or None."""
+    for name in FIELDS:
+        text = fields.get(name) or ""
+        if not text:
+            continue
+        for pattern in indicator.patterns:
+            found = pattern.search(text)
+            if found:
+                return name, snippet(text, found.start(), found.end())
+    return None
+
+
+def indicator_window(indicator: Indicator) -> tuple[date | None, date | None]:
+    """(start, deadline) of the indicator's window; deadline is None without deadline_days."""
+    if indicator.start is None:
+        return None, None
+    if indicator.deadline_days is None:
+        return indicator.start, None
+    return indicator.start, indicator.start + timedelta(days=int(indicator.deadline_days))
+
+
+def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firing], int]:
+    """Pure: the days an indicator fired on, and how many articles matched its patterns at all."""
+    per_day: dict[date, list[Evidence]] = {}
+    matched = 0
+    for row in articles.itertuples(index=False):
+        hit = find_match(indicator, {"title": row.title, "summary": row.summary, "text": row.text})
+        if hit is None:
+            continue
+        matched += 1
+        if row.label not in indicator.cases:
+            continue
+        day = pd.Timestamp(row.day).date()
+        per_day.setdefault(day, []).append(Evidence(row.id, row.title, row.outlet, row.label, hit[0], hit[1]))
+    firings = [
+        Firing(indicator.id, indicator.name, day, len(evidence), tuple(evidence))
+        for day, evidence in sorted(per_day.items())
+        if len(evidence) >= indicator.threshold
+    ]
+    return firings, matched
+
+
+def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of: date | None) -> IndicatorStatus:
+    """Pure: the indicator's status as of a day, from its firings (all on or before as_of)."""
+    start, deadline = indicator_window(indicator)
+    counted = [f for f in firings if (start is None or f.day >= start) and (deadline is None or f.day <= deadline)]
+    late = [f for f in firings if deadline is not None and f.day > deadline]
+    note = ""
+    if counted:
+        status = FIRED
+    elif deadline is None:
+        status = NOT_FIRED
+    elif as_of is not None and as_of > deadline:
+        status = PASSED
+        if late:
+            note = f"fired after the deadline, first on {late[0].day.isoformat()}"
+    else:
+        status = PENDING
+        if as_of is not None and start is not None and as_of < start:
+            note = f"the window opens on {start.isoformat()}"
+    days_left = (deadline - as_of).days if deadline is not None and as_of is not None and status == PENDING else None
+    return IndicatorStatus(
+        indicator=indicator.id,
+        name=indicator.name,
+        cases=tuple(indicator.cases),
+        threshold=indicator.threshold,
+        status=status,
+        first_fired=counted[0].day if counted else None,
+        last_fired=counted[-1].day if counted else None,
+        days_fired=len(counted),
+        matched=matched,
+        window_start=start,
+        deadline=deadline,
+        days_left=days_left,
+        meaning=indicator.meaning,
+        note=note,
+    )
+
+
+def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> AlertReport:
+    """Pure: every indicator of the pack against an `article_predictions(..., text=True)` frame.
+
+    Articles after `as_of` are ignored. Firings come newest first.
+    """
+    if as_of is not None and not articles.empty:
+        articles = articles[articles["day"] <= pd.Timestamp(as_of)]
+    statuses, firings = [], []
+    for indicator in scenario.indicators:
+        fired, matched = firings_for(indicator, articles)
+        statuses.append(status_for(indicator, fired, matched, as_of))
+        firings.extend(fired)
+    firings.sort(key=lambda f: (f.day, f.indicator), reverse=True)
+    return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings))
+
+
+# ---------------------------------------------------------------- store wrapper
+
+
+def last_ingested_day(store: Store) -> date | None:
+    """The publication day of the newest dated article in the store."""
+    row = store.con.execute("SELECT max(CAST(published AS DATE)) FROM articles").fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def check_alerts(store: Store, scenario: Scenario, as_of: date | None = None) -> AlertReport:
+    """The pack's indicators against the stored articles and the current model's labels, as of a day
+    (default: the last day with ingested articles)."""
+    as_of = as_of or last_ingested_day(store)
+    articles = article_predictions(store, scenario, None, as_of, text=True)
+    return evaluate(scenario, articles, as_of)
+
+
+# ---------------------------------------------------------------- command
+
+
+def status_table(report: AlertReport) -> pd.DataFrame:
+    """Pure: one row per indicator for the terminal."""
+    rows = []
+    for s in report.statuses:
+        when = ""
+        if s.status == FIRED:
+            when = f"{s.first_fired} .. {s.last_fired} ({s.days_fired} days)" if s.days_fired > 1 else str(s.first_fired)
+        elif s.status == PENDING:
+            when = f"deadline {s.deadline} ({s.days_left} days left)"
+        elif s.status == PASSED:
+            when = f"deadline {s.deadline}" + (f"; {s.note}" if s.note else "")
+        rows.append({"indicator": s.indicator, "status": s.status, "when": when, "cases": ",".join(s.cases),
+                     "threshold": s.threshold, "matched": s.matched})
+    return pd.DataFrame(rows)
+
+
+def cmd_alerts(args) -> int:
+    from .scenario import load_scenario
+    from .settings import load_settings
+
+    settings = load_settings(args.config, db=args.db).replace(scenario=args.scenario)
+    pack = load_scenario(settings.scenario_dir)
+    with Store(settings.db, read_only=True) as store:
+        report = check_alerts(store, pack, args.as_of)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 0
+    if not report.statuses:
+        print(f"scenario {pack.id} has no indicators", file=sys.stderr)
+        return 0
+    print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}:")
+    print(status_table(report).to_string(index=False))
+    if report.firings:
+        print()
+        print("firings, newest first:")
+        for firing in report.firings[: args.limit]:
+            print(f"  {firing.day}  {firing.indicator}  ({firing.articles} articles)")
+            for ev in firing.evidence[:3]:
+                print(f"      {ev.article_id}  [{ev.label}] {ev.title[:80]}")
+                print(f"          {ev.field}: {ev.snippet}")
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    """Register `signals alerts` on the CLI's subparsers."""
+    p = subparsers.add_parser("alerts", help="which watchlist indicators fired, when, on what evidence; deadlines")
+    p.add_argument("--scenario")
+    p.add_argument("--as-of", type=date.fromisoformat, help="judge as of this day (default: the last day with articles)")
+    p.add_argument("--limit", type=int, default=20, help="firings to list in the table (default 20)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_alerts)

@@ -1,0 +1,429 @@
+"""The weekly labeling queue: pick articles for an analyst to label, show them, save the judgments.
+
+    build_queue        store + model version -> the unlabeled articles the model is least sure of,
+                       mixed with a random slice (QueueItem records)
+    export_queue       QueueItems -> a JSONL file with empty `label` and `note` to fill in
+    import_label_file  a filled JSONL file -> validated as a whole, then appended to
+                       `<labels_dir>/analyst-<annotator>.jsonl`
+    label_interactively  QueueItems -> prompts, one label appended (and flushed) per answer
+
+`signals label` (registered by `add_commands`) is the thin shell over these.
+Label files and their validation are pipeline/labels.py's: this module only
+adapts the exported format to it, so the rules (known labels and ids, no
+duplicate or conflicting id across files) live in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, InputError, LabelError, ModelError
+from .labels import KnownIds, LabelRecord, check_records, load_labels, parse_label_file
+from .records import LABELS, Article
+
+DEFAULT_SIZE = 20
+DEFAULT_RANDOM_SHARE = 0.25
+SUMMARY_CHARS = 300
+ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+KEYS = {"b": "base", "a": "accelerated", "c": "contraction", "n": "none"}
+PROMPT = "[b]ase [a]ccelerated [c]ontraction [n]one [s]kip [q]uit > "
+REASON_PROMPT = "reason (one line) > "
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One article to label, with the model's call on it.
+
+    `margin` is the top probability minus the second one (small = the model is unsure);
+    `picked` says why it is in the queue: "uncertain" or "random"."""
+
+    article: Article
+    guess: str
+    probabilities: dict[str, float]
+    evidence: list[str]
+    margin: float
+    picked: str = "uncertain"
+
+    def to_export(self) -> dict:
+        """The exported line: the article, the model's call, and empty `label` and `note` to fill in."""
+        a = self.article
+        return {
+            "id": a.id, "source": a.source, "outlet": a.outlet,
+            "published": a.published.isoformat() if a.published else None,
+            "title": a.title, "summary": a.summary,
+            "guess": self.guess, "probabilities": self.probabilities, "evidence": self.evidence,
+            "label": "", "note": "",
+        }
+
+
+# ---------------------------------------------------------------- the queue
+
+def build_queue(
+    store,
+    scenario_id: str,
+    model_version: str,
+    labeled_ids: set[str],
+    size: int = DEFAULT_SIZE,
+    random_share: float = DEFAULT_RANDOM_SHARE,
+    seed: int | None = None,
+) -> list[QueueItem]:
+    """Up to `size` unlabeled stored articles scored by `model_version`.
+
+    About `random_share` of the queue is drawn at random from the rest, so the
+    analyst does not only see borderline items; the others are the ones with the
+    smallest margin between the model's top two probabilities, least sure first.
+    The random items are spread evenly through the queue (the first item is always
+    the least sure one), so stopping early still gives a mix. `seed` makes the draw
+    repeatable."""
+    if size < 1:
+        raise ValueError(f"size must be at least 1, got {size}")
+    if not 0.0 <= random_share <= 1.0:
+        raise ValueError(f"random_share must be between 0 and 1, got {random_share}")
+    frame = store.query_df(
+        "SELECT p.article_id, p.p_base, p.p_accelerated, p.p_contraction, p.p_none "
+        "FROM predictions p JOIN articles a ON a.id = p.article_id "
+        "WHERE p.scenario = ? AND p.model_version = ?",
+        [scenario_id, model_version],
+    )
+    frame = frame[~frame["article_id"].isin(set(labeled_ids))]
+    if frame.empty:
+        return []
+    probs = np.sort(frame[["p_base", "p_accelerated", "p_contraction", "p_none"]].fillna(0.0).to_numpy(), axis=1)
+    frame = frame.assign(margin=probs[:, -1] - probs[:, -2]).sort_values(["margin", "article_id"])
+    ranked = list(frame["article_id"])
+    margins = dict(zip(frame["article_id"], frame["margin"]))
+
+    if len(ranked) <= size:
+        picks = [(i, "uncertain") for i in ranked]
+    else:
+        n_random = min(size, round(size * random_share))
+        uncertain = ranked[: size - n_random]
+        randoms = random.Random(seed).sample(ranked[size - n_random :], n_random)
+        slots = {(k + 1) * size // n_random - 1 for k in range(n_random)} if n_random else set()
+        u, r = iter(uncertain), iter(randoms)
+        picks = [(next(r), "random") if pos in slots else (next(u), "uncertain") for pos in range(size)]
+
+    ids = [i for i, _ in picks]
+    details = {row[0]: row[1:] for row in store.con.execute(
+        "SELECT article_id, label, p_base, p_accelerated, p_contraction, p_none, evidence FROM predictions "
+        "WHERE scenario = ? AND model_version = ? AND list_contains(?, article_id)",
+        [scenario_id, model_version, ids],
+    ).fetchall()}
+    articles = {a.id: a for a in store.articles(ids)}
+    items = []
+    for article_id, why in picks:
+        label, *p, evidence = details[article_id]
+        items.append(QueueItem(
+            article=articles[article_id],
+            guess=label,
+            probabilities={c: round(float(v or 0.0), 4) for c, v in zip(LABELS, p)},
+            evidence=_evidence(evidence),
+            margin=round(float(margins[article_id]), 4),
+            picked=why,
+        ))
+    return items
+
+
+def _evidence(raw: str | None) -> list[str]:
+    try:
+        value = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [str(s) for s in value] if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------- export and import
+
+def export_queue(items: Sequence[QueueItem], path: Path) -> int:
+    """Write the queue as JSONL for an analyst to fill in `label` and `note`. Returns lines written.
+
+    Refuses to overwrite a file that already has labels filled in (import it first)."""
+    path = Path(path)
+    if path.exists() and _has_filled_labels(path):
+        raise InputError(path, None, "already has labels filled in; import it first with "
+                         f"'signals label --import {path}', or export to another file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(item.to_export(), ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return len(items)
+
+
+def _has_filled_labels(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("label"), str) and raw["label"].strip():
+                return True
+    return False
+
+
+def analyst_file(labels_dir: Path, annotator: str) -> Path:
+    """`<labels_dir>/analyst-<annotator>.jsonl`; the name must be safe as part of a file name."""
+    if not ANNOTATOR_NAME.match(annotator or ""):
+        raise ConfigError(f"annotator name {annotator!r} cannot name a label file; "
+                          "use letters, digits, '.', '_' or '-' (--annotator NAME)")
+    return Path(labels_dir) / f"analyst-{annotator}.jsonl"
+
+
+def accepted_labels(labels_dir: Path) -> dict[str, tuple[str, LabelRecord]]:
+    """Every label already in `labels_dir`, validated across files: id -> (file:line, record).
+    An empty or missing folder gives {}."""
+    accepted: dict[str, tuple[str, LabelRecord]] = {}
+    for existing in sorted(Path(labels_dir).glob("*.jsonl")):
+        check_records(existing, parse_label_file(existing), accepted)
+    return accepted
+
+
+def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
+    """The labeled lines of a filled export (or a plain label file), with their line numbers.
+
+    Lines whose `label` is empty or null are not labeled yet and are skipped; labels are
+    read case-insensitively. Everything else is parse_label_file's: it reads a copy with
+    the skipped lines blanked, so line numbers and its errors stay those of `path`."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines = [_labeled_line(line.rstrip("\n")) for line in handle]
+    except FileNotFoundError:
+        raise LabelError(path, None, "no such file; check the path given to --import") from None
+    except UnicodeDecodeError:
+        raise LabelError(path, None, "not UTF-8 text; save the file as UTF-8 and import it again") from None
+    with tempfile.TemporaryDirectory(prefix="signals-label-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        try:
+            return parse_label_file(copy)
+        except LabelError as exc:
+            raise LabelError(path, exc.line, exc.reason) from None
+
+
+def _labeled_line(line: str) -> str:
+    """The line for parse_label_file: '' when its label is empty, the label lower-cased."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError:
+        return line  # parse_label_file reports it with its line number
+    if not isinstance(raw, dict) or "label" not in raw:
+        return line
+    label = raw["label"]
+    if label is None or (isinstance(label, str) and not label.strip()):
+        return ""
+    if isinstance(label, str):
+        raw["label"] = label.strip().lower()
+        return json.dumps(raw)  # ASCII-only, so no character in it can split the line
+    return line
+
+
+def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, annotator: str,
+                      today: date | str | None = None) -> int:
+    """Validate a filled file as a whole, then append its labels to the annotator's file.
+
+    Raises LabelError naming the file and line of the first problem (malformed JSON, an
+    unknown label or id, an id twice in the file, an id already labeled in `labels_dir`);
+    nothing is written from a file that fails. Returns the number of labels appended
+    (0 when no line has a label yet)."""
+    path, labels_dir = Path(path), Path(labels_dir)
+    target = analyst_file(labels_dir, annotator)
+    if path.resolve().parent == labels_dir.resolve() and path.suffix == ".jsonl":
+        raise LabelError(path, None, f"is already in the labels folder {labels_dir}; keep filled exports "
+                         "outside it and import them from there")
+    records = read_filled_file(path)
+    if not records:
+        return 0
+    check_records(path, records, accepted_labels(labels_dir), known_ids)
+    stamp = _day(today)
+    _append(target, [replace(rec, note=rec.note.strip(), annotator=annotator, labeled_at=stamp) for _, rec in records])
+    return len(records)
+
+
+def _day(today: date | str | None) -> str:
+    if today is None:
+        return date.today().isoformat()
+    return today.isoformat() if isinstance(today, date) else str(today)
+
+
+def _append(target: Path, records: Iterable[LabelRecord]) -> None:
+    """Append records and flush them to disk; a file left without a final newline gets one first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    needs_newline = False
+    if target.exists() and target.stat().st_size:
+        with target.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            needs_newline = handle.read(1) != b"\n"
+    with target.open("a", encoding="utf-8") as out:
+        if needs_newline:
+            out.write("\n")
+        for rec in records:
+            out.write(rec.to_json() + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+# ---------------------------------------------------------------- interactive
+
+def describe(item: QueueItem, position: int, total: int) -> str:
+    """The text shown for one item: title, source, shortened summary, the model's call and its evidence."""
+    a = item.article
+    summary = a.summary or a.text
+    when = a.published.date().isoformat() if a.published else "undated"
+    probs = " | ".join(f"{c} {item.probabilities.get(c, 0.0):.2f}" for c in LABELS)
+    lines = [
+        f"[{position}/{total}] {a.title or '(no title)'}",
+        f"    {a.outlet or a.source} | {when} | {a.source}/{a.id}",
+    ]
+    if summary:
+        lines.append("    " + textwrap.shorten(summary, SUMMARY_CHARS, placeholder=" ..."))
+    lines.append(f"    model: {item.guess} ({probs})")
+    for sentence in item.evidence:
+        lines.append("      - " + textwrap.shorten(sentence, SUMMARY_CHARS, placeholder=" ..."))
+    return "\n".join(lines)
+
+
+def label_interactively(
+    items: Sequence[QueueItem],
+    labels_dir: Path,
+    annotator: str,
+    ask: Callable[[str], str] = input,
+    say: Callable[[str], None] = print,
+    today: date | str | None = None,
+) -> int:
+    """Show each item and ask for a label and a one-line reason; returns the labels saved.
+
+    Each label is appended to `<labels_dir>/analyst-<annotator>.jsonl` and flushed as soon
+    as its reason is given, so quitting (q, end of input or Ctrl-C) loses nothing already
+    answered. An item someone labeled meanwhile is passed over."""
+    target = analyst_file(labels_dir, annotator)
+    accepted = accepted_labels(labels_dir)
+    saved = 0
+    try:
+        for n, item in enumerate(items, start=1):
+            say(describe(item, n, len(items)))
+            if item.article.id in accepted:
+                say(f"    already labeled at {accepted[item.article.id][0]}; passing over it")
+                continue
+            label = _ask_label(ask, say)
+            if label == "quit":
+                break
+            if label == "skip":
+                continue
+            reason = _ask_reason(ask, say)
+            rec = LabelRecord(item.article.id, item.article.source, label, reason, annotator, _day(today))
+            _append(target, [rec])
+            accepted[rec.id] = (str(target), rec)
+            saved += 1
+    except (EOFError, KeyboardInterrupt):
+        say("")
+    say(f"{saved} label{'s' if saved != 1 else ''} saved to {target}")
+    return saved
+
+
+def _ask_label(ask: Callable[[str], str], say: Callable[[str], None]) -> str:
+    while True:
+        answer = ask(PROMPT).strip().lower()
+        if answer in ("s", "skip", "q", "quit"):
+            return "skip" if answer.startswith("s") else "quit"
+        if answer in KEYS:
+            return KEYS[answer]
+        if answer in LABELS:
+            return answer
+        say("    type b, a, c or n to label, s to skip, q to quit")
+
+
+def _ask_reason(ask: Callable[[str], str], say: Callable[[str], None]) -> str:
+    while True:
+        reason = " ".join(ask(REASON_PROMPT).split())
+        if reason:
+            return reason
+        say("    a reason is required: one line on what in the article decides the label")
+
+
+# ---------------------------------------------------------------- command line
+
+def add_commands(subparsers) -> None:
+    """Register `signals label` on the CLI's subparsers object."""
+    p = subparsers.add_parser(
+        "label", help="label the articles the model is least sure of (interactively, or via a JSONL file)",
+        description="Without --export or --import, asks for labels in the terminal; each answer is saved at once.",
+    )
+    p.add_argument("--size", type=_positive_int, default=DEFAULT_SIZE, help=f"items in the queue (default {DEFAULT_SIZE})")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--export", type=Path, metavar="FILE", help="write the queue to FILE to fill in 'label' and 'note'")
+    mode.add_argument("--import", dest="import_file", type=Path, metavar="FILE", help="validate a filled FILE and add its labels")
+    p.add_argument("--annotator", metavar="NAME", help="who is labeling; names the label file (default: $USER, else 'analyst')")
+    p.set_defaults(func=cmd_label)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return n
+
+
+def cmd_label(args) -> int:
+    """`signals label`: --import a filled file, --export the queue, or label in the terminal."""
+    # Registry and scenario pack built directly, as Runtime.registry / Runtime.scenario do:
+    # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
+    from .registry import Registry
+    from .scenario import load_scenario
+    from .settings import load_settings
+    from .store import Store
+
+    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    scenario = load_scenario(settings.scenario_dir)
+    scenario_id, labels_dir = scenario.id, scenario.labels_dir
+    annotator = args.annotator or os.environ.get("USER") or "analyst"
+    target = analyst_file(labels_dir, annotator)  # a bad name fails before any work
+
+    if args.import_file:
+        store_ids: list[str] = []
+        if Path(settings.db).exists():
+            with Store(settings.db, read_only=True) as store:
+                store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+        n = import_label_file(args.import_file, labels_dir, KnownIds(settings.shared_data, store_ids), annotator)
+        if n == 0:
+            print(f"{args.import_file}: no line has a label yet; fill in 'label' ({'|'.join(LABELS)}) and import again",
+                  file=sys.stderr)
+        else:
+            print(f"{n} labels added to {target}; run 'signals train' to retrain")
+        return 0
+
+    entry = Registry(settings.models_dir).active(scenario_id)
+    if entry is None:
+        raise ModelError(f"no active model for scenario {scenario_id}; run 'signals train' first")
+    labeled = {r.id for r in load_labels(labels_dir)} if any(Path(labels_dir).glob("*.jsonl")) else set()
+    with Store(settings.db, read_only=True) as store:  # closed before any prompt: never hold the store while waiting
+        items = build_queue(store, scenario_id, entry.version, labeled, size=args.size)
+    if not items:
+        print(f"nothing to label: no unlabeled article has a prediction from model {entry.version}; "
+              "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
+        return 0
+    if args.export:
+        n = export_queue(items, args.export)
+        print(f"{n} items written to {args.export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
+              f"then run 'signals label --import {args.export}'")
+        return 0
+    label_interactively(items, labels_dir, annotator)
+    return 0

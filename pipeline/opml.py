@@ -1,0 +1,201 @@
+"""OPML: import a feed list (URLs and titles, nested outlines too), export the feed list, and the
+`signals feeds` commands.
+
+Feeds imported from OPML go to the store's `feed_registry` table; the feeds a run polls are the configured
+ones (`settings.feeds`) plus the registered ones (`feed_sources`). A malformed OPML file is an InputError
+naming the file (and the line, when the parser knows it).
+
+    signals feeds import-opml FILE   add the file's feeds to the registry
+    signals feeds export-opml FILE   write configured + registered feeds as OPML 2.0
+    signals feeds list               every feed: last success, failures in a row, next poll, last error
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+from .errors import InputError
+from .ingest import unsafe_xml_reason
+from .settings import Settings, load_settings
+from .store import Store
+
+MAX_OPML_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One feed of a feed list: its URL and a human title ('' when none is known)."""
+
+    url: str
+    title: str = ""
+
+
+def parse_opml(data: bytes, name: str = "<opml>") -> list[FeedEntry]:
+    """Feeds from OPML bytes: every <outline> with an xmlUrl, at any depth, in document order, each URL once.
+    Only http and https URLs are kept. Raises InputError (naming `name`) when the document is not OPML."""
+    if len(data) > MAX_OPML_BYTES:
+        raise InputError(name, None, f"OPML file of {len(data)} bytes is over the {MAX_OPML_BYTES}-byte limit")
+    unsafe = unsafe_xml_reason(data)
+    if unsafe:
+        raise InputError(name, None, unsafe)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if getattr(exc, "lineno", None) else None
+        raise InputError(name, line, f"not well-formed OPML ({exc.msg}); check the file is an OPML export") from None
+    if root is None or etree.QName(root).localname.lower() != "opml":
+        tag = etree.QName(root).localname if root is not None else "nothing"
+        raise InputError(name, None, f"not an OPML file: the root element is <{tag}>, expected <opml>")
+    body = next((child for child in root if isinstance(child.tag, str) and etree.QName(child).localname.lower() == "body"), None)
+    if body is None:
+        raise InputError(name, None, "not an OPML file: no <body> element")
+    feeds, seen = [], set()
+    for outline in body.iter("{*}outline", "outline"):
+        attrs = {k.lower(): (v or "").strip() for k, v in outline.attrib.items()}
+        url = attrs.get("xmlurl", "")
+        if not url or urlsplit(url).scheme.lower() not in ("http", "https") or url in seen:
+            continue
+        seen.add(url)
+        feeds.append(FeedEntry(url, attrs.get("title") or attrs.get("text", "")))
+    return feeds
+
+
+def read_opml(path: Path) -> list[FeedEntry]:
+    """Feeds from an OPML file; InputError naming the file when it cannot be read or is not OPML."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+    return parse_opml(data, str(path))
+
+
+def opml_document(feeds: list[FeedEntry], title: str = "news-signals feeds") -> str:
+    """An OPML 2.0 document listing `feeds`."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">', f"  <head><title>{_text(title)}</title></head>", "  <body>"]
+    for feed in feeds:
+        label = quoteattr(feed.title or feed.url)
+        lines.append(f'    <outline type="rss" text={label} title={label} xmlUrl={quoteattr(feed.url)}/>')
+    lines += ["  </body>", "</opml>", ""]
+    return "\n".join(lines)
+
+
+def _text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------- the feed list
+
+def registered_feeds(store: Store) -> list[str]:
+    """URLs of the feeds added via OPML (the store's feed registry), oldest first; [] when there are none."""
+    return [url for url, _ in store.registered_feed_rows()]
+
+
+def feed_sources(settings: Settings, store: Store) -> list[str]:
+    """What a run polls: the configured feeds, then the registered ones, each once."""
+    return list(dict.fromkeys([*settings.feeds, *registered_feeds(store)]))
+
+
+def feed_list(settings: Settings, store: Store) -> list[FeedEntry]:
+    """The configured and registered feeds with their titles (configured feeds have none)."""
+    titles = dict(store.registered_feed_rows())
+    return [FeedEntry(url, titles.get(url, "")) for url in feed_sources(settings, store)]
+
+
+def import_opml(store: Store, path: Path) -> tuple[int, int]:
+    """Register the feeds of an OPML file. Returns (feeds in the file, feeds new to the registry)."""
+    feeds = read_opml(path)
+    if not feeds:
+        raise InputError(path, None, "no feeds found: expected <outline xmlUrl=\"http...\"> elements in <body>")
+    return len(feeds), store.register_feeds([(f.url, f.title) for f in feeds], origin=str(path))
+
+
+def export_opml(settings: Settings, store: Store, path: Path) -> int:
+    """Write the feed list (configured + registered) to `path` as OPML. Returns the number of feeds."""
+    feeds = feed_list(settings, store)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(opml_document(feeds), encoding="utf-8")
+    return len(feeds)
+
+
+def feed_status(settings: Settings, store: Store) -> list[dict]:
+    """One row per feed: the feed list first (polled or not yet), then anything else the store has read."""
+    state = {row["name"]: row for row in store.feed_status_rows()}
+    empty = {"last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": "", "last_attempt": None}
+    rows = []
+    for feed in feed_list(settings, store):
+        rows.append({**empty, **state.pop(feed.url, {}), "name": feed.url, "title": feed.title})
+    rows += [{**empty, **row, "title": ""} for row in state.values()]
+    return rows
+
+
+# ---------------------------------------------------------------- commands
+
+def add_commands(subparsers) -> None:
+    """Register `feeds import-opml FILE`, `feeds export-opml FILE` and `feeds list` on the CLI's subparsers."""
+    feeds = subparsers.add_parser("feeds", help="the feed list: import or export OPML, show polling state")
+    sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    p = sub.add_parser("import-opml", help="add the feeds of an OPML file to the feed registry")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_import_opml)
+    p = sub.add_parser("export-opml", help="write the configured and registered feeds as an OPML file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_export_opml)
+    p = sub.add_parser("list", help="every feed: last success, failures in a row, next poll, last error")
+    p.set_defaults(func=cmd_list)
+
+
+def _settings(args) -> Settings:
+    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+
+
+def cmd_import_opml(args) -> int:
+    settings = _settings(args)
+    with Store(settings.db) as store:
+        store.ensure_story_schema()
+        found, new = import_opml(store, args.file)
+    print(f"{found} feeds in {args.file}, {new} new to the registry")
+    return 0
+
+
+def cmd_export_opml(args) -> int:
+    settings = _settings(args)
+    if Path(settings.db).exists():
+        with Store(settings.db, read_only=True) as store:
+            n = export_opml(settings, store, args.file)
+    else:  # no store yet: the configured feeds alone
+        Path(args.file).write_text(opml_document([FeedEntry(u) for u in settings.feeds]), encoding="utf-8")
+        n = len(settings.feeds)
+    print(f"{n} feeds written to {args.file}", file=sys.stderr)
+    return 0
+
+
+def cmd_list(args) -> int:
+    settings = _settings(args)
+    if Path(settings.db).exists():
+        with Store(settings.db, read_only=True) as store:
+            rows = feed_status(settings, store)
+    else:
+        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": ""}
+                for u in settings.feeds]
+    for row in rows:
+        print("\t".join([
+            row["name"],
+            f"last success {_when(row['last_success'])}",
+            f"failures {row['consecutive_failures'] or 0}",
+            f"next poll {_when(row['next_poll'], 'due now')}",
+            f"error {row['last_error'] or '-'}",
+        ]))
+    return 0
+
+
+def _when(value, missing: str = "never") -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else missing

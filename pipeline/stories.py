@@ -1,0 +1,221 @@
+"""Stories: near-duplicate and syndicated articles (wire copies, light rewrites across outlets) grouped
+into one story, within a time window.
+
+Pure grouping first (`assign_stories`), writing second (`update_stories` asks the store for what is new and
+what is recent, and saves the result).
+
+How two articles are matched (recipe `minhash-title-lead.v1`):
+- the title, lower-cased, split into words, a trailing " - Publisher" removed; and the *lead*: the title
+  plus the first `LEAD_WORDS` words of the text (or the summary when there is no text). Reading only the
+  lead lets a full article and a wire copy that was cut short still match;
+- title signature: words and word pairs of the title (needs `MIN_TITLE_WORDS` words, so that
+  "News Round-Up" or "Jan 3, 2026" match nothing); lead signature: word 3-shingles of the lead
+  (needs `MIN_LEAD_SHINGLES`);
+- MinHash LSH (datasketch) proposes candidates for each; a candidate is kept when its estimated Jaccard
+  similarity passes the threshold (`TITLE_THRESHOLD`, `LEAD_THRESHOLD`), or when both have the same
+  canonical link;
+- a match on the title alone is dropped when the two titles look like items of a series rather than
+  one story: numbers that differ on both sides ("... for Jan. 2, #936" / "... for Jan. 3, #937"), or one
+  short token swapped for another ("Kurs HUF/PLN" / "Kurs DKK/PLN"). A matching lead overrides this
+  (a death toll updated from 59 to 67 in the same article is still one story);
+- articles are taken oldest first; each joins the story of its most similar earlier article, provided
+  that story began no more than `window` before it (so a story spans at most the window, and daily
+  boilerplate does not chain into one months-long story). Otherwise it starts a story of its own.
+Every article gets a story id; a story of one article is an article nobody else copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from .records import Article
+
+RECIPE = "minhash-title-lead.v1"
+WINDOW = timedelta(days=3)
+NUM_PERM = 64
+SCHEME = "affine32"  # datasketch 2 default, named so that stored sketches never mix schemes
+LEAD_WORDS = 60
+MIN_TITLE_WORDS = 6
+MIN_LEAD_SHINGLES = 12
+TITLE_THRESHOLD = 0.6
+LEAD_THRESHOLD = 0.5
+WORD = re.compile(r"\w+", re.UNICODE)
+PUBLISHER_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")
+
+
+@dataclass(frozen=True)
+class _Signature:
+    title: LeanMinHash | None
+    lead: LeanMinHash | None
+    link: str
+    words: tuple[str, ...] = ()
+
+
+def story_id_for(article_id: str) -> str:
+    """The id of a story founded by this article: stable, so re-running gives the same ids."""
+    return "story-" + hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:16]
+
+
+def title_words(title: str) -> list[str]:
+    return WORD.findall(PUBLISHER_SUFFIX.sub("", title or "").lower())
+
+
+def lead_words(article: Article, limit: int = LEAD_WORDS) -> list[str]:
+    body = article.text or article.summary or ""
+    return title_words(article.title) + WORD.findall(body[: limit * 12].lower())[:limit]
+
+
+def _hashes(shingles: Iterable[str]) -> list[int]:
+    return [zlib.crc32(s.encode("utf-8")) for s in shingles]
+
+
+@cache
+def _permutations():
+    """datasketch's random permutations for (NUM_PERM, seed 1), made once: making them is most of the cost."""
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+
+
+def _minhash(shingles: set[str]) -> LeanMinHash:
+    m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=_permutations(), scheme=SCHEME)
+    m.update_batch(_hashes(sorted(shingles)))
+    return LeanMinHash(m)
+
+
+def signature(article: Article) -> _Signature:
+    """The article's title and lead MinHashes (None when too short to say anything) and its link."""
+    words = title_words(article.title)
+    title = None
+    if len(words) >= MIN_TITLE_WORDS:
+        title = _minhash(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])})
+    lead_tokens = lead_words(article)
+    shingles = {" ".join(lead_tokens[i : i + 3]) for i in range(len(lead_tokens) - 2)}
+    lead = _minhash(shingles) if len(shingles) >= MIN_LEAD_SHINGLES else None
+    return _Signature(title, lead, article.link or "", tuple(words))
+
+
+def assign_stories(
+    articles: Sequence[Article],
+    existing: Sequence[tuple[Article, str]] = (),
+    window: timedelta = WINDOW,
+) -> dict[str, str]:
+    """Story ids for `articles`: {article id: story id}. Pure: reads nothing, writes nothing.
+
+    `existing` are articles that already have a story, as (article, story id) pairs: a new article that
+    copies one of them joins that story. Articles without a date are matched on text alone.
+    """
+    lsh_title = MinHashLSH(threshold=TITLE_THRESHOLD, num_perm=NUM_PERM)
+    lsh_lead = MinHashLSH(threshold=LEAD_THRESHOLD, num_perm=NUM_PERM)
+    signatures: dict[str, _Signature] = {}
+    published: dict[str, datetime | None] = {}
+    story_of: dict[str, str] = {}
+    story_start: dict[str, datetime | None] = {}
+    by_link: dict[str, str] = {}
+
+    def index(article: Article, sig: _Signature, story: str) -> None:
+        key = article.id
+        signatures[key], published[key], story_of[key] = sig, article.published, story
+        if sig.title is not None:
+            lsh_title.insert(key, sig.title, check_duplication=False)
+        if sig.lead is not None:
+            lsh_lead.insert(key, sig.lead, check_duplication=False)
+        if sig.link:
+            by_link.setdefault(sig.link, key)
+        start = story_start.get(story, article.published)
+        if article.published is not None and (start is None or article.published < start):
+            start = article.published
+        story_start[story] = start
+
+    for article, story in existing:
+        if article.id not in signatures:
+            index(article, signature(article), story)
+
+    assigned: dict[str, str] = {}
+    unique = {a.id: a for a in articles if a.id not in signatures}
+    for article in sorted(unique.values(), key=_time_order):
+        sig = signature(article)
+        best, best_score = None, 0.0
+        for key, score in _candidates(sig, signatures, lsh_title, lsh_lead, by_link):
+            if score > best_score and _within(article.published, published[key], story_start[story_of[key]], window):
+                best, best_score = key, score
+        story = story_of[best] if best is not None else story_id_for(article.id)
+        index(article, sig, story)
+        assigned[article.id] = story
+    return assigned
+
+
+def _time_order(article: Article) -> tuple:
+    return (article.published is None, article.published or datetime.min, article.id)
+
+
+def _candidates(sig, signatures, lsh_title, lsh_lead, by_link) -> Iterable[tuple[str, float]]:
+    if sig.link and sig.link in by_link:
+        yield by_link[sig.link], 2.0  # the same page, fetched twice under two ids
+    if sig.title is not None:
+        for key in lsh_title.query(sig.title):
+            other = signatures[key]
+            score = sig.title.jaccard(other.title)
+            if score >= TITLE_THRESHOLD and not looks_like_a_series(sig.words, other.words):
+                yield key, score
+    if sig.lead is not None:
+        for key in lsh_lead.query(sig.lead):
+            score = sig.lead.jaccard(signatures[key].lead)
+            if score >= LEAD_THRESHOLD:
+                yield key, score + 0.01  # a matching lead says more than a matching title
+
+
+def looks_like_a_series(words: Sequence[str], other: Sequence[str]) -> bool:
+    """True when two similar titles differ the way items of a series do: each has a number the other lacks,
+    or they are the same length and differ in one short token (a code, a number)."""
+    mine, theirs = set(words) - set(other), set(other) - set(words)
+    if any(any(ch.isdigit() for ch in w) for w in mine) and any(any(ch.isdigit() for ch in w) for w in theirs):
+        return True
+    if len(words) == len(other):
+        swapped = [(a, b) for a, b in zip(words, other) if a != b]
+        if len(swapped) == 1 and max(len(swapped[0][0]), len(swapped[0][1])) <= 4:
+            return True
+    return False
+
+
+def _within(when: datetime | None, other: datetime | None, story_began: datetime | None, window: timedelta) -> bool:
+    if when is None or other is None:
+        return True
+    if abs(when - other) > window:
+        return False
+    return story_began is None or when - story_began <= window
+
+
+def story_groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
+    """{story id: [article ids]} from an assignment, for reports."""
+    groups: dict[str, list[str]] = {}
+    for article_id, story in assignment.items():
+        groups.setdefault(story, []).append(article_id)
+    return groups
+
+
+def update_stories(store, window: timedelta = WINDOW) -> dict:
+    """Give every stored article without a story one: new articles are matched against each other and
+    against stored articles published within `window` of them. Returns counts."""
+    new = store.articles_without_story()
+    if not new:
+        return {"articles": 0, "joined_existing": 0, "stories_new": 0}
+    dated = [a.published for a in new if a.published is not None]
+    since = (min(dated) - window) if dated else None
+    until = (max(dated) + window) if dated else None
+    existing = store.story_members(since, until)
+    assignment = assign_stories(new, existing, window)
+    store.save_story_ids(assignment)
+    known = {story for _, story in existing}
+    return {
+        "articles": len(assignment),
+        "joined_existing": sum(story in known for story in assignment.values()),
+        "stories_new": len(set(assignment.values()) - known),
+    }
+

@@ -1,0 +1,166 @@
+"""Watchlist alerts on small real stores: thresholds, labels, evidence, deadlines."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import alerts
+from pipeline.records import Article, Prediction
+from pipeline.scenario import Indicator, load_scenario
+from pipeline.settings import PROJECT_ROOT
+from pipeline.store import Store
+
+PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
+MODEL = "v1"
+
+
+def probs(label: str, p: float = 0.8) -> dict[str, float]:
+    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
+
+
+def build_store(path: Path, rows: list[tuple]) -> Path:
+    """rows: (id, day of April 2026, label, title[, summary, text])."""
+    articles, predictions = [], []
+    for article_id, day, label, title, *rest in rows:
+        summary = rest[0] if rest else ""
+        text = rest[1] if len(rest) > 1 else ""
+        articles.append(Article(article_id, "test", "Outlet", title, summary, text, datetime(2026, 4, day, 12), ""))
+        predictions.append(Prediction(article_id, PACK.id, MODEL, label, probs(label), []))
+    with Store(path) as store:
+        store.add_articles(articles)
+        store.save_analysis([], predictions)
+        store.refresh_daily_signals(PACK.id, MODEL)
+    return path
+
+
+def indicator(id: str, patterns: list[str], cases: tuple[str, ...], threshold: int = 1, start: date | None = None, deadline_days: int | None = None) -> Indicator:
+    return Indicator(id, id.replace("-", " "), tuple(re.compile(p, re.I) for p in patterns), cases, threshold, start, deadline_days)
+
+
+def pack_with(*indicators: Indicator):
+    return dataclasses.replace(PACK, indicators=tuple(indicators))
+
+
+OIL = indicator("oil-spike", [r"\bBrent\b", r"oil prices? (surge|spike)"], ("contraction",), threshold=2)
+
+
+def test_an_indicator_fires_at_its_threshold_and_not_below(tmp_path):
+    rows = [
+        ("d3-a", 3, "contraction", "Brent jumps on Hormuz fears"),
+        ("d3-b", 3, "contraction", "Markets", "Oil prices surge as tankers wait"),       # matched in the summary
+        ("d4-a", 4, "contraction", "Brent crude climbs again"),
+        ("d4-b", 4, "base", "Brent steady as talks continue"),                             # matches, wrong label
+        ("d4-c", 4, "contraction", "Tankers wait at Hormuz"),                              # right label, no match
+        ("d5-a", 5, "contraction", "Brent crude at a six-month high"),
+    ]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        report = alerts.check_alerts(store, pack_with(OIL))
+    assert report.as_of == date(2026, 4, 5)  # the last ingested day
+    assert [f.day for f in report.firings] == [date(2026, 4, 3)]
+    firing = report.firings[0]
+    assert firing.articles == 2
+    assert {e.article_id for e in firing.evidence} == {"d3-a", "d3-b"}
+    by_id = {e.article_id: e for e in firing.evidence}
+    assert by_id["d3-b"].field == "summary" and "Oil prices surge" in by_id["d3-b"].snippet
+    assert by_id["d3-a"].title == "Brent jumps on Hormuz fears"
+    status = report.statuses[0]
+    assert (status.status, status.first_fired, status.days_fired, status.matched) == ("fired", date(2026, 4, 3), 1, 5)
+
+
+def test_threshold_one_fires_on_a_single_article(tmp_path):
+    single = dataclasses.replace(OIL, threshold=1)
+    rows = [("a", 5, "contraction", "Brent crude at a six-month high")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        assert [f.day for f in alerts.check_alerts(store, pack_with(single)).firings] == [date(2026, 4, 5)]
+        assert alerts.check_alerts(store, pack_with(OIL)).statuses[0].status == "not fired"
+
+
+def test_the_shipped_pack_needs_two_brent_articles(tmp_path):
+    rows = [("a", 6, "contraction", "Brent crude spikes"), ("b", 7, "contraction", "Brent up"), ("c", 7, "contraction", "Oil prices surge overnight")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        report = alerts.check_alerts(store, PACK)
+    brent = [f for f in report.firings if f.indicator == "brent-volatility"]
+    assert [f.day for f in brent] == [date(2026, 4, 7)]
+
+
+def test_snippets_are_short_and_show_the_match():
+    long_text = "Background. " * 60 + "The IMF review of the tranche was delayed." + " More words." * 60
+    imf = PACK.indicators[0]
+    field, snip = alerts.find_match(imf, {"title": "Economy", "summary": "", "text": long_text})
+    assert field == "text" and len(snip) <= 200
+    assert "IMF review" in snip and snip.startswith("…") and snip.endswith("…")
+    huge_match = "IMF " + "x" * 500 + " review"
+    assert len(alerts.find_match(imf, {"title": huge_match})[1]) <= 200
+    assert alerts.find_match(imf, {"title": "Nothing to see"}) is None
+
+
+def test_articles_after_as_of_are_not_seen(tmp_path):
+    rows = [("a", 3, "contraction", "Brent spikes", "Brent again"), ("b", 3, "contraction", "Brent"), ("late", 9, "contraction", "Brent")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        assert alerts.check_alerts(store, pack_with(OIL), as_of=date(2026, 4, 2)).firings == ()
+        assert len(alerts.check_alerts(store, pack_with(OIL), as_of=date(2026, 4, 3)).firings) == 1
+
+
+JOINT = indicator("joint-office", [r"joint border (management )?office"], ("base", "accelerated"), start=date(2026, 4, 1), deadline_days=10)
+
+
+@pytest.fixture
+def quiet_store(tmp_path):
+    """Articles from April 1 to 25, none about a joint border office."""
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in (1, 5, 12, 25)]
+    return build_store(tmp_path / "quiet.duckdb", rows)
+
+
+def test_deadline_pending_then_passed_without_firing(quiet_store):
+    with Store(quiet_store, read_only=True) as store:
+        early = alerts.check_alerts(store, pack_with(JOINT), as_of=date(2026, 4, 5)).statuses[0]
+        on_the_day = alerts.check_alerts(store, pack_with(JOINT), as_of=date(2026, 4, 11)).statuses[0]
+        late = alerts.check_alerts(store, pack_with(JOINT)).statuses[0]  # as of the last ingested day, April 25
+    assert (early.status, early.deadline, early.days_left) == ("pending", date(2026, 4, 11), 6)
+    assert (on_the_day.status, on_the_day.days_left) == ("pending", 0)
+    assert late.status == "deadline passed without firing" and late.days_left is None and late.first_fired is None
+
+
+def test_deadline_met_when_it_fires_inside_the_window(tmp_path):
+    rows = [("a", 9, "accelerated", "Joint border management office staffed at Taftan"), ("b", 25, "base", "Talks")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        status = alerts.check_alerts(store, pack_with(JOINT)).statuses[0]
+    assert (status.status, status.first_fired, status.window_start) == ("fired", date(2026, 4, 9), date(2026, 4, 1))
+
+
+def test_firing_after_the_deadline_does_not_meet_it(tmp_path):
+    rows = [("a", 20, "base", "Joint border office finally opens")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        report = alerts.check_alerts(store, pack_with(JOINT))
+    status = report.statuses[0]
+    assert status.status == "deadline passed without firing"
+    assert "2026-04-20" in status.note
+    assert [f.day for f in report.firings] == [date(2026, 4, 20)]
+
+
+def test_alerts_command_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = [("a", 9, "contraction", "Border clash near Taftan leaves two dead")]
+    db = build_store(tmp_path / "s.duckdb", rows)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    alerts.add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--db", str(db), "alerts", "--format", "json", "--as-of", "2026-04-10"])
+    assert args.func(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["as_of"] == "2026-04-10"
+    statuses = {s["indicator"]: s for s in doc["statuses"]}
+    assert statuses["border-activity"]["status"] == "fired"
+    assert statuses["joint-border-office"]["status"] == "pending" and statuses["joint-border-office"]["days_left"] == 28
+    assert doc["firings"][0]["evidence"][0]["article_id"] == "a"
+    args = parser.parse_args(["--db", str(db), "alerts"])
+    assert args.func(args) == 0
+    assert "border-activity" in capsys.readouterr().out

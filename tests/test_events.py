@@ -1,0 +1,176 @@
+"""The event layer on small hand-written sentences: types, actors, negation, ordering, data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.events import (
+    PLOVER_TYPES,
+    QUAD_CLASSES,
+    EventExtractor,
+    load_event_rules,
+    load_gazetteer,
+    merge_actors,
+    quad_class,
+)
+from pipeline.nlp import ActorIndex, build_nlp
+from pipeline.scenario import Actor, load_scenario
+
+PACK = Path(__file__).resolve().parents[1] / "labels" / "iran-pakistan-2026"
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    """(nlp, extractor) over the gazetteer merged with the scenario pack, built once for the module."""
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    nlp = build_nlp(actors)
+    return nlp, EventExtractor(nlp, load_event_rules(), ActorIndex(actors))
+
+
+def events_of(pipeline, text):
+    nlp, extract = pipeline
+    return extract(nlp(text))
+
+
+def main_event(pipeline, text):
+    events = events_of(pipeline, text)
+    assert events, f"no event found in: {text}"
+    return events[0]
+
+
+def test_agreement_signed(pipeline):
+    event = main_event(pipeline, "Pakistan and Iran signed an agreement on border trade.")
+    assert event.type == "AGREE"
+    assert event.source == "Pakistan"
+    assert event.target == "Iran"
+
+
+def test_militant_attack(pipeline):
+    event = main_event(pipeline, "Militants attacked a border post in Sistan-Baluchestan.")
+    assert event.type == "ASSAULT"
+    assert event.trigger == "attacked"
+    assert not event.negated
+
+
+def test_negation(pipeline):
+    event = main_event(pipeline, "Iran did not reject the proposal.")
+    assert event.type == "REJECT"
+    assert event.source == "Iran"
+    assert event.negated
+
+
+def test_refused_to_negates_the_governed_event(pipeline):
+    events = events_of(pipeline, "Tehran refused to attend the talks in Islamabad.")
+    assert [(e.type, e.negated) for e in events] == [("REJECT", False), ("CONSULT", True)]
+
+
+def test_sanctions_source_and_target(pipeline):
+    event = main_event(pipeline, "The United States imposed sanctions on Iran.")
+    assert (event.type, event.source, event.target, event.trigger) == ("SANCTION", "United States", "Iran", "sanctions")
+
+
+def test_passive_voice_swaps_source_and_target(pipeline):
+    event = main_event(pipeline, "A border post was attacked by Jaish al-Adl.")
+    assert (event.type, event.source) == ("ASSAULT", "Jaish al-Adl")
+
+
+def test_support_verb_gives_way_to_its_object(pipeline):
+    event = main_event(pipeline, "Islamabad and Tehran struck a deal on gas supplies.")
+    assert (event.type, event.trigger, event.source) == ("AGREE", "deal", "Pakistan")
+
+
+def test_longest_match_wins(pipeline):
+    assert main_event(pipeline, "Traders in Quetta went on a hunger strike.").type == "PROTEST"
+
+
+def test_gazetteer_capital_stands_for_state(pipeline):
+    event = main_event(pipeline, "Kabul condemned the air strikes on Khost.")
+    assert (event.type, event.source) == ("DISAPPROVE", "Afghanistan")
+
+
+def test_recipient_verb(pipeline):
+    event = main_event(pipeline, "Pakistan received a loan from the IMF.")
+    assert (event.type, event.source, event.target) == ("AID", "IMF", "Pakistan")
+
+
+def test_verb_object_rule(pipeline):
+    assert main_event(pipeline, "Washington suspended military aid to Islamabad.").type == "SANCTION"
+
+
+def test_intent_turns_force_into_threat(pipeline):
+    assert main_event(pipeline, "Iran said it would retaliate against any attack.").type == "THREATEN"
+
+
+def test_statements_and_appeals_make_no_event(pipeline):
+    assert events_of(pipeline, "The Taliban claimed responsibility for the attack.") == []
+    assert events_of(pipeline, "China urged Pakistan and Iran to resume talks.") == []
+
+
+def test_trigger_inside_an_actor_name_is_not_an_event(pipeline):
+    assert events_of(pipeline, "The Gulf Cooperation Council is based in Riyadh.") == []
+
+
+def test_main_event_first_and_sentence_index(pipeline):
+    text = ("The weather was mild on Monday. "
+            "Iran and Pakistan held talks in Tehran after militants attacked a convoy near Taftan.")
+    events = events_of(pipeline, text)
+    assert [e.type for e in events] == ["CONSULT", "ASSAULT"]
+    assert {e.sentence_index for e in events} == {1}
+    assert events[0].sentence.startswith("Iran and Pakistan held talks")
+
+
+def test_events_follow_sentence_order(pipeline):
+    events = events_of(pipeline, "Israel launched strikes on Iran. Pakistan condemned the strikes.")
+    assert [(e.sentence_index, e.type) for e in events] == [(0, "FIGHT"), (1, "DISAPPROVE"), (1, "FIGHT")]
+
+
+def test_quad_class_is_total_over_the_18_types():
+    assert len(PLOVER_TYPES) == 18 == len(set(PLOVER_TYPES))
+    quads = {t: quad_class(t) for t in PLOVER_TYPES}
+    assert set(quads.values()) == set(QUAD_CLASSES)
+    assert quads["AGREE"] == "verbal_cooperation"
+    assert quads["AID"] == "material_cooperation"
+    assert quads["SANCTION"] == "verbal_conflict"
+    assert quads["ASSAULT"] == "material_conflict"
+    with pytest.raises(KeyError):
+        quad_class("MAKE_STATEMENT")
+
+
+def test_rules_cover_every_type_and_carry_their_version():
+    rules = load_event_rules("plover-v1")
+    assert rules.version == "plover-v1"
+    assert set(rules.verbs.values()) | set(rules.nouns.values()) == set(PLOVER_TYPES)
+    with pytest.raises(InputError):
+        load_event_rules("plover-v0")
+
+
+def test_gazetteer_size_and_kinds():
+    actors = load_gazetteer()
+    states = [a for a in actors if a.kind == "state"]
+    assert len(states) >= 40
+    assert all(len(a.code) == 2 and a.code.isupper() for a in states)
+    by_name = {a.name: a for a in actors}
+    assert "New Delhi" in by_name["India"].aliases
+    assert {"Hamas", "ISIS-K", "IAEA", "NATO", "Shanghai Cooperation Organisation"} <= set(by_name)
+
+
+def test_merge_gives_the_pack_precedence():
+    gazetteer = (
+        Actor("Iran", "state", "IR", ("Iran", "Persia")),
+        Actor("Benjamin Netanyahu", "leader", "IL", ("Netanyahu",)),
+        Actor("Israel Defense Forces", "armed_force", "IL", ("IDF", "Israeli army")),
+        Actor("Oman", "state", "OM", ("Muscat", "tehran")),
+    )
+    pack = (
+        Actor("Iran", "state", "IR", ("Tehran",)),
+        Actor("Israel", "state", "IL", ("IDF", "Benjamin Netanyahu")),
+    )
+    merged = {a.name: a for a in merge_actors(gazetteer, pack)}
+    assert merged["Iran"].aliases == ("Tehran",)
+    assert "Benjamin Netanyahu" not in merged
+    assert merged["Israel Defense Forces"].aliases == ("Israeli army",)
+    assert merged["Oman"].aliases == ("Muscat",)  # clashes are found case-insensitively
+    assert list(merged)[:2] == ["Iran", "Israel"]

@@ -1,0 +1,48 @@
+"""Both Prefect flows, run once each against real local inputs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from feedserver import FeedServer
+from flows.ingest import ingest_flow
+from flows.retrain import retrain_flow
+from pipeline.settings import PROJECT_ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+pytestmark = pytest.mark.slow
+
+
+def test_ingest_flow_records_a_broken_feed_and_goes_on(prefect_harness, tmp_path):
+    db = tmp_path / "s.duckdb"
+    with FeedServer() as server:
+        summary = ingest_flow(db=str(db), sources=[server.url("/feed.rss"), server.url("/404"), str(FIXTURES / "feeds" / "energy.atom")])
+    assert summary["feeds_ok"] == 2 and summary["feeds_failed"] == 1
+    assert summary["failures"][0]["error"] == "HTTP 404"
+    assert summary["articles_new"] == 5 and summary["predictions"] == 5
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM daily_signals").fetchone()[0] > 0
+        assert con.execute("SELECT consecutive_failures FROM feeds WHERE name LIKE '%/404'").fetchone()[0] == 1
+
+
+def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, shared_data):
+    labels = tmp_path / "labels" / "iran-pakistan-2026"
+    (labels / "labels").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "scenario.toml", labels)
+    # a small but real slice of the label set: every non-none label of one batch file plus its none labels
+    source = PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch01.jsonl"
+    (labels / "labels" / "slice.jsonl").write_text(source.read_text())
+    config = tmp_path / "signals.toml"
+    config.write_text(
+        f'[signals]\nlabels_dir = "{tmp_path / "labels"}"\nmodels_dir = "{tmp_path / "models"}"\n'
+        f'shared_data = "{shared_data}"\nnlp_processes = 1\n'
+    )
+    db = tmp_path / "s.duckdb"
+    first = retrain_flow(config=str(config), db=str(db))
+    assert first["status"] == "active" and 0 <= first["metrics"]["holdout"] <= 1
+    registry = json.loads((tmp_path / "models" / "registry.json").read_text())
+    assert [m["status"] for m in registry["models"]] == ["active"]
+    assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]

@@ -1,0 +1,93 @@
+"""Full text from article pages served on 127.0.0.1 by tests/feedserver.py (pages written for the tests)."""
+
+import dataclasses
+import time
+
+import pytest
+
+from feedserver import ARTICLE_BODY, FeedServer
+from pipeline.fulltext import extract_main_text, fill_full_text, is_stub, refused_host_reason
+from pipeline.ingest import fetch_feed, http_client
+from pipeline.records import Article
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FeedServer() as s:
+        yield s
+
+
+@pytest.fixture
+def quick(settings):
+    return settings.replace(http_timeout=1.5, max_feed_bytes=1_000_000)
+
+
+def stub(server, path, **changes):
+    article = Article("id-" + path, "feed", "Fixture", "Title", "A stub.", "", None, server.url(path))
+    return dataclasses.replace(article, **changes)
+
+
+def test_stub_articles_get_the_main_text_of_their_page(server, quick):
+    with http_client(quick) as client:
+        feed = fetch_feed(server.url("/stubs.rss"), quick, client)
+    assert feed.ok and all(is_stub(a) for a in feed.articles)
+    articles, outcomes = fill_full_text(feed.articles, quick, enabled=True, allow_private_hosts=True)
+    border = articles[0]
+    assert outcomes[0].ok and outcomes[0].chars == len(border.text)
+    for paragraph in ARTICLE_BODY:
+        assert paragraph in border.text
+    for marker in ("NAVIGATION-MARKER", "SCRIPT-MARKER", "FOOTER-MARKER", "UA-TRACKING-MARKER", "Most read"):
+        assert marker not in border.text
+    assert border.summary == feed.articles[0].summary and border.id == feed.articles[0].id
+
+
+def test_pages_without_an_article_or_not_html_keep_the_stub_with_a_reason(server, quick):
+    articles = [stub(server, "/article/empty.html"), stub(server, "/article/image.png"), stub(server, "/article/missing")]
+    filled, outcomes = fill_full_text(articles, quick, enabled=True, allow_private_hosts=True)
+    assert filled == articles
+    assert [o.ok for o in outcomes] == [False, False, False]
+    assert "no main text" in outcomes[0].error
+    assert outcomes[1].error == "not an HTML page (image/png)"
+    assert outcomes[2].error == "HTTP 404"
+
+
+def test_page_fetch_is_bounded_like_a_feed(server, quick):
+    started = time.monotonic()
+    _, outcomes = fill_full_text([stub(server, "/article/huge.html"), stub(server, "/article/slow.html")], quick,
+                                 enabled=True, allow_private_hosts=True)
+    assert "byte cap" in outcomes[0].error
+    assert "deadline" in outcomes[1].error
+    assert time.monotonic() - started < 2 * 1.5 + 2
+
+
+def test_off_by_default_and_only_for_stubs(server, quick):
+    articles = [stub(server, "/article/border.html")]
+    assert fill_full_text(articles, quick) == (articles, [])  # settings.fetch_full_text is off
+    long_summary = stub(server, "/article/border.html", summary="x " * 200)
+    javascript = stub(server, "/article/border.html", link="javascript:alert(1)")
+    assert not is_stub(long_summary) and not is_stub(javascript)
+    assert fill_full_text([long_summary, javascript], quick, enabled=True, allow_private_hosts=True) == ([long_summary, javascript], [])
+
+
+def test_links_to_our_own_network_are_refused_unless_allowed(server, quick):
+    _, outcomes = fill_full_text([stub(server, "/article/border.html")], quick, enabled=True)
+    assert "non-public address" in outcomes[0].error
+    assert server.hits["/article/border.html"] <= 1  # only the allowed fetch of the first test, if it ran
+    for url in ("http://localhost/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://[::1]/"):
+        assert refused_host_reason(url).startswith("refused")
+
+
+def test_page_client_checks_every_request_it_sends(server, quick):
+    """The check is a request hook, so it runs for each redirect hop as for the first request."""
+    from pipeline.fulltext import page_client
+    from pipeline.ingest import fetch_bounded
+    from pipeline.errors import FeedError
+
+    with page_client(quick) as client, pytest.raises(FeedError, match="non-public"):
+        fetch_bounded(server.url("/redirect"), quick, client)
+
+
+def test_extract_main_text_of_a_string_page():
+    page = "<html><body><nav>Menu</nav><article>" + "".join(f"<p>{p}</p>" for p in ARTICLE_BODY) + "</article></body></html>"
+    assert ARTICLE_BODY[2] in extract_main_text(page)
+    assert extract_main_text("<html><body></body></html>") == ""

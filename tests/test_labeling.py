@@ -1,0 +1,353 @@
+"""The labeling queue on a tiny real store (tests/fixtures/labeling, see its README): queue order,
+export and import, validation that writes nothing from a bad file, and the interactive loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError, InputError, LabelError, ModelError
+from pipeline.ingest import read_jsonl
+from pipeline.labeling import (
+    PROMPT,
+    REASON_PROMPT,
+    add_commands,
+    build_queue,
+    export_queue,
+    import_label_file,
+    label_interactively,
+)
+from pipeline.labels import KnownIds, load_labels
+from pipeline.records import Prediction
+from pipeline.settings import PROJECT_ROOT
+from pipeline.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "labeling"
+SCENARIO = "iran-pakistan-2026"
+TODAY = date(2026, 5, 4)
+
+
+def fixture_predictions() -> list[dict]:
+    return [json.loads(line) for line in (FIXTURES / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def build_store(path: Path) -> Path:
+    with Store(path) as store:
+        store.add_articles(read_jsonl(FIXTURES / "articles.jsonl", strict=True).articles)
+        store.save_analysis([], [
+            Prediction(p["id"], SCENARIO, p["model_version"], p["label"], p["probabilities"], p["evidence"])
+            for p in fixture_predictions()
+        ])
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(build_store(tmp_path / "signals.duckdb")) as store:
+        yield store
+
+
+@pytest.fixture
+def labels_dir(tmp_path) -> Path:
+    """A temporary labels folder holding one earlier label file (lab-5 is labeled)."""
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "existing" / "round0.jsonl", folder)
+    return folder
+
+
+@pytest.fixture
+def known_ids(store, tmp_path) -> KnownIds:
+    ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+    return KnownIds(tmp_path / "no-shared-data", ids)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ---------------------------------------------------------------- the queue
+
+def test_queue_orders_least_sure_first(store):
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)
+    expected = [p for p in fixture_predictions() if p["model_version"] == "v1" and p["id"] != "lab-5"]
+    assert [i.article.id for i in items] == [p["id"] for p in sorted(expected, key=lambda p: p["margin"])]
+    assert [i.margin for i in items] == pytest.approx([p["margin"] for p in sorted(expected, key=lambda p: p["margin"])])
+    assert {i.picked for i in items} == {"uncertain"}
+
+
+def test_queue_mixes_in_random_items(store):
+    seen_random = set()
+    for seed in range(30):
+        items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=seed)
+        ids = [i.article.id for i in items]
+        assert ids[:3] == ["lab-1", "lab-2", "lab-3"]  # the three least sure, in order
+        assert items[3].picked == "random" and ids[3] in {"lab-4", "lab-6", "lab-7", "lab-8"}
+        seen_random.add(ids[3])
+    assert len(seen_random) > 1  # really drawn at random
+    again = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=7)
+    assert again == build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=7)
+
+
+def test_random_items_are_spread_through_the_queue(store):
+    items = build_queue(store, SCENARIO, "v1", set(), size=6, random_share=0.34, seed=1)
+    assert [i.picked for i in items] == ["uncertain", "uncertain", "random", "uncertain", "uncertain", "random"]
+    assert [i.article.id for i in items if i.picked == "uncertain"] == ["lab-1", "lab-2", "lab-3", "lab-4"]
+
+
+def test_labeled_and_unscored_articles_never_appear(store):
+    labeled = {"lab-1", "lab-5", "lab-7"}
+    for seed in range(10):
+        for size in (1, 3, 20):
+            ids = {i.article.id for i in build_queue(store, SCENARIO, "v1", labeled, size=size, seed=seed)}
+            assert not ids & (labeled | {"lab-9", "lab-10"})
+    assert build_queue(store, SCENARIO, "v1", {f"lab-{n}" for n in range(1, 9)}) == []
+    assert build_queue(store, "another-scenario", "v1", set()) == []
+
+
+def test_queue_items_carry_the_models_call(store):
+    first = build_queue(store, SCENARIO, "v1", set(), size=1, random_share=0.0)[0]
+    assert first.article.title.startswith("Iran and Pakistan officials meet")
+    assert first.guess == "base"
+    assert first.probabilities == {"base": 0.4, "accelerated": 0.12, "contraction": 0.38, "none": 0.1}
+    assert first.evidence == ["Talks in Quetta went ahead on Tuesday.", "A shooting near the Taftan crossing."]
+
+
+def test_bad_queue_parameters_are_refused(store):
+    with pytest.raises(ValueError, match="size"):
+        build_queue(store, SCENARIO, "v1", set(), size=0)
+    with pytest.raises(ValueError, match="random_share"):
+        build_queue(store, SCENARIO, "v1", set(), random_share=1.5)
+
+
+# ---------------------------------------------------------------- export and import
+
+def test_export_then_import_round_trips(store, labels_dir, known_ids, tmp_path):
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=3, random_share=0.0)
+    exported = tmp_path / "out" / "queue.jsonl"
+    assert export_queue(items, exported) == 3
+    lines = read_records(exported)
+    assert list(lines[0]) == ["id", "source", "outlet", "published", "title", "summary", "guess",
+                              "probabilities", "evidence", "label", "note"]
+    assert lines[0]["id"] == "lab-1" and lines[0]["published"] == "2026-04-01T08:00:00"
+    assert lines[0]["guess"] == "base" and lines[0]["label"] == "" and lines[0]["note"] == ""
+
+    lines[0].update(label="Contraction ", note="the shooting is the headline")  # typed loosely by hand
+    lines[2].update(label="accelerated", note="pipeline survey agreed")  # lines[1] left for later
+    exported.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == 2
+    written = read_records(labels_dir / "analyst-ana.jsonl")
+    assert written == [
+        {"id": "lab-1", "source": "fixture-lab", "label": "contraction", "note": "the shooting is the headline",
+         "annotator": "ana", "labeled_at": "2026-05-04"},
+        {"id": "lab-3", "source": "fixture-lab", "label": "accelerated", "note": "pipeline survey agreed",
+         "annotator": "ana", "labeled_at": "2026-05-04"},
+    ]
+    labeled = {r.id for r in load_labels(labels_dir, known_ids)}
+    assert labeled == {"lab-1", "lab-3", "lab-5"}
+    assert "lab-2" in [i.article.id for i in build_queue(store, SCENARIO, "v1", labeled, random_share=0.0)]
+
+    # filling in the rest of the same file and importing again names the first line already imported
+    with pytest.raises(LabelError, match=r"queue\.jsonl:1: duplicate label for id lab-1"):
+        import_label_file(exported, labels_dir, known_ids, "ana", TODAY)
+
+
+def test_import_plain_label_records_appends_to_the_analyst_file(labels_dir, known_ids, tmp_path):
+    (labels_dir / "analyst-ana.jsonl").write_text(
+        '{"id": "lab-6", "source": "fixture-lab", "label": "contraction", "note": "attack", "annotator": "ana", "labeled_at": "2026-04-27"}',
+        encoding="utf-8",
+    )  # written by hand, without a final newline
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"id": "lab-7", "source": "fixture-lab", "label": "none", "note": "sport"}\n\n'
+                     '{"id": "lab-8", "source": "fixture-lab", "label": "none"}\n', encoding="utf-8")
+    assert import_label_file(plain, labels_dir, known_ids, "ana", TODAY) == 2
+    assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-6", "lab-7", "lab-8"]
+
+
+def test_a_file_with_nothing_labeled_yet_imports_nothing(store, labels_dir, known_ids, tmp_path):
+    exported = tmp_path / "queue.jsonl"
+    export_queue(build_queue(store, SCENARIO, "v1", set(), size=2), exported)
+    before = snapshot(labels_dir)
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == 0
+    assert snapshot(labels_dir) == before
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("unknown-label", "unknown label 'escalation'"),
+    ("unknown-id", "unknown id lab-404 for source 'fixture-lab'"),
+    ("duplicate", "duplicate label for id lab-2, already labeled at"),
+    ("conflict", "conflicting label (base vs contraction) for id lab-5, already labeled at"),
+    ("malformed", "not valid JSON"),
+])
+def test_a_bad_line_fails_the_whole_file_and_writes_nothing(name, problem, labels_dir, known_ids):
+    path = FIXTURES / "bad" / f"{name}.jsonl"
+    before = snapshot(labels_dir)
+    with pytest.raises(LabelError) as caught:
+        import_label_file(path, labels_dir, known_ids, "ana", TODAY)
+    assert str(caught.value).startswith(f"{path}:3: ")  # line 2, unlabeled, still counts
+    assert problem in str(caught.value)
+    assert snapshot(labels_dir) == before  # not even line 1 was written
+
+
+def test_conflict_names_where_the_earlier_label_is(labels_dir, known_ids):
+    with pytest.raises(LabelError, match=r"round0\.jsonl:1"):
+        import_label_file(FIXTURES / "bad" / "conflict.jsonl", labels_dir, known_ids, "ana", TODAY)
+
+
+def test_import_refuses_a_missing_file_a_file_inside_the_labels_folder_and_a_bad_annotator(labels_dir, known_ids, tmp_path):
+    with pytest.raises(LabelError, match="no such file"):
+        import_label_file(tmp_path / "missing.jsonl", labels_dir, known_ids, "ana", TODAY)
+    with pytest.raises(LabelError, match="already in the labels folder"):
+        import_label_file(labels_dir / "round0.jsonl", labels_dir, known_ids, "ana", TODAY)
+    with pytest.raises(ConfigError, match="--annotator"):
+        import_label_file(FIXTURES / "bad" / "duplicate.jsonl", labels_dir, known_ids, "../ana", TODAY)
+
+
+def test_export_does_not_overwrite_filled_labels(store, tmp_path):
+    items = build_queue(store, SCENARIO, "v1", set(), size=2)
+    path = tmp_path / "queue.jsonl"
+    export_queue(items, path)
+    export_queue(items, path)  # nothing filled in yet: overwriting loses nothing
+    lines = read_records(path)
+    lines[0]["label"] = "none"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    with pytest.raises(InputError, match="already has labels filled in"):
+        export_queue(items, path)
+    assert read_records(path)[0]["label"] == "none"
+
+
+# ---------------------------------------------------------------- interactive
+
+class Script:
+    """Answers prompts from a list; an exception in the list is raised instead of answered."""
+
+    def __init__(self, answers, on_ask=None):
+        self.answers, self.prompts, self.on_ask = list(answers), [], on_ask
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if self.on_ask:
+            self.on_ask(len(self.prompts))
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+def test_interactive_loop_records_skips_requires_a_reason_and_quits(store, labels_dir):
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)  # lab-1, lab-2, lab-3, ...
+    target = labels_dir / "analyst-ana.jsonl"
+    shown: list[str] = []
+
+    def check_saved_as_we_go(n_prompts):
+        if n_prompts == 6:  # the prompt for lab-2: lab-1's label is on disk already
+            assert [r["id"] for r in read_records(target)] == ["lab-1"]
+
+    ask = Script(["x", "b", "", "  ", "ceasefire talks  went ahead", "s", "c", "border shooting is the headline", "q"],
+                 on_ask=check_saved_as_we_go)
+    saved = label_interactively(items, labels_dir, "ana", ask=ask, say=shown.append, today=TODAY)
+
+    assert saved == 2
+    assert read_records(target) == [
+        {"id": "lab-1", "source": "fixture-lab", "label": "base", "note": "ceasefire talks went ahead",
+         "annotator": "ana", "labeled_at": "2026-05-04"},
+        {"id": "lab-3", "source": "fixture-lab", "label": "contraction", "note": "border shooting is the headline",
+         "annotator": "ana", "labeled_at": "2026-05-04"},
+    ]
+    assert ask.prompts == [PROMPT, PROMPT, REASON_PROMPT, REASON_PROMPT, REASON_PROMPT, PROMPT, PROMPT, REASON_PROMPT, PROMPT]
+    text = "\n".join(shown)
+    assert "[1/7] Iran and Pakistan officials meet as border guards trade fire" in text
+    assert "model: base (base 0.40 | accelerated 0.12 | contraction 0.38 | none 0.10)" in text
+    assert "- A shooting near the Taftan crossing." in text
+    assert "type b, a, c or n" in text and "a reason is required" in text
+    assert "Karachi stocks close flat" in text  # lab-4 was shown, then q
+    assert load_labels(labels_dir)  # the file it wrote validates with the others
+
+
+@pytest.mark.parametrize("interrupt", [EOFError(), KeyboardInterrupt()])
+def test_leaving_midway_keeps_what_was_recorded(interrupt, store, labels_dir):
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)
+    ask = Script(["n", "stock market only", "a", interrupt])  # gone while asked for lab-2's reason
+    assert label_interactively(items, labels_dir, "ana", ask=ask, say=lambda _: None, today=TODAY) == 1
+    assert [(r["id"], r["label"]) for r in read_records(labels_dir / "analyst-ana.jsonl")] == [("lab-1", "none")]
+
+
+def test_interactive_passes_over_an_item_labeled_meanwhile(store, labels_dir):
+    items = build_queue(store, SCENARIO, "v1", set(), size=20, random_share=0.0)
+    assert "lab-5" in [i.article.id for i in items]  # built without the labeled ids on purpose
+    start = [i.article.id for i in items].index("lab-5")
+    shown: list[str] = []
+    ask = Script(["q"])
+    label_interactively(items[start:], labels_dir, "ana", ask=ask, say=shown.append, today=TODAY)
+    assert "already labeled at" in "\n".join(shown)
+    assert not (labels_dir / "analyst-ana.jsonl").exists()
+
+
+# ---------------------------------------------------------------- the command
+
+@pytest.fixture
+def project(tmp_path):
+    """Settings in a TOML file: the fixture store, a labels folder with the real scenario pack, an
+    active model in a registry (the file itself is never loaded by `label`), no shared data."""
+    db = build_store(tmp_path / "signals.duckdb")
+    labels_root = tmp_path / "labels"
+    (labels_root / SCENARIO / "labels").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / SCENARIO / "scenario.toml", labels_root / SCENARIO)
+    shutil.copy(FIXTURES / "existing" / "round0.jsonl", labels_root / SCENARIO / "labels")
+    models = tmp_path / "models"
+    models.mkdir()
+    entry = {"version": "v1", "scenario": SCENARIO, "file": "x/model.joblib", "sha256": "", "created": "",
+             "label_hash": "", "git_commit": "", "libraries": {}, "recipe": "", "metrics": {}, "status": "active"}
+    (models / "registry.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'db = "{db}"\nlabels_dir = "{labels_root}"\nmodels_dir = "{models}"\n'
+                      f'shared_data = "{tmp_path / "no-shared-data"}"\n', encoding="utf-8")
+    return tmp_path, config, labels_root / SCENARIO / "labels"
+
+
+def run(config: Path, *argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="signals")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    args = parser.parse_args(["--config", str(config), *argv])
+    return args.func(args)
+
+
+def test_label_command_exports_then_imports(project, capsys):
+    tmp_path, config, labels_dir = project
+    queue = tmp_path / "week19.jsonl"
+    assert run(config, "label", "--size", "3", "--export", str(queue)) == 0
+    lines = read_records(queue)
+    assert len(lines) == 3 and "lab-5" not in {line["id"] for line in lines}
+    assert lines[0]["id"] == "lab-1"
+    lines[0].update(label="contraction", note="shooting first")
+    queue.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    assert run(config, "label", "--import", str(queue), "--annotator", "ana") == 0
+    assert "1 labels added to" in capsys.readouterr().out
+    assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-1"]
+    run(config, "label", "--size", "3", "--export", str(tmp_path / "week20.jsonl"))
+    assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}
+
+
+def test_label_command_options(project):
+    tmp_path, config, _ = project
+    with pytest.raises(SystemExit):
+        run(config, "label", "--export", "a.jsonl", "--import", "b.jsonl")
+    with pytest.raises(SystemExit):
+        run(config, "label", "--size", "0")
+    (tmp_path / "models" / "registry.json").write_text('{"models": []}', encoding="utf-8")
+    with pytest.raises(ModelError, match="run 'signals train' first"):
+        run(config, "label", "--export", str(tmp_path / "q.jsonl"))

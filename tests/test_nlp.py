@@ -1,0 +1,49 @@
+"""The spaCy stage on small hand-written texts, with the real en_core_web_sm model."""
+
+import pytest
+
+from pipeline.nlp import Relevance
+from pipeline.records import Article
+
+
+def art(title: str, text: str = "") -> Article:
+    return Article(f"t-{abs(hash(title + text))}", "test", "", title, "", text, None, "")
+
+
+@pytest.fixture(scope="module")
+def rt(runtime_session):
+    return runtime_session
+
+
+def test_actor_ruler_gives_canonical_names(rt):
+    [result] = rt.analyse([art("Araghchi meets Dar in Islamabad", "Tehran and Washington welcomed the talks hosted by Pakistan.")])
+    actors = {e.text: e.actor for e in result.entities if e.actor}
+    assert actors["Araghchi"] == "Abbas Araghchi"
+    assert actors["Islamabad"] == "Pakistan"  # a capital stands for its government
+    assert actors["Tehran"] == "Iran"
+    assert actors["Washington"] == "United States"
+    assert result.relevant and result.actor_sentences
+
+
+def test_acronyms_match_case_sensitively(rt):
+    [result] = rt.analyse([art("Iran update", "Let us hope the US and Iran talk again.")])
+    matched = [e.text for e in result.entities if e.actor == "United States"]
+    assert matched == ["US"]  # the pronoun 'us' is not the United States
+
+
+def test_irrelevant_articles_skip_the_parser(rt):
+    cricket, iran = art("Cricket board names squad"), art("Iran and Pakistan reopen border market")
+    results = rt.analyse([cricket, iran])
+    assert [r.relevant for r in results] == [False, True]
+    assert results[0].entities == [] and results[0].events == []
+
+
+def test_relevance_is_word_bounded(rt):
+    relevance = Relevance(rt.scenario)
+    assert relevance(art("Tehran says talks will go on"))
+    assert not relevance(art("Irani cuisine festival opens in Karachi"))
+
+
+def test_events_reach_the_nlp_result(rt):
+    [result] = rt.analyse([art("Border attack", "Jaish al-Adl militants attacked a border post in Sistan-Baluchestan on Monday.")])
+    assert any(e.type == "ASSAULT" for e in result.events)

@@ -1,0 +1,278 @@
+"""Odds, movers and the daily frame, on small real stores built in tmp_path (no spaCy, no model)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import odds, signals
+from pipeline.errors import SignalsError
+from pipeline.records import Article, Prediction
+from pipeline.scenario import load_scenario
+from pipeline.settings import PROJECT_ROOT
+from pipeline.store import Store
+
+PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
+MODEL = "v1"
+
+
+def probs(label: str, p: float) -> dict[str, float]:
+    """p on the label, the rest spread evenly over the other three."""
+    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
+
+
+def build_store(path: Path, rows: list[tuple]) -> Path:
+    """rows: (id, day of April 2026, label, probabilities[, title, outlet]); builds and refreshes a real store."""
+    articles, predictions = [], []
+    for row in rows:
+        article_id, day, label, p = row[:4]
+        title = row[4] if len(row) > 4 else f"Title {article_id}"
+        outlet = row[5] if len(row) > 5 else "Outlet A"
+        articles.append(Article(article_id, "test", outlet, title, "", f"Body of {article_id}.", datetime(2026, 4, day, 12), f"https://example.org/{article_id}"))
+        predictions.append(Prediction(article_id, PACK.id, MODEL, label, p, [f"Evidence sentence for {article_id}."]))
+    with Store(path) as store:
+        store.add_articles(articles)
+        store.save_analysis([], predictions)
+        store.refresh_daily_signals(PACK.id, MODEL)
+    return path
+
+
+@pytest.fixture
+def contraction_store(tmp_path):
+    """News on April 5-7 only, all of it pointing to contraction."""
+    rows = [(f"c{d}-{k}", d, "contraction", probs("contraction", 0.85)) for d in (5, 6, 7) for k in range(3)]
+    return build_store(tmp_path / "s.duckdb", rows)
+
+
+# ---------------------------------------------------------------- odds
+
+
+def test_odds_start_at_the_priors(contraction_store):
+    with Store(contraction_store, read_only=True) as store:
+        path = odds.odds_path(store, PACK, date(2026, 4, 1), date(2026, 4, 7))
+    assert list(path.columns[:4]) == ["day", "base", "accelerated", "contraction"]
+    assert len(path) == 7
+    before = path[path["day"] < "2026-04-05"]
+    for case, prior in PACK.priors.items():
+        assert before[case].tolist() == pytest.approx([prior] * 4)
+    assert before["evidence"].tolist() == pytest.approx([0.0] * 4)
+
+
+def test_one_day_of_evidence_matches_the_model_by_hand(tmp_path):
+    path = build_store(tmp_path / "s.duckdb", [("a", 3, "contraction", {"base": 0.1, "accelerated": 0.1, "contraction": 0.7, "none": 0.1})])
+    with Store(path, read_only=True) as store:
+        row = odds.odds_path(store, PACK, strength=10).iloc[-1]
+    # alpha = 10 * (0.5, 0.3, 0.2) + (0.1, 0.1, 0.7); `none` is ignored
+    alpha = {"base": 5.1, "accelerated": 3.1, "contraction": 2.7}
+    for case, value in alpha.items():
+        assert row[case] == pytest.approx(value / 10.9)
+    assert row["evidence"] == pytest.approx(0.9)
+
+
+def test_odds_move_toward_the_case_with_evidence(contraction_store):
+    with Store(contraction_store, read_only=True) as store:
+        path = odds.odds_path(store, PACK, date(2026, 4, 4), date(2026, 4, 7)).set_index("day")
+    contraction = path["contraction"].tolist()
+    assert contraction[0] == pytest.approx(0.2)
+    assert contraction == sorted(contraction) and contraction[-1] > 0.5
+    assert path["base"].iloc[-1] < 0.5 and path["accelerated"].iloc[-1] < 0.3
+    assert path[["base", "accelerated", "contraction"]].sum(axis=1).tolist() == pytest.approx([1.0] * 4)
+
+
+def test_without_news_decay_pulls_the_odds_back_to_the_priors(contraction_store):
+    # Chosen behaviour: only the news decays, never the priors; a silent stretch (here April 8-30,
+    # not even ingested) halves the evidence every half-life and the odds return to the priors.
+    with Store(contraction_store, read_only=True) as store:
+        path = odds.odds_path(store, PACK, date(2026, 4, 7), date(2026, 4, 30), half_life=7).set_index("day")
+    contraction = path["contraction"]
+    assert contraction.is_monotonic_decreasing
+    assert path.at[pd.Timestamp("2026-04-14"), "evidence"] == pytest.approx(path.at[pd.Timestamp("2026-04-07"), "evidence"] / 2)
+    assert contraction.iloc[-1] - 0.2 < 0.25 * (contraction.iloc[0] - 0.2)
+    with Store(contraction_store, read_only=True) as store:
+        later = odds.odds_path(store, PACK, date(2026, 4, 30), date(2026, 6, 30)).iloc[-1]
+    for case, prior in PACK.priors.items():
+        assert later[case] == pytest.approx(prior, abs=1e-3)
+
+
+def test_a_shorter_half_life_forgets_faster(contraction_store):
+    with Store(contraction_store, read_only=True) as store:
+        slow = odds.odds_path(store, PACK, date(2026, 4, 20), date(2026, 4, 20), half_life=14).iloc[0]
+        fast = odds.odds_path(store, PACK, date(2026, 4, 20), date(2026, 4, 20), half_life=2).iloc[0]
+    assert 0.2 < fast["contraction"] < slow["contraction"]
+
+
+def test_bad_model_parameters_are_refused():
+    with pytest.raises(SignalsError, match="half-life"):
+        odds.OddsModel(PACK.priors, half_life=0)
+    with pytest.raises(SignalsError, match="strength"):
+        odds.OddsModel(PACK.priors, strength=-1)
+
+
+def test_an_empty_store_has_no_path_and_no_movers(tmp_path):
+    with Store(tmp_path / "empty.duckdb") as store:
+        assert odds.odds_path(store, PACK).empty
+        assert odds.movers(store, PACK).empty
+
+
+# ---------------------------------------------------------------- movers
+
+
+@pytest.fixture
+def mixed_store(tmp_path):
+    rows = [
+        ("quiet", 10, "none", probs("none", 0.9), "Local weather report"),
+        ("strike", 10, "contraction", probs("contraction", 0.95), "Border clash near Taftan", "Outlet B"),
+        ("talks", 10, "base", probs("base", 0.6), "Talks continue in Islamabad"),
+        ("older", 8, "accelerated", probs("accelerated", 0.9), "Pipeline survey resumes"),
+    ]
+    return build_store(tmp_path / "s.duckdb", rows)
+
+
+def test_movers_rank_the_biggest_contributor_first(mixed_store):
+    with Store(mixed_store, read_only=True) as store:
+        top = odds.movers(store, PACK, date(2026, 4, 10), n=3)
+    assert top["id"].tolist() == ["strike", "talks", "quiet"]
+    first = top.iloc[0]
+    assert first["toward"] == "contraction" and first["d_contraction"] > 0
+    assert first["title"] == "Border clash near Taftan" and first["outlet"] == "Outlet B" and first["label"] == "contraction"
+    assert first["evidence"] == ["Evidence sentence for strike."]
+    assert top["contribution"].is_monotonic_decreasing
+    assert first["weight"] == pytest.approx(1.0)
+
+
+def test_a_movers_delta_is_what_the_odds_lose_without_it(mixed_store, tmp_path):
+    with Store(mixed_store, read_only=True) as store:
+        top = odds.movers(store, PACK, date(2026, 4, 10), n=1).iloc[0]
+        with_it = odds.odds_path(store, PACK, until=date(2026, 4, 10)).iloc[-1]
+    rows = [
+        ("quiet", 10, "none", probs("none", 0.9)),
+        ("talks", 10, "base", probs("base", 0.6)),
+        ("older", 8, "accelerated", probs("accelerated", 0.9)),
+    ]
+    with Store(build_store(tmp_path / "without.duckdb", rows), read_only=True) as store:
+        without = odds.odds_path(store, PACK, until=date(2026, 4, 10)).iloc[-1]
+    for case in ("base", "accelerated", "contraction"):
+        assert top[f"d_{case}"] == pytest.approx(with_it[case] - without[case])
+
+
+def test_movers_over_a_range_weigh_older_articles_less(mixed_store):
+    with Store(mixed_store, read_only=True) as store:
+        ranged = odds.movers(store, PACK, since=date(2026, 4, 8), until=date(2026, 4, 10), n=None)
+    older = ranged.set_index("id").loc["older"]
+    assert older["weight"] == pytest.approx(2 ** (-2 / 7))
+    assert set(ranged["id"]) == {"quiet", "strike", "talks", "older"}
+
+
+def test_daily_movers_give_each_day_its_own_top_articles(mixed_store):
+    with Store(mixed_store, read_only=True) as store:
+        history = signals.article_predictions(store, PACK)
+    top = odds.daily_movers(history, odds.OddsModel.for_scenario(PACK), n=2)
+    assert top["id"].tolist() == ["strike", "talks", "older"]
+
+
+# ---------------------------------------------------------------- the daily frame (pipeline/signals.py)
+
+
+def test_missing_days_are_nan_not_zero(tmp_path):
+    rows = [("a", 1, "base", probs("base", 0.7)), ("b", 1, "contraction", probs("contraction", 0.6)), ("c", 4, "base", probs("base", 0.8))]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    with Store(path) as store:
+        # an ingested but not yet classified article on April 6: ingested, but still no data
+        store.add_articles([Article("late", "test", "Outlet A", "Unclassified", "", "", datetime(2026, 4, 6, 9), "")])
+    with Store(path, read_only=True) as store:
+        frame = signals.daily_frame(store, PACK.id, date(2026, 4, 1), date(2026, 4, 7))
+    assert frame["day"].nunique() == 7 and len(frame) == 28
+    by_day = frame.groupby(frame["day"].dt.day)
+    for day in (2, 3, 5, 6, 7):
+        group = by_day.get_group(day)
+        assert not group["covered"].any()
+        assert group[["articles", "probability", "share"]].isna().all().all()
+    assert by_day.get_group(6)["ingested"].iloc[0] == 1 and by_day.get_group(6)["classified"].iloc[0] == 0
+    day1 = by_day.get_group(1).set_index("case")
+    assert day1.at["accelerated", "articles"] == 0  # a covered day's empty case is a real zero
+    assert day1.at["base", "articles"] == 1 and day1["classified"].iloc[0] == 2
+    assert day1["share"].sum() == pytest.approx(1.0)
+    assert day1.at["base", "probability"] == pytest.approx(0.7 + 0.4 / 3)
+    # the rolling mean leaves missing days out instead of averaging in zeros
+    day4 = by_day.get_group(4).set_index("case")
+    assert day4.at["base", "articles_7d"] == pytest.approx(1.0)
+    assert day4.at["base", "probability_7d"] == pytest.approx(((0.7 + 0.4 / 3) + 0.8) / 2)
+    day7 = by_day.get_group(7).set_index("case")
+    assert not math.isnan(day7.at["base", "share_7d"])
+
+
+def test_trend_keeps_its_columns(contraction_store):
+    with Store(contraction_store, read_only=True) as store:
+        frame = signals.trend(store, PACK.id)
+    assert list(frame.columns) == ["day", "scenario", "case", "articles", "probability"]
+    assert frame["day"].iloc[0] == "2026-04-05"
+
+
+def test_outlet_breakdown(mixed_store):
+    with Store(mixed_store, read_only=True) as store:
+        frame = signals.outlet_breakdown(store, PACK.id)
+    a = frame[frame["outlet"] == "Outlet A"].set_index("case")
+    assert frame["outlet"].iloc[0] == "Outlet A" and a["outlet_articles"].iloc[0] == 3
+    assert a.at["base", "articles"] == 1 and a.at["none", "articles"] == 1 and a["share"].sum() == pytest.approx(1.0)
+    b = frame[frame["outlet"] == "Outlet B"].set_index("case")
+    assert b.at["contraction", "probability"] == pytest.approx(0.95)
+
+
+def test_exports_round_trip(mixed_store, tmp_path):
+    with Store(mixed_store, read_only=True) as store:
+        frame = signals.daily_frame(store, PACK.id)
+    back = pd.read_parquet(signals.write_frame(frame, tmp_path / "daily.parquet"))
+    assert len(back) == len(frame) and back["articles"].isna().sum() == frame["articles"].isna().sum()
+    records = json.loads((signals.write_frame(frame, tmp_path / "daily.json")).read_text())
+    assert records[0]["day"] == "2026-04-08" and any(r["articles"] is None for r in records)
+    assert pd.read_csv(signals.write_frame(frame, tmp_path / "daily.csv"))["day"].iloc[0] == "2026-04-08"
+    with pytest.raises(SignalsError, match="format"):
+        signals.write_frame(frame, tmp_path / "daily.xlsx")
+
+
+def test_emit_trend_formats(mixed_store, tmp_path, capsys):
+    with Store(mixed_store, read_only=True) as store:
+        frame = signals.trend(store, PACK.id)
+    out = io.StringIO()
+    signals.emit_trend(frame, "table", stream=out)
+    assert "leading" in out.getvalue()
+    signals.emit_trend(frame, "parquet", tmp_path / "t.parquet")
+    assert pd.read_parquet(tmp_path / "t.parquet").columns.tolist() == signals.TREND_COLUMNS
+    with pytest.raises(SignalsError, match="--output"):
+        signals.emit_trend(frame, "parquet")
+    out = io.StringIO()
+    signals.emit_trend(frame, "json", stream=out)
+    assert json.loads(out.getvalue())[0]["day"] == "2026-04-08"
+
+
+# ---------------------------------------------------------------- the command
+
+
+def parser_with(module) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signals")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    module.add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no signals.toml from the working directory
+    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds", "--format", "json", "--since", "2026-04-09"])
+    assert args.func(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["as_of"] == "2026-04-10" and doc["priors"] == PACK.priors
+    assert [p["day"] for p in doc["path"]] == ["2026-04-09", "2026-04-10"]
+    assert doc["movers"][0]["id"] == "strike"
+    assert sum(doc["odds"].values()) == pytest.approx(1.0)
+    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds"])
+    assert args.func(args) == 0
+    text = capsys.readouterr().out
+    assert "as of 2026-04-10" in text and "top movers" in text and "Border clash near Taftan" in text

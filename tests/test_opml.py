@@ -1,0 +1,106 @@
+"""OPML import and export, the feed registry, and the `feeds` commands (run through a bare argparse parser)."""
+
+import argparse
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.opml import add_commands, feed_sources, import_opml, parse_opml, read_opml, registered_feeds
+from pipeline.records import FeedOutcome
+from pipeline.store import Store
+
+NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head><title>Analyst feeds</title></head>
+  <body>
+    <outline text="South Asia">
+      <outline text="Frontier Wire" type="rss" xmlUrl="https://frontier.example.org/rss.xml" htmlUrl="https://frontier.example.org/"/>
+      <outline text="Regional">
+        <outline title="Gulf Desk &amp; Co" text="ignored when a title is given" type="rss" xmlUrl="http://gulf.example.org/feed"/>
+      </outline>
+    </outline>
+    <outline text="Energy" type="rss" XMLURL="https://energy.example.org/atom"/>
+    <outline text="Duplicate" type="rss" xmlUrl="https://frontier.example.org/rss.xml"/>
+    <outline text="Not a web feed" type="rss" xmlUrl="file:///etc/passwd"/>
+    <outline text="A folder with no feed"/>
+  </body>
+</opml>"""
+
+
+def test_nested_outlines_are_read_in_order_each_url_once(tmp_path):
+    path = tmp_path / "feeds.opml"
+    path.write_bytes(NESTED)
+    feeds = read_opml(path)
+    assert [(f.url, f.title) for f in feeds] == [
+        ("https://frontier.example.org/rss.xml", "Frontier Wire"),
+        ("http://gulf.example.org/feed", "Gulf Desk & Co"),
+        ("https://energy.example.org/atom", "Energy"),
+    ]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"<opml><body><outline xmlUrl='http://a/'></body></opml>", "not well-formed OPML"),
+    (b"<html><body>Not OPML</body></html>", "root element is <html>"),
+    (b"<opml version='2.0'><head/></opml>", "no <body>"),
+    (b"", "not well-formed OPML"),
+    (b'<!DOCTYPE opml [<!ENTITY x SYSTEM "file:///etc/passwd">]><opml><body><outline text="&x;" xmlUrl="http://a/"/></body></opml>', "external entity"),
+])
+def test_malformed_opml_is_an_input_error_naming_the_file(tmp_path, data, reason):
+    path = tmp_path / "bad.opml"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        read_opml(path)
+    assert str(caught.value).startswith(str(path)) and reason in str(caught.value)
+
+
+def test_missing_file_and_file_without_feeds(tmp_path, settings):
+    with pytest.raises(InputError, match="cannot read"):
+        read_opml(tmp_path / "nope.opml")
+    empty = tmp_path / "empty.opml"
+    empty.write_bytes(b"<opml version='2.0'><body><outline text='folder'/></body></opml>")
+    with Store(settings.db) as store, pytest.raises(InputError, match="no feeds found"):
+        import_opml(store, empty)
+
+
+def run(settings, *argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config")
+    parser.add_argument("--db")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--db", str(settings.db), *argv])
+    return args.func(args)
+
+
+def test_import_export_round_trip_and_run_sources(tmp_path, settings, capsys):
+    source = tmp_path / "feeds.opml"
+    source.write_bytes(NESTED)
+    assert run(settings, "feeds", "import-opml", str(source)) == 0
+    assert run(settings, "feeds", "import-opml", str(source)) == 0  # again: nothing new
+    assert capsys.readouterr().out.splitlines() == [f"3 feeds in {source}, 3 new to the registry", f"3 feeds in {source}, 0 new to the registry"]
+    exported = tmp_path / "out" / "all.opml"
+    assert run(settings, "feeds", "export-opml", str(exported)) == 0
+    again = parse_opml(exported.read_bytes())
+    assert [f.url for f in again] == list(settings.feeds) + [f.url for f in read_opml(source)]
+    assert again[-2].title == "Gulf Desk & Co"
+    with Store(settings.db, read_only=True) as store:
+        assert registered_feeds(store) == [f.url for f in read_opml(source)]
+        assert feed_sources(settings, store)[: len(settings.feeds)] == list(settings.feeds)
+
+
+def test_feeds_list_shows_polling_state(settings, capsys):
+    with Store(settings.db) as store:
+        store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier")], origin="test")
+        store.record_feed(FeedOutcome("https://frontier.example.org/rss.xml", False, error="HTTP 503"))
+    assert run(settings, "feeds", "list") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(settings.feeds) + 1
+    frontier = next(line for line in lines if line.startswith("https://frontier.example.org/rss.xml"))
+    assert "failures 1" in frontier and "error HTTP 503" in frontier and "last success never" in frontier
+    assert all("next poll due now" in line for line in lines if line.startswith(settings.feeds[0]))
+
+
+def test_registered_feeds_on_a_store_without_a_registry(settings):
+    with Store(settings.db) as store:
+        pass
+    with Store(settings.db, read_only=True) as store:
+        assert registered_feeds(store) == [] and feed_sources(settings, store) == list(settings.feeds)

@@ -1,0 +1,151 @@
+"""The HTML report on a small real store: charts present, article text escaped, renders safely in Chromium."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import report
+from pipeline.errors import SignalsError
+from pipeline.records import Article, Prediction
+from pipeline.scenario import load_scenario
+from pipeline.settings import PROJECT_ROOT
+from pipeline.store import Store
+
+PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
+MODEL = "v1"
+HOSTILE_TITLE = "Border clash near Taftan <script>document.title='pwned'</script>"
+HOSTILE_SENTENCE = "Officials said <img src=x onerror=\"document.title='pwned-img'\"> nothing."
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def probs(label: str, p: float = 0.8) -> dict[str, float]:
+    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
+
+
+@pytest.fixture
+def store_path(tmp_path) -> Path:
+    """April 1-6 with April 3 and 4 missing; one hostile article on April 5 that fires border-activity."""
+    rows = [
+        ("a1", 1, "base", "Talks continue in Islamabad", "Dawn", "https://example.org/a1", ["Talks went on."]),
+        ("a2", 2, "accelerated", "IP gas pipeline survey resumes", "Geo", "https://example.org/a2", ["Surveyors returned."]),
+        ("evil", 5, "contraction", HOSTILE_TITLE, "<b>Evil Outlet</b>", "javascript:alert(1)", [HOSTILE_SENTENCE]),
+        ("a6", 6, "none", "Cricket: Pakistan win the series", "Geo", "https://example.org/a6", []),
+    ]
+    articles = [Article(i, "test", outlet, title, "", f"Text of {i}.", datetime(2026, 4, d, 12), link) for i, d, _, title, outlet, link, _ in rows]
+    predictions = [Prediction(i, PACK.id, MODEL, label, probs(label), evidence) for i, _, label, _, _, _, evidence in rows]
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.add_articles(articles)
+        store.save_analysis([], predictions)
+        store.refresh_daily_signals(PACK.id, MODEL)
+    return path
+
+
+@pytest.fixture
+def page(store_path, tmp_path) -> Path:
+    with Store(store_path, read_only=True) as store:
+        return report.write_report(store, PACK, tmp_path / "out" / "report.html")
+
+
+def test_article_text_is_escaped_and_the_page_has_no_script(page):
+    text = page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in text
+    assert "<script" not in text.lower()
+    assert "<img" not in text and "&lt;img src=x onerror=" in text
+    assert "<b>Evil Outlet</b>" not in text and "&lt;b&gt;Evil Outlet&lt;/b&gt;" in text
+    assert "javascript:" not in text  # the hostile link is dropped, its title stays as text
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+
+
+def test_the_page_has_every_chart_and_section(page):
+    text = page.read_text(encoding="utf-8")
+    for chart in ("chart-daily", "chart-odds", "chart-indicators"):
+        assert f'<svg id="{chart}"' in text
+    assert len(re.findall(r'<rect class="nodata"', text)) == 2  # April 3 and 4: missing, not zero
+    assert 'class="bar bar-contraction"' in text
+    assert len(re.findall(r'<polyline class="odds-line', text)) == 3
+    assert '<circle class="firing"' in text
+    assert 'id="indicator-status"' in text and 'id="top-evidence"' in text and 'id="current-odds"' in text
+    assert "deadline passed without firing" not in text  # as of April 6 the pack's deadlines are pending
+    assert "pending" in text
+    assert 'href="https://example.org/a1"' in text
+    assert not re.search(r"https?://(?!example\.org|www\.w3\.org)", text)  # self-contained: nothing fetched
+
+
+def test_a_range_narrows_the_page(store_path, tmp_path):
+    with Store(store_path, read_only=True) as store:
+        data = report.gather(store, PACK, date(2026, 4, 5), date(2026, 4, 6))
+    assert data.daily["day"].nunique() == 2 and len(data.odds) == 2
+    assert set(data.evidence["id"]) == {"evil", "a6"}
+    assert data.odds["contraction"].iloc[0] > PACK.priors["contraction"]
+
+
+def test_an_empty_store_still_gives_a_page(tmp_path):
+    with Store(tmp_path / "empty.duckdb") as store:
+        page = report.write_report(store, PACK, tmp_path / "empty.html")
+    text = page.read_text(encoding="utf-8")
+    assert "no signals in this range" in text and "no news yet: the priors" in text
+
+
+@pytest.mark.skipif(HAS_MATPLOTLIB, reason="matplotlib is installed; this checks the message when it is not")
+def test_png_without_matplotlib_fails_before_writing(store_path, tmp_path):
+    with Store(store_path, read_only=True) as store, pytest.raises(SignalsError, match="matplotlib"):
+        report.write_report(store, PACK, tmp_path / "r.html", png_dir=tmp_path / "png")
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is not installed (optional: only for --png)")
+def test_png_charts(store_path, tmp_path):
+    with Store(store_path, read_only=True) as store:
+        report.write_report(store, PACK, tmp_path / "r.html", png_dir=tmp_path / "png")
+    for name in report.PNG_NAMES:
+        assert (tmp_path / "png" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_command(store_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    report.add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--db", str(store_path), "report", "--out", str(tmp_path / "cli.html"), "--since", "2026-04-02"])
+    assert args.func(args) == 0
+    assert "report written to" in capsys.readouterr().err
+    assert '<svg id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
+
+
+def dump_dom(html_file: Path, profile: Path) -> str:
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+         "--dump-dom", html_file.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+def test_chromium_renders_the_charts_and_runs_no_injected_script(page, tmp_path):
+    # The page forbids scripts by CSP; render it also with the CSP removed, so escaping alone is tested.
+    no_csp = tmp_path / "no_csp.html"
+    no_csp.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    for html_file in (page, no_csp):
+        dom = dump_dom(html_file, tmp_path / f"profile-{html_file.stem}")
+        title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+        assert title.startswith(PACK.title) and "pwned" not in title
+        for chart in ("chart-daily", "chart-odds", "chart-indicators"):
+            assert f'id="{chart}"' in dom
+        assert "<polyline" in dom and 'class="bar bar-contraction"' in dom
+        assert "<script" not in dom.lower() and "<img" not in dom.lower()
+        assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom  # shown as text
