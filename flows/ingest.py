@@ -13,6 +13,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pipeline.errors import FeedError
+from pipeline.fulltext import enrich_outcome
+from pipeline.stories import update_stories
 from pipeline.ingest import expand_paths, fetch_feed, http_client, read_local
 from pipeline.jobs import Runtime, due_feeds, is_url, process_pending, record_fetch, store_outcomes
 from pipeline.records import FeedOutcome
@@ -43,6 +45,12 @@ def store_task(store: Store, outcomes: list[FeedOutcome]) -> dict:
 
 
 @task(cache_policy=NONE)
+def stories_task(store: Store) -> dict:
+    """Group new articles with their near-duplicates into stories."""
+    return update_stories(store)
+
+
+@task(cache_policy=NONE)
 def classify_task(rt: Runtime, store: Store) -> int:
     """NLP, classification and the daily-signal refresh for every article not yet scored."""
     return process_pending(rt, store)
@@ -67,6 +75,7 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
                 outcome = future.result()
             except FeedError as exc:
                 outcome = FeedOutcome(url, False, error=exc.reason)
+            outcome, _ = enrich_outcome(store, outcome, settings)
             record_fetch(store, outcome)
             outcomes.append(outcome)
         for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
@@ -74,6 +83,7 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
             store.record_feed(outcome)
             outcomes.append(outcome)
         summary = store_task(store, outcomes)
+        summary["stories"] = stories_task(store)
         summary["predictions"] = classify_task(rt, store)
         store.record_run("ingest-flow", started, summary)
     for failure in summary["failures"]:

@@ -28,25 +28,26 @@ stay up in one terminal.
     prefect server start --host 0.0.0.0 --port 4200
     export PREFECT_API_URL=http://prefect-host:4200/api         # on every machine below
     prefect work-pool create signals --type process
-    prefect deploy --all                                        # reads a prefect.yaml, or from Python:
-    python -c "from flows.serve import deploy_to_pool; deploy_to_pool('signals', '/srv/signals/signals.toml', '/srv/signals/signals.duckdb')"
+    signals --config /srv/signals/signals.toml --db /srv/signals/signals.duckdb serve --work-pool signals
     prefect worker start --pool signals --limit 1               # on the machine that holds the store
 
-`deploy_to_pool` calls `flow.deploy(...)` for the same two deployments with
-the same schedules and parameters, from this source tree (workers import
-`flows.ingest` / `flows.retrain`, so they need the project installed). Keep
-one worker with `--limit 1` per store: DuckDB has a single writer. Spread the
-NLP over machines with `--dask-address` rather than with more workers.
+`--work-pool` registers the same two deployments (same schedules, same
+parameters) with `prefect.deploy(...)` -- the Python form of `prefect deploy`
+-- and returns instead of serving. The deployments name module entrypoints
+(`flows.ingest:ingest_flow`), so no image or code storage is built: the
+worker's machine needs the project installed. Keep one worker with
+`--limit 1` per store, since DuckDB has a single writer; spread the NLP over
+machines with `--dask-address` rather than with more workers.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, SignalsError
 from pipeline.settings import Settings, load_settings
 
 DEPLOYMENT_NAME = "signals"
@@ -65,12 +66,9 @@ def check_cron(expression: str, option: str) -> str:
     return expression
 
 
-def deployment_parameters(settings: Settings, config: Path | None, sources: list[str] | None = None) -> dict:
-    """The flows' parameters: absolute config and store paths, and the sources when given (else the configured feeds)."""
-    params = {"config": str(Path(config).resolve()) if config else None, "db": str(Path(settings.db).resolve())}
-    if sources:
-        params["sources"] = [s if "://" in s else str(Path(s).resolve()) for s in sources]
-    return params
+def deployment_parameters(settings: Settings, config: Path | None) -> dict:
+    """Both flows' parameters: the config file and the store, as absolute paths (runs may start elsewhere)."""
+    return {"config": str(Path(config).resolve()) if config else None, "db": str(Path(settings.db).resolve())}
 
 
 def build_deployments(
@@ -94,8 +92,10 @@ def build_deployments(
     retrain_cron = check_cron(retrain_cron or settings.retrain_cron, "--retrain-cron")
     if interval is not None and interval <= 0:
         raise ConfigError(f"--interval: {interval} is not a positive number of seconds")
-    params = deployment_parameters(settings, config, sources)
+    params = deployment_parameters(settings, config)
     ingest_params = dict(params)
+    if sources:
+        ingest_params["sources"] = [s if "://" in s else str(Path(s).resolve()) for s in sources]
     if dask or dask_address:
         from .dask_runner import ingest_dask_flow
 
@@ -124,30 +124,36 @@ def serve_deployments(deployments: list) -> None:
     serve(*deployments, limit=1)
 
 
-def deploy_to_pool(work_pool: str, config: str | None, db: str, settings: Settings | None = None) -> list:
-    """Register the two deployments on a work pool (`flow.deploy`), for workers to run. Returns their ids."""
-    from .ingest import ingest_flow
-    from .retrain import retrain_flow
+def deploy_to_pool(deployments: list, work_pool: str) -> list:
+    """Register the deployments on a work pool (`prefect.deploy`) for workers to run; no image is built. Returns ids."""
+    from prefect import deploy
 
-    settings = (settings or load_settings(Path(config) if config else None)).replace(db=Path(db))
-    params = deployment_parameters(settings, Path(config) if config else None)
-    return [
-        flow.deploy(DEPLOYMENT_NAME, work_pool_name=work_pool, cron=cron, parameters=params, build=False, push=False)
-        for flow, cron in ((ingest_flow, settings.ingest_cron), (retrain_flow, settings.retrain_cron))
-    ]
+    return deploy(*deployments, work_pool_name=work_pool, build=False, push=False, print_next_steps_message=False)
+
+
+def prefect_api_url() -> str:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or ""
 
 
 def cmd_serve(args) -> int:
-    if not os.environ.get("PREFECT_API_URL"):
+    if not prefect_api_url():
         raise ConfigError(
             "schedules need a Prefect server: start one with 'prefect server start' and "
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
         )
-    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    config = getattr(args, "config", None)
+    settings = load_settings(config, db=getattr(args, "db", None))
     deployments = build_deployments(
-        settings, getattr(args, "config", None), args.ingest_cron, args.retrain_cron, args.interval,
+        settings, config, args.ingest_cron, args.retrain_cron, args.interval,
         args.source, args.dask, args.dask_address, args.dask_workers,
     )
+    if args.work_pool:
+        ids = deploy_to_pool(deployments, args.work_pool)
+        print(f"{len(ids)} deployments registered on work pool '{args.work_pool}'; start a worker: "
+              f"prefect worker start --pool {args.work_pool} --limit 1")
+        return 0
     serve_deployments(deployments)
     return 0
 
@@ -167,23 +173,17 @@ def add_commands(subparsers) -> None:
     p.add_argument("--dask", action="store_true", help="run the NLP stage on a local Dask cluster")
     p.add_argument("--dask-address", help="run the NLP stage on the Dask scheduler at this address (tcp://host:8786)")
     p.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")
+    p.add_argument("--work-pool", help="register the deployments on this work pool for workers, instead of serving them here")
     p.set_defaults(func=cmd_serve)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.serve [--config F] [--db F] serve ...`: the command before it is wired into `signals`."""
-    from pipeline.cli import main as cli_main, build_parser
-
-    if "serve" in build_parser()._subparsers._group_actions[0].choices:
-        return cli_main(argv)
-    parser = argparse.ArgumentParser(prog="signals")
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
+    """`python -m flows.serve [--config F] [--db F] serve ...`: the same command as `signals serve`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.serve")
+    parser.add_argument("--config", type=Path, help="settings TOML (default: ./signals.toml, or SIGNALS_CONFIG)")
+    parser.add_argument("--db", type=Path, help="DuckDB store (default: SIGNALS_DB or var/signals.duckdb)")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    from pipeline.errors import SignalsError
-    import sys
-
     try:
         return args.func(args)
     except SignalsError as exc:
@@ -192,4 +192,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -34,8 +34,11 @@ def _progress(label: str):
 def cmd_run(args) -> int:
     from flows.ingest import ingest_flow
 
+    from .opml import run_feed_sources
+
     settings = _settings(args)
-    summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db), sources=list(settings.feeds), force=args.force)
+    summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
+                          sources=run_feed_sources(settings), force=args.force)
     _print_summary(summary, args.json)
     return 0
 
@@ -84,6 +87,14 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_events(args) -> int:
+    from .jobs import Runtime, events_file
+
+    n = events_file(Runtime(_settings(args)), args.input, args.output)
+    print(f"{n} lines written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_trend(args) -> int:
     from .signals import emit_trend, trend
     from .store import Store
@@ -118,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.set_defaults(func=cmd_predict)
 
+    p = sub.add_parser("events", help="who did what to whom: PLOVER events for a JSONL of {id, text}")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.set_defaults(func=cmd_events)
+
     p = sub.add_parser("trend", help="daily signals for a scenario and date range")
     p.add_argument("--scenario")
     p.add_argument("--since", type=date.fromisoformat)
@@ -126,9 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
     p.set_defaults(func=cmd_trend)
 
-    from . import alerts, labeling, odds, report
+    from . import alerts, labeling, odds, opml, report
 
-    for module in (labeling, odds, alerts, report):
+    for module in (labeling, odds, alerts, report, opml):
         module.add_commands(sub)
     return parser
 

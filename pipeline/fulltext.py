@@ -23,7 +23,7 @@ import trafilatura
 
 from .errors import FeedError
 from .ingest import clean_text, fetch_bounded, http_client
-from .records import Article
+from .records import Article, FeedOutcome
 from .settings import Settings
 
 STUB_CHARS = 300
@@ -141,3 +141,24 @@ def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: boo
         if own_client:
             client.close()
     return [filled.get(a.id, a) for a in articles], outcomes
+
+
+def enrich_outcome(store, outcome: FeedOutcome, settings: Settings, enabled: bool | None = None,
+                   allow_private_hosts: bool = False) -> tuple[FeedOutcome, list[FullTextOutcome]]:
+    """A feed outcome ready to store: stubs of articles new to `store` filled from their pages, and stubs of
+    articles already stored given back the full text they have there (so that a feed polled again does not
+    turn a stored full text back into its stub). Off unless `enabled` (default: settings.fetch_full_text)."""
+    if enabled is None:
+        enabled = bool(getattr(settings, "fetch_full_text", False))
+    if not enabled or not outcome.articles:
+        return outcome, []
+    stored = {a.id: a for a in store.articles([a.id for a in outcome.articles])}
+    kept = [
+        dataclasses.replace(a, text=stored[a.id].text)
+        if a.id in stored and is_stub(a) and len(stored[a.id].text) > len(a.text) else a
+        for a in outcome.articles
+    ]
+    new = [a for a in kept if a.id not in stored]
+    filled, tried = fill_full_text(new, settings, enabled=True, allow_private_hosts=allow_private_hosts)
+    by_id = {a.id: a for a in filled}
+    return dataclasses.replace(outcome, articles=[by_id.get(a.id, a) for a in kept]), tried

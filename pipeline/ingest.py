@@ -55,6 +55,9 @@ MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152\u01
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Markup escaped twice (`&amp;lt;script&amp;gt;`) reads as `&lt;script&gt;` after one parse.
 ESCAPED_TAG = re.compile(r"&lt;\s*/?\s*[a-zA-Z!]")
+# A tag cut off by a source that truncated its summary: `... <img src="https://..." srcset="a 250w, …`
+CUT_TAG = re.compile(r"""<([a-zA-Z][\w:-]*)(?:\s+[\w:-]+(?:\s*=\s*(?:"[^"]*"?|'[^']*'?|[^\s"'<>]*))?)*[\s\u2026.]*$""")
+HTML_TAG_NAMES = {"a", "img", "p", "div", "span", "br", "iframe", "script", "style", "figure", "video", "source", "picture"}
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
 DROPPED_ELEMENTS = "//script|//style|//noscript|//template|//iframe|//object|//embed"
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|partner|ito|at_\w+|_ga|igshid)$", re.I)
@@ -107,7 +110,12 @@ def clean_text(value: str) -> str:
 
 
 def _strip_markup(value: str) -> str:
-    if "<" not in value or ">" not in value:
+    if "<" not in value:
+        return value
+    cut = CUT_TAG.search(value)
+    if cut and ("=" in cut.group(0) or cut.group(1).lower() in HTML_TAG_NAMES):  # "if a<b then" is not a tag
+        value = value[: cut.start()]
+    if ">" not in value:
         return value
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")

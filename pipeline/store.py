@@ -46,7 +46,12 @@ CREATE TABLE IF NOT EXISTS predictions (
 );
 CREATE TABLE IF NOT EXISTS daily_signals (
     day DATE, scenario VARCHAR, "case" VARCHAR, articles INTEGER, probability DOUBLE, model_version VARCHAR,
+    stories INTEGER,
     PRIMARY KEY (day, scenario, "case")
+);
+ALTER TABLE daily_signals ADD COLUMN IF NOT EXISTS stories INTEGER;  -- stores made before stories existed
+CREATE TABLE IF NOT EXISTS daily_events (
+    day DATE, type VARCHAR, source VARCHAR, target VARCHAR, events INTEGER, articles INTEGER
 );
 CREATE TABLE IF NOT EXISTS feeds (
     name VARCHAR PRIMARY KEY, etag VARCHAR, last_modified VARCHAR, last_attempt TIMESTAMP,
@@ -255,7 +260,8 @@ class Store:
                        count(*) FILTER (WHERE p.label = c.case) AS articles,
                        sum(CASE c.case WHEN 'base' THEN p.p_base WHEN 'accelerated' THEN p.p_accelerated
                                        WHEN 'contraction' THEN p.p_contraction ELSE p.p_none END) AS probability,
-                       p.model_version
+                       p.model_version,
+                       count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = c.case) AS stories
                 FROM predictions p JOIN articles a ON a.id = p.article_id
                 CROSS JOIN (SELECT unnest(?) AS case) c
                 WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
@@ -264,6 +270,18 @@ class Store:
                 [list(LABELS), scenario, model_version],
             )
             rows = con.execute("SELECT count(*) FROM daily_signals WHERE scenario = ?", [scenario]).fetchone()[0]
+            # Events by day, type and actor pair (negated events are not counted as happening).
+            con.execute("DELETE FROM daily_events")
+            con.execute(
+                """
+                INSERT INTO daily_events
+                SELECT CAST(a.published AS DATE), e.type, coalesce(e.source, ''), coalesce(e.target, ''),
+                       count(*), count(DISTINCT e.article_id)
+                FROM events e JOIN articles a ON a.id = e.article_id
+                WHERE NOT e.negated AND a.published IS NOT NULL
+                GROUP BY ALL
+                """
+            )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -8,16 +8,20 @@ How two articles are matched (recipe `minhash-title-lead.v1`):
 - the title, lower-cased, split into words, a trailing " - Publisher" removed; and the *lead*: the title
   plus the first `LEAD_WORDS` words of the text (or the summary when there is no text). Reading only the
   lead lets a full article and a wire copy that was cut short still match;
-- title signature: words and word pairs of the title (needs `MIN_TITLE_WORDS` words, so that
-  "News Round-Up" or "Jan 3, 2026" match nothing); lead signature: word 3-shingles of the lead
-  (needs `MIN_LEAD_SHINGLES`);
+- title signature: words and word pairs of the title (needs `MIN_TITLE_WORDS` words, of which
+  `MIN_TITLE_CONTENT_WORDS` not in `STOPWORDS`, so that "News Round-Up", "Jan 3, 2026" or "Out with the
+  old, in with the new" match nothing); lead signature: word 3-shingles of the lead (needs `MIN_LEAD_SHINGLES`);
 - MinHash LSH (datasketch) proposes candidates for each; a candidate is kept when its estimated Jaccard
   similarity passes the threshold (`TITLE_THRESHOLD`, `LEAD_THRESHOLD`), or when both have the same
   canonical link;
-- a match on the title alone is dropped when the two titles look like items of a series rather than
-  one story: numbers that differ on both sides ("... for Jan. 2, #936" / "... for Jan. 3, #937"), or one
-  short token swapped for another ("Kurs HUF/PLN" / "Kurs DKK/PLN"). A matching lead overrides this
-  (a death toll updated from 59 to 67 in the same article is still one story);
+- a match is dropped when the two titles look like items of a series rather than one story
+  (`series_difference`): one word swapped for another ("Kurs HUF/PLN ..." / "Kurs DKK/PLN ...", "Eagles
+  Playoff Schedule" / "Bills Playoff Schedule"), or numbers that differ on both sides ("... Friday, Jan. 2,
+  #936" / "... Saturday, Jan. 3, #937"). When only numbers differ, a lead similarity of `SAME_LEAD` or more
+  keeps the match: a death toll updated from 59 to 67 in an otherwise unchanged article is one story;
+- a match on the lead alone between two articles of the same outlet needs their titles to share at least
+  `SAME_OUTLET_TITLE_OVERLAP` of the shorter one's words: an outlet's boilerplate summary ("Read the full
+  story on our site...") is not a story;
 - articles are taken oldest first; each joins the story of its most similar earlier article, provided
   that story began no more than `window` before it (so a story spans at most the window, and daily
   boilerplate does not chain into one months-long story). Otherwise it starts a story of its own.
@@ -47,6 +51,14 @@ MIN_TITLE_WORDS = 6
 MIN_LEAD_SHINGLES = 12
 TITLE_THRESHOLD = 0.6
 LEAD_THRESHOLD = 0.5
+SAME_LEAD = 0.8
+MIN_TITLE_CONTENT_WORDS = 4
+STOPWORDS = frozenset(
+    "the and with for from that this are was were has have had will its his her our you your new old out who what "
+    "how why all not but can more after over into about says said just now here there their they them than then "
+    "one two get got".split()
+)
+SAME_OUTLET_TITLE_OVERLAP = 0.4
 WORD = re.compile(r"\w+", re.UNICODE)
 PUBLISHER_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")
 
@@ -57,6 +69,7 @@ class _Signature:
     lead: LeanMinHash | None
     link: str
     words: tuple[str, ...] = ()
+    outlet: str = ""
 
 
 def story_id_for(article_id: str) -> str:
@@ -93,12 +106,13 @@ def signature(article: Article) -> _Signature:
     """The article's title and lead MinHashes (None when too short to say anything) and its link."""
     words = title_words(article.title)
     title = None
-    if len(words) >= MIN_TITLE_WORDS:
+    content = [w for w in words if len(w) >= 3 and w not in STOPWORDS]
+    if len(words) >= MIN_TITLE_WORDS and len(set(content)) >= MIN_TITLE_CONTENT_WORDS:
         title = _minhash(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])})
     lead_tokens = lead_words(article)
     shingles = {" ".join(lead_tokens[i : i + 3]) for i in range(len(lead_tokens) - 2)}
     lead = _minhash(shingles) if len(shingles) >= MIN_LEAD_SHINGLES else None
-    return _Signature(title, lead, article.link or "", tuple(words))
+    return _Signature(title, lead, article.link or "", tuple(words), article.outlet.strip().lower())
 
 
 def assign_stories(
@@ -162,26 +176,38 @@ def _candidates(sig, signatures, lsh_title, lsh_lead, by_link) -> Iterable[tuple
         for key in lsh_title.query(sig.title):
             other = signatures[key]
             score = sig.title.jaccard(other.title)
-            if score >= TITLE_THRESHOLD and not looks_like_a_series(sig.words, other.words):
+            if score >= TITLE_THRESHOLD and not series_difference(sig.words, other.words):
                 yield key, score
     if sig.lead is not None:
         for key in lsh_lead.query(sig.lead):
-            score = sig.lead.jaccard(signatures[key].lead)
-            if score >= LEAD_THRESHOLD:
-                yield key, score + 0.01  # a matching lead says more than a matching title
+            other = signatures[key]
+            score = sig.lead.jaccard(other.lead)
+            if score < LEAD_THRESHOLD:
+                continue
+            if sig.outlet == other.outlet and _title_overlap(sig.words, other.words) < SAME_OUTLET_TITLE_OVERLAP:
+                continue
+            series = series_difference(sig.words, other.words)
+            if series == "words" or (series == "numbers" and score < SAME_LEAD):
+                continue
+            yield key, score + 0.01  # a matching lead says more than a matching title
 
 
-def looks_like_a_series(words: Sequence[str], other: Sequence[str]) -> bool:
-    """True when two similar titles differ the way items of a series do: each has a number the other lacks,
-    or they are the same length and differ in one short token (a code, a number)."""
+def _title_overlap(words: Sequence[str], other: Sequence[str]) -> float:
+    mine, theirs = set(words), set(other)
+    return len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
+
+
+def series_difference(words: Sequence[str], other: Sequence[str]) -> str:
+    """How two similar titles differ when they look like items of a series: 'numbers' when only numbers
+    differ (each side has one the other lacks: a count updated, or issue #936 and #937), 'words' when they
+    are the same length and one word is swapped (Eagles / Bills), '' otherwise."""
     mine, theirs = set(words) - set(other), set(other) - set(words)
-    if any(any(ch.isdigit() for ch in w) for w in mine) and any(any(ch.isdigit() for ch in w) for w in theirs):
-        return True
-    if len(words) == len(other):
-        swapped = [(a, b) for a, b in zip(words, other) if a != b]
-        if len(swapped) == 1 and max(len(swapped[0][0]), len(swapped[0][1])) <= 4:
-            return True
-    return False
+    has_digit = lambda w: any(ch.isdigit() for ch in w)  # noqa: E731
+    if any(map(has_digit, mine)) and any(map(has_digit, theirs)):
+        return "numbers" if all(map(has_digit, mine | theirs)) else "words"
+    if len(words) == len(other) and sum(a != b for a, b in zip(words, other)) == 1:
+        return "words"
+    return ""
 
 
 def _within(when: datetime | None, other: datetime | None, story_began: datetime | None, window: timedelta) -> bool:
@@ -203,6 +229,7 @@ def story_groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
 def update_stories(store, window: timedelta = WINDOW) -> dict:
     """Give every stored article without a story one: new articles are matched against each other and
     against stored articles published within `window` of them. Returns counts."""
+    store.ensure_story_schema()
     new = store.articles_without_story()
     if not new:
         return {"articles": 0, "joined_existing": 0, "stories_new": 0}

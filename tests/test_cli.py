@@ -33,7 +33,7 @@ def test_import_twice_then_trend(tmp_path, capsys):
     assert {r["day"] for r in rows} <= {f"2026-04-{d:02d}" for d in range(8, 14)}
     assert sum(r["articles"] for r in rows) == 8  # every article counted once, under its label
     code, out, _ = run(capsys, "--db", db, "trend", "--format", "csv")
-    assert out.splitlines()[0] == "day,scenario,case,articles,probability"
+    assert out.splitlines()[0] == "day,scenario,case,articles,probability,stories"
 
 
 def test_bad_jsonl_line_is_reported_and_nothing_stored_is_lost(tmp_path, capsys):
@@ -67,4 +67,19 @@ def test_errors_are_one_line(tmp_path, capsys):
     code, _, err = run(capsys, "--db", tmp_path / "missing.duckdb", "trend")
     assert code == 1 and err.count("\n") == 1 and "no store here yet" in err
     code, _, err = run(capsys, "predict", "--input", FIXTURES / "bad_line.jsonl", "--output", tmp_path / "o.jsonl")
-    assert code == 1 and err.strip().endswith("bad_line.jsonl:2: not valid JSON (Unterminated string starting at: line 1 column 13 (char 12))")
+    assert code == 1 and err.count("\n") == 1 and "bad_line.jsonl:2: not valid JSON" in err
+    assert not (tmp_path / "o.jsonl").exists()  # nothing written from a bad file
+
+
+def test_events_command_main_event_first(tmp_path, capsys):
+    source = tmp_path / "sentences.jsonl"
+    source.write_text(
+        '{"id": "s1", "text": "The United States imposed new sanctions on Iran."}\n'
+        '{"id": "s2", "text": "Nothing much happened on a quiet Sunday."}\n'
+    )
+    code, _, _ = run(capsys, "events", "--input", source, "--output", tmp_path / "events.jsonl")
+    lines = [json.loads(l) for l in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert code == 0 and [l["id"] for l in lines] == ["s1", "s2"]
+    main_event = lines[0]["events"][0]
+    assert (main_event["type"], main_event["source"], main_event["target"]) == ("SANCTION", "United States", "Iran")
+    assert lines[1]["events"] == []

@@ -91,3 +91,21 @@ def test_extract_main_text_of_a_string_page():
     page = "<html><body><nav>Menu</nav><article>" + "".join(f"<p>{p}</p>" for p in ARTICLE_BODY) + "</article></body></html>"
     assert ARTICLE_BODY[2] in extract_main_text(page)
     assert extract_main_text("<html><body></body></html>") == ""
+
+
+def test_enrich_outcome_fills_new_stubs_once_and_keeps_stored_full_text(server, quick):
+    from pipeline.fulltext import enrich_outcome
+    from pipeline.store import Store
+
+    with http_client(quick) as client:
+        feed = fetch_feed(server.url("/stubs.rss"), quick, client)
+    with Store(quick.db) as store:
+        first, tried = enrich_outcome(store, feed, quick, enabled=True, allow_private_hosts=True)
+        assert len(tried) == 3 and len(first.articles[0].text) > 500
+        store.add_articles(first.articles)
+        hits = server.hits["/article/border.html"]
+        again, tried = enrich_outcome(store, feed, quick, enabled=True, allow_private_hosts=True)
+        assert tried == [] and server.hits["/article/border.html"] == hits  # known articles: no page fetched
+        assert again.articles[0].text == first.articles[0].text  # the stub does not overwrite the full text
+        assert store.add_articles(again.articles) == (0, 0)
+    assert enrich_outcome(None, feed, quick) == (feed, [])  # off by default

@@ -104,3 +104,12 @@ def test_registered_feeds_on_a_store_without_a_registry(settings):
         pass
     with Store(settings.db, read_only=True) as store:
         assert registered_feeds(store) == [] and feed_sources(settings, store) == list(settings.feeds)
+
+
+def test_run_feed_sources_with_and_without_a_store(settings):
+    from pipeline.opml import run_feed_sources
+
+    assert run_feed_sources(settings) == list(settings.feeds)  # no store yet
+    with Store(settings.db) as store:
+        store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier"), (settings.feeds[0], "dup")], origin="t")
+    assert run_feed_sources(settings) == [*settings.feeds, "https://frontier.example.org/rss.xml"]

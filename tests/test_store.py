@@ -81,3 +81,19 @@ def test_failed_batch_writes_nothing(tmp_path):
             store.save_analysis([NlpResult("a1", True, actor_sentences=["x"])], [bad])
         assert store.con.execute("SELECT count(*) FROM nlp").fetchone()[0] == 0
         assert store.con.execute("SELECT count(*) FROM predictions").fetchone()[0] == 0
+
+
+def test_daily_events_count_by_type_and_actor_pair(tmp_path):
+    from pipeline.records import Event
+
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([article(1, day=3), article(2, day=3)])
+        sanction = Event("SANCTION", "United States", "Iran", "sanctions", "s", False, 0)
+        denied = Event("ASSAULT", "Iran", "Pakistan", "attack", "s", True, 1)
+        store.save_analysis(
+            [NlpResult("a1", True, events=[sanction, denied]), NlpResult("a2", True, events=[sanction])],
+            [prediction("a1", "contraction", 0.7), prediction("a2", "contraction", 0.7)],
+        )
+        store.refresh_daily_signals("sc", "v1")
+        rows = store.con.execute("SELECT day::VARCHAR, type, source, target, events, articles FROM daily_events").fetchall()
+    assert rows == [("2026-04-03", "SANCTION", "United States", "Iran", 2, 2)]  # the negated assault is not counted

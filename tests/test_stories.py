@@ -117,3 +117,24 @@ def test_series_items_with_near_identical_titles_are_not_one_story():
     ]
     # the toll update shares its lead with the first report, so it stays in the story
     assert groups_of(assign_stories(articles)) == [["c936"], ["c937"], ["dkk"], ["huf"], ["toll1", "toll2"]]
+
+
+def test_an_outlets_boilerplate_summary_is_not_a_story():
+    boilerplate = ("Read the full story on our website, where subscribers get unlimited access to reporting, analysis and "
+                   "opinion from our correspondents across the region, plus the daily newsletter and podcast.")
+    articles = [art(f"b{i}", title, summary=boilerplate, hours=i, outlet="Gadget Blog") for i, title in
+                enumerate(["Ray tracing in a spreadsheet", "A floppy disk that prints pixel art", "Repairing an old tape deck"])]
+    assert len(set(assign_stories(articles).values())) == 3
+    # the same lead from different outlets is a wire copy with its own headline, as before
+    copies = [art("w1", "Border office opens", WIRE, 0, "Daily A"), art("w2", "Taftan gets a joint office", WIRE, 1, "Daily B")]
+    assert groups_of(assign_stories(copies)) == [["w1", "w2"]]
+
+
+def test_templated_series_with_shared_leads_and_generic_titles_are_not_stories():
+    template = ("Here is everything you need to know about the team's next playoff game, including the opponent, "
+                "the date, the kick-off time and where to watch it on television or stream it online this weekend.")
+    teams = [art(t, f"{t.title()} Playoff Schedule: Next Opponent, Date & Game", summary=template, hours=i, outlet="Sports")
+             for i, t in enumerate(["eagles", "bills", "bears"])]
+    generic = [art("g1", "Out with the old, in with the new. Goodbye Microsoft.", outlet="Forum A"),
+               art("g2", "Out with the old in with the new!", hours=1, outlet="Forum B")]
+    assert len(set(assign_stories(teams + generic).values())) == 5

@@ -1,0 +1,130 @@
+"""Throughput: raw spaCy `nlp.pipe` against the whole import pipeline, on the same items, in words/s.
+
+    .venv/bin/python bench/throughput.py --n 300
+
+Two streams from ../shared/data:
+  on-topic  spnn_dawn_geo items with text that mention Iran (full articles)
+  mixed     mostly off-topic: rumca_rss_2026jan and wklnd_gnews_headlines, with a tenth spnn_dawn_geo
+
+raw   `Runtime.nlp.pipe` (en_core_web_sm + the actor ruler) over every item's text, n_process=2,
+      batch_size=64; the texts are prepared before the clock starts.
+full  `jobs.ingest` on a JSONL file of the same items into a temporary DuckDB: parse the file,
+      store the articles, relevance gate, NLP with events, classify, save, refresh daily signals.
+
+Words are the whitespace words of each item's `body()[:nlp_max_chars]`, the same count for both.
+spaCy is loaded before either clock starts. The classifier is the active model in models/ or,
+when none is registered yet, a tiny one trained into a temporary folder (the JSON says which).
+Prints one JSON line at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pipeline.errors import ModelError  # noqa: E402
+from pipeline.ingest import article_from_record  # noqa: E402
+from pipeline.jobs import Runtime, ingest  # noqa: E402
+from pipeline.settings import load_settings  # noqa: E402
+
+
+def jsonl_lines(path: Path, keep=lambda record: True):
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if keep(json.loads(line)):
+                yield line
+
+
+def on_topic(data: Path, n: int) -> list[str]:
+    keep = lambda r: bool(r.get("text")) and "Iran" in r["text"]  # noqa: E731
+    return list(itertools.islice(jsonl_lines(data / "spnn_dawn_geo" / "items.jsonl", keep), n))
+
+
+def mixed(data: Path, n: int) -> list[str]:
+    """45% rumca, 45% wklnd, 10% spnn (any topic), interleaved as a feed reader would see them."""
+    spnn = n // 10
+    rest = n - spnn
+    parts = [
+        list(itertools.islice(jsonl_lines(data / "rumca_rss_2026jan" / "items.jsonl"), rest // 2)),
+        list(itertools.islice(jsonl_lines(data / "wklnd_gnews_headlines" / "items.jsonl"), rest - rest // 2)),
+        list(itertools.islice(jsonl_lines(data / "spnn_dawn_geo" / "items.jsonl"), 5000, 5000 + spnn)),
+    ]
+    return [line for group in itertools.zip_longest(*parts) for line in group if line]
+
+
+def runtime_with_model(settings, tmp: Path) -> tuple[Runtime, str]:
+    rt = Runtime(settings)
+    try:
+        return rt, rt.active_model[1].version
+    except ModelError:
+        from test_dask import train_tiny_model
+
+        models = tmp / "models"
+        train_tiny_model(models, settings.scenario)
+        rt = Runtime(settings.replace(models_dir=models))
+        return rt, "tiny-temp:" + rt.active_model[1].version
+
+
+def measure(rt: Runtime, lines: list[str], tmp: Path, name: str) -> dict:
+    s = rt.settings
+    articles = [article_from_record(json.loads(line)) for line in lines]
+    texts = [a.body()[: s.nlp_max_chars] for a in articles]
+    words = sum(len(t.split()) for t in texts)
+    relevant = sum(rt.relevance(a) for a in articles)
+
+    start = time.perf_counter()
+    for _ in rt.nlp.pipe(texts, batch_size=s.nlp_batch_size, n_process=s.nlp_processes):
+        pass
+    raw = time.perf_counter() - start
+
+    source = tmp / f"{name}.jsonl"
+    source.write_text("".join(lines), encoding="utf-8")
+    full_rt = Runtime(s.replace(db=tmp / f"{name}.duckdb"))
+    full_rt.__dict__.update(nlp=rt.nlp, active_model=rt.active_model)  # loaded once, outside the clock
+    start = time.perf_counter()
+    summary = ingest(full_rt, [str(source)], force=True)
+    full = time.perf_counter() - start
+    assert summary["predictions"] == len(articles), summary
+    return {
+        "items": len(articles), "relevant": relevant, "words": words,
+        "raw_s": round(raw, 2), "full_s": round(full, 2),
+        "raw_words_per_s": round(words / raw), "full_words_per_s": round(words / full),
+        "full_over_raw": round(raw / full, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="items per stream (default 300)")
+    parser.add_argument("--stream", choices=("on-topic", "mixed", "both"), default="both")
+    args = parser.parse_args()
+    settings = load_settings(environ={}, config=None, nlp_processes=2, nlp_batch_size=64)
+    data = settings.shared_data
+    if not (data / "spnn_dawn_geo" / "items.jsonl").exists():
+        sys.exit(f"needs the shared data at {data}")
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        tmp = Path(tmp)
+        rt, model = runtime_with_model(settings, tmp)
+        rt.nlp, rt.extract_events  # load spaCy and the event rules before any clock
+        rt.nlp("Warm-up: Iran and Pakistan talk.")
+        out = {"bench": "throughput", "model": model, "n_process": settings.nlp_processes,
+               "batch_size": settings.nlp_batch_size}
+        streams = {"on-topic": on_topic, "mixed": mixed}
+        for name, pick in streams.items():
+            if args.stream in (name, "both"):
+                out[name] = measure(rt, pick(data, args.n), tmp, name)
+                print(f"{name}: {out[name]}", file=sys.stderr)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
