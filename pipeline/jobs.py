@@ -152,11 +152,12 @@ def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
     }
 
 
-def process_pending(rt: Runtime, store: Store, chunk_size: int = 1000, progress: Progress | None = None) -> int:
+def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
     """NLP and classify every stored article the active model has not scored, chunk by chunk
     (each chunk one transaction), then refresh the daily signals. Returns predictions made."""
     _, entry = rt.active_model
     pending = store.pending_ids(rt.scenario.id, entry.version)
+    chunk_size = chunk_size or rt.settings.process_chunk_size
     done = 0
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])

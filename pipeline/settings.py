@@ -51,6 +51,7 @@ class Settings:
     nlp_processes: int = 2
     nlp_batch_size: int = 64
     nlp_max_chars: int = 10_000
+    process_chunk_size: int = 2000  # articles per NLP+classify transaction
     ingest_cron: str = "*/30 * * * *"
     retrain_cron: str = "0 3 * * *"
 

@@ -19,13 +19,16 @@ pytestmark = pytest.mark.slow
 def test_ingest_flow_records_a_broken_feed_and_goes_on(prefect_harness, tmp_path):
     db = tmp_path / "s.duckdb"
     with FeedServer() as server:
-        summary = ingest_flow(db=str(db), sources=[server.url("/feed.rss"), server.url("/404"), str(FIXTURES / "feeds" / "energy.atom")])
-    assert summary["feeds_ok"] == 2 and summary["feeds_failed"] == 1
-    assert summary["failures"][0]["error"] == "HTTP 404"
+        sources = [server.url("/500"), server.url("/404"), server.url("/feed.rss"), str(FIXTURES / "feeds" / "energy.atom")]
+        summary = ingest_flow(db=str(db), sources=sources)
+        assert server.hits["/500"] == 3  # retried twice: 5xx is transient
+    assert summary["feeds_ok"] == 2 and summary["feeds_failed"] == 2
+    assert sorted(f["error"] for f in summary["failures"]) == ["HTTP 404", "HTTP 500"]
     assert summary["articles_new"] == 5 and summary["predictions"] == 5
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM daily_signals").fetchone()[0] > 0
         assert con.execute("SELECT consecutive_failures FROM feeds WHERE name LIKE '%/404'").fetchone()[0] == 1
+        assert con.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0] == 5
 
 
 def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, shared_data):
