@@ -11,6 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from .errors import SignalsError
 from .settings import Settings, load_settings
 
@@ -155,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SignalsError as exc:
         print(f"signals: error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:  # a store from an older version opened read-only, a full disk...
+        first_line = str(exc).strip().splitlines()[0]
+        print(f"signals: error: store {getattr(args, 'db', None) or 'var/signals.duckdb'}: {first_line}; "
+              "open it once for writing (any 'signals import' or 'signals run') to upgrade it", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("signals: interrupted", file=sys.stderr)
