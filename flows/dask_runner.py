@@ -2,7 +2,7 @@
 
     ingest_dask_flow(config, db, sources, force, dask_address=None, dask_workers=2)
 
-reads and stores the sources exactly as the `ingest` flow does, then sends the
+reads and stores the sources with the `ingest` flow's own `read_and_store`, then sends the
 pending articles to Dask in chunks. Each Dask worker loads the spaCy pipeline
 once (`worker_runtime`) and returns `NlpResult`s; classification and every
 store write stay in the flow process, so the DuckDB store keeps one writer.
@@ -23,7 +23,6 @@ and the workers as task arguments, never as flow parameters.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,14 +30,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.errors import FeedError
-from pipeline.ingest import expand_paths
-from pipeline.jobs import Progress, Runtime, due_feeds, is_url, record_fetch
-from pipeline.records import Article, FeedOutcome, NlpResult
+from pipeline.jobs import Progress, Runtime
+from pipeline.records import Article, NlpResult
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store, utcnow
 
-from .ingest import fetch_task, read_file_task, store_task
+from .ingest import read_and_store
 
 CHUNK_SIZE = 200
 IN_FLIGHT_PER_WORKER = 2
@@ -98,27 +95,6 @@ def process_pending_on_dask(
         save_oldest()
     store.refresh_daily_signals(rt.scenario.id, entry.version)
     return done
-
-
-def read_and_store(settings: Settings, store: Store, sources: Sequence[str], force: bool) -> dict:
-    """The ingest flow's first half: fetch due feeds as retried tasks, read files, store the articles."""
-    futures = [
-        (url, fetch_task.submit(url, settings, state["etag"], state["last_modified"]))
-        for url, state in due_feeds(store, [s for s in sources if is_url(s)], force)
-    ]
-    outcomes = []
-    for url, future in futures:
-        try:
-            outcome = future.result()
-        except FeedError as exc:
-            outcome = FeedOutcome(url, False, error=exc.reason)
-        record_fetch(store, outcome)
-        outcomes.append(outcome)
-    for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
-        outcome = read_file_task(path)
-        store.record_feed(outcome)
-        outcomes.append(outcome)
-    return store_task(store, outcomes)
 
 
 @flow(name="ingest-dask", log_prints=False)

@@ -57,6 +57,37 @@ def classify_task(rt: Runtime, store: Store) -> int:
     return process_pending(rt, store)
 
 
+def read_and_store(settings: Settings, store: Store, sources: list[str], force: bool) -> dict:
+    """Everything before NLP, run inside a flow: fetch due feeds as tasks, read files, store, group stories.
+
+    Shared by this flow and `flows.dask_runner.ingest_dask_flow`. Returns the run summary so far.
+    """
+    # Hosts are fetched in parallel; feeds of one host one after another (one request per host at a time).
+    futures, last_on_host = [], {}
+    for url, state in due_feeds(store, [s for s in sources if is_url(s)], force):
+        host = urlsplit(url).netloc.lower()
+        before = [allow_failure(last_on_host[host])] if host in last_on_host else []
+        future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
+        futures.append((url, future))
+        last_on_host[host] = future
+    outcomes = []
+    for url, future in futures:
+        try:
+            outcome = future.result()
+        except FeedError as exc:
+            outcome = FeedOutcome(url, False, error=exc.reason)
+        outcome, _ = enrich_outcome(store, outcome, settings)
+        record_fetch(store, outcome)
+        outcomes.append(outcome)
+    for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
+        outcome = read_file_task(path)
+        store.record_feed(outcome)
+        outcomes.append(outcome)
+    summary = store_task(store, outcomes)
+    summary["stories"] = stories_task(store)
+    return summary
+
+
 @flow(name="ingest", log_prints=False)
 def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> dict:
     """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`."""
@@ -66,29 +97,7 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
     sources = list(sources if sources is not None else settings.feeds)
     started = utcnow()
     with Store(settings.db) as store:
-        # Hosts are fetched in parallel; feeds of one host one after another (one request per host at a time).
-        futures, last_on_host = [], {}
-        for url, state in due_feeds(store, [s for s in sources if is_url(s)], force):
-            host = urlsplit(url).netloc.lower()
-            before = [allow_failure(last_on_host[host])] if host in last_on_host else []
-            future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
-            futures.append((url, future))
-            last_on_host[host] = future
-        outcomes = []
-        for url, future in futures:
-            try:
-                outcome = future.result()
-            except FeedError as exc:
-                outcome = FeedOutcome(url, False, error=exc.reason)
-            outcome, _ = enrich_outcome(store, outcome, settings)
-            record_fetch(store, outcome)
-            outcomes.append(outcome)
-        for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
-            outcome = read_file_task(path)
-            store.record_feed(outcome)
-            outcomes.append(outcome)
-        summary = store_task(store, outcomes)
-        summary["stories"] = stories_task(store)
+        summary = read_and_store(settings, store, sources, force)
         summary["predictions"] = classify_task(rt, store)
         store.record_run("ingest-flow", started, summary)
     for failure in summary["failures"]:

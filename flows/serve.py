@@ -32,8 +32,8 @@ stay up in one terminal.
     prefect worker start --pool signals --limit 1               # on the machine that holds the store
 
 `--work-pool` registers the same two deployments (same schedules, same
-parameters) with `prefect.deploy(...)` -- the Python form of `prefect deploy`
--- and returns instead of serving. The deployments name module entrypoints
+parameters) on the pool -- what `prefect deploy` does from a prefect.yaml --
+and returns instead of serving. The deployments name module entrypoints
 (`flows.ingest:ingest_flow`), so no image or code storage is built: the
 worker's machine needs the project installed. Keep one worker with
 `--limit 1` per store, since DuckDB has a single writer; spread the NLP over
@@ -125,10 +125,12 @@ def serve_deployments(deployments: list) -> None:
 
 
 def deploy_to_pool(deployments: list, work_pool: str) -> list:
-    """Register the deployments on a work pool (`prefect.deploy`) for workers to run; no image is built. Returns ids."""
-    from prefect import deploy
+    """Register the deployments on a work pool for workers to run; no image is built. Returns their ids.
 
-    return deploy(*deployments, work_pool_name=work_pool, build=False, push=False, print_next_steps_message=False)
+    `RunnerDeployment.apply` rather than `prefect.deploy`: with the FastAPI pinned here (0.154),
+    `prefect.deploy`'s check for online workers sends `limit: null`, which the server rejects (422).
+    """
+    return [deployment.apply(work_pool_name=work_pool) for deployment in deployments]
 
 
 def prefect_api_url() -> str:
