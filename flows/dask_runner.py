@@ -108,7 +108,7 @@ def ingest_dask_flow(
     rt = Runtime(settings)
     sources = list(sources if sources is not None else settings.feeds)
     started = utcnow()
-    with Store(settings.db) as store:
+    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
         summary = read_and_store(settings, store, sources, force)
         with dask_task_runner(dask_address, dask_workers) as runner:
             summary["predictions"] = process_pending_on_dask(rt, store, runner, dask_workers)

@@ -96,7 +96,7 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
     rt = Runtime(settings)
     sources = list(sources if sources is not None else settings.feeds)
     started = utcnow()
-    with Store(settings.db) as store:
+    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
         summary = read_and_store(settings, store, sources, force)
         summary["predictions"] = classify_task(rt, store)
         store.record_run("ingest-flow", started, summary)

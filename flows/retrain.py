@@ -21,7 +21,7 @@ def train_task(rt: Runtime) -> ModelEntry:
 @task(cache_policy=NONE)
 def rescore_task(rt: Runtime) -> int:
     """After a promotion, score the stored history with the new model so trends never mix versions."""
-    with Store(rt.settings.db) as store:
+    with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
         return process_pending(rt, store)
 
 

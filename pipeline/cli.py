@@ -144,9 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
     p.set_defaults(func=cmd_trend)
 
+    from flows import serve as serve_command
+
     from . import alerts, labeling, odds, opml, report
 
-    for module in (labeling, odds, alerts, report, opml):
+    for module in (labeling, odds, alerts, report, opml, serve_command):
         module.add_commands(sub)
     return parser
 

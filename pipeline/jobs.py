@@ -173,7 +173,7 @@ def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, pr
 def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None) -> dict:
     """The whole ingest job against the configured store. Returns the run summary."""
     started = utcnow()
-    with Store(rt.settings.db) as store:
+    with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
         summary = store_outcomes(store, read_sources(rt.settings, store, sources, force))
         summary["stories"] = update_stories(store)
         summary["predictions"] = process_pending(rt, store, progress=progress)

@@ -168,7 +168,7 @@ def _settings(args) -> Settings:
 
 def cmd_import_opml(args) -> int:
     settings = _settings(args)
-    with Store(settings.db) as store:
+    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
         store.ensure_story_schema()
         found, new = import_opml(store, args.file)
     print(f"{found} feeds in {args.file}, {new} new to the registry")

@@ -77,14 +77,14 @@ def content_hash(article: Article) -> str:
 class Store:
     """A DuckDB file with the pipeline's tables. Use as a context manager."""
 
-    def __init__(self, path: Path | str, read_only: bool = False):
+    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str = "1GB"):
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet; run 'signals import' or 'signals run' first")
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": memory_limit})
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreError(f"{self.path}: the store is in use by another run; wait for it to finish and try again") from None
@@ -256,18 +256,29 @@ class Store:
             con.execute(
                 """
                 INSERT INTO daily_signals
-                SELECT CAST(a.published AS DATE) AS day, p.scenario, c.case AS "case",
-                       count(*) FILTER (WHERE p.label = c.case) AS articles,
-                       sum(CASE c.case WHEN 'base' THEN p.p_base WHEN 'accelerated' THEN p.p_accelerated
-                                       WHEN 'contraction' THEN p.p_contraction ELSE p.p_none END) AS probability,
-                       p.model_version,
-                       count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = c.case) AS stories
-                FROM predictions p JOIN articles a ON a.id = p.article_id
-                CROSS JOIN (SELECT unnest(?) AS case) c
-                WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
-                GROUP BY ALL
+                WITH per_day AS (
+                    SELECT CAST(a.published AS DATE) AS day,
+                           count_if(p.label = 'base') AS n_base, count_if(p.label = 'accelerated') AS n_accelerated,
+                           count_if(p.label = 'contraction') AS n_contraction, count_if(p.label = 'none') AS n_none,
+                           sum(p.p_base) AS m_base, sum(p.p_accelerated) AS m_accelerated,
+                           sum(p.p_contraction) AS m_contraction, sum(p.p_none) AS m_none,
+                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'base') AS s_base,
+                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'accelerated') AS s_accelerated,
+                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'contraction') AS s_contraction,
+                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'none') AS s_none
+                    FROM predictions p JOIN articles a ON a.id = p.article_id
+                    WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
+                    GROUP BY 1
+                )
+                SELECT day, ? AS scenario, r.case, r.articles, r.probability, ? AS model_version, r.stories
+                FROM per_day, unnest([
+                    {'case': 'base', 'articles': n_base, 'probability': m_base, 'stories': s_base},
+                    {'case': 'accelerated', 'articles': n_accelerated, 'probability': m_accelerated, 'stories': s_accelerated},
+                    {'case': 'contraction', 'articles': n_contraction, 'probability': m_contraction, 'stories': s_contraction},
+                    {'case': 'none', 'articles': n_none, 'probability': m_none, 'stories': s_none}
+                ]) AS t(r)
                 """,
-                [list(LABELS), scenario, model_version],
+                [scenario, model_version, scenario, model_version],
             )
             rows = con.execute("SELECT count(*) FROM daily_signals WHERE scenario = ?", [scenario]).fetchone()[0]
             # Events by day, type and actor pair (negated events are not counted as happening).
