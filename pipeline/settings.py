@@ -52,7 +52,7 @@ class Settings:
     nlp_batch_size: int = 64
     nlp_max_chars: int = 10_000
     process_chunk_size: int = 2000  # articles per NLP+classify transaction
-    duckdb_memory_limit: str = "1GB"  # DuckDB's cache; its default (80% of RAM) makes memory grow with the store
+    duckdb_memory_limit: str = "128MB"  # DuckDB cache cap (it spills to disk past it); its default, 80% of RAM, makes memory grow with the store
     dask_address: str = ""  # a Dask scheduler for the NLP stage ('' = a local cluster when --dask is given)
     dask_workers: int = 2
     ingest_cron: str = "*/30 * * * *"

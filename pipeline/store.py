@@ -77,7 +77,7 @@ def content_hash(article: Article) -> str:
 class Store:
     """A DuckDB file with the pipeline's tables. Use as a context manager."""
 
-    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str = "1GB"):
+    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str = "128MB"):
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
