@@ -239,10 +239,27 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     return kept, [found[r.id] for r in kept]
 
 
+def nlp_fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
+    """What the NLP of a training set depends on: the labeled ids, the spaCy model, the pack's actors
+    and the event patterns. Equal fingerprints mean equal NLP results (the retrain flow caches on it)."""
+    import hashlib
+
+    from .events import load_event_rules
+
+    parts = [label_set_hash(records), rt.settings.nlp_model, str(rt.settings.nlp_max_chars),
+             load_event_rules().version, repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors)]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
 def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
     """Train on the labels, evaluate, and register; promoted only if not worse than the active model."""
     records, articles = training_set(rt)
-    results = rt.analyse(articles)
+    return fit_and_register(rt, records, articles, rt.analyse(articles))
+
+
+def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article],
+                     results: Sequence[NlpResult]) -> ModelEntry:
+    """Train and evaluate on analysed labeled articles, then register the model (see `retrain`)."""
     labels = [r.label for r in records]
     model, metrics = classify.train_and_evaluate(articles, results, labels)
     registry = rt.registry

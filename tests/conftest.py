@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 def pytest_configure(config):
     # Prefect must never talk to a real server from tests, and its home must be throwaway.
-    home = Path(os.environ.get("PYTEST_PREFECT_HOME", "/tmp/news-signals-prefect-home"))
-    os.environ.setdefault("PREFECT_HOME", str(home))
+    # a fresh home per session: no cached task results or flow history leak between runs
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="news-signals-prefect-")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "60"
     os.environ.pop("PREFECT_API_URL", None)
