@@ -24,18 +24,17 @@ from __future__ import annotations
 
 from collections import deque
 from functools import lru_cache
-from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
 from pipeline.jobs import Progress, Runtime
 from pipeline.records import Article, NlpResult
-from pipeline.settings import Settings, load_settings
-from pipeline.store import Store, utcnow
+from pipeline.settings import Settings
+from pipeline.store import Store
 
-from .ingest import read_and_store
+from .ingest import run_ingest
 
 CHUNK_SIZE = 200
 IN_FLIGHT_PER_WORKER = 2
@@ -103,21 +102,9 @@ def ingest_dask_flow(
     dask_address: str | None = None, dask_workers: int = 2,
 ) -> dict:
     """The ingest flow with its NLP stage on Dask: a local cluster of `dask_workers`, or the one at `dask_address`."""
-    logger = get_run_logger()
-    settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
-    rt = Runtime(settings)
-    sources = list(sources if sources is not None else settings.feeds)
-    started = utcnow()
-    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
-        summary = read_and_store(settings, store, sources, force)
+
+    def classify_on_dask(rt: Runtime, store: Store) -> int:
         with dask_task_runner(dask_address, dask_workers) as runner:
-            summary["predictions"] = process_pending_on_dask(rt, store, runner, dask_workers)
-        store.record_run("ingest-dask-flow", started, summary)
-    for failure in summary["failures"]:
-        logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
-    logger.info(
-        "ingest (NLP on Dask %s): %d feeds ok, %d failed, %d articles new of %d seen, %d predictions",
-        dask_address or f"local x{dask_workers}", summary["feeds_ok"], summary["feeds_failed"],
-        summary["articles_new"], summary["articles_seen"], summary["predictions"],
-    )
-    return summary
+            return process_pending_on_dask(rt, store, runner, dask_workers)
+
+    return run_ingest(config, db, sources, force, f"ingest-dask-flow ({dask_address or f'local x{dask_workers}'})", classify_on_dask)

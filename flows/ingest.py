@@ -7,6 +7,7 @@ the store has one writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,9 +89,10 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
     return summary
 
 
-@flow(name="ingest", log_prints=False)
-def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> dict:
-    """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`."""
+def run_ingest(config: str | None, db: str | None, sources: list[str] | None, force: bool,
+               kind: str, classify: Callable[[Runtime, Store], int]) -> dict:
+    """The body every ingest flow shares: settings, read and store, then `classify` (in process or on
+    Dask), the run record and the summary log. Call it from inside a flow."""
     logger = get_run_logger()
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
     rt = Runtime(settings)
@@ -98,12 +100,18 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
     started = utcnow()
     with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
         summary = read_and_store(settings, store, sources, force)
-        summary["predictions"] = classify_task(rt, store)
-        store.record_run("ingest-flow", started, summary)
+        summary["predictions"] = classify(rt, store)
+        store.record_run(kind, started, summary)
     for failure in summary["failures"]:
         logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
     logger.info(
-        "ingest: %d feeds ok, %d failed, %d articles new of %d seen, %d predictions",
+        "%s: %d feeds ok, %d failed, %d articles new of %d seen, %d predictions", kind,
         summary["feeds_ok"], summary["feeds_failed"], summary["articles_new"], summary["articles_seen"], summary["predictions"],
     )
     return summary
+
+
+@flow(name="ingest", log_prints=False)
+def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> dict:
+    """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`."""
+    return run_ingest(config, db, sources, force, "ingest-flow", classify_task)
