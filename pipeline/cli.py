@@ -72,7 +72,14 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 def cmd_train(args) -> int:
     from .jobs import Runtime, retrain
 
-    entry = retrain(Runtime(_settings(args)))
+    rt = Runtime(_settings(args))
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status("training: parsing the labeled articles, fitting, evaluating…"):
+            entry = retrain(rt)
+    else:
+        entry = retrain(rt)
     m = entry.metrics
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
     for name in ("holdout", "time_split", "cross_validation"):
