@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from .errors import StoreError
-from .records import CASES, LABELS, Article, FeedOutcome, NlpResult, Prediction
+from .records import LABELS, Article, FeedOutcome, NlpResult, Prediction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -94,6 +95,24 @@ class Store:
         if not read_only:
             self.con.execute(SCHEMA)
 
+    @contextmanager
+    def _batch(self, **frames: pd.DataFrame):
+        """One transaction with `frames` visible to SQL under their names: all of it is stored, or none."""
+        con = self.con
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            con.execute("BEGIN")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            for name in frames:
+                con.unregister(name)
+
     def __enter__(self) -> "Store":
         return self
 
@@ -116,10 +135,7 @@ class Store:
             columns=ARTICLE_COLUMNS,
         ).drop_duplicates("id", keep="last")
         frame["published"] = pd.to_datetime(frame["published"])
-        con = self.con
-        con.register("incoming", frame)
-        try:
-            con.execute("BEGIN")
+        with self._batch(incoming=frame) as con:
             changed = [r[0] for r in con.execute(
                 "SELECT i.id FROM incoming i JOIN articles a ON a.id = i.id WHERE a.content_hash <> i.content_hash"
             ).fetchall()]
@@ -136,12 +152,6 @@ class Store:
                     [now],
                 )
                 self._forget_derived(changed)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("incoming")
         return int(new), len(changed)
 
     def _forget_derived(self, ids: list[str]) -> None:
@@ -174,29 +184,6 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self.con.execute(sql, [scenario, model_version]).fetchall()]
 
-    def nlp_results(self, ids: Sequence[str]) -> dict[str, NlpResult]:
-        """Stored NLP results (entities are not reloaded; actors and sentences are)."""
-        from .records import Entity, Event
-
-        self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
-        try:
-            rows = self.con.execute(
-                "SELECT article_id, relevant, actors, actor_sentences FROM nlp WHERE article_id IN (SELECT id FROM wanted)"
-            ).fetchall()
-            events: dict[str, list[Event]] = {}
-            for r in self.con.execute(
-                "SELECT article_id, type, source, target, trigger, sentence, negated, sentence_index FROM events "
-                "WHERE article_id IN (SELECT id FROM wanted) ORDER BY article_id, sentence_index"
-            ).fetchall():
-                events.setdefault(r[0], []).append(Event(r[1], r[2], r[3], r[4], r[5], r[6], r[7]))
-        finally:
-            self.con.unregister("wanted")
-        out = {}
-        for article_id, relevant, actors, sentences in rows:
-            entities = [Entity(a, "", a, 0, 0) for a in actors or []]
-            out[article_id] = NlpResult(article_id, relevant, entities, list(sentences or []), events.get(article_id, []))
-        return out
-
     # ------------------------------------------------------------ derived rows
 
     def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction]) -> None:
@@ -218,40 +205,22 @@ class Store:
             [[p.article_id, p.scenario, p.model_version, p.label, *(p.probabilities.get(c, 0.0) for c in LABELS), json.dumps(p.evidence), now] for p in predictions],
             columns=["article_id", "scenario", "model_version", "label", "p_base", "p_accelerated", "p_contraction", "p_none", "evidence", "predicted"],
         )
-        con = self.con
-        con.execute("BEGIN")
-        try:
+        with self._batch(new_nlp=nlp, new_ents=ents, new_evs=evs, new_preds=preds) as con:
             if len(nlp):
-                con.register("new_nlp", nlp)
                 con.execute("DELETE FROM nlp WHERE article_id IN (SELECT article_id FROM new_nlp)")
                 con.execute("DELETE FROM entities WHERE article_id IN (SELECT article_id FROM new_nlp)")
                 con.execute("DELETE FROM events WHERE article_id IN (SELECT article_id FROM new_nlp)")
                 con.execute("INSERT INTO nlp SELECT * FROM new_nlp")
                 if len(ents):
-                    con.register("new_ents", ents)
                     con.execute("INSERT INTO entities SELECT * FROM new_ents")
                 if len(evs):
-                    con.register("new_evs", evs)
                     con.execute("INSERT INTO events SELECT * FROM new_evs")
             if len(preds):
-                con.register("new_preds", preds)
                 con.execute("INSERT OR REPLACE INTO predictions SELECT * FROM new_preds")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            for name in ("new_nlp", "new_ents", "new_evs", "new_preds"):
-                try:
-                    con.unregister(name)
-                except duckdb.Error:
-                    pass
 
     def refresh_daily_signals(self, scenario: str, model_version: str) -> int:
         """Recompute the daily signal table for a scenario from one model's predictions. Returns rows written."""
-        con = self.con
-        con.execute("BEGIN")
-        try:
+        with self._batch() as con:
             con.execute("DELETE FROM daily_signals WHERE scenario = ?", [scenario])
             con.execute(
                 """
@@ -293,10 +262,6 @@ class Store:
                 GROUP BY ALL
                 """
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         return int(rows)
 
     # ------------------------------------------------------------ feeds and runs
@@ -379,17 +344,8 @@ class Store:
         if not assignment:
             return 0
         frame = pd.DataFrame({"id": list(assignment), "story_id": list(assignment.values())})
-        con = self.con
-        con.register("new_stories", frame)
-        try:
-            con.execute("BEGIN")
+        with self._batch(new_stories=frame) as con:
             con.execute("UPDATE articles SET story_id = s.story_id FROM new_stories s WHERE articles.id = s.id")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("new_stories")
         return len(frame)
 
     def story_sizes(self, min_size: int = 2) -> list[tuple[str, int]]:
