@@ -13,16 +13,11 @@ import pytest
 
 from pipeline import alerts
 from pipeline.records import Article, Prediction
-from pipeline.scenario import Indicator, load_scenario
-from pipeline.settings import PROJECT_ROOT
+from pipeline.scenario import Indicator
 from pipeline.store import Store
-
-PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
-MODEL = "v1"
+from storekit import MODEL, PACK, classified_store, probs
 
 
-def probs(label: str, p: float = 0.8) -> dict[str, float]:
-    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
 
 
 def build_store(path: Path, rows: list[tuple]) -> Path:
@@ -33,11 +28,7 @@ def build_store(path: Path, rows: list[tuple]) -> Path:
         text = rest[1] if len(rest) > 1 else ""
         articles.append(Article(article_id, "test", "Outlet", title, summary, text, datetime(2026, 4, day, 12), ""))
         predictions.append(Prediction(article_id, PACK.id, MODEL, label, probs(label), []))
-    with Store(path) as store:
-        store.add_articles(articles)
-        store.save_analysis([], predictions)
-        store.refresh_daily_signals(PACK.id, MODEL)
-    return path
+    return classified_store(path, articles, predictions)
 
 
 def indicator(id: str, patterns: list[str], cases: tuple[str, ...], threshold: int = 1, start: date | None = None, deadline_days: int | None = None) -> Indicator:

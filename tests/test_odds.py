@@ -15,17 +15,10 @@ import pytest
 from pipeline import odds, signals
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
-from pipeline.scenario import load_scenario
-from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store
-
-PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
-MODEL = "v1"
+from storekit import MODEL, PACK, classified_store, probs
 
 
-def probs(label: str, p: float) -> dict[str, float]:
-    """p on the label, the rest spread evenly over the other three."""
-    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
 
 
 def build_store(path: Path, rows: list[tuple]) -> Path:
@@ -37,11 +30,7 @@ def build_store(path: Path, rows: list[tuple]) -> Path:
         outlet = row[5] if len(row) > 5 else "Outlet A"
         articles.append(Article(article_id, "test", outlet, title, "", f"Body of {article_id}.", datetime(2026, 4, day, 12), f"https://example.org/{article_id}"))
         predictions.append(Prediction(article_id, PACK.id, MODEL, label, p, [f"Evidence sentence for {article_id}."]))
-    with Store(path) as store:
-        store.add_articles(articles)
-        store.save_analysis([], predictions)
-        store.refresh_daily_signals(PACK.id, MODEL)
-    return path
+    return classified_store(path, articles, predictions)
 
 
 @pytest.fixture

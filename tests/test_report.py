@@ -15,20 +15,14 @@ import pytest
 from pipeline import report
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
-from pipeline.scenario import load_scenario
-from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store
+from storekit import MODEL, PACK, classified_store, probs
 
-PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
-MODEL = "v1"
 HOSTILE_TITLE = "Border clash near Taftan <script>document.title='pwned'</script>"
 HOSTILE_SENTENCE = "Officials said <img src=x onerror=\"document.title='pwned-img'\"> nothing."
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
-
-def probs(label: str, p: float = 0.8) -> dict[str, float]:
-    return {c: (p if c == label else (1 - p) / 3) for c in ("base", "accelerated", "contraction", "none")}
 
 
 @pytest.fixture
@@ -43,11 +37,7 @@ def store_path(tmp_path) -> Path:
     articles = [Article(i, "test", outlet, title, "", f"Text of {i}.", datetime(2026, 4, d, 12), link) for i, d, _, title, outlet, link, _ in rows]
     predictions = [Prediction(i, PACK.id, MODEL, label, probs(label), evidence) for i, _, label, _, _, _, evidence in rows]
     path = tmp_path / "s.duckdb"
-    with Store(path) as store:
-        store.add_articles(articles)
-        store.save_analysis([], predictions)
-        store.refresh_daily_signals(PACK.id, MODEL)
-    return path
+    return classified_store(path, articles, predictions)
 
 
 @pytest.fixture
