@@ -35,7 +35,11 @@ def main() -> None:
     wanted: dict[str, set[str]] = {}
     for source, item_id in rows:
         wanted.setdefault(source, set()).add(item_id)
-    items = load_index(args.data, wanted)
+    sidecar = args.batch.with_suffix(".items.jsonl")  # written by select_round3.py
+    if sidecar.exists():
+        items = {i["id"]: i for i in map(json.loads, sidecar.open(encoding="utf-8"))}
+    else:
+        items = load_index(args.data, wanted)
     for n, (source, item_id) in enumerate(rows, start=args.start):
         it = items[item_id]
         print(f"=== #{n} id={item_id} source={source} outlet={it['outlet']} published={it['published']}")
