@@ -63,13 +63,17 @@ def main() -> None:
             pool = rng.sample(pool, min(cap, len(pool)))
         chosen += pool
     rng.shuffle(chosen)
-    args.out.mkdir(parents=True, exist_ok=True)
     for b in range(args.batches):
-        part = chosen[b :: args.batches]
-        (args.out / f"batch_{b + 11:02d}.txt").write_text("".join(f"{i['source']}\t{i['id']}\n" for i in part))
-        with (args.out / f"batch_{b + 11:02d}.items.jsonl").open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(i, ensure_ascii=False) + "\n" for i in part)
+        write_batch(args.out, f"batch_{b + 11:02d}", chosen[b :: args.batches])
     print(f"{len(chosen)} candidates in {args.batches} batches")
+
+
+def write_batch(out: Path, name: str, items: list[dict]) -> None:
+    """`name.txt` (`source<TAB>id` a line) and `name.items.jsonl` (the items, for show_items.py)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.txt").write_text("".join(f"{i['source']}\t{i['id']}\n" for i in items))
+    with (out / f"{name}.items.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
 
 
 if __name__ == "__main__":
