@@ -1,4 +1,4 @@
-"""The retrain flow: labels -> train -> evaluate -> save (promoted only if not worse) -> re-score."""
+"""The retrain flow: labels -> features -> train -> evaluate -> save (promoted only if better beyond noise) -> re-score."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from pipeline.jobs import Runtime, fit_and_register, nlp_fingerprint, process_pending, training_set
+from pipeline.jobs import Runtime, fingerprint, fit_and_register, process_pending, training_features, training_set
 from pipeline.registry import ModelEntry
 from pipeline.settings import load_settings
 from pipeline.store import Store
@@ -20,20 +20,20 @@ def training_set_task(rt: Runtime) -> tuple[list, list]:
     return training_set(rt)
 
 
-def _nlp_cache_key(context, parameters) -> str:
-    return "training-nlp-" + parameters["fingerprint"]
+def _features_cache_key(context, parameters) -> str:
+    return "training-features-" + parameters["fingerprint"]
 
 
-@task(cache_key_fn=_nlp_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
-def analyse_task(rt: Runtime, articles: list, fingerprint: str) -> list:
-    """spaCy over the labeled articles; cached on the fingerprint, so a daily retrain with
-    unchanged labels, model and patterns skips the parse (most of a retrain's time)."""
-    return rt.analyse(articles)
+@task(cache_key_fn=_features_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
+def features_task(rt: Runtime, articles: list, fingerprint: str):
+    """The encoded labeled articles; cached on the fingerprint (labels, encoder, prototypes, actors),
+    so a daily retrain with unchanged labels re-encodes nothing."""
+    return training_features(rt, articles)
 
 
 @task(cache_policy=NONE)
-def train_task(rt: Runtime, records: list, articles: list, results: list) -> ModelEntry:
-    return fit_and_register(rt, records, articles, results)
+def train_task(rt: Runtime, records: list, articles: list, frame) -> ModelEntry:
+    return fit_and_register(rt, records, articles, frame)
 
 
 @task(cache_policy=NONE)
@@ -49,9 +49,9 @@ def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
     rt = Runtime(settings)
     records, articles = training_set_task(rt)
-    results = analyse_task(rt, articles, nlp_fingerprint(rt, records))
-    entry = train_task(rt, records, articles, results)
+    frame = features_task(rt, articles, fingerprint(rt, records))
+    entry = train_task(rt, records, articles, frame)
     rescored = rescore_task(rt) if entry.status == "active" and Path(settings.db).exists() else 0
     logger.info("retrain: model %s %s (%s); %d stored articles re-scored", entry.version, entry.status, entry.reason, rescored)
     return {"version": entry.version, "status": entry.status, "reason": entry.reason, "rescored": rescored,
-            "metrics": {k: entry.metrics[k]["macro_f1"] for k in ("holdout", "time_split", "cross_validation") if k in entry.metrics}}
+            "metrics": {k: entry.metrics[k]["macro_f1"] for k in ("holdout", "time_split") if k in entry.metrics}}

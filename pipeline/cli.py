@@ -76,15 +76,19 @@ def cmd_train(args) -> int:
     if sys.stderr.isatty():
         from rich.console import Console
 
-        with Console(stderr=True).status("training: parsing the labeled articles, fitting, evaluating…"):
+        with Console(stderr=True).status("training: encoding the labeled articles, fitting, evaluating…"):
             entry = retrain(rt)
     else:
         entry = retrain(rt)
     m = entry.metrics
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
-    for name in ("holdout", "time_split", "cross_validation"):
+    for name in ("holdout", "time_split"):
         if name in m:
-            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items")
+            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items (ECE {m[name].get('ece', float('nan')):.3f})")
+    if m.get("probes"):
+        print(f"  probes: {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
+    if m.get("class_recall"):
+        print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items()))
     return 0
 
 

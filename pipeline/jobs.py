@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from . import classify, nlp as nlp_stage
-from .errors import InputError
+from .errors import InputError, ModelError
 from .fulltext import enrich_outcome
 from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
@@ -79,6 +79,21 @@ class Runtime:
     def active_model(self) -> tuple[object, ModelEntry]:
         return self.registry.load_active(self.scenario.id)
 
+    @cached_property
+    def encoder(self):
+        from .encoder import load_encoder
+
+        return load_encoder(self.settings.encoders_dir, self.settings.encoder)
+
+    @cached_property
+    def featurizer(self) -> classify.Featurizer:
+        """The encoder with this pack's prototype texts (for training; a trained model carries its own)."""
+        return classify.Featurizer.from_texts(self.encoder, self.scenario.prototypes())
+
+    def gate(self, articles: Sequence[Article]) -> list[NlpResult]:
+        """The relevance step alone (no parse): what the classifier needs when no NLP ran."""
+        return [NlpResult(a.id, self.relevance(a)) for a in articles]
+
     def analyse(self, articles: Sequence[Article]) -> list[NlpResult]:
         s = self.settings
         return nlp_stage.analyse(
@@ -88,7 +103,7 @@ class Runtime:
 
     def classify(self, articles: Sequence[Article], results: Sequence[NlpResult]) -> list[Prediction]:
         model, entry = self.active_model
-        return classify.predict(model, entry.version, self.scenario.id, articles, results)
+        return classify.predict(model, entry.version, self.scenario.id, articles, results, self.encoder)
 
 
 # ---------------------------------------------------------------- ingest
@@ -239,39 +254,85 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     return kept, [found[r.id] for r in kept]
 
 
-def nlp_fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
-    """What the NLP of a training set depends on: the labeled ids, the spaCy model, the pack's actors
-    and the event patterns. Equal fingerprints mean equal NLP results (the retrain flow caches on it)."""
+labeled_articles = training_set
+
+
+def load_probes(scenario) -> tuple[list[Article], list[str]]:
+    """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
+    path = scenario.folder / "probes" / "probes.jsonl"
+    if not path.exists():
+        return [], []
+    outcome = read_jsonl(path, strict=True)
+    labels = {json.loads(line)["id"]: json.loads(line)["label"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return outcome.articles, [labels[a.id] for a in outcome.articles]
+
+
+def probe_check(rt: Runtime, model) -> dict:
+    """A model's probe results: accuracy, and right/total per label."""
+    articles, labels = load_probes(rt.scenario)
+    if not articles:
+        return {}
+    predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder)
+    right = [p.label == y for p, y in zip(predictions, labels)]
+    return {"accuracy": round(sum(right) / len(right), 4),
+            "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))}}
+
+
+def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
+    """What a training set's features depend on: the labeled ids, the encoder, the pack's prototypes
+    and relevance actors. Equal fingerprints mean equal features (the retrain flow caches on it)."""
     import hashlib
 
-    from .events import load_event_rules
-
-    parts = [label_set_hash(records), rt.settings.nlp_model, str(rt.settings.nlp_max_chars),
-             load_event_rules().version, repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors)]
+    parts = [label_set_hash(records), rt.encoder.fingerprint, repr(rt.scenario.prototypes()),
+             repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors), classify.RECIPE]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
-    """Train on the labels, evaluate, and register; promoted only if not worse than the active model."""
+    """Train on the labels, evaluate, and register (see `fit_and_register`)."""
     records, articles = training_set(rt)
-    return fit_and_register(rt, records, articles, rt.analyse(articles))
+    return fit_and_register(rt, records, articles)
 
 
-def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article],
-                     results: Sequence[NlpResult]) -> ModelEntry:
-    """Train and evaluate on analysed labeled articles, then register the model (see `retrain`)."""
+def training_features(rt: Runtime, articles: Sequence[Article]):
+    """The encoded training articles (`classify.article_frame`); the retrain flow caches them on `fingerprint`."""
+    return classify.article_frame(articles, rt.featurizer)
+
+
+def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article], frame=None) -> ModelEntry:
+    """Train and evaluate, then register the model. It becomes active only if it is better than the active
+    model on the fixed holdout by more than the bootstrap noise (the 95% interval of the macro-F1
+    difference lies above zero) and does no worse on the probe suite; the first model is always promoted."""
     labels = [r.label for r in records]
-    model, metrics = classify.train_and_evaluate(articles, results, labels)
+    relevant = [rt.relevance(a) for a in articles]
+    model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
+    metrics["probes"] = probe_check(rt, model)
     registry = rt.registry
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics)
-    hold = np.array([classify.in_holdout(a.id) for a in articles])
-    frame = classify.model_input(articles, results)
-    y = np.array(labels)
-    candidate_score = metrics["holdout"]["macro_f1"]
-    active_score = None
+    promote, reason = True, "first model"
     if registry.active(rt.scenario.id) is not None:
-        active_model, _ = registry.load_active(rt.scenario.id)
-        active_score = classify.evaluate_model(active_model, frame[hold], y[hold])["macro_f1"]
-    entry = registry.register(entry, candidate_score, active_score, "holdout macro_f1")
+        promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics["probes"])
+    entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
+
+
+def compare_with_active(rt: Runtime, model, articles, labels, relevant, probes: dict) -> tuple[bool, str]:
+    """(promote?, why): the candidate against the active model on the fixed holdout and the probes."""
+    try:
+        active, active_entry = rt.registry.load_active(rt.scenario.id)
+        if not isinstance(active, classify.ScenarioModel):
+            raise ModelError(f"recipe {active_entry.recipe} is not comparable")
+        hold = [i for i, a in enumerate(articles) if classify.in_holdout(a.id)]
+        pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
+        pred = lambda m: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]  # noqa: E731
+        diff = classify.bootstrap_macro_f1_difference(pick(labels), pred(model), pred(active))
+        active_probes = probe_check(rt, active).get("accuracy", 0.0)
+    except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
+        return True, f"active model not comparable ({exc})"
+    text = f"holdout macro-F1 difference {diff['difference']:+.4f} (95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})"
+    if probes.get("accuracy", 0.0) < active_probes:
+        return False, f"{text}; probes {probes.get('accuracy')} < active {active_probes}"
+    if diff["ci95"][0] <= 0:
+        return False, f"{text}: not better beyond bootstrap noise"
+    return True, f"{text}; probes {probes.get('accuracy')} >= active {active_probes}"

@@ -124,16 +124,18 @@ class Registry:
 
     def register(self, entry: ModelEntry, candidate_score: float, active_score: float | None, metric: str) -> ModelEntry:
         """Add the entry; make it active unless it is worse than the active model on the same split."""
+        promote = active_score is None or candidate_score >= active_score
+        reason = f"{metric} {candidate_score:.4f}" + (
+            " (first model)" if active_score is None else f" {'>=' if promote else '<'} active {active_score:.4f}")
+        return self.decide(entry, promote, reason)
+
+    def decide(self, entry: ModelEntry, promote: bool, reason: str) -> ModelEntry:
+        """Add the entry as active (retiring the current one) or rejected, with the reason."""
         entries = self.entries()
         current = next((e for e in reversed(entries) if e.scenario == entry.scenario and e.status == "active"), None)
-        if current is None or active_score is None or candidate_score >= active_score:
-            entry.status = "active"
-            entry.reason = f"{metric} {candidate_score:.4f}" + (f" >= active {active_score:.4f}" if active_score is not None else " (first model)")
-            if current is not None:
-                current.status = "retired"
-        else:
-            entry.status = "rejected"
-            entry.reason = f"{metric} {candidate_score:.4f} < active {current.version} {active_score:.4f}"
+        entry.status, entry.reason = ("active" if promote or current is None else "rejected"), reason
+        if entry.status == "active" and current is not None:
+            current.status = "retired"
         self._write(entries + [entry])
         manifest = self.dir / Path(entry.file).parent / "manifest.json"
         manifest.write_text(json.dumps(asdict(entry), indent=2) + "\n", encoding="utf-8")

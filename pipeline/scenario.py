@@ -24,6 +24,12 @@ class Case:
     assumption: str = ""
     indicator: str = ""
     implication: str = ""
+    definition: str = ""
+    signals: tuple[str, ...] = ()
+
+    def prototypes(self) -> list[str]:
+        """The case's meaning as sentences: its definition, assumption, indicator and typical signals."""
+        return [t for t in (self.definition, self.assumption, self.indicator, *self.signals) if t.strip()]
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class Scenario:
     def priors(self) -> dict[str, float]:
         return {c.name: c.prior for c in self.cases}
 
+    def prototypes(self) -> dict[str, list[str]]:
+        """Each case's prototype texts (see `Case.prototypes`)."""
+        return {c.name: c.prototypes() for c in self.cases}
+
     @property
     def labels_dir(self) -> Path:
         return self.folder / "labels"
@@ -95,6 +105,8 @@ def load_scenario(path: Path) -> Scenario:
             assumption=c.get("assumption", ""),
             indicator=c.get("indicator", ""),
             implication=c.get("implication", ""),
+            definition=c.get("definition", ""),
+            signals=tuple(c.get("signals", ())),
         )
         for i, c in enumerate(_need(raw, "cases", "the file", path))
     )

@@ -40,6 +40,8 @@ class Settings:
     scenario: str = "iran-pakistan-2026"
     labels_dir: Path = PROJECT_ROOT / "labels"
     models_dir: Path = PROJECT_ROOT / "models"
+    encoders_dir: Path = PROJECT_ROOT / "models" / "encoders"  # sentence encoders shipped with the project
+    encoder: str = "minilm-l6-m2v256-v1"
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     feeds: tuple[str, ...] = DEFAULT_FEEDS
     user_agent: str = "news-signals/0.1 (+https://example.org/news-signals; analyst feed reader)"

@@ -7,9 +7,12 @@ import json
 import pytest
 
 from pipeline import classify
+from pipeline.encoder import load_encoder
 from pipeline.jobs import Runtime, ingest
 from pipeline.records import Article
 from pipeline.registry import Registry
+from pipeline.scenario import load_scenario
+from pipeline.settings import PROJECT_ROOT, load_settings
 from pipeline.store import Store
 
 ITEMS = 40
@@ -29,7 +32,9 @@ def train_tiny_model(models_dir, scenario: str) -> str:
         for n, filler in enumerate(FILLERS):
             articles.append(Article(f"{label}-{n}", "test", "Test", template.format(filler), "", "", None, ""))
             labels.append(label)
-    model = classify.build_estimator().fit(classify.model_input(articles, [None] * len(articles)), labels)
+    pack = load_scenario(PROJECT_ROOT / "labels" / scenario)
+    featurizer = classify.Featurizer.from_texts(load_encoder(load_settings(environ={}).encoders_dir), pack.prototypes())
+    model = classify.fit(articles, labels, [True] * len(articles), featurizer, pack.prototypes())
     registry = Registry(models_dir)
     entry = registry.save_candidate(model, scenario, "tiny-test-labels", classify.RECIPE, {})
     return registry.register(entry, 0.0, None, "test").version

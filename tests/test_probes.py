@@ -1,0 +1,55 @@
+"""The probe suite (labels/<scenario>/probes/probes.jsonl: written articles, never trained on)
+against the shipped model, through the real NLP stage and classifier.
+
+The targets are at least 90% right overall and 16 of 20 (80%) for each case. The shipped
+model does not reach them yet (see the closing note of issue 11 and `signals train`'s
+output); this test holds the figures the model's manifest records, so a model that does
+worse on the probes than its registry entry says cannot ship, and the gap stays visible.
+"""
+
+import pytest
+
+from pipeline.jobs import load_probes, probe_check
+
+TARGET_OVERALL, TARGET_PER_CASE = 0.90, 0.80
+
+
+@pytest.fixture(scope="module")
+def shipped(runtime_session):
+    model, entry = runtime_session.active_model
+    return runtime_session, model, entry
+
+
+def test_probe_suite_is_balanced_and_plain():
+    from pipeline.scenario import load_scenario
+    from pipeline.settings import PROJECT_ROOT
+
+    articles, labels = load_probes(load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026"))
+    assert len(articles) >= 80
+    for case in ("base", "accelerated", "contraction"):
+        assert labels.count(case) >= 20
+    assert all(a.title and len(a.text.split()) >= 30 for a in articles)
+
+
+def test_shipped_model_scores_the_probes_as_its_manifest_records(shipped):
+    rt, model, entry = shipped
+    result = probe_check(rt, model)
+    recorded = entry.metrics["probes"]
+    assert result == recorded, "the shipped model's probe results differ from its registry entry"
+    print(f"probes: {result['accuracy']:.3f} (target {TARGET_OVERALL}); per label {result['per_label']}")
+
+
+def test_shipped_model_finds_most_plain_base_and_none_probes(shipped):
+    rt, model, _ = shipped
+    per_label = probe_check(rt, model)["per_label"]
+    for label in ("base", "none"):
+        right, total = per_label[label]
+        assert right / total >= TARGET_PER_CASE, f"{label}: {right}/{total} probes right"
+
+
+@pytest.mark.xfail(reason="issue 11: the shipped model is below the probe targets (accelerated and contraction)", strict=True)
+def test_shipped_model_meets_the_probe_targets(shipped):
+    rt, model, _ = shipped
+    result = probe_check(rt, model)
+    assert result["accuracy"] >= TARGET_OVERALL
+    assert all(right / total >= TARGET_PER_CASE for right, total in result["per_label"].values())
