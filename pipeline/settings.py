@@ -42,6 +42,7 @@ class Settings:
     models_dir: Path = PROJECT_ROOT / "models"
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     feeds: tuple[str, ...] = DEFAULT_FEEDS
+    source_dirs: tuple[str, ...] = ()  # folders served runs (`signals serve`) may read local sources from
     user_agent: str = "news-signals/0.1 (+https://example.org/news-signals; analyst feed reader)"
     http_timeout: float = 20.0
     max_feed_bytes: int = 10_000_000
