@@ -92,16 +92,17 @@ def test_a_local_api_needs_no_auth(url):
 def test_serve_reads_the_auth_string_from_prefect_settings(tmp_path):
     import argparse
 
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL, temporary_settings
 
     args = argparse.Namespace(config=None, db=tmp_path / "s.duckdb", ingest_cron=None, retrain_cron=None, interval=5,
                               source=None, dask=False, dask_address=None, dask_workers=2, work_pool=None)
-    with temporary_settings(updates={PREFECT_API_URL: "http://192.0.2.7:4200/api"}, restore_defaults={PREFECT_API_AUTH_STRING}), \
+    no_auth = {PREFECT_API_AUTH_STRING, PREFECT_API_KEY}
+    with temporary_settings(updates={PREFECT_API_URL: "http://192.0.2.7:4200/api"}, restore_defaults=no_auth), \
             pytest.raises(ConfigError, match="no API auth is configured"):
         cmd_serve(args)
-    with temporary_settings(updates={PREFECT_API_AUTH_STRING: "s3cret"}):
+    with temporary_settings(updates={PREFECT_API_AUTH_STRING: "s3cret"}, restore_defaults={PREFECT_API_KEY}):
         assert prefect_api_auth_configured()
-    with temporary_settings(restore_defaults={PREFECT_API_AUTH_STRING}):
+    with temporary_settings(restore_defaults=no_auth):
         assert not prefect_api_auth_configured()
 
 
