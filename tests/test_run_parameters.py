@@ -88,3 +88,47 @@ def test_local_sources_must_be_inside_a_folder_the_settings_name(layout):
 def test_is_inside_does_not_confuse_a_prefix_with_a_folder(tmp_path):
     assert is_inside(tmp_path / "feeds" / "a", tmp_path / "feeds")
     assert not is_inside(tmp_path / "feeds-other" / "a", tmp_path / "feeds")
+
+
+# ---------------------------------------------------------------- each flow checks its own run (ephemeral Prefect server)
+
+
+def deployment_run(flow, registered: dict, asked: dict):
+    """Register `flow` as a deployment with `registered` parameters, create a run of it asking for `asked`,
+    and execute that run here, as a runner or worker would. Returns the run's final state."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import EntrypointType
+    from prefect.flow_engine import run_flow
+
+    deployment_id = flow.to_deployment("pinning-test", parameters=registered,
+                                       entrypoint_type=EntrypointType.MODULE_PATH).apply()
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(deployment_id, parameters=asked)
+    return run_flow(flow, flow_run=run, parameters=run.parameters, return_type="state")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flow_name, asked, name", [
+    ("ingest", {"db": "{tmp}/elsewhere/other.duckdb"}, "db"),
+    ("ingest", {"config": "{tmp}/elsewhere/their.toml"}, "config"),
+    ("ingest", {"sources": ["{tmp}/elsewhere"]}, "sources"),
+    ("retrain", {"db": "{tmp}/elsewhere/other.duckdb"}, "db"),
+    ("ingest-dask", {"dask_address": "tcp://127.0.0.1:1"}, "dask_address"),
+])
+def test_every_served_flow_refuses_a_run_pointed_elsewhere_before_touching_files(prefect_harness, tmp_path, flow_name, asked, name):
+    from flows.dask_runner import ingest_dask_flow
+    from flows.ingest import ingest_flow
+    from flows.retrain import retrain_flow
+
+    flow = {"ingest": ingest_flow, "retrain": retrain_flow, "ingest-dask": ingest_dask_flow}[flow_name]
+    config = tmp_path / "signals.toml"
+    config.write_text("nlp_processes = 1\nfeeds = []\n", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "their.toml").write_text("nlp_processes = 1\n", encoding="utf-8")
+    (tmp_path / "elsewhere" / "a.jsonl").write_text('{"id": "x", "title": "Iran"}\n', encoding="utf-8")
+    registered = {"config": str(config), "db": str(tmp_path / "signals.duckdb")}
+    asked = {k: [s.format(tmp=tmp_path) for s in v] if isinstance(v, list) else v.format(tmp=tmp_path) for k, v in asked.items()}
+    state = deployment_run(flow, registered, asked)
+    assert state.is_failed() and f"parameter '{name}'" in state.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "signals.toml"]  # no store opened anywhere
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["a.jsonl", "their.toml"]
