@@ -34,7 +34,7 @@ from pipeline.records import Article, NlpResult
 from pipeline.settings import Settings
 from pipeline.store import Store
 
-from .ingest import run_ingest
+from .ingest import check_served_run, run_ingest
 
 CHUNK_SIZE = 200
 IN_FLIGHT_PER_WORKER = 2
@@ -102,6 +102,7 @@ def ingest_dask_flow(
     dask_address: str | None = None, dask_workers: int = 2,
 ) -> dict:
     """The ingest flow with its NLP stage on Dask: a local cluster of `dask_workers`, or the one at `dask_address`."""
+    check_served_run({"config": config, "db": db, "sources": sources, "dask_address": dask_address, "dask_workers": dask_workers})
 
     def classify_on_dask(rt: Runtime, store: Store) -> int:
         with dask_task_runner(dask_address, dask_workers) as runner:

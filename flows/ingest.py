@@ -20,6 +20,7 @@ from pipeline.stories import update_stories
 from pipeline.ingest import expand_paths, fetch_feed, http_client, read_local
 from pipeline.jobs import Runtime, due_feeds, is_url, process_pending, record_fetch, store_outcomes
 from pipeline.records import FeedOutcome
+from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store, utcnow
 
@@ -89,6 +90,34 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
     return summary
 
 
+def registered_parameters() -> dict | None:
+    """The parameters the running flow's deployment was registered with, read from the Prefect API;
+    None when this flow run belongs to no deployment (a direct call: `signals run`, tests)."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    deployment_id = getattr(getattr(context, "flow_run", None), "deployment_id", None)
+    if deployment_id is None:
+        return None
+    with get_client(sync_client=True) as client:
+        return dict(client.read_deployment(deployment_id).parameters or {})
+
+
+def check_served_run(parameters: dict) -> None:
+    """In a run of a deployment, refuse (ParameterError naming the parameter) a config, db, Dask cluster or
+    source other than the deployment's, before anything is read or written; see `pipeline.run_parameters`.
+    Call it first thing in every flow with the flow's own parameters."""
+    registered = registered_parameters()
+    if registered is None:
+        return
+    check_pinned_parameters(parameters, registered)
+    if parameters.get("sources") is not None:
+        config = parameters.get("config")  # the registered one, checked above
+        settings = load_settings(Path(config) if config else None)
+        check_sources(parameters["sources"], registered.get("sources"), settings)
+
+
 def run_ingest(config: str | None, db: str | None, sources: list[str] | None, force: bool,
                kind: str, classify: Callable[[Runtime, Store], int]) -> dict:
     """The body every ingest flow shares: settings, read and store, then `classify` (in process or on
@@ -113,5 +142,7 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
 
 @flow(name="ingest", log_prints=False)
 def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> dict:
-    """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`."""
+    """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`.
+    Run from a deployment, the parameters must be the registered ones (`check_served_run`)."""
+    check_served_run({"config": config, "db": db, "sources": sources})
     return run_ingest(config, db, sources, force, "ingest-flow", classify_task)

@@ -13,6 +13,8 @@ from pipeline.registry import ModelEntry
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
+from .ingest import check_served_run
+
 
 @task(cache_policy=NONE)
 def training_set_task(rt: Runtime) -> tuple[list, list]:
@@ -45,6 +47,7 @@ def rescore_task(rt: Runtime) -> int:
 
 @flow(name="retrain")
 def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
+    check_served_run({"config": config, "db": db})  # a served run keeps its deployment's paths
     logger = get_run_logger()
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
     rt = Runtime(settings)

@@ -23,13 +23,31 @@ starts is gone when the call returns:
 
 A team runs the same flows with workers instead: the server keeps the
 schedules, a work pool hands runs to any number of workers, and nothing has to
-stay up in one terminal.
+stay up in one terminal. A server others can reach must require the auth
+string: without it, anyone who reaches port 4200 can start runs, register
+deployments and read every run's parameters and logs.
 
-    prefect server start --host 0.0.0.0 --port 4200
-    export PREFECT_API_URL=http://prefect-host:4200/api         # on every machine below
+    # on the server host; the string is a long random secret, kept in a file only the team can read
+    export PREFECT_SERVER_API_AUTH_STRING="$(cat /etc/signals/prefect-auth)"
+    prefect server start --host 10.0.0.5 --port 4200            # this host's team-network address (default 127.0.0.1)
+    # on every machine below
+    export PREFECT_API_URL=http://prefect-host:4200/api
+    export PREFECT_API_AUTH_STRING="$(cat /etc/signals/prefect-auth)"
     prefect work-pool create signals --type process
     signals --config /srv/signals/signals.toml --db /srv/signals/signals.duckdb serve --work-pool signals
     prefect worker start --pool signals --limit 1               # on the machine that holds the store
+
+`signals serve` refuses a PREFECT_API_URL that is not on this machine when no
+auth (PREFECT_API_AUTH_STRING, or PREFECT_API_KEY for Prefect Cloud) is set.
+The auth string goes as HTTP basic auth: across a network you do not trust,
+put the server behind a TLS proxy and use an https PREFECT_API_URL. It is read
+from the environment only; it is never a flow parameter, and runs never log it.
+
+A deployment's paths are fixed when it is registered: a run created with
+another `config`, `db`, Dask cluster or source fails before it reads or writes
+anything ("parameter 'db': ..."; `pipeline/run_parameters.py`). Local sources
+(`--source PATH`) must lie inside a folder the settings name in `source_dirs`
+(or be one of the configured `feeds`).
 
 `--work-pool` registers the same two deployments (same schedules, same
 parameters) on the pool -- what `prefect deploy` does from a prefect.yaml --
@@ -43,11 +61,14 @@ machines with `--dask-address` rather than with more workers.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.errors import ConfigError, SignalsError
+from pipeline.run_parameters import check_local_sources
 from pipeline.settings import Settings, load_settings
 
 DEPLOYMENT_NAME = "signals"
@@ -95,6 +116,7 @@ def build_deployments(
     params = deployment_parameters(settings, config)
     ingest_params = dict(params)
     if sources:
+        check_local_sources(sources, settings, name="--source")
         ingest_params["sources"] = [s if "://" in s else str(Path(s).resolve()) for s in sources]
     if dask or dask_address:
         from .dask_runner import ingest_dask_flow
@@ -139,12 +161,53 @@ def prefect_api_url() -> str:
     return get_current_settings().api.url or ""
 
 
+def prefect_api_auth_configured() -> bool:
+    """True when this process sends credentials to the Prefect API: an auth string
+    (PREFECT_API_AUTH_STRING, for a server started with PREFECT_SERVER_API_AUTH_STRING) or an API key."""
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api
+    return bool((api.auth_string and api.auth_string.get_secret_value()) or (api.key and api.key.get_secret_value()))
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url`'s host is this machine's loopback (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def without_credentials(url: str) -> str:
+    """`url` with any user:password@ left out, fit for a message or a log."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def check_api_auth(api_url: str, auth_configured: bool) -> None:
+    """ConfigError, saying how to set it, when `api_url` is not on this machine and no auth is configured:
+    deployments registered there could be run, with their parameters, by anyone who reaches the server."""
+    if is_loopback_url(api_url) or auth_configured:
+        return
+    raise ConfigError(
+        f"PREFECT_API_URL {without_credentials(api_url)} is not on this machine and no API auth is configured: "
+        "start the server with PREFECT_SERVER_API_AUTH_STRING set and set PREFECT_API_AUTH_STRING to the same "
+        "value here and on every worker (or PREFECT_API_KEY for Prefect Cloud); see 'signals serve --help'"
+    )
+
+
 def cmd_serve(args) -> int:
     if not prefect_api_url():
         raise ConfigError(
             "schedules need a Prefect server: start one with 'prefect server start' and "
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
         )
+    check_api_auth(prefect_api_url(), prefect_api_auth_configured())
     config = getattr(args, "config", None)
     settings = load_settings(config, db=getattr(args, "db", None))
     deployments = build_deployments(
@@ -166,12 +229,15 @@ def add_commands(subparsers) -> None:
         "serve", help="run ingest and retrain on schedules (needs a Prefect server in PREFECT_API_URL)",
         description="Serve the ingest flow (every 30 minutes by default) and the retrain flow (daily) "
         "as Prefect deployments, running their scheduled runs here until stopped. "
-        "Start a server first: 'prefect server start', then PREFECT_API_URL=http://127.0.0.1:4200/api.",
+        "Start a server first: 'prefect server start', then PREFECT_API_URL=http://127.0.0.1:4200/api. "
+        "A server on another machine must require auth: PREFECT_SERVER_API_AUTH_STRING on the server, "
+        "PREFECT_API_AUTH_STRING here and on every worker; without it, serve refuses a non-local PREFECT_API_URL.",
     )
     p.add_argument("--ingest-cron", help="cron for ingest (default: settings ingest_cron, '*/30 * * * *')")
     p.add_argument("--retrain-cron", help="cron for retrain (default: settings retrain_cron, '0 3 * * *')")
     p.add_argument("--interval", type=float, metavar="SECONDS", help="run ingest every SECONDS instead of on its cron")
-    p.add_argument("--source", action="append", help="ingest this URL, file or folder instead of the configured feeds (repeatable)")
+    p.add_argument("--source", action="append", help="ingest this URL, file or folder instead of the configured feeds "
+                   "(repeatable; files and folders must be inside the settings' source_dirs)")
     p.add_argument("--dask", action="store_true", help="run the NLP stage on a local Dask cluster")
     p.add_argument("--dask-address", help="run the NLP stage on the Dask scheduler at this address (tcp://host:8786)")
     p.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")

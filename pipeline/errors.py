@@ -2,6 +2,7 @@
 
     SignalsError                  base; the CLI prints str(error) on one line, exits 1
     ├── ConfigError               a settings file or environment variable is wrong
+    │   └── ParameterError        a served run asks for a path its deployment was not registered with
     ├── ScenarioError             a scenario pack is missing or malformed
     ├── InputError                a bad input file: names the file and line
     │   └── LabelError            a label file fails validation
@@ -23,6 +24,14 @@ class SignalsError(Exception):
 
 class ConfigError(SignalsError):
     pass
+
+
+class ParameterError(ConfigError):
+    """A flow run's parameter refused: `ParameterError(name, reason)` reads "parameter 'name': reason"."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+        super().__init__(f"parameter '{name}': {reason}")
 
 
 class ScenarioError(SignalsError):

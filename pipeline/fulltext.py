@@ -6,6 +6,12 @@ size cap on the decoded body), and only HTML is read. Article links come from fe
 unless `allow_private_hosts` is set, a link (or a redirect) to a loopback, private, link-local or reserved
 address is refused, so a feed cannot make us fetch our own network. Main text is extracted with trafilatura.
 
+The check and the connection use the same answer (`PinnedTransport`): each request's host name is resolved
+once, every address it resolves to is checked, and the connection goes to the first of them, with the Host
+header and the TLS server name (SNI, and so the certificate check) still the name. A name that answers
+with a public address for the check and with 127.0.0.1 for the connection (DNS rebinding) gets nowhere,
+and each redirect hop is a new request, resolved, checked and pinned the same way.
+
 Per-article failures are data (`FullTextOutcome.error`); the article keeps its stub.
 """
 
@@ -14,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -57,51 +63,116 @@ def extract_main_text(page: bytes | str, url: str = "") -> str:
     return clean_text(text or "")
 
 
-def refused_host_reason(url: str) -> str:
-    """Why `url` must not be fetched on a feed's say-so (its host is, or resolves to, a non-public
-    address), or '' when it may be."""
-    host = urlsplit(url).hostname or ""
-    if not host:
-        return "no host in the URL"
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (IP strings, in the system resolver's order). Raises OSError."""
+    return [info[4][0].split("%")[0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def resolve_addresses(host: str, port: int, resolve: Resolver = system_resolver) -> list[ipaddress._BaseAddress]:
+    """`host` as addresses: itself when it is an IP literal, else the resolver's answer (asked once).
+    Raises ValueError with a one-line reason when it cannot be resolved."""
     try:
-        addresses = {ipaddress.ip_address(host)}
+        return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
-        try:
-            addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
-        except (socket.gaierror, UnicodeError, ValueError) as exc:
-            return f"cannot resolve host '{host}' ({exc})"
+        pass
+    try:
+        addresses = [ipaddress.ip_address(str(a).split("%")[0]) for a in resolve(host, port)]
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise ValueError(f"cannot resolve host '{host}' ({exc})") from None
+    if not addresses:
+        raise ValueError(f"cannot resolve host '{host}' (no address)")
+    return addresses
+
+
+def non_public_reason(host: str, addresses: Sequence[ipaddress._BaseAddress]) -> str:
+    """Why a host with these addresses must not be fetched on a feed's say-so, or '' when all are public."""
     for address in addresses:
         if not address.is_global or address.is_multicast:
             return f"refused: host '{host}' is a non-public address ({address})"
     return ""
 
 
-def page_client(settings: Settings, allow_private_hosts: bool = False) -> httpx.Client:
-    """A client for article pages: `ingest.http_client`, plus a check of every request, redirects included,
-    against non-public hosts (unless allowed)."""
-    client = http_client(settings)
-    if not allow_private_hosts:
-        def guard(request: httpx.Request) -> None:
-            reason = refused_host_reason(str(request.url))
-            if reason:
-                raise FeedError(str(request.url), reason)
+def refused_host_reason(url: str, resolve: Resolver = system_resolver) -> str:
+    """Why `url` must not be fetched on a feed's say-so (its host is, or resolves to, a non-public
+    address), or '' when it may be. A check only: fetch through `page_client`, which checks the address
+    it connects to."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host:
+        return "no host in the URL"
+    try:
+        return non_public_reason(host, resolve_addresses(host, parts.port or 0, resolve))
+    except ValueError as exc:
+        return str(exc)
 
-        client.event_hooks = {"request": [guard], "response": []}
-    return client
+
+class PinnedTransport(httpx.BaseTransport):
+    """An httpx transport that connects to the address it checked.
+
+    For each request (so for each redirect hop): the host is resolved once with `resolve`, every answer is
+    checked (`non_public_reason`; skipped for hosts in `allow_private_hosts`, or for all when it is True),
+    and the request is sent to the first answer's IP, keeping the Host header and TLS SNI as the name.
+    A refused or unresolvable host raises FeedError naming the URL. Other keyword arguments go to the
+    `httpx.HTTPTransport` underneath.
+    """
+
+    def __init__(self, resolve: Resolver = system_resolver, allow_private_hosts: bool | Collection[str] = False,
+                 **transport_options):
+        self.resolve = resolve
+        self.allow_private_hosts = allow_private_hosts
+        self.transport = httpx.HTTPTransport(**transport_options)
+
+    def _private_allowed(self, host: str) -> bool:
+        if isinstance(self.allow_private_hosts, bool):
+            return self.allow_private_hosts
+        return host.lower() in {h.lower() for h in self.allow_private_hosts}
+
+    def pin(self, url: httpx.URL) -> str:
+        """The IP to connect to for `url`, checked; raises FeedError."""
+        host = url.host
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            addresses = resolve_addresses(host, port, self.resolve)
+        except ValueError as exc:
+            raise FeedError(str(url), str(exc)) from None
+        reason = "" if self._private_allowed(host) else non_public_reason(host, addresses)
+        if reason:
+            raise FeedError(str(url), reason)
+        return str(addresses[0])
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        address = self.pin(request.url)
+        pinned = httpx.Request(
+            request.method, request.url.copy_with(host=address), headers=request.headers, stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": request.url.host},
+        )
+        return self.transport.handle_request(pinned)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def page_client(settings: Settings, allow_private_hosts: bool | Collection[str] = False,
+                resolve: Resolver = system_resolver) -> httpx.Client:
+    """A client for article pages: `ingest.http_client`'s bounds, sending every request, redirects included,
+    through a `PinnedTransport` (resolve once, refuse non-public addresses unless allowed, connect to the
+    checked address). Proxies from the environment are not used: they would connect for us, unchecked."""
+    transport = PinnedTransport(resolve, allow_private_hosts, limits=httpx.Limits(max_keepalive_connections=0))
+    return http_client(settings, transport=transport)
 
 
 def fetch_full_text(article: Article, settings: Settings, client: httpx.Client,
                     allow_private_hosts: bool = False) -> tuple[Article, FullTextOutcome]:
     """The article with the main text of its page as `text` (when longer than what it had), and the outcome.
-    Use a client from `page_client`, so that redirects are checked too."""
+    Use a client from `page_client`: its transport checks the address of every request it connects to,
+    redirects included (`allow_private_hosts` is the client's; kept here for callers that pass it)."""
     url = article.link
     try:
         if urlsplit(url or "").scheme.lower() not in ("http", "https"):
             raise FeedError(url, "no http(s) link to fetch")
-        if not allow_private_hosts:
-            reason = refused_host_reason(url)
-            if reason:
-                raise FeedError(url, reason)
         fetched = fetch_bounded(url, settings, client, {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"})
         if fetched.status >= 400:
             raise FeedError(url, f"HTTP {fetched.status}")
@@ -117,12 +188,14 @@ def fetch_full_text(article: Article, settings: Settings, client: httpx.Client,
 
 
 def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: bool | None = None,
-                   min_chars: int = STUB_CHARS, allow_private_hosts: bool = False,
-                   client: httpx.Client | None = None) -> tuple[list[Article], list[FullTextOutcome]]:
+                   min_chars: int = STUB_CHARS, allow_private_hosts: bool | Collection[str] = False,
+                   client: httpx.Client | None = None,
+                   resolve: Resolver = system_resolver) -> tuple[list[Article], list[FullTextOutcome]]:
     """Articles with stubs replaced by their pages' main text, and one outcome per page tried.
 
     Does nothing unless `enabled` (default: `settings.fetch_full_text`, off). Articles that are not stubs
-    (see `is_stub`) come back unchanged and untried.
+    (see `is_stub`) come back unchanged and untried. Pages are fetched with `client`, by default a
+    `page_client` resolving host names with `resolve`.
     """
     if enabled is None:
         enabled = bool(getattr(settings, "fetch_full_text", False))
@@ -132,7 +205,7 @@ def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: boo
     filled: dict[str, Article] = {}
     outcomes = []
     own_client = client is None
-    client = client or page_client(settings, allow_private_hosts)
+    client = client or page_client(settings, allow_private_hosts, resolve)
     try:
         for article in stubs:
             filled[article.id], outcome = fetch_full_text(article, settings, client, allow_private_hosts)
@@ -144,7 +217,8 @@ def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: boo
 
 
 def enrich_outcome(store, outcome: FeedOutcome, settings: Settings, enabled: bool | None = None,
-                   allow_private_hosts: bool = False) -> tuple[FeedOutcome, list[FullTextOutcome]]:
+                   allow_private_hosts: bool = False,
+                   resolve: Resolver = system_resolver) -> tuple[FeedOutcome, list[FullTextOutcome]]:
     """A feed outcome ready to store: stubs of articles new to `store` filled from their pages, and stubs of
     articles already stored given back the full text they have there (so that a feed polled again does not
     turn a stored full text back into its stub). Off unless `enabled` (default: settings.fetch_full_text)."""
@@ -159,6 +233,7 @@ def enrich_outcome(store, outcome: FeedOutcome, settings: Settings, enabled: boo
         for a in outcome.articles
     ]
     new = [a for a in kept if a.id not in stored]
-    filled, tried = fill_full_text(new, settings, enabled=True, allow_private_hosts=allow_private_hosts)
+    filled, tried = fill_full_text(new, settings, enabled=True, allow_private_hosts=allow_private_hosts,
+                                   resolve=resolve)
     by_id = {a.id: a for a in filled}
     return dataclasses.replace(outcome, articles=[by_id.get(a.id, a) for a in kept]), tried

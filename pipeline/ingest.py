@@ -445,12 +445,15 @@ def _decoded(raw: Iterator[bytes], content_encoding: str, url: str) -> Iterator[
         raise FeedError(url, f"corrupt {codings[0]} body (the compressed stream is cut short)")
 
 
-def http_client(settings: Settings) -> httpx.Client:
+def http_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """A client with the per-read timeout and the redirect limit. Connections are not kept alive: each fetch
-    opens its own, so that its deadline watchdog always knows the socket to shut."""
+    opens its own, so that its deadline watchdog always knows the socket to shut. With a `transport` (one
+    that must see every request, as `fulltext.PinnedTransport`), proxies from the environment are not used,
+    and the transport must not keep connections alive either."""
     timeout = httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout))
     return httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=settings.max_redirects,
-                        limits=httpx.Limits(max_keepalive_connections=0))
+                        limits=httpx.Limits(max_keepalive_connections=0), transport=transport,
+                        trust_env=transport is None)
 
 
 # ---------------------------------------------------------------- local files

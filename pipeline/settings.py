@@ -44,6 +44,7 @@ class Settings:
     encoder: str = "minilm-l6-m2v256-v1"
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     feeds: tuple[str, ...] = DEFAULT_FEEDS
+    source_dirs: tuple[str, ...] = ()  # folders served runs (`signals serve`) may read local sources from
     user_agent: str = "news-signals/0.1 (+https://example.org/news-signals; analyst feed reader)"
     http_timeout: float = 20.0
     max_feed_bytes: int = 10_000_000

@@ -2,7 +2,8 @@
 
 Routes: /feed.rss (ETag + Last-Modified, answers 304 to a matching conditional GET),
 /gzip.rss, /deflate.rss, /raw-deflate.rss, /gzip-members.rss, /corrupt-gzip.rss, /html, /404, /500, /slow (waits before answering), /drip (sends a byte a
-second), /big (a body over any small cap), /loop (redirects to itself), /redirect (to /feed.rss).
+second), /big (a body over any small cap), /loop (redirects to itself), /redirect (to /feed.rss),
+/goto?to=URL (redirects to URL).
 
 Hostile routes (`HOSTILE` names them all; each is bounded on the server side too):
 /hostile/lol.rss (billion laughs), /hostile/xxe.rss (external entity on /etc/passwd),
@@ -30,6 +31,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "border_news.rss").read_bytes()
 ETAG = '"fixture-v1"'
@@ -236,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.hits[self.path] += 1
         self.server.user_agents.append(self.headers.get("User-Agent", ""))
+        self.server.host_headers.append(self.headers.get("Host", ""))
         path = self.path
         if path.startswith("/hostile/"):
             return self._hostile(path)
@@ -294,6 +297,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(302, headers={"Location": "/loop"})
         if path == "/redirect":
             return self._send(301, headers={"Location": "/feed.rss"})
+        if path.startswith("/goto?to="):  # a redirect to any URL the test names
+            return self._send(302, headers={"Location": unquote(path[len("/goto?to="):])})
         return self._send(404)
 
 
@@ -303,6 +308,7 @@ class FeedServer:
         self.httpd.daemon_threads = True
         self.httpd.hits = Counter()
         self.httpd.user_agents = []
+        self.httpd.host_headers = []
         self.httpd.slow_seconds = slow_seconds
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -313,6 +319,14 @@ class FeedServer:
     @property
     def user_agents(self) -> list[str]:
         return self.httpd.user_agents
+
+    @property
+    def host_headers(self) -> list[str]:
+        return self.httpd.host_headers
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"

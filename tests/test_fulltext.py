@@ -109,3 +109,66 @@ def test_enrich_outcome_fills_new_stubs_once_and_keeps_stored_full_text(server, 
         assert again.articles[0].text == first.articles[0].text  # the stub does not overwrite the full text
         assert store.add_articles(again.articles) == (0, 0)
     assert enrich_outcome(None, feed, quick) == (feed, [])  # off by default
+
+
+# ---------------------------------------------------------------- DNS rebinding: the fetch connects to what it checked
+
+PUBLIC_ADDRESS = "93.184.215.14"  # a global unicast address; nothing on it answers from this test machine
+
+
+class ScriptedResolver:
+    """The test's own DNS: each name answers from its list in turn (the last answer repeats); asks are logged."""
+
+    def __init__(self, answers: dict[str, list[str]]):
+        self.answers = {name: list(values) for name, values in answers.items()}
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        values = self.answers[host]
+        return [values.pop(0) if len(values) > 1 else values[0]]
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_never_reaches_it(server, quick):
+    """First answer public, every later one 127.0.0.1: the fetch resolves once and connects to the public
+    address it checked, so the page on 127.0.0.1 is never requested."""
+    quick = quick.replace(http_timeout=1.0)
+    resolver = ScriptedResolver({"rebind.test": [PUBLIC_ADDRESS, "127.0.0.1"]})
+    article = stub(server, "", link=f"http://rebind.test:{server.port}/article/border.html")
+    hits = server.hits["/article/border.html"]
+    filled, outcomes = fill_full_text([article], quick, enabled=True, resolve=resolver)
+    assert filled == [article] and not outcomes[0].ok
+    assert server.hits["/article/border.html"] == hits
+    assert resolver.asked == ["rebind.test"]  # one answer, the checked one, used for the connection
+
+
+def test_a_name_that_answers_loopback_is_refused_before_connecting(server, quick):
+    resolver = ScriptedResolver({"rebind.test": ["127.0.0.1"]})
+    article = stub(server, "", link=f"http://rebind.test:{server.port}/article/border.html")
+    hits = server.hits["/article/border.html"]
+    _, outcomes = fill_full_text([article], quick, enabled=True, resolve=resolver)
+    assert outcomes[0].error == "refused: host 'rebind.test' is a non-public address (127.0.0.1)"
+    assert server.hits["/article/border.html"] == hits
+
+
+def test_the_pinned_connection_keeps_the_host_name_in_the_host_header(server, quick):
+    resolver = ScriptedResolver({"news.test": ["127.0.0.1"]})
+    article = stub(server, "", link=f"http://news.test:{server.port}/article/border.html")
+    filled, outcomes = fill_full_text([article], quick, enabled=True, resolve=resolver, allow_private_hosts={"news.test"})
+    assert outcomes[0].ok and ARTICLE_BODY[0] in filled[0].text
+    assert server.host_headers[-1] == f"news.test:{server.port}"
+
+
+def test_each_redirect_hop_is_resolved_and_checked_again(server, quick):
+    """news.test may be private (allowed by name); its page redirects to evil.test, which answers 127.0.0.1 too:
+    the hop to evil.test is refused before any request reaches it."""
+    from urllib.parse import quote
+
+    resolver = ScriptedResolver({"news.test": ["127.0.0.1"], "evil.test": ["127.0.0.1"]})
+    target = f"http://evil.test:{server.port}/article/border.html"
+    article = stub(server, "", link=f"http://news.test:{server.port}/goto?to={quote(target, safe='')}")
+    hits = server.hits["/article/border.html"]
+    _, outcomes = fill_full_text([article], quick, enabled=True, resolve=resolver, allow_private_hosts={"news.test"})
+    assert outcomes[0].error == "refused: host 'evil.test' is a non-public address (127.0.0.1)"
+    assert resolver.asked == ["news.test", "evil.test"]
+    assert server.hits["/article/border.html"] == hits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.serve import build_deployments, cmd_serve
+from flows.serve import build_deployments, check_api_auth, cmd_serve, prefect_api_auth_configured
 from pipeline.errors import ConfigError
 from pipeline.store import Store
 from test_dask import train_tiny_model
@@ -21,7 +22,7 @@ from test_dask import train_tiny_model
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 BIN = Path(sys.executable).parent
 SERVER_START_SECONDS = 90
-RUN_COMPLETE_SECONDS = 120
+RUN_COMPLETE_SECONDS = 180
 
 
 # ---------------------------------------------------------------- deployments, no server
@@ -38,10 +39,18 @@ def test_ingest_on_its_cron_and_retrain_daily_with_absolute_paths(settings, tmp_
 
 
 def test_interval_replaces_the_ingest_cron_and_sources_go_to_ingest_only(settings):
+    settings = settings.replace(source_dirs=(str(FEEDS.parent),))
     ingest, retrain = build_deployments(settings, interval=5, sources=[str(FEEDS), "https://example.org/rss"])
     assert ingest.schedules[0].schedule.interval.total_seconds() == 5
     assert ingest.parameters["sources"] == [str(FEEDS.resolve()), "https://example.org/rss"]
     assert "sources" not in retrain.parameters
+
+
+def test_a_local_source_outside_the_settings_source_dirs_is_not_registered(settings, tmp_path):
+    with pytest.raises(ConfigError, match=r"^parameter '--source': '/etc' is not inside a folder the settings name \(source_dirs: none\)"):
+        build_deployments(settings, sources=["/etc"])
+    with pytest.raises(ConfigError, match="--source"):
+        build_deployments(settings.replace(source_dirs=(str(tmp_path),)), sources=[str(FEEDS)])
 
 
 def test_dask_serves_the_dask_ingest_flow(settings):
@@ -65,6 +74,36 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path):
                               source=None, dask=False, dask_address=None, dask_workers=2, work_pool=None)
     with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(ConfigError, match="prefect server start"):
         cmd_serve(args)
+
+
+@pytest.mark.parametrize("url", ["http://prefect-host:4200/api", "http://10.0.0.5:4200/api", "https://ops:pw@prefect.example/api"])
+def test_a_remote_api_without_auth_is_refused_and_says_how_to_set_it(url):
+    with pytest.raises(ConfigError, match="no API auth is configured: start the server with PREFECT_SERVER_API_AUTH_STRING") as caught:
+        check_api_auth(url, auth_configured=False)
+    assert "PREFECT_API_AUTH_STRING" in str(caught.value) and "pw" not in str(caught.value)
+    check_api_auth(url, auth_configured=True)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4200/api", "http://localhost:4200/api", "http://[::1]:4200/api", "http://127.0.0.2/api"])
+def test_a_local_api_needs_no_auth(url):
+    check_api_auth(url, auth_configured=False)
+
+
+def test_serve_reads_the_auth_string_from_prefect_settings(tmp_path):
+    import argparse
+
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL, temporary_settings
+
+    args = argparse.Namespace(config=None, db=tmp_path / "s.duckdb", ingest_cron=None, retrain_cron=None, interval=5,
+                              source=None, dask=False, dask_address=None, dask_workers=2, work_pool=None)
+    no_auth = {PREFECT_API_AUTH_STRING, PREFECT_API_KEY}
+    with temporary_settings(updates={PREFECT_API_URL: "http://192.0.2.7:4200/api"}, restore_defaults=no_auth), \
+            pytest.raises(ConfigError, match="no API auth is configured"):
+        cmd_serve(args)
+    with temporary_settings(updates={PREFECT_API_AUTH_STRING: "s3cret"}, restore_defaults={PREFECT_API_KEY}):
+        assert prefect_api_auth_configured()
+    with temporary_settings(restore_defaults=no_auth):
+        assert not prefect_api_auth_configured()
 
 
 # ---------------------------------------------------------------- a real server
@@ -119,13 +158,23 @@ def wait_healthy(api: str, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"prefect server not healthy after {SERVER_START_SECONDS}s:\n{log.read_text()[-3000:]}")
 
 
-def ingest_runs(api: str) -> list:
+AUTH_STRING = "team-secret-5bd1f0c2e7a94d36"  # what the team's server requires; must never show up in a run
+
+
+def api_client(api: str, auth_string: str | None = AUTH_STRING):
+    """A sync Prefect client for `api`, sending `auth_string` (None: no credentials)."""
     from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: auth_string}):
+        return get_client(sync_client=True)
+
+
+def ingest_runs(api: str) -> list:
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName
     from prefect.client.schemas.sorting import FlowRunSort
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+    with api_client(api) as client:
         return client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["ingest"])),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["signals"])),
@@ -148,12 +197,47 @@ def wait_for_completed_ingest(api: str, serve: subprocess.Popen, log: Path) -> o
     pytest.fail(f"no ingest run completed in {RUN_COMPLETE_SECONDS}s:\n{log.read_text()[-4000:]}")
 
 
+def run_ingest_deployment(api: str, parameter_sets: list[dict], serve: subprocess.Popen, log: Path) -> list:
+    """Create runs of the served ingest deployment with these parameters (as anyone with the API could)
+    and wait for their final states; returns the runs."""
+    with api_client(api) as client:
+        deployment = client.read_deployment_by_name("ingest/signals")
+        runs = [client.create_flow_run_from_deployment(deployment.id, parameters=p) for p in parameter_sets]
+        deadline = time.monotonic() + RUN_COMPLETE_SECONDS
+        while time.monotonic() < deadline:
+            assert serve.poll() is None, f"serve exited with {serve.returncode}:\n{log.read_text()[-4000:]}"
+            runs = [client.read_flow_run(run.id) for run in runs]
+            if all(run.state is not None and run.state.is_final() for run in runs):
+                return runs
+            time.sleep(2)
+    pytest.fail(f"runs not finished in {RUN_COMPLETE_SECONDS}s:\n{log.read_text()[-4000:]}")
+
+
+def run_logs(api: str, run_ids: list) -> str:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with api_client(api) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=run_ids)), limit=200, offset=0)
+    return "\n".join(log.message for log in logs)
+
+
 @pytest.mark.slow
-def test_served_ingest_runs_on_its_schedule_against_a_real_server(settings, tmp_path):
+def test_an_authenticated_server_serves_the_ingest_and_refuses_runs_pointed_elsewhere(settings, tmp_path):
+    """A real `prefect server start` requiring an auth string on 127.0.0.1: a client without the string is
+    refused; `signals serve` with it registers and runs the scheduled ingest; runs created with another db or
+    source fail before touching any file; the string appears in no parameter, log or store."""
     models, db = tmp_path / "models", tmp_path / "signals.duckdb"
     train_tiny_model(models, settings.scenario)
     config = tmp_path / "signals.toml"
     config.write_text(f'models_dir = "{models}"\nnlp_processes = 1\nfeeds = ["{FEEDS}"]\n', encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    other_store = elsewhere / "other.duckdb"
+    other_store.write_bytes(b"someone else's file")
+    before = (other_store.read_bytes(), other_store.stat().st_mtime_ns)
+    outside_feed = elsewhere / "outside.jsonl"
+    outside_feed.write_text('{"id": "outside-1", "title": "Outside item", "text": "Iran and Pakistan."}\n', encoding="utf-8")
+
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SIGNALS_"))}
@@ -162,23 +246,51 @@ def test_served_ingest_runs_on_its_schedule_against_a_real_server(settings, tmp_
     processes: list[subprocess.Popen] = []
     try:
         server_log = tmp_path / "server.log"
-        server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], server_log, env, tmp_path)
+        server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], server_log,
+                       {**env, "PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING}, tmp_path)
         processes.append(server)
         wait_healthy(api, server, server_log)
 
+        # a client without the string (or with another) is refused; with it, served
+        assert httpx.post(f"{api}/flows/filter", json={}, timeout=10).status_code == 401
+        assert httpx.post(f"{api}/flows/filter", json={}, auth=("", "wrong"), timeout=10).status_code == 401
+        with api_client(api, auth_string=None) as anonymous, pytest.raises(httpx.HTTPStatusError, match="401"):
+            anonymous.read_flows()
+        basic = {"Authorization": "Basic " + base64.b64encode(AUTH_STRING.encode()).decode()}
+        assert httpx.post(f"{api}/flows/count", json={}, headers=basic, timeout=10).json() == 0
+
         serve_log = tmp_path / "serve.log"
-        command = serve_command() + ["--config", str(config), "--db", str(db), "serve", "--interval", "5"]
-        serve = start(command, serve_log, {**env, "PREFECT_API_URL": api}, tmp_path)
+        command = serve_command() + ["--config", str(config), "--db", str(db), "serve", "--interval", "30"]
+        serve = start(command, serve_log, {**env, "PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": AUTH_STRING}, tmp_path)
         processes.append(serve)
         run = wait_for_completed_ingest(api, serve, serve_log)
-        assert run.parameters["db"] == str(db)
+        assert run.parameters == {"config": str(config), "db": str(db)}
+
+        other_db, new_db, other_source = run_ingest_deployment(
+            api, [{"db": str(other_store)}, {"db": str(elsewhere / "new.duckdb")}, {"sources": [str(outside_feed)]}],
+            serve, serve_log)
+        for refused, name in ((other_db, "db"), (new_db, "db"), (other_source, "sources")):
+            assert refused.state.is_failed(), f"{refused.name}: {refused.state.type}\n{serve_log.read_text()[-4000:]}"
+            assert f"parameter '{name}'" in refused.state.message
+        parameters = [r.parameters for r in ingest_runs(api)]
+        logs = run_logs(api, [run.id, other_db.id, new_db.id, other_source.id])
+        assert "parameter 'sources'" in logs  # the refusal is in the run's log, on one line
     finally:
         for process in reversed(processes):  # serve first, while the server can still record the pause
             stop(process)
 
+    assert (other_store.read_bytes(), other_store.stat().st_mtime_ns) == before
+    assert not (elsewhere / "new.duckdb").exists()
     with Store(db, read_only=True) as store:
         articles = store.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         predictions = store.con.execute("SELECT count(*) FROM predictions").fetchone()[0]
         kinds = {r[0] for r in store.con.execute("SELECT kind FROM runs").fetchall()}
-    assert articles > 0 and predictions == articles
+        outside = store.con.execute("SELECT count(*) FROM articles WHERE id = 'outside-1'").fetchone()[0]
+        feeds = [r[0] for r in store.con.execute("SELECT name FROM feeds").fetchall()]
+    assert articles > 0 and predictions == articles and outside == 0
     assert "ingest-flow" in kinds
+    assert not any(str(elsewhere) in str(f) for f in feeds)  # not even a failed-feed record
+    for where, text in (("parameters", repr(parameters)), ("run logs", logs), ("serve output", serve_log.read_text()),
+                        ("server output", server_log.read_text())):
+        assert AUTH_STRING not in text, f"the auth string is in the {where}"
+    assert AUTH_STRING.encode() not in db.read_bytes()
