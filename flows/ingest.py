@@ -18,7 +18,8 @@ from pipeline.errors import FeedError
 from pipeline.fulltext import enrich_outcome
 from pipeline.stories import update_stories
 from pipeline.ingest import expand_paths, fetch_feed, http_client, read_local
-from pipeline.jobs import Runtime, due_feeds, is_url, process_pending, record_fetch, store_outcomes
+from pipeline.jobs import (Runtime, due_feeds, is_url, local_sources, process_pending, record_fetch, skipped_feeds,
+                           store_outcomes)
 from pipeline.records import FeedOutcome
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store, utcnow
@@ -65,7 +66,10 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
     """
     # Hosts are fetched in parallel; feeds of one host one after another (one request per host at a time).
     futures, last_on_host = [], {}
-    for url, state in due_feeds(store, [s for s in sources if is_url(s)], force):
+    skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
+    due = due_feeds(store, [s for s in sources if is_url(s)], force)
+    store.release()  # no store while the fetches wait on the network
+    for url, state in due:
         host = urlsplit(url).netloc.lower()
         before = [allow_failure(last_on_host[host])] if host in last_on_host else []
         future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
@@ -79,13 +83,21 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
             outcome = FeedOutcome(url, False, error=exc.reason)
         outcome, _ = enrich_outcome(store, outcome, settings)
         record_fetch(store, outcome)
+        store.release()
         outcomes.append(outcome)
-    for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
+    paths, unusable = local_sources(sources)
+    for outcome in unusable:
+        store.record_feed(outcome)
+        outcomes.append(outcome)
+    for path in expand_paths(paths):
         outcome = read_file_task(path)
         store.record_feed(outcome)
         outcomes.append(outcome)
+    store.release()
     summary = store_task(store, outcomes)
+    summary["skipped"] = skipped
     summary["stories"] = stories_task(store)
+    store.release()
     return summary
 
 
