@@ -7,6 +7,7 @@ the store has one writer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,13 +28,21 @@ from pipeline.store import Store, utcnow
 TRANSIENT = ("timed out", "HTTP 5", "ConnectError", "ReadError", "RemoteProtocolError")
 
 
-@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NONE, task_run_name="fetch {url}")
+RETRY_DELAYS = (1, 5)  # seconds before the second and third tries of a transient failure
+
+
+@task(cache_policy=NONE, task_run_name="fetch {url}")
 def fetch_task(url: str, settings: Settings, etag: str, last_modified: str) -> FeedOutcome:
-    """One feed over HTTP. Transient failures raise so Prefect retries them; others are returned."""
-    with http_client(settings) as client:
-        outcome = fetch_feed(url, settings, client, etag, last_modified)
-    if not outcome.ok and any(marker in outcome.error for marker in TRANSIENT):
-        raise FeedError(url, outcome.error)
+    """One feed over HTTP. A transient failure (timeout, 5xx, connection error) is tried again after 1 s
+    and 5 s. The last outcome is returned, failed or not: a feed that cannot be reached is an expected
+    failure, one log line from the flow, never a task failure with a traceback."""
+    for delay in (*RETRY_DELAYS, None):
+        with http_client(settings) as client:
+            outcome = fetch_feed(url, settings, client, etag, last_modified)
+        if outcome.ok or delay is None or not any(marker in outcome.error for marker in TRANSIENT):
+            return outcome
+        get_run_logger().debug("fetch %s: %s; trying again in %d s", url, outcome.error, delay)
+        time.sleep(delay)
     return outcome
 
 
@@ -116,9 +125,13 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
         store.record_run(kind, started, summary)
     for failure in summary["failures"]:
         logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
+    for feed in summary.get("skipped", []):
+        logger.info("feed skipped (backing off after %d failures): %s: next poll %s UTC", feed["failures"], feed["feed"],
+                    f"{feed['next_poll']:%Y-%m-%d %H:%M}")
     logger.info(
-        "%s: %d feeds ok, %d failed, %d articles new of %d seen, %d predictions", kind,
-        summary["feeds_ok"], summary["feeds_failed"], summary["articles_new"], summary["articles_seen"], summary["predictions"],
+        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d predictions", kind, summary["feeds_ok"],
+        summary["feeds_failed"], len(summary.get("skipped", [])), summary["articles_new"], summary["articles_seen"],
+        summary["predictions"],
     )
     return summary
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -57,10 +59,44 @@ def cmd_run(args) -> int:
     from .opml import run_feed_sources
 
     settings = _settings(args)
-    summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
-                          sources=run_feed_sources(settings), force=args.force)
+    debug_log = Path(settings.db).with_suffix(".log")
+    with quiet_console(debug_log):
+        summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
+                              sources=run_feed_sources(settings), force=args.force)
     _print_summary(summary, args.json)
+    print(f"signals: the full log, tracebacks included, is in {debug_log}", file=sys.stderr)
     return 0
+
+
+class _ConsoleFilter(logging.Filter):
+    """What a command's console shows of Prefect's log: warnings and errors, without tracebacks, and without
+    the per-feed failure lines the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING and not record.exc_info and not record.getMessage().startswith("feed failed:")
+
+
+@contextmanager
+def quiet_console(debug_log: Path):
+    """Within: Prefect's console shows only what `_ConsoleFilter` lets through; everything it logs at INFO and
+    above, tracebacks included, is appended to `debug_log`."""
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    console_filter = _ConsoleFilter()
+    debug_log.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(debug_log, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    prefect_logger = logging.getLogger("prefect")
+    for handler in consoles:
+        handler.addFilter(console_filter)
+    prefect_logger.addHandler(to_file)
+    try:
+        yield
+    finally:
+        prefect_logger.removeHandler(to_file)
+        to_file.close()
+        for handler in consoles:
+            handler.removeFilter(console_filter)
 
 
 def cmd_import(args) -> int:
@@ -168,7 +204,7 @@ def day(value: str) -> date:
 def _dates_as_days(parser: argparse.ArgumentParser) -> None:
     """Every date option of every command (the commands' modules use date.fromisoformat) parses with `day`."""
     for action in parser._actions:
-        if action.type is date.fromisoformat:
+        if action.type == date.fromisoformat:
             action.type = day
         for child in (getattr(action, "choices", None) or {}).values() if isinstance(action, argparse._SubParsersAction) else ():
             _dates_as_days(child)
