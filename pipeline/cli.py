@@ -292,6 +292,10 @@ class Stopped(KeyboardInterrupt):
 
 
 def _stop(signum, frame):
+    """SIGINT/SIGTERM: stop the NLP workers at once (if spaCy is running), then unwind the main thread."""
+    nlp = sys.modules.get("pipeline.nlp")
+    if nlp is not None:
+        nlp.stop_workers()
     raise Stopped(signum)
 
 
@@ -309,7 +313,7 @@ def _stopped_line(exc: KeyboardInterrupt) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _stop) if in_main_thread else None
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main_thread else {}
     args = None
     try:
         args = build_parser().parse_args(argv)
@@ -341,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr)
         return code
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -184,15 +184,34 @@ def _on_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_on_fork_in_child)
 
 
+_existing_children: set[int] = set()  # the children alive before the active `tied_workers` began
+
+
 class tied_workers:
     """Context: processes forked inside it die with this process. Yields a function listing those still alive."""
 
     def __enter__(self):
-        global _tie_to_parent
-        self._before = {p.pid for p in multiprocessing.active_children()}
+        global _tie_to_parent, _existing_children
+        _existing_children = {p.pid for p in multiprocessing.active_children()}
         _tie_to_parent = os.getpid()
-        return lambda: [p for p in multiprocessing.active_children() if p.pid not in self._before]
+        return live_workers
 
     def __exit__(self, *exc) -> None:
         global _tie_to_parent
         _tie_to_parent = None
+
+
+def live_workers() -> list[multiprocessing.Process]:
+    """The NLP worker processes of the active `tied_workers` block that are still alive ([] outside one)."""
+    if _tie_to_parent != os.getpid():
+        return []
+    return [p for p in multiprocessing.active_children() if p.pid not in _existing_children]
+
+
+def stop_workers() -> int:
+    """Terminate the NLP workers now (a signal handler calls it: spaCy would otherwise wait for each worker to
+    finish its batch). Returns how many were stopped."""
+    workers = live_workers()
+    for worker in workers:
+        worker.terminate()
+    return len(workers)
