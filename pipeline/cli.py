@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -26,22 +27,23 @@ import duckdb
 from .errors import InputError, SignalsError
 from .settings import Settings, load_settings
 
-PROGRESS_EVERY = 500  # predictions between progress lines when stderr is not a terminal
+PROGRESS_EVERY = 500  # predictions between progress lines when stderr is not a terminal...
+PROGRESS_SECONDS = 10.0  # ...or seconds, whichever comes first (lines come after each committed NLP chunk)
 
 
 def _settings(args) -> Settings:
     return load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
 
 
-def _progress(label: str, every: int = PROGRESS_EVERY):
-    """A rich progress bar on a terminal; otherwise a plain stderr line every `every` items (and at the end).
-    Returns (bar or None, callback(done, total))."""
+def _progress(label: str, every: int = PROGRESS_EVERY, seconds: float = PROGRESS_SECONDS):
+    """A rich progress bar on a terminal; otherwise a plain stderr line when `every` more items are done or
+    `seconds` have passed since the last line, and at the end. Returns (bar or None, callback(done, total))."""
     if not sys.stderr.isatty():
-        last = [0]
+        last = {"done": 0, "at": time.monotonic()}
 
         def line(done: int, total: int) -> None:
-            if done - last[0] >= every or done == total:
-                last[0] = done
+            if done - last["done"] >= every or time.monotonic() - last["at"] >= seconds or done == total:
+                last.update(done=done, at=time.monotonic())
                 print(f"signals: {label}: {done}/{total}", file=sys.stderr, flush=True)
 
         return None, line
@@ -54,6 +56,8 @@ def _progress(label: str, every: int = PROGRESS_EVERY):
 
 
 def cmd_run(args) -> int:
+    # Prefect's temporary server gets 20 s to start by default, too little on a busy 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.ingest import ingest_flow
 
     from .opml import run_feed_sources
@@ -61,8 +65,14 @@ def cmd_run(args) -> int:
     settings = _settings(args)
     debug_log = Path(settings.db).with_suffix(".log")
     with quiet_console(debug_log):
-        summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
-                              sources=run_feed_sources(settings), force=args.force)
+        try:
+            summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
+                                  sources=run_feed_sources(settings), force=args.force)
+        except RuntimeError as exc:
+            if "ephemeral Prefect API server" not in str(exc):
+                raise
+            raise SignalsError("Prefect's temporary server did not start in time; try again, raise "
+                               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a running server") from None
     _print_summary(summary, args.json)
     print(f"signals: the full log, tracebacks included, is in {debug_log}", file=sys.stderr)
     return 0

@@ -128,3 +128,43 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     table = dict(line.rsplit(None, 1) for line in out.splitlines())
     assert table == {"feeds ok": "0", "feeds failed": "0", "feeds skipped": "1", "articles new": "0",
                      "articles seen": "0", "predictions": "0"}
+
+
+def test_progress_without_a_terminal_is_a_line_every_n_items(capsys):
+    from pipeline.cli import _progress
+
+    bar, progress = _progress("NLP + classify", every=100, seconds=3600)
+    assert bar is None  # pytest's stderr is not a terminal
+    for done in (40, 80, 120, 160, 200, 230):
+        progress(done, 230)
+    assert capsys.readouterr().err.splitlines() == ["signals: NLP + classify: 120/230", "signals: NLP + classify: 230/230"]
+
+
+@pytest.mark.slow
+def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness, tmp_path):
+    import os
+
+    from prefect.settings import PREFECT_API_URL
+
+    db = tmp_path / "s.duckdb"
+    with FeedServer() as server:
+        unreachable = "http://127.0.0.1:9/unreachable.rss"  # the discard port: connection refused
+        config = tmp_path / "signals.toml"
+        config.write_text(f'[signals]\nfeeds = ["{server.url("/404")}", "{unreachable}", "{server.url("/feed.rss")}"]\n'
+                          "nlp_processes = 1\n")
+        env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}  # the test harness's server
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(config), "--db", str(db), "run"],
+                                env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    assert [line for line in err if line.startswith("signals: failed:")] == [
+        f"signals: failed: {server.url('/404')}: HTTP 404",
+        f"signals: failed: {unreachable}: ConnectError: [Errno 111] Connection refused",
+    ]
+    assert err[-1] == f"signals: the full log, tracebacks included, is in {db.with_suffix('.log')}"
+    assert len(err) == 3, err  # nothing else: Prefect's chatter is in the debug log
+    table = dict(line.rsplit(None, 1) for line in result.stdout.splitlines())
+    assert table == {"feeds ok": "1", "feeds failed": "2", "feeds skipped": "0", "articles new": "3",
+                     "articles seen": "3", "predictions": "3"}
+    assert "Beginning flow run" in db.with_suffix(".log").read_text()

@@ -107,6 +107,8 @@ def test_trend_works_every_second_during_an_import_and_never_goes_down(tmp_path,
             break
         time.sleep(max(0.0, 1 - (time.monotonic() - started)))
     assert victim.wait() == 0, victim.stderr.read()
+    progress = [line for line in victim.stderr.read().splitlines() if line.startswith("signals: NLP + classify: ")]
+    assert progress[-1] == "signals: NLP + classify: 300/300"  # no terminal: progress as plain lines
     final = totals[-1]
     assert final > 0
     assert totals == sorted(totals), totals  # never down
