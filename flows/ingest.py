@@ -62,10 +62,21 @@ def stories_task(store: Store) -> dict:
     return update_stories(store)
 
 
+progress_hook: Callable[[int, int], None] | None = None  # `signals run` sets it to show NLP progress
+
+
 @task(cache_policy=NONE)
 def classify_task(rt: Runtime, store: Store) -> int:
-    """NLP, classification and the daily-signal refresh for every article not yet scored."""
-    return process_pending(rt, store)
+    """NLP, classification and the daily-signal refresh for every article not yet scored.
+    Progress goes to the flow's log after each chunk, and to `progress_hook` when one is set."""
+    logger = get_run_logger()
+
+    def progress(done: int, total: int) -> None:
+        logger.info("NLP + classify: %d/%d", done, total)
+        if progress_hook:
+            progress_hook(done, total)
+
+    return process_pending(rt, store, progress=progress)
 
 
 def read_and_store(settings: Settings, store: Store, sources: list[str], force: bool) -> dict:

@@ -58,12 +58,14 @@ def _progress(label: str, every: int = PROGRESS_EVERY, seconds: float = PROGRESS
 def cmd_run(args) -> int:
     # Prefect's temporary server gets 20 s to start by default, too little on a busy 2-core machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    import flows.ingest
     from flows.ingest import ingest_flow
 
     from .opml import run_feed_sources
 
     settings = _settings(args)
     debug_log = Path(settings.db).with_suffix(".log")
+    bar, flows.ingest.progress_hook = _progress("NLP + classify")
     with quiet_console(debug_log):
         try:
             summary = ingest_flow(config=str(args.config) if args.config else None, db=str(settings.db),
@@ -73,6 +75,10 @@ def cmd_run(args) -> int:
                 raise
             raise SignalsError("Prefect's temporary server did not start in time; try again, raise "
                                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a running server") from None
+        finally:
+            flows.ingest.progress_hook = None
+            if bar:
+                bar.stop()
     _print_summary(summary, args.json)
     print(f"signals: the full log, tracebacks included, is in {debug_log}", file=sys.stderr)
     return 0
