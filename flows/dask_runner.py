@@ -87,6 +87,7 @@ def process_pending_on_dask(
 
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
+        store.release()  # readers may open the store while the chunks are parsed
         in_flight.append((articles, runner.submit(analyse_task, {"settings": rt.settings, "articles": articles})))
         if len(in_flight) >= IN_FLIGHT_PER_WORKER * max(workers, 1):
             save_oldest()

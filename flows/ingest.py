@@ -7,6 +7,7 @@ the store has one writer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +19,8 @@ from pipeline.errors import FeedError
 from pipeline.fulltext import enrich_outcome
 from pipeline.stories import update_stories
 from pipeline.ingest import expand_paths, fetch_feed, http_client, read_local
-from pipeline.jobs import Runtime, due_feeds, is_url, process_pending, record_fetch, store_outcomes
+from pipeline.jobs import (Runtime, due_feeds, is_url, local_sources, process_pending, record_fetch, skipped_feeds,
+                           store_outcomes)
 from pipeline.records import FeedOutcome
 from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
@@ -27,13 +29,21 @@ from pipeline.store import Store, utcnow
 TRANSIENT = ("timed out", "HTTP 5", "ConnectError", "ReadError", "RemoteProtocolError")
 
 
-@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NONE, task_run_name="fetch {url}")
+RETRY_DELAYS = (1, 5)  # seconds before the second and third tries of a transient failure
+
+
+@task(cache_policy=NONE, task_run_name="fetch {url}")
 def fetch_task(url: str, settings: Settings, etag: str, last_modified: str) -> FeedOutcome:
-    """One feed over HTTP. Transient failures raise so Prefect retries them; others are returned."""
-    with http_client(settings) as client:
-        outcome = fetch_feed(url, settings, client, etag, last_modified)
-    if not outcome.ok and any(marker in outcome.error for marker in TRANSIENT):
-        raise FeedError(url, outcome.error)
+    """One feed over HTTP. A transient failure (timeout, 5xx, connection error) is tried again after 1 s
+    and 5 s. The last outcome is returned, failed or not: a feed that cannot be reached is an expected
+    failure, one log line from the flow, never a task failure with a traceback."""
+    for delay in (*RETRY_DELAYS, None):
+        with http_client(settings) as client:
+            outcome = fetch_feed(url, settings, client, etag, last_modified)
+        if outcome.ok or delay is None or not any(marker in outcome.error for marker in TRANSIENT):
+            return outcome
+        get_run_logger().debug("fetch %s: %s; trying again in %d s", url, outcome.error, delay)
+        time.sleep(delay)
     return outcome
 
 
@@ -53,10 +63,21 @@ def stories_task(store: Store) -> dict:
     return update_stories(store)
 
 
+progress_hook: Callable[[int, int], None] | None = None  # `signals run` sets it to show NLP progress
+
+
 @task(cache_policy=NONE)
 def classify_task(rt: Runtime, store: Store) -> int:
-    """NLP, classification and the daily-signal refresh for every article not yet scored."""
-    return process_pending(rt, store)
+    """NLP, classification and the daily-signal refresh for every article not yet scored.
+    Progress goes to the flow's log after each chunk, and to `progress_hook` when one is set."""
+    logger = get_run_logger()
+
+    def progress(done: int, total: int) -> None:
+        logger.info("NLP + classify: %d/%d", done, total)
+        if progress_hook:
+            progress_hook(done, total)
+
+    return process_pending(rt, store, progress=progress)
 
 
 def read_and_store(settings: Settings, store: Store, sources: list[str], force: bool) -> dict:
@@ -66,7 +87,10 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
     """
     # Hosts are fetched in parallel; feeds of one host one after another (one request per host at a time).
     futures, last_on_host = [], {}
-    for url, state in due_feeds(store, [s for s in sources if is_url(s)], force):
+    skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
+    due = due_feeds(store, [s for s in sources if is_url(s)], force)
+    store.release()  # no store while the fetches wait on the network
+    for url, state in due:
         host = urlsplit(url).netloc.lower()
         before = [allow_failure(last_on_host[host])] if host in last_on_host else []
         future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
@@ -80,13 +104,21 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
             outcome = FeedOutcome(url, False, error=exc.reason)
         outcome, _ = enrich_outcome(store, outcome, settings)
         record_fetch(store, outcome)
+        store.release()
         outcomes.append(outcome)
-    for path in expand_paths([Path(s) for s in sources if not is_url(s)]):
+    paths, unusable = local_sources(sources)
+    for outcome in unusable:
+        store.record_feed(outcome)
+        outcomes.append(outcome)
+    for path in expand_paths(paths):
         outcome = read_file_task(path)
         store.record_feed(outcome)
         outcomes.append(outcome)
+    store.release()
     summary = store_task(store, outcomes)
+    summary["skipped"] = skipped
     summary["stories"] = stories_task(store)
+    store.release()
     return summary
 
 
@@ -133,9 +165,13 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
         store.record_run(kind, started, summary)
     for failure in summary["failures"]:
         logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
+    for feed in summary.get("skipped", []):
+        logger.info("feed skipped (backing off after %d failures): %s: next poll %s UTC", feed["failures"], feed["feed"],
+                    f"{feed['next_poll']:%Y-%m-%d %H:%M}")
     logger.info(
-        "%s: %d feeds ok, %d failed, %d articles new of %d seen, %d predictions", kind,
-        summary["feeds_ok"], summary["feeds_failed"], summary["articles_new"], summary["articles_seen"], summary["predictions"],
+        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d predictions", kind, summary["feeds_ok"],
+        summary["feeds_failed"], len(summary.get("skipped", [])), summary["articles_new"], summary["articles_seen"],
+        summary["predictions"],
     )
     return summary
 

@@ -112,6 +112,24 @@ def is_url(source: str) -> bool:
     return urlsplit(source).scheme.lower() in ("http", "https")
 
 
+def local_sources(sources: Iterable[str]) -> tuple[list[Path], list[FeedOutcome]]:
+    """The sources that are not http(s) URLs: (paths to read, failed outcomes for the unusable ones).
+
+    A source written like a URL with another scheme (`htps://...`, `ftp://...`) is never read as a path:
+    it fails, named as given. A path that does not exist fails with its name too (in `read_local`).
+    """
+    paths, bad = [], []
+    for source in sources:
+        if is_url(source):
+            continue
+        scheme = urlsplit(source).scheme
+        if "://" in source and scheme:
+            bad.append(FeedOutcome(source, False, error=f"not an http(s) URL or a file: scheme '{scheme}' is not http or https"))
+        else:
+            paths.append(Path(source))
+    return paths, bad
+
+
 def due_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[tuple[str, dict]]:
     """The feeds whose next poll time has come (all of them with `force`), with their stored state."""
     now = utcnow()
@@ -135,19 +153,38 @@ def read_sources(settings: Settings, store: Store, sources: Iterable[str], force
     sources = list(sources)
     outcomes = []
     due = due_feeds(store, [s for s in sources if is_url(s)], force)
+    store.release()  # no store while waiting on the network
     if due:
         with http_client(settings) as client:
             for url, state in due:
                 outcome = fetch_feed(url, settings, client, state["etag"], state["last_modified"])
                 outcome, _ = enrich_outcome(store, outcome, settings)
                 record_fetch(store, outcome)
+                store.release()
                 outcomes.append(outcome)
-    paths = [Path(s) for s in sources if not is_url(s)]
+    paths, unusable = local_sources(sources)
+    for outcome in unusable:
+        store.record_feed(outcome)
+        outcomes.append(outcome)
     for path in expand_paths(paths):
         outcome = read_local(path)
         store.record_feed(outcome)
         outcomes.append(outcome)
+    store.release()
     return outcomes
+
+
+def skipped_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[dict]:
+    """The feeds a run does not poll because of backoff: `{"feed", "next_poll", "failures", "last_error"}` each."""
+    if force:
+        return []
+    now, skipped = utcnow(), []
+    for url in urls:
+        state = store.feed_state(url)
+        if state["next_poll"] and state["next_poll"] > now:
+            skipped.append({"feed": url, "next_poll": state["next_poll"], "failures": state["consecutive_failures"],
+                            "last_error": state["last_error"]})
+    return skipped
 
 
 def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
@@ -176,22 +213,41 @@ def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, pr
     done = 0
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
+        store.release()  # readers may open the store while spaCy works
         results = rt.analyse(articles)
         store.save_analysis(results, rt.classify(articles, results))
+        store.refresh_daily_signals(rt.scenario.id, entry.version)  # readers see each chunk's signals
         done += len(articles)
         if progress:
             progress(done, len(pending))
-    store.refresh_daily_signals(rt.scenario.id, entry.version)
+    if not pending:
+        store.refresh_daily_signals(rt.scenario.id, entry.version)
     return done
 
 
-def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None) -> dict:
-    """The whole ingest job against the configured store. Returns the run summary."""
+def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None,
+           summary: dict | None = None) -> dict:
+    """The whole ingest job against the configured store. Returns the run summary.
+
+    `summary`, when given, is filled in as the job goes (`articles_new` once the articles are stored,
+    `predictions` after each committed chunk), so that a caller stopped by a signal can say what was stored.
+    """
     started = utcnow()
+    summary = {} if summary is None else summary
+    summary.setdefault("predictions", 0)
+
+    def count(done: int, total: int) -> None:
+        summary["predictions"] = done
+        if progress:
+            progress(done, total)
+
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
-        summary = store_outcomes(store, read_sources(rt.settings, store, sources, force))
+        skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
+        summary.update(store_outcomes(store, read_sources(rt.settings, store, sources, force)))
+        summary["skipped"] = skipped
         summary["stories"] = update_stories(store)
-        summary["predictions"] = process_pending(rt, store, progress=progress)
+        store.release()
+        summary["predictions"] = process_pending(rt, store, progress=count)
         store.record_run("ingest", started, summary)
     return summary
 

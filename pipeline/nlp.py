@@ -5,11 +5,21 @@ and puts an entity ruler in front of the statistical NER, so every surface
 form of a known actor comes out as one entity whose `ent_id_` is the canonical
 name. `Relevance` is the cheap step that decides which articles are worth
 parsing at all. `analyse(...)` computes `NlpResult`s; it writes nothing.
+
+With `n_process > 1` spaCy forks worker processes. They never outlive the job:
+each one asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG,
+so a SIGKILLed import leaves no orphan), ignores SIGINT (the parent decides
+how to stop), and when the parent is stopped by SIGINT or SIGTERM, `analyse`
+terminates them before it lets the exception through.
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
 import re
+import signal
 from collections.abc import Callable, Iterable, Sequence
 
 import spacy
@@ -133,6 +143,75 @@ def analyse(
     texts = (articles[i].body()[:max_chars] for i in positions)
     procs = n_process if len(positions) >= 100 else 1
     results = [NlpResult(a.id, False) for a in articles]
-    for i, doc in zip(positions, nlp.pipe(texts, batch_size=batch_size, n_process=procs)):
-        results[i] = result_from_doc(articles[i].id, doc, index, extract_events)
+    if procs == 1:
+        for i, doc in zip(positions, nlp.pipe(texts, batch_size=batch_size)):
+            results[i] = result_from_doc(articles[i].id, doc, index, extract_events)
+        return results
+    with tied_workers() as started:
+        docs = nlp.pipe(texts, batch_size=batch_size, n_process=procs)
+        try:
+            for i, doc in zip(positions, docs):
+                results[i] = result_from_doc(articles[i].id, doc, index, extract_events)
+        except BaseException:
+            for worker in started():
+                worker.terminate()  # don't wait for them to finish their batches
+            docs.close()  # spaCy's cleanup: closes the queues, joins the (now stopped) workers
+            raise
     return results
+
+
+# ---------------------------------------------------------------- worker lifetime
+
+PR_SET_PDEATHSIG = 1
+_tie_to_parent: int | None = None  # the parent's pid while `tied_workers` is active; forks then tie themselves to it
+
+
+def _on_fork_in_child() -> None:
+    """In a process forked while `tied_workers` is active: die with the parent, leave SIGINT to it."""
+    parent = _tie_to_parent
+    if parent is None:
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's own cleanup is all there is
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if os.getppid() != parent:  # the parent died before the tie was made
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_on_fork_in_child)
+
+
+_existing_children: set[int] = set()  # the children alive before the active `tied_workers` began
+
+
+class tied_workers:
+    """Context: processes forked inside it die with this process. Yields a function listing those still alive."""
+
+    def __enter__(self):
+        global _tie_to_parent, _existing_children
+        _existing_children = {p.pid for p in multiprocessing.active_children()}
+        _tie_to_parent = os.getpid()
+        return live_workers
+
+    def __exit__(self, *exc) -> None:
+        global _tie_to_parent
+        _tie_to_parent = None
+
+
+def live_workers() -> list[multiprocessing.Process]:
+    """The NLP worker processes of the active `tied_workers` block that are still alive ([] outside one)."""
+    if _tie_to_parent != os.getpid():
+        return []
+    return [p for p in multiprocessing.active_children() if p.pid not in _existing_children]
+
+
+def stop_workers() -> int:
+    """Terminate the NLP workers now (a signal handler calls it: spaCy would otherwise wait for each worker to
+    finish its batch). Returns how many were stopped."""
+    workers = live_workers()
+    for worker in workers:
+        worker.terminate()
+    return len(workers)

@@ -36,9 +36,10 @@ class FeedEntry:
     title: str = ""
 
 
-def parse_opml(data: bytes, name: str = "<opml>") -> list[FeedEntry]:
+def parse_opml(data: bytes, name: str = "<opml>", rejected: list[tuple[FeedEntry, str]] | None = None) -> list[FeedEntry]:
     """Feeds from OPML bytes: every <outline> with an xmlUrl, at any depth, in document order, each URL once.
-    Only http and https URLs are kept. Raises InputError (naming `name`) when the document is not OPML."""
+    Only http and https URLs are kept; the others are appended to `rejected` (when given) as (entry, reason).
+    Raises InputError (naming `name`) when the document is not OPML."""
     if len(data) > MAX_OPML_BYTES:
         raise InputError(name, None, f"OPML file of {len(data)} bytes is over the {MAX_OPML_BYTES}-byte limit")
     unsafe = unsafe_xml_reason(data)
@@ -60,21 +61,28 @@ def parse_opml(data: bytes, name: str = "<opml>") -> list[FeedEntry]:
     for outline in body.iter("{*}outline", "outline"):
         attrs = {k.lower(): (v or "").strip() for k, v in outline.attrib.items()}
         url = attrs.get("xmlurl", "")
-        if not url or urlsplit(url).scheme.lower() not in ("http", "https") or url in seen:
+        if not url or url in seen:
+            continue
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https") or not urlsplit(url).netloc:
+            if rejected is not None:
+                why = f"scheme '{scheme}' is not http or https" if scheme not in ("http", "https") else "no host"
+                rejected.append((FeedEntry(url, attrs.get("title") or attrs.get("text", "")), why))
             continue
         seen.add(url)
         feeds.append(FeedEntry(url, attrs.get("title") or attrs.get("text", "")))
     return feeds
 
 
-def read_opml(path: Path) -> list[FeedEntry]:
-    """Feeds from an OPML file; InputError naming the file when it cannot be read or is not OPML."""
+def read_opml(path: Path, rejected: list[tuple[FeedEntry, str]] | None = None) -> list[FeedEntry]:
+    """Feeds from an OPML file (see `parse_opml` for `rejected`); InputError naming the file when it cannot be
+    read or is not OPML."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror}") from None
-    return parse_opml(data, str(path))
+    return parse_opml(data, str(path), rejected)
 
 
 def opml_document(feeds: list[FeedEntry], title: str = "news-signals feeds") -> str:
@@ -118,11 +126,14 @@ def feed_list(settings: Settings, store: Store) -> list[FeedEntry]:
     return [FeedEntry(url, titles.get(url, "")) for url in feed_sources(settings, store)]
 
 
-def import_opml(store: Store, path: Path) -> tuple[int, int]:
-    """Register the feeds of an OPML file. Returns (feeds in the file, feeds new to the registry)."""
-    feeds = read_opml(path)
+def import_opml(store: Store, path: Path, rejected: list[tuple[FeedEntry, str]] | None = None) -> tuple[int, int]:
+    """Register the feeds of an OPML file. Returns (feeds in the file, feeds new to the registry);
+    outlines that are not http(s) feeds go to `rejected` (see `parse_opml`)."""
+    rejected = [] if rejected is None else rejected
+    feeds = read_opml(path, rejected)
     if not feeds:
-        raise InputError(path, None, "no feeds found: expected <outline xmlUrl=\"http...\"> elements in <body>")
+        also = f" ({len(rejected)} outlines with other URLs: {', '.join(e.url for e, _ in rejected[:3])})" if rejected else ""
+        raise InputError(path, None, f"no feeds found: expected <outline xmlUrl=\"http...\"> elements in <body>{also}")
     return len(feeds), store.register_feeds([(f.url, f.title) for f in feeds], origin=str(path))
 
 
@@ -168,9 +179,12 @@ def _settings(args) -> Settings:
 
 def cmd_import_opml(args) -> int:
     settings = _settings(args)
+    rejected: list[tuple[FeedEntry, str]] = []
     with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
         store.ensure_story_schema()
-        found, new = import_opml(store, args.file)
+        found, new = import_opml(store, args.file, rejected)
+    for entry, why in rejected:
+        print(f"signals: skipped outline {entry.title or '(untitled)'!r}: {entry.url}: {why}", file=sys.stderr)
     print(f"{found} feeds in {args.file}, {new} new to the registry")
     return 0
 
@@ -188,6 +202,8 @@ def cmd_export_opml(args) -> int:
 
 
 def cmd_list(args) -> int:
+    """Two tables, each with a header: the polled feeds (URLs, with their polling state), then the files
+    that were imported (never polled, so no next poll)."""
     settings = _settings(args)
     if Path(settings.db).exists():
         with Store(settings.db, read_only=True) as store:
@@ -195,14 +211,20 @@ def cmd_list(args) -> int:
     else:
         rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": ""}
                 for u in settings.feeds]
-    for row in rows:
-        print("\t".join([
-            row["name"],
-            f"last success {_when(row['last_success'])}",
-            f"failures {row['consecutive_failures'] or 0}",
-            f"next poll {_when(row['next_poll'], 'due now')}",
-            f"error {row['last_error'] or '-'}",
-        ]))
+    polled = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
+    files = [row for row in rows if row not in polled]
+    print(f"polled feeds ({len(polled)})")
+    print("\t".join(["feed", "last success", "failures", "next poll", "last error"]))
+    for row in polled:
+        print("\t".join([row["name"], _when(row["last_success"]), str(row["consecutive_failures"] or 0),
+                         _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
+    if files:
+        print()
+        print(f"imported files ({len(files)})")
+        print("\t".join(["file", "last read", "result"]))
+        for row in files:
+            ok = not row["last_error"]
+            print("\t".join([row["name"], _when(row.get("last_attempt")), "ok" if ok else f"failed: {row['last_error']}"]))
     return 0
 
 

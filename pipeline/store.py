@@ -3,14 +3,30 @@
 `Store` owns the connection and the schema. Writes go in bulk through
 DataFrames (row-by-row inserts are ~1k rows/s, a DataFrame load is ~5M rows/s)
 and each batch is one transaction, so a killed run leaves either the whole
-batch or none of it. DuckDB allows one writing process per file: a second run
-gets a `StoreError` saying the store is busy.
+batch or none of it.
+
+Who holds the file, and when. DuckDB lets one process open a file for writing,
+and then no other process may open it at all, not even to read. So:
+- a writing `Store` takes a run lock (`<db>.lock`, flock, freed by the kernel
+  even on SIGKILL) for its whole life: a second run stops at once with "in use
+  by another run";
+- but it opens the DuckDB file only while it works on it, and lets it go after
+  every batch transaction (`release()`; the jobs also call it before slow work
+  that needs no store: HTTP fetches, NLP). A run holds the file for seconds at
+  a time, never for the whole run;
+- readers open the file read-only, and when a batch holds it they wait (a
+  bounded wait, `lock_wait` seconds, polling) and then see everything committed
+  so far.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
+import os
+import time
 from contextlib import contextmanager
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -76,28 +92,110 @@ def content_hash(article: Article) -> str:
 
 
 class Store:
-    """A DuckDB file with the pipeline's tables. Use as a context manager."""
+    """A DuckDB file with the pipeline's tables. Use as a context manager.
 
-    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str = "128MB"):
+    `Store(path)` is a writer: it takes the run lock at once (StoreError if another run has it), opens the
+    file and makes the schema; after `release()` the next use opens the file again. `Store(path, read_only=True)`
+    is a reader. Either waits up to `lock_wait` seconds while another process holds the file.
+    """
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str = "128MB", lock_wait: float = 60.0):
         self.path = Path(path)
+        self.read_only = read_only
+        self.memory_limit = memory_limit
+        self.lock_wait = lock_wait
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._run_lock = None
+        self._schema_ready = False
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._take_run_lock()
         elif not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet; run 'signals import' or 'signals run' first")
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": memory_limit})
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreError(f"{self.path}: the store is in use by another run; wait for it to finish and try again") from None
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------ connection lifecycle
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def _take_run_lock(self) -> None:
+        handle = open(self.lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise StoreError(f"{self.path}: the store is in use by another run{who}; wait for it to finish and try again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._run_lock = handle
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, opened (and for a writer, the schema made) on first use after a release."""
+        if self._con is None:
+            self._connect()
+        return self._con
+
+    def _connect(self) -> None:
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                self._con = duckdb.connect(str(self.path), read_only=self.read_only, config={"memory_limit": self.memory_limit})
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise self.translate(exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: the store is in use by another run (held for more than {self.lock_wait:g}s); "
+                        "wait for it to finish and try again") from None
+                time.sleep(self.POLL_SECONDS)
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
+        if not self.read_only and not self._schema_ready:
+            try:
+                self._con.execute(SCHEMA)
+            except duckdb.Error as exc:
+                raise self.translate(exc) from None
+            self._schema_ready = True
+
+    def release(self) -> None:
+        """A writer lets go of the DuckDB file (readers may open it) but keeps the run lock; the next use reopens it.
+        Call it between batches, before work that needs no store. A reader keeps its connection."""
+        if self.read_only or self._con is None:
+            return
+        con, self._con = self._con, None
+        try:
+            con.close()  # checkpoints: what readers open next has every committed batch
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
-        if not read_only:
-            self.con.execute(SCHEMA)
+            raise self.translate(exc) from None
+
+    def translate(self, exc: BaseException) -> StoreError:
+        """A StoreError naming the store for a DuckDB or OS error: a full disk says so."""
+        text = str(exc)
+        if "No space left on device" in text or getattr(exc, "errno", None) == errno.ENOSPC:
+            return StoreError(f"{self.path}: the disk is full (No space left on device); the batch being written was "
+                              "rolled back and everything stored before it is kept; free some space and run again")
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return StoreError(f"{self.path}: {first}")
 
     @contextmanager
     def _batch(self, **frames: pd.DataFrame):
-        """One transaction with `frames` visible to SQL under their names: all of it is stored, or none."""
+        """One transaction with `frames` visible to SQL under their names: all of it is stored, or none.
+        A writer releases the file afterwards. A failed write (full disk, say) is a StoreError naming the store."""
         con = self.con
         for name, frame in frames.items():
             con.register(name, frame)
@@ -106,12 +204,27 @@ class Store:
             try:
                 yield con
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:  # DuckDB already aborted it (a failed COMMIT): drop the connection, which discards the rest
+                    self._drop_connection()
+                if isinstance(exc, duckdb.Error):
+                    raise self.translate(exc) from exc
                 raise
         finally:
-            for name in frames:
-                con.unregister(name)
+            if self._con is con:
+                for name in frames:
+                    con.unregister(name)
+        self.release()
+
+    def _drop_connection(self) -> None:
+        con, self._con = self._con, None
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
 
     def __enter__(self) -> "Store":
         return self
@@ -120,7 +233,18 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        """Close the connection (a writer checkpoints) and free the run lock."""
+        try:
+            if self._con is not None:
+                con, self._con = self._con, None
+                try:
+                    con.close()
+                except duckdb.Error as exc:
+                    raise self.translate(exc) from None
+        finally:
+            if self._run_lock is not None:
+                self._run_lock.close()
+                self._run_lock = None
 
     # ------------------------------------------------------------ articles
 
@@ -269,12 +393,13 @@ class Store:
     def feed_state(self, name: str) -> dict:
         """A feed's polling state: validators, failures in a row, next poll time, last success."""
         row = self.con.execute(
-            "SELECT etag, last_modified, consecutive_failures, next_poll, last_success FROM feeds WHERE name = ?", [name]
+            "SELECT etag, last_modified, consecutive_failures, next_poll, last_success, last_error FROM feeds WHERE name = ?", [name]
         ).fetchone()
         if not row:
-            return {"etag": "", "last_modified": "", "consecutive_failures": 0, "next_poll": None, "last_success": None}
+            return {"etag": "", "last_modified": "", "consecutive_failures": 0, "next_poll": None, "last_success": None,
+                    "last_error": ""}
         return {"etag": row[0] or "", "last_modified": row[1] or "", "consecutive_failures": row[2] or 0,
-                "next_poll": row[3], "last_success": row[4]}
+                "next_poll": row[3], "last_success": row[4], "last_error": row[5] or ""}
 
     def record_feed(self, outcome: FeedOutcome, next_poll: datetime | None = None) -> None:
         """Remember a feed's outcome: new validators on success, the error and failure count otherwise."""

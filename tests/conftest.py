@@ -11,7 +11,8 @@ import pytest
 from pipeline.settings import PROJECT_ROOT, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# ../shared/data beside the project; SIGNALS_SHARED_DATA points elsewhere (a worktree whose parent has no shared/)
+SHARED_DATA = Path(os.environ.get("SIGNALS_SHARED_DATA") or PROJECT_ROOT.parent / "shared" / "data")
 
 
 def pytest_configure(config):

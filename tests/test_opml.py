@@ -87,16 +87,32 @@ def test_import_export_round_trip_and_run_sources(tmp_path, settings, capsys):
         assert feed_sources(settings, store)[: len(settings.feeds)] == list(settings.feeds)
 
 
-def test_feeds_list_shows_polling_state(settings, capsys):
+def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings, capsys):
     with Store(settings.db) as store:
         store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier")], origin="test")
         store.record_feed(FeedOutcome("https://frontier.example.org/rss.xml", False, error="HTTP 503"))
+        store.record_feed(FeedOutcome("/data/backfill/items.jsonl", True))
     assert run(settings, "feeds", "list") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(settings.feeds) + 1
-    frontier = next(line for line in lines if line.startswith("https://frontier.example.org/rss.xml"))
-    assert "failures 1" in frontier and "error HTTP 503" in frontier and "last success never" in frontier
-    assert all("next poll due now" in line for line in lines if line.startswith(settings.feeds[0]))
+    assert lines[:2] == [f"polled feeds ({len(settings.feeds) + 1})", "feed\tlast success\tfailures\tnext poll\tlast error"]
+    frontier = next(line for line in lines if line.startswith("https://frontier.example.org/rss.xml")).split("\t")
+    assert frontier[1:3] == ["never", "1"] and frontier[4] == "HTTP 503"
+    assert next(line for line in lines if line.startswith(settings.feeds[0])).split("\t")[3] == "due now"
+    files_at = lines.index("imported files (1)")
+    assert lines[files_at + 1] == "file\tlast read\tresult"
+    imported = lines[files_at + 2].split("\t")
+    assert imported[0] == "/data/backfill/items.jsonl" and imported[2] == "ok"
+    assert all("items.jsonl" not in line for line in lines[:files_at])  # a file is never listed as a feed "due now"
+
+
+def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings, capsys):
+    source = tmp_path / "feeds.opml"
+    source.write_bytes(NESTED.replace(b"https://energy.example.org/atom", b"htps://energy.example.org/atom"))
+    assert run(settings, "feeds", "import-opml", str(source)) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"2 feeds in {source}, 2 new to the registry"
+    assert "skipped outline 'Energy': htps://energy.example.org/atom: scheme 'htps' is not http or https" in captured.err
+    assert "skipped outline 'Not a web feed': file:///etc/passwd" in captured.err
 
 
 def test_registered_feeds_on_a_store_without_a_registry(settings):

@@ -125,7 +125,7 @@ def dump_dom(html_file: Path, profile: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium: run make browser")
 def test_chromium_renders_the_charts_and_runs_no_injected_script(page, tmp_path):
     # The page forbids scripts by CSP; render it also with the CSP removed, so escaping alone is tested.
     no_csp = tmp_path / "no_csp.html"

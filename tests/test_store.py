@@ -58,26 +58,71 @@ def test_a_second_writer_gets_a_clear_error(tmp_path):
     import subprocess
     import sys
     import textwrap
+    import time
 
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, sys, time
+        import sys
+        from pipeline.store import Store
+        store = Store({str(path)!r})
+        store.add_articles([])
+        print('ready', flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=f"in use by another run \\(pid {holder.pid}\\)"):
+            Store(path)
+        assert time.monotonic() - started < 2  # at once: a run never waits for another run
+    finally:
+        holder.communicate("\n", timeout=10)
+
+
+def test_a_reader_waits_a_bounded_time_for_a_process_holding_the_file(tmp_path):
+    path = tmp_path / "s.duckdb"
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    with Store(path) as store:
+        store.add_articles([article(1)])
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
         con = duckdb.connect({str(path)!r})
         print('ready', flush=True)
         sys.stdin.readline()
     """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreError, match="in use by another run"):
-            Store(path)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="in use by another run \\(held for more than 0.5s\\)"):
+            Store(path, read_only=True, lock_wait=0.5)
+        assert 0.5 <= time.monotonic() - started < 5
     finally:
         holder.communicate("\n", timeout=10)
+    with Store(path, read_only=True, lock_wait=0.5) as store:  # let go: readable again
+        assert store.con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+def test_a_writer_lets_go_of_the_file_between_batches(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path) as writer:
+        writer.add_articles([article(1)])
+        with Store(path, read_only=True, lock_wait=0) as reader:  # the writer is still open: its run lock held
+            assert reader.con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+        writer.add_articles([article(2)])
+        with Store(path, read_only=True, lock_wait=0) as reader:
+            assert reader.con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+        with pytest.raises(StoreError, match="in use by another run"):
+            Store(path)
 
 
 def test_failed_batch_writes_nothing(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         store.add_articles([article(1)])
         bad = replace(prediction("a1", "base", 0.9), probabilities={"base": "not a number"})
-        with pytest.raises((duckdb.Error, ValueError)):
+        with pytest.raises((StoreError, ValueError), match="Conversion|could not convert"):
             store.save_analysis([NlpResult("a1", True, actor_sentences=["x"])], [bad])
         assert store.con.execute("SELECT count(*) FROM nlp").fetchone()[0] == 0
         assert store.con.execute("SELECT count(*) FROM predictions").fetchone()[0] == 0

@@ -1,0 +1,171 @@
+"""Every command's typical mistakes: one line on stderr, exit 1, nothing written. Also a closed pipe,
+URLs given to `signals import`, and feeds skipped by backoff in the run summary."""
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer
+from pipeline.cli import _print_summary, main
+from pipeline.records import FeedOutcome
+from pipeline.settings import PROJECT_ROOT
+from pipeline.store import Store, utcnow
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path):
+        pass
+    return path
+
+
+def mistakes(tmp: Path, db: Path):
+    """(argv, what the one line must say) for each command's typical mistakes."""
+    nowhere = tmp / "no" / "such" / "dir"
+    missing = tmp / "missing.jsonl"
+    return [
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["--db", db, "trend", "--since", "2026-13-01"], "'2026-13-01' is not a date; expected YYYY-MM-DD"),
+        (["--db", db, "trend", "--until", "yesterday"], "'yesterday' is not a date; expected YYYY-MM-DD"),
+        (["--db", db, "trend", "--since", "2026-04-10", "--until", "2026-04-01"], "--since 2026-04-10 is after --until 2026-04-01"),
+        (["--db", db, "trend", "--format", "csv", "--output", nowhere / "t.csv"], f"the folder {nowhere} does not exist"),
+        (["--db", db, "trend", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["--db", tmp / "absent.duckdb", "trend"], "no store here yet"),
+        (["--db", db, "odds", "--since", "2026-04-10", "--until", "2026-04-01"], "--since 2026-04-10 is after --until 2026-04-01"),
+        (["--db", db, "odds", "--since", "10/04/2026"], "'10/04/2026' is not a date; expected YYYY-MM-DD"),
+        (["--db", db, "alerts", "--as-of", "2026-02-30"], "'2026-02-30' is not a date; expected YYYY-MM-DD"),
+        (["--db", db, "report", "--out", nowhere / "r.html"], f"the folder {nowhere} does not exist"),
+        (["--db", db, "report", "--out", tmp], "is a folder; give a file name to write"),
+        (["--db", db, "report", "--out", tmp / "r.html", "--since", "2026-05-01", "--until", "2026-04-01"], "is after --until"),
+        (["--db", db, "report"], "the following arguments are required: --out"),
+        (["predict", "--input", missing, "--output", tmp / "o.jsonl"], f"{missing}: no such file"),
+        (["predict", "--input", FIXTURES / "articles.jsonl", "--output", nowhere / "o.jsonl"], f"the folder {nowhere} does not exist"),
+        (["predict", "--input", FIXTURES, "--output", tmp / "o.jsonl"], f"{FIXTURES}: not a file"),
+        (["events", "--input", missing, "--output", tmp / "e.jsonl"], f"{missing}: no such file"),
+        (["events", "--input", FIXTURES / "articles.jsonl", "--output", nowhere / "e.jsonl"], f"the folder {nowhere} does not exist"),
+        (["--db", db, "label", "--export", nowhere / "q.jsonl"], f"the folder {nowhere} does not exist"),
+        (["--db", db, "label", "--import", missing], f"{missing}: no such file"),
+        (["--db", db, "label", "--size", "0"], "expected a whole number of at least 1"),
+        (["--db", db, "feeds", "import-opml", tmp / "missing.opml"], "missing.opml: no such file"),
+        (["--db", db, "feeds", "export-opml", nowhere / "f.opml"], f"the folder {nowhere} does not exist"),
+        (["--config", tmp / "missing.toml", "--db", db, "trend"], "settings file not found"),
+        (["--db", db, "serve"], "schedules need a Prefect server"),
+    ]
+
+
+def test_every_command_says_what_is_wrong_in_one_line(tmp_path, store_path, capsys):
+    for argv, expected in mistakes(tmp_path, store_path):
+        code, out, err = run(capsys, *argv)
+        shown = " ".join(str(a) for a in argv)
+        assert code == 1, f"signals {shown}: exit {code}"
+        assert err.count("\n") == 1 and err.startswith("signals"), f"signals {shown}: not one line: {err!r}"
+        assert expected in err, f"signals {shown}: {err!r}"
+        assert "Traceback" not in err and out == ""
+    assert not (tmp_path / "no").exists()  # no command made the missing folders
+    assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "e.jsonl").exists()
+
+
+def test_a_reader_that_closes_the_pipe_gets_one_line(store_path):
+    # the read end is closed before the command writes: its first write meets a broken pipe
+    command = [sys.executable, "-m", "pipeline.cli", "--db", str(store_path), "alerts", "--format", "json"]
+    proc = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert err == "signals: error: the output was closed before everything was written (broken pipe)\n"
+
+
+@pytest.mark.slow
+def test_import_passes_urls_through_untouched(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    with FeedServer() as server:
+        url = server.url("/feed.rss")
+        code, out, err = run(capsys, "--db", db, "import", url, "--json")
+        assert server.hits["/feed.rss"] == 1
+    assert code == 0, err
+    assert json.loads(out)["articles_new"] > 0
+    with Store(db, read_only=True) as store:
+        assert [row["name"] for row in store.feed_status_rows()] == [url]  # not 'http:/127.0.0.1:...'
+        assert {a.feed for a in store.articles()} == {url}
+
+
+def test_sources_written_like_urls_with_another_scheme_fail_by_name(settings):
+    from pipeline.jobs import read_sources
+
+    with Store(settings.db) as store:
+        outcomes = read_sources(settings, store, ["htps://www.dawn.com/feeds/home"])
+    assert [(o.name, o.ok) for o in outcomes] == [("htps://www.dawn.com/feeds/home", False)]
+    assert "scheme 'htps' is not http or https" in outcomes[0].error
+
+
+def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
+    from pipeline.jobs import Runtime, ingest, record_fetch
+
+    backing_off = "http://127.0.0.1:9/feed.rss"
+    with Store(settings.db) as store:
+        record_fetch(store, FeedOutcome(backing_off, False, error="ConnectError: connection refused"))
+        next_poll = store.feed_state(backing_off)["next_poll"]
+    assert next_poll > utcnow() + timedelta(minutes=50)  # one failure: an hour's backoff
+    summary = ingest(Runtime(settings), [backing_off], force=False)
+    assert summary["feeds_failed"] == 0 and summary["feeds_ok"] == 0
+    assert [(s["feed"], s["next_poll"], s["failures"]) for s in summary["skipped"]] == [(backing_off, next_poll, 1)]
+    _print_summary(summary, as_json=False)
+    out, err = capsys.readouterr()
+    assert f"skipped (backing off after 1 failures): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err
+    table = dict(line.rsplit(None, 1) for line in out.splitlines())
+    assert table == {"feeds ok": "0", "feeds failed": "0", "feeds skipped": "1", "articles new": "0",
+                     "articles seen": "0", "predictions": "0"}
+
+
+def test_progress_without_a_terminal_is_a_line_every_n_items(capsys):
+    from pipeline.cli import _progress
+
+    bar, progress = _progress("NLP + classify", every=100, seconds=3600)
+    assert bar is None  # pytest's stderr is not a terminal
+    for done in (40, 80, 120, 160, 200, 230):
+        progress(done, 230)
+    assert capsys.readouterr().err.splitlines() == ["signals: NLP + classify: 120/230", "signals: NLP + classify: 230/230"]
+
+
+@pytest.mark.slow
+def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness, tmp_path):
+    import os
+
+    from prefect.settings import PREFECT_API_URL
+
+    db = tmp_path / "s.duckdb"
+    with FeedServer() as server:
+        unreachable = "http://127.0.0.1:9/unreachable.rss"  # the discard port: connection refused
+        config = tmp_path / "signals.toml"
+        config.write_text(f'[signals]\nfeeds = ["{server.url("/404")}", "{unreachable}", "{server.url("/feed.rss")}"]\n'
+                          "nlp_processes = 1\n")
+        env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}  # the test harness's server
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(config), "--db", str(db), "run"],
+                                env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    assert err == [  # nothing else: Prefect's chatter is in the debug log
+        "signals: NLP + classify: 3/3",  # no terminal: progress as plain lines
+        f"signals: failed: {server.url('/404')}: HTTP 404",
+        f"signals: failed: {unreachable}: ConnectError: [Errno 111] Connection refused",
+        f"signals: the full log, tracebacks included, is in {db.with_suffix('.log')}",
+    ]
+    table = dict(line.rsplit(None, 1) for line in result.stdout.splitlines())
+    assert table == {"feeds ok": "1", "feeds failed": "2", "feeds skipped": "0", "articles new": "3",
+                     "articles seen": "3", "predictions": "3"}
+    log = db.with_suffix(".log").read_text()
+    assert "Beginning flow run" in log and "NLP + classify: 3/3" in log
