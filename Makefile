@@ -18,7 +18,7 @@ setup:
 lock:
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
-		--index-url https://pypi.org/simple --output-file $(LOCK)
+		--output-file $(LOCK)
 
 # Debian's chromium, for the one test that renders the HTML report in a headless browser (it skips without it).
 browser:
