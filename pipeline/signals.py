@@ -51,7 +51,7 @@ DAILY_COLUMNS = [
 ]
 ARTICLE_COLUMNS = [
     "id", "day", "published", "title", "summary", "text", "outlet", "link", "label",
-    "p_base", "p_accelerated", "p_contraction", "p_none", "evidence",
+    "p_base", "p_accelerated", "p_contraction", "p_none", "evidence", "story",
 ]
 EXPORT_FORMATS = ("csv", "json", "parquet")
 ROLLING_DAYS = 7
@@ -154,8 +154,8 @@ def article_predictions(
     """One row per dated article with a prediction from the scenario's model (default: its current model).
 
     Columns: id, day (Timestamp), published, title, summary, text ('' unless text=True), outlet,
-    link, label, p_base, p_accelerated, p_contraction, p_none, evidence (a list of sentences).
-    Oldest first.
+    link, label, p_base, p_accelerated, p_contraction, p_none, evidence (a list of sentences),
+    story (the article's story id, or its own id when it has none). Oldest first.
     """
     version = model_version or current_model_version(store, scenario)
     if version is None:
@@ -166,7 +166,8 @@ def article_predictions(
     frame = store.query_df(
         f"""SELECT a.id, CAST(a.published AS DATE) AS day, a.published, coalesce(a.title, '') AS title, {body},
                    coalesce(a.outlet, '') AS outlet, coalesce(a.link, '') AS link, p.label,
-                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence
+                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence,
+                   coalesce(a.story_id, a.id) AS story
             FROM predictions p JOIN articles a ON a.id = p.article_id
             WHERE {where} ORDER BY a.published, a.id""",
         [scenario_id(scenario), version, *params],

@@ -75,7 +75,7 @@ def test_a_range_narrows_the_page(store_path, tmp_path):
     with Store(store_path, read_only=True) as store:
         data = report.gather(store, PACK, date(2026, 4, 5), date(2026, 4, 6))
     assert data.daily["day"].nunique() == 2 and len(data.odds) == 2
-    assert set(data.evidence["id"]) == {"evil", "a6"}
+    assert set(data.evidence["id"]) == {"evil"}  # a6 is labelled none: it moves nothing worth showing
     assert data.odds["contraction"].iloc[0] > PACK.priors["contraction"]
 
 
