@@ -305,6 +305,29 @@ def test_emit_trend_formats(mixed_store, tmp_path, capsys):
     assert json.loads(out.getvalue())[0]["day"] == "2026-04-08"
 
 
+def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
+    rows = [("a", 1, "base", probs("base", 0.7)), ("b", 1, "contraction", probs("contraction", 0.6)),
+            ("c", 4, "base", probs("base", 0.8)), ("d", 7, "contraction", probs("contraction", 0.9))]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        frame = signals.trend(store, PACK.id)
+    out = io.StringIO()
+    signals.emit_trend(frame, "table", stream=out, until=date(2026, 4, 8))
+    legend, header, *lines = out.getvalue().splitlines()
+    assert legend.startswith("each cell: stories/articles (mass)") and "no data" in legend
+    by_day = {line.split()[0]: line for line in lines if line.startswith("2026")}
+    assert list(by_day) == [f"2026-04-{d:02d}" for d in range(1, 9)]  # April 2, 3, 5, 6 and 8 shown, as missing
+    assert by_day["2026-04-02"].split()[1:] == ["-"] * 5
+    assert by_day["2026-04-01"].split()[1] == "1/1"
+    weekly = signals.trend_by_week(frame)
+    # April 1-5 2026 are ISO week 14 (Wed-Sun), April 6-7 week 15
+    assert weekly["week"].unique().tolist() == ["2026-W14", "2026-W15"]
+    w14 = weekly[weekly["week"] == "2026-W14"].set_index("case")
+    assert w14.at["base", "articles"] == 2 and w14.at["contraction", "articles"] == 1 and w14.at["base", "days"] == 2
+    out = io.StringIO()
+    signals.emit_trend(weekly, "table", stream=out)
+    assert "2026-W15" in out.getvalue() and "1/7" in out.getvalue()
+
+
 # ---------------------------------------------------------------- the command
 
 
