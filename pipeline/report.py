@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .alerts import FIRED, PASSED, PENDING, AlertReport, evaluate, last_ingested_day
+from .alerts import FIRED, PASSED, PENDING, AlertReport, count_words, evaluate, last_ingested_day
 from .errors import SignalsError
 from .odds import (
     DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, INTERVAL, MIN_RECALL, NOT_MEASURABLE, OddsModel, Visibility,
@@ -151,7 +151,7 @@ def week_summary(
         if week_start <= firing.day <= week_end:
             entry = fired.setdefault(firing.name, [firing.day, 0])
             entry[0] = min(entry[0], firing.day)
-            entry[1] += firing.articles
+            entry[1] += firing.stories or firing.articles
     expired = tuple((s.name, s.deadline) for s in alerts.statuses
                     if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
@@ -341,8 +341,9 @@ def svg_indicators(report: AlertReport, scenario: Scenario, since: date | None, 
             continue
         yc = top + rows[firing.indicator] * row_h + row_h / 2
         titles = "; ".join(ev.title for ev in firing.evidence[:3])
-        body.append(f'<circle class="firing" cx="{xd(firing.day) + step / 2:.1f}" cy="{yc:.1f}" r="{min(4 + firing.articles, 9)}" fill="#e15759">'
-                    f"<title>{esc(firing.indicator)} fired {firing.day} ({firing.articles} articles): {esc(titles)}</title></circle>")
+        stories = firing.stories or firing.articles
+        body.append(f'<circle class="firing" cx="{xd(firing.day) + step / 2:.1f}" cy="{yc:.1f}" r="{min(4 + stories, 9)}" fill="#e15759">'
+                    f"<title>{esc(firing.indicator)} fired {firing.day} ({count_words(firing)}): {esc(titles)}</title></circle>")
     if report.as_of and pd.Timestamp(since) <= pd.Timestamp(report.as_of) <= pd.Timestamp(until):
         xa = xd(report.as_of) + step
         body.append(f'<line class="asof" x1="{xa:.1f}" y1="{top - 6}" x2="{xa:.1f}" y2="{height - 24}" stroke="#333" stroke-dasharray="2 3"/>')
@@ -504,16 +505,17 @@ def _firing_rows(report: AlertReport, since: date | None, limit: int = 40) -> st
         if since is not None and firing.day < since:
             continue
         evidence = "".join(
-            f'<li>{esc(ev.title)} <span class="meta">[{esc(ev.outlet)}; {esc(ev.label)}; {esc(ev.article_id)}]</span><br>'
+            f'<li>{esc(shorten(ev.title, 110))} <span class="meta">[{esc(ev.outlet)}; {esc(ev.label)}; {esc(ev.article_id)}'
+            f'{f"; +{ev.copies} more in this story" if ev.copies else ""}]</span><br>'
             f'<span class="snippet">{esc(ev.field)}: {esc(ev.snippet)}</span></li>'
             for ev in firing.evidence[:3]
         )
-        items.append(f"<tr><td>{firing.day}</td><td>{esc(firing.name)}</td><td>{firing.articles}</td><td><ul>{evidence}</ul></td></tr>")
+        items.append(f"<tr><td>{firing.day}</td><td>{esc(firing.name)}</td><td>{esc(count_words(firing))}</td><td><ul>{evidence}</ul></td></tr>")
         if len(items) >= limit:
             break
     if not items:
         return '<p class="meta">No indicator fired in this range.</p>'
-    return f'<table id="firings"><tr><th>day</th><th>indicator</th><th>articles</th><th>evidence</th></tr>{"".join(items)}</table>'
+    return f'<table id="firings"><tr><th>day</th><th>indicator</th><th>stories</th><th>evidence, one per story</th></tr>{"".join(items)}</table>'
 
 
 def _evidence_rows(evidence: pd.DataFrame, max_days: int = 14) -> str:
