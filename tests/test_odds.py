@@ -193,7 +193,7 @@ def test_movers_rank_the_biggest_contributor_first(mixed_store):
     assert first["title"] == "Border clash near Taftan" and first["outlet"] == "Outlet B" and first["label"] == "contraction"
     assert first["evidence"] == ["Evidence sentence for strike."]
     assert top["contribution"].is_monotonic_decreasing
-    day_mass = 0.1 + (0.95 + 0.1 / 3) + (0.6 + 0.8 / 3)  # April 10's case mass over its three stories
+    day_mass = (0.95 + 0.1 / 3) + (0.6 + 0.8 / 3)  # April 10's case mass; "quiet" is labelled none: not evidence
     assert first["weight"] == pytest.approx(float(odds.saturation(day_mass, 5)))
 
 
@@ -375,3 +375,12 @@ def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_doe
     doc = json.loads(capsys.readouterr().out)
     assert doc["odds"] == pytest.approx(PACK.priors) and doc["not_measurable"] == ["base", "accelerated", "contraction"]
     assert doc["movers"] == [] and "not in the registry" in doc["recall_source"]
+
+
+def test_a_story_labelled_none_is_not_evidence(tmp_path):
+    # an off-topic article (a farm-costs story) with a little leftover contraction probability moves nothing
+    rows = [("farm", 3, "none", {"base": 0.02, "accelerated": 0.01, "contraction": 0.27, "none": 0.70})]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        row = odds.odds_path(store, PACK).iloc[-1]
+        assert odds.movers(store, PACK, date(2026, 4, 3)).empty
+    assert row["contraction"] == pytest.approx(0.2) and row["evidence"] == pytest.approx(0.0)
