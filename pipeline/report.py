@@ -88,6 +88,7 @@ class WeekMover:
     toward: str
     points: float
     sentence: str
+    others: int = 0  # other stories of the same day that pushed the same way
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,27 @@ def default_since(until: date | None, weeks: int = DEFAULT_WEEKS) -> date | None
     return until - timedelta(days=7 * weeks - 1) if until is not None else None
 
 
+def week_developments(history: pd.DataFrame, model: OddsModel, week_start: date, week_end: date, n: int = WEEK_MOVERS) -> tuple:
+    """Pure: the week's `n` biggest developments. A development is a day's stories that pushed the odds the
+    same way (the daily cap shares one day's weight among its stories, so one story of a heavy day moves
+    little on its own); its points are their summed leave-one-out contributions as of `week_end`, and its
+    representative is the story that moved most."""
+    if history.empty:
+        return ()
+    ranked = movers_as_of(history, model, week_end, week_start, None)
+    if ranked.empty:
+        return ()
+    groups = ranked.groupby([ranked["day"], ranked["toward"]], sort=False)
+    totals = groups["contribution"].sum().sort_values(ascending=False, kind="mergesort").head(n)
+    out = []
+    for (day, toward), points in totals.items():
+        group = ranked[(ranked["day"] == day) & (ranked["toward"] == toward)]
+        r = group.iloc[0]
+        out.append(WeekMover(day.date(), r.title, r.outlet, r.link, r.id, int(r.articles), toward, float(points * 100),
+                             (list(r.evidence) or [""])[0], len(group) - 1))
+    return tuple(out)
+
+
 def week_summary(
     scenario: Scenario, history: pd.DataFrame, alerts: AlertReport, model: OddsModel, week_end: date,
     seen: Visibility | None = None, daily: pd.DataFrame | None = None, n: int = WEEK_MOVERS,
@@ -140,12 +162,7 @@ def week_summary(
     week_start = week_end - timedelta(days=6)
     path = compute_path(history, model, week_start - timedelta(days=1), week_end)
     latest, before = path.iloc[-1], path.iloc[0]
-    top = movers_as_of(history, model, week_end, week_start, n) if not history.empty else pd.DataFrame()
-    movers = tuple(
-        WeekMover(r.day.date(), r.title, r.outlet, r.link, r.id, int(r.articles), r.toward, float(r.contribution * 100),
-                  (list(r.evidence) or [""])[0])
-        for r in top.itertuples()
-    )
+    movers = week_developments(history, model, week_start, week_end, n)
     fired: dict[str, list] = {}
     for firing in alerts.firings:
         if week_start <= firing.day <= week_end:
@@ -427,6 +444,7 @@ def _summary_block(summary: WeekSummary | None) -> str:
         href = safe_href(m.link)
         title = f'<a href="{href}" rel="noopener noreferrer">{esc(shorten(m.title, 110))}</a>' if href else esc(shorten(m.title, 110))
         copies = f", +{m.articles - 1} {'copy' if m.articles == 2 else 'copies'}" if m.articles > 1 else ""
+        copies += f"; with {m.others} other {'story' if m.others == 1 else 'stories'} that day" if m.others else ""
         sentence = f'<br><span class="snippet">“{esc(shorten(m.sentence, 220))}”</span>' if m.sentence else ""
         movers.append(f'<li>{m.points:.1f} pts toward <b>{esc(m.toward)}</b>: {title} '
                       f'<span class="meta">({esc(m.outlet)}, {m.day:%Y-%m-%d}{copies})</span>{sentence}</li>')
@@ -435,7 +453,7 @@ def _summary_block(summary: WeekSummary | None) -> str:
 <h2>The week {summary.week_start:%Y-%m-%d} to {summary.week_end:%Y-%m-%d}</h2>
 <div class="cols"><div><h3>Odds</h3><ul id="summary-odds">{li(lines["odds"])}</ul></div>
 <div><h3>What the model can't see</h3><ul id="summary-blind">{li(lines["blind"])}</ul></div></div>
-<h3>What moved them most</h3><ol id="summary-movers">{"".join(movers) or "<li>no story this week moved the odds</li>"}</ol>
+<h3>What moved them most (each: a day's stories pushing one way, led by its biggest story)</h3><ol id="summary-movers">{"".join(movers) or "<li>no story this week moved the odds</li>"}</ol>
 <h3>Indicators</h3><ul id="summary-indicators">{li(lines["indicators"])}</ul>
 </section>"""
 
@@ -452,11 +470,12 @@ def brief_markdown(summary: WeekSummary) -> str:
     out = [f"## {summary.title}: week {summary.week_start:%Y-%m-%d} to {summary.week_end:%Y-%m-%d}", "",
            f"**Odds** ({INTERVAL:.0%} intervals, on {summary.evidence:.1f} stories' worth of news):", ""]
     out += [f"- {line}" for line in lines["odds"]]
-    out += ["", "**What moved them most:**", ""]
+    out += ["", "**What moved them most** (a day's stories pushing one way, led by its biggest story):", ""]
     if not summary.movers:
         out.append("- no story this week moved the odds")
     for i, m in enumerate(summary.movers, start=1):
-        copies = f", +{m.articles - 1} copies" if m.articles > 1 else ""
+        copies = f", +{m.articles - 1} {'copy' if m.articles == 2 else 'copies'}" if m.articles > 1 else ""
+        copies += f"; with {m.others} other {'story' if m.others == 1 else 'stories'} that day" if m.others else ""
         title = _md(shorten(m.title, 110))
         safe_link = m.link.lower().startswith(("http://", "https://")) and not any(c in m.link for c in " ()<>")
         linked = f"[{title}]({m.link})" if safe_link else title
