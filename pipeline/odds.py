@@ -391,6 +391,22 @@ def movers_as_of(predictions: pd.DataFrame, model: OddsModel, as_of: date, since
     return rank_movers(window, alpha, weights, n, model)
 
 
+def developments(predictions: pd.DataFrame, model: OddsModel, as_of: date, since: date, n: int | None = 3) -> pd.DataFrame:
+    """Pure: the biggest developments from `since` to `as_of`. A development is one day's stories that pushed
+    the odds the same way (the daily cap shares a day's weight among its stories, so one story of a heavy
+    day moves little on its own). Columns: the movers' columns of its biggest story, with `contribution`
+    the group's summed contribution and `others` the number of other stories in it; biggest first."""
+    ranked = movers_as_of(predictions, model, as_of, since, None)
+    if ranked.empty:
+        return ranked.assign(others=pd.Series(dtype="int64"))
+    grouped = ranked.groupby(["day", "toward"], sort=False)
+    lead = grouped.head(1).set_index(["day", "toward"])
+    lead["contribution"] = grouped["contribution"].sum()
+    lead["others"] = grouped.size() - 1
+    out = lead.reset_index().sort_values(["contribution", "id"], ascending=[False, True], kind="mergesort")
+    return (out.head(n) if n is not None else out)[[*MOVER_COLUMNS, "others"]].reset_index(drop=True)
+
+
 def daily_movers(predictions: pd.DataFrame, model: OddsModel, n: int = 3) -> pd.DataFrame:
     """Pure: for each day, the stories that began that day ranked by how much they moved that day's odds."""
     if predictions.empty:
@@ -544,7 +560,9 @@ def cmd_odds(args) -> int:
         predictions = article_predictions(store, pack, None, args.until)
     model = OddsModel.for_scenario(pack, args.half_life, args.strength, args.daily_cap, seen.measurable)
     path = compute_path(predictions, model, args.since, args.until)
-    top = (movers_as_of(predictions, model, path["day"].iloc[-1], args.since or path["day"].iloc[-1], args.top)
+    # movers of the week up to the last day (or of --since..), so one heavy last day does not fill the list
+    week = (path["day"].iloc[-1] - pd.Timedelta(days=6)) if not path.empty else None
+    top = (movers_as_of(predictions, model, path["day"].iloc[-1], args.since or week, args.top)
            if not path.empty else rank_movers(predictions.iloc[0:0], np.zeros(3), np.zeros(0), model=model))
     if args.format == "json":
         print(json.dumps(odds_summary(path, top, model, pack.id, seen), ensure_ascii=False))
@@ -562,9 +580,16 @@ def cmd_odds(args) -> int:
         print(f"  {seen.describe(case)}; recall from {seen.source}")
     print()
     print(_percent(path).to_string(index=False))
+    biggest = developments(predictions, model, path["day"].iloc[-1], args.since or week, 3)
+    if not biggest.empty:
+        print()
+        print("biggest developments (a day's stories pushing one way, led by its biggest story):")
+        for row in biggest.itertuples():
+            print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.others + 1:>3} stories, "
+                  f"led by [{row.outlet}] {shorten(row.title, 80)}")
     if not top.empty:
         print()
-        print("top movers (one row per story):")
+        print(f"top movers since {(pd.Timestamp(args.since) if args.since else week):%Y-%m-%d} (one row per story):")
         for row in top.itertuples():
             copies = f" (+{row.articles - 1} more)" if row.articles > 1 else ""
             print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.id}  [{row.outlet}] "
@@ -605,6 +630,6 @@ def add_commands(subparsers) -> None:
 
 __all__ = [
     "OddsModel", "Visibility", "add_commands", "case_recall", "compute_path", "daily_mass", "daily_movers",
-    "leave_one_out", "measurable_cases", "movers", "movers_as_of", "odds_path", "odds_summary", "posterior",
+    "developments", "leave_one_out", "measurable_cases", "movers", "movers_as_of", "odds_path", "odds_summary", "posterior",
     "rank_movers", "story_evidence", "visibility",
 ]

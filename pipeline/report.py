@@ -48,7 +48,7 @@ from .alerts import FIRED, PASSED, PENDING, AlertReport, count_words, evaluate, 
 from .errors import SignalsError
 from .odds import (
     DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, INTERVAL, MIN_RECALL, NOT_MEASURABLE, OddsModel, Visibility,
-    add_odds_options, compute_path, daily_movers, format_odds, movers_as_of, shorten, visibility,
+    add_odds_options, compute_path, daily_movers, developments, shorten, visibility,
 )
 from .records import CASES, LABELS
 from .scenario import Scenario
@@ -134,24 +134,15 @@ def default_since(until: date | None, weeks: int = DEFAULT_WEEKS) -> date | None
 
 
 def week_developments(history: pd.DataFrame, model: OddsModel, week_start: date, week_end: date, n: int = WEEK_MOVERS) -> tuple:
-    """Pure: the week's `n` biggest developments. A development is a day's stories that pushed the odds the
-    same way (the daily cap shares one day's weight among its stories, so one story of a heavy day moves
-    little on its own); its points are their summed leave-one-out contributions as of `week_end`, and its
-    representative is the story that moved most."""
+    """Pure: the week's `n` biggest developments (see `pipeline.odds.developments`) as WeekMovers."""
     if history.empty:
         return ()
-    ranked = movers_as_of(history, model, week_end, week_start, None)
-    if ranked.empty:
-        return ()
-    groups = ranked.groupby([ranked["day"], ranked["toward"]], sort=False)
-    totals = groups["contribution"].sum().sort_values(ascending=False, kind="mergesort").head(n)
-    out = []
-    for (day, toward), points in totals.items():
-        group = ranked[(ranked["day"] == day) & (ranked["toward"] == toward)]
-        r = group.iloc[0]
-        out.append(WeekMover(day.date(), r.title, r.outlet, r.link, r.id, int(r.articles), toward, float(points * 100),
-                             (list(r.evidence) or [""])[0], len(group) - 1))
-    return tuple(out)
+    top = developments(history, model, week_end, week_start, n)
+    return tuple(
+        WeekMover(r.day.date(), r.title, r.outlet, r.link, r.id, int(r.articles), r.toward, float(r.contribution * 100),
+                  (list(r.evidence) or [""])[0], int(r.others))
+        for r in top.itertuples()
+    )
 
 
 def week_summary(

@@ -384,3 +384,16 @@ def test_a_story_labelled_none_is_not_evidence(tmp_path):
         row = odds.odds_path(store, PACK).iloc[-1]
         assert odds.movers(store, PACK, date(2026, 4, 3)).empty
     assert row["contraction"] == pytest.approx(0.2) and row["evidence"] == pytest.approx(0.0)
+
+
+def test_a_heavy_days_stories_move_little_alone_but_together_are_the_biggest_development(tmp_path):
+    rows = [(f"talks{k}", 8, "base", probs("base", 0.9)) for k in range(12)] + [("clash", 9, "contraction", probs("contraction", 0.9))]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        history = signals.article_predictions(store, PACK)
+    model = odds.OddsModel.for_scenario(PACK)
+    single = odds.movers_as_of(history, model, date(2026, 4, 9), date(2026, 4, 8), n=None)
+    assert single.iloc[0]["id"] == "clash"  # one story of a quiet day outweighs any one of twelve
+    top = odds.developments(history, model, date(2026, 4, 9), date(2026, 4, 8))
+    assert top.iloc[0]["toward"] == "base" and top.iloc[0]["others"] == 11
+    assert top.iloc[0]["contribution"] == pytest.approx(single[single["toward"] == "base"]["contribution"].sum())
+    assert top["toward"].tolist() == ["base", "contraction"]
