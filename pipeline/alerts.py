@@ -1,10 +1,16 @@
 """Watchlist alerts: the scenario pack's indicators checked against the stored articles.
 
-An indicator fires on a day when at least `threshold` articles published that
-day match any of its patterns (in the title, the summary or the text, each
-searched on its own) and carry a predicted label among the indicator's
-`cases`. Each firing keeps its evidence: article ids, titles, and the matched
-passage (at most 200 characters).
+An indicator fires on a day when at least `threshold` stories that began that
+day match it and carry a predicted label among the indicator's `cases` (the
+classifier's judgment that the article is about the scenario at all). An
+article matches when, in one sentence of its title, summary or text (each
+searched on its own), one of the indicator's patterns matches AND every group
+of its required `actors` is named (e.g. the State Department *and* Pakistan):
+an in-passing mention in a sentence about something else does not count.
+Syndicated copies share a story (pipeline/stories.py) and count once. Each
+firing keeps its evidence, one per story: the first article's id and title,
+how many copies, and the matched passage (at most 200 characters, cut at word
+boundaries).
 
 Each indicator gets a status as of a day (default: the last day with ingested
 articles); firings after that day are not seen:
@@ -24,6 +30,7 @@ reads the store; `add_commands` registers `signals alerts`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -33,6 +40,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from .scenario import Indicator, Scenario
+from .odds import shorten
 from .signals import article_predictions
 from .store import Store
 
@@ -43,7 +51,7 @@ FIELDS = ("title", "summary", "text")
 
 @dataclass(frozen=True)
 class Evidence:
-    """One article behind a firing: where the pattern matched and the passage around it."""
+    """One story behind a firing: its first matching article, where the match is and the passage around it."""
 
     article_id: str
     title: str
@@ -51,17 +59,20 @@ class Evidence:
     label: str
     field: str
     snippet: str
+    story: str = ""
+    copies: int = 0  # other matching articles of the same story that day
 
 
 @dataclass(frozen=True)
 class Firing:
-    """An indicator firing on one day, with the articles that made it fire."""
+    """An indicator firing on one day, with the stories (and their articles) that made it fire."""
 
     indicator: str
     name: str
     day: date
     articles: int
     evidence: tuple[Evidence, ...]
+    stories: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,29 +120,65 @@ class AlertReport:
 
 
 def snippet(text: str, start: int, end: int, limit: int = SNIPPET_CHARS) -> str:
-    """The passage around text[start:end], whitespace collapsed, '…' where cut, at most `limit` characters."""
+    """The passage around text[start:end], whitespace collapsed, cut at word boundaries ('…' where cut),
+    at most `limit` characters."""
     lead = min(60, max(0, (limit - (end - start)) // 2))
     lo = max(0, start - lead)
     hi = min(len(text), lo + limit)
     lo = max(0, min(lo, hi - limit))
+    if lo > 0 and not text[lo - 1].isspace():  # move past the partial word
+        space = text.find(" ", lo, start) if lo < start else -1
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(text) and not text[hi].isspace():
+        space = text.rfind(" ", max(end, lo), hi)
+        hi = space if space > lo else hi
     piece = re.sub(r"\s+", " ", text[lo:hi]).strip()
     before, after = ("…" if lo > 0 else ""), ("…" if hi < len(text) else "")
     room = limit - len(before) - len(after)
     if len(piece) > room:
-        piece, after = piece[: room - (0 if after else 1)].rstrip(), "…"
+        cut = piece[: room - (0 if after else 1)]
+        piece = cut[: cut.rfind(" ")] if " " in cut else cut
+        piece, after = piece.rstrip(), "…"
     return before + piece + after
 
 
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]*[A-Z0-9])|\n\s*\n?")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of text: split after . ! ? before a capital or digit, and at line breaks."""
+    spans, start = [], 0
+    for brk in SENTENCE_BREAK.finditer(text):
+        if brk.start() > start:
+            spans.append((start, brk.start()))
+        start = brk.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def match_in(indicator: Indicator, text: str) -> tuple[int, int] | None:
+    """(start, end) of the first pattern match inside a sentence that also names every required actor group."""
+    for lo, hi in sentence_spans(text):
+        sentence = text[lo:hi]
+        if not all(group.search(sentence) for group in getattr(indicator, "requires", ())):
+            continue
+        for pattern in indicator.patterns:
+            found = pattern.search(sentence)
+            if found:
+                return lo + found.start(), lo + found.end()
+    return None
+
+
 def find_match(indicator: Indicator, fields: dict[str, str]) -> tuple[str, str] | None:
-    """(field, snippet) of the first pattern match in title, summary or text, or None."""
+    """(field, snippet) of the first match (see `match_in`) in title, summary or text, or None."""
     for name in FIELDS:
         text = fields.get(name) or ""
         if not text:
             continue
-        for pattern in indicator.patterns:
-            found = pattern.search(text)
-            if found:
-                return name, snippet(text, found.start(), found.end())
+        found = match_in(indicator, text)
+        if found:
+            return name, snippet(text, *found)
     return None
 
 
@@ -145,8 +192,11 @@ def indicator_window(indicator: Indicator) -> tuple[date | None, date | None]:
 
 
 def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firing], int]:
-    """Pure: the days an indicator fired on, and how many articles matched its patterns at all."""
-    per_day: dict[date, list[Evidence]] = {}
+    """Pure: the days an indicator fired on, and how many articles matched it at all.
+
+    A day fires when at least `threshold` distinct stories (the `story` column; an article without
+    one is its own story) match with a label among the indicator's cases."""
+    per_day: dict[date, dict[str, list[Evidence]]] = {}
     matched = 0
     for row in articles.itertuples(index=False):
         hit = find_match(indicator, {"title": row.title, "summary": row.summary, "text": row.text})
@@ -156,12 +206,15 @@ def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firi
         if row.label not in indicator.cases:
             continue
         day = pd.Timestamp(row.day).date()
-        per_day.setdefault(day, []).append(Evidence(row.id, row.title, row.outlet, row.label, hit[0], hit[1]))
-    firings = [
-        Firing(indicator.id, indicator.name, day, len(evidence), tuple(evidence))
-        for day, evidence in sorted(per_day.items())
-        if len(evidence) >= indicator.threshold
-    ]
+        story = getattr(row, "story", None) or row.id
+        per_day.setdefault(day, {}).setdefault(story, []).append(
+            Evidence(row.id, row.title, row.outlet, row.label, hit[0], hit[1], story))
+    firings = []
+    for day, stories in sorted(per_day.items()):
+        if len(stories) < indicator.threshold:
+            continue
+        evidence = tuple(dataclasses.replace(group[0], copies=len(group) - 1) for group in stories.values())
+        firings.append(Firing(indicator.id, indicator.name, day, sum(len(g) for g in stories.values()), evidence, len(stories)))
     return firings, matched
 
 
@@ -254,6 +307,13 @@ def status_table(report: AlertReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def count_words(firing: Firing) -> str:
+    """'1 story', '3 stories, 5 articles': what a firing rests on, in words."""
+    stories = firing.stories or firing.articles
+    text = f"{stories} {'story' if stories == 1 else 'stories'}"
+    return text + (f", {firing.articles} articles" if firing.articles != stories else "")
+
+
 def cmd_alerts(args) -> int:
     from .scenario import load_scenario
     from .settings import load_settings
@@ -274,9 +334,10 @@ def cmd_alerts(args) -> int:
         print()
         print("firings, newest first:")
         for firing in report.firings[: args.limit]:
-            print(f"  {firing.day}  {firing.indicator}  ({firing.articles} articles)")
+            print(f"  {firing.day}  {firing.indicator}  ({count_words(firing)})")
             for ev in firing.evidence[:3]:
-                print(f"      {ev.article_id}  [{ev.label}] {ev.title[:80]}")
+                copies = f" (+{ev.copies} {'copy' if ev.copies == 1 else 'copies'})" if ev.copies else ""
+                print(f"      {ev.article_id}  [{ev.label}] {shorten(ev.title, 80)}{copies}")
                 print(f"          {ev.field}: {ev.snippet}")
     return 0
 

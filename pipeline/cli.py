@@ -193,13 +193,15 @@ def cmd_events(args) -> int:
 
 
 def cmd_trend(args) -> int:
-    from .signals import emit_trend, trend
+    from .signals import emit_trend, trend, trend_by_week
     from .store import Store
 
     settings = _settings(args)
     with Store(settings.db, read_only=True) as store:
         frame = trend(store, args.scenario or settings.scenario, args.since, args.until)
-    return emit_trend(frame, args.format, args.output)
+    if args.by == "week":
+        frame = trend_by_week(frame)
+    return emit_trend(frame, args.format, args.output, since=args.since, until=args.until)
 
 
 class UsageError(SignalsError):
@@ -291,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=day)
     p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
+    p.add_argument("--by", choices=("day", "week"), default="day", help="one row per day (default) or per ISO week")
     p.set_defaults(func=cmd_trend)
 
     from flows import serve as serve_command

@@ -3,8 +3,10 @@
     build_queue        store + model version -> the unlabeled articles the model is least sure of,
                        mixed with a random slice (QueueItem records)
     export_queue       QueueItems -> a JSONL file with empty `label` and `note` to fill in
-    import_label_file  a filled JSONL file -> validated as a whole, then appended to
-                       `<labels_dir>/analyst-<annotator>.jsonl`
+    import_label_file  a filled JSONL file -> validated as a whole, then new labels appended to
+                       `<labels_dir>/analyst-<annotator>.jsonl`; labels already there are skipped
+                       (importing a file twice is a no-op), a changed label needs relabel=True
+                       and is rewritten in place with who changed it, when, and what it was
     label_interactively  QueueItems -> prompts, one label appended (and flushed) per answer
 
 `signals label` (registered by `add_commands`) is the thin shell over these.
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -177,11 +179,29 @@ def _has_filled_labels(path: Path) -> bool:
 
 
 def analyst_file(labels_dir: Path, annotator: str) -> Path:
-    """`<labels_dir>/analyst-<annotator>.jsonl`; the name must be safe as part of a file name."""
+    """`<labels_dir>/analyst-<annotator>.jsonl` (`<annotator>.jsonl` when the name already starts with
+    'analyst', so no file is called analyst-analyst); the name must be safe as part of a file name."""
     if not ANNOTATOR_NAME.match(annotator or ""):
         raise ConfigError(f"annotator name {annotator!r} cannot name a label file; "
                           "use letters, digits, '.', '_' or '-' (--annotator NAME)")
-    return Path(labels_dir) / f"analyst-{annotator}.jsonl"
+    stem = annotator if annotator.lower().startswith("analyst") else f"analyst-{annotator}"
+    return Path(labels_dir) / f"{stem}.jsonl"
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What one import did: labels added, already there with the same label (skipped), changed
+    (with --relabel), and rows left blank (no label yet)."""
+
+    added: int = 0
+    unchanged: int = 0
+    relabeled: int = 0
+    blank: int = 0
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        return (f"{self.added} added, {self.relabeled} relabeled, {self.unchanged} already imported, "
+                f"{self.blank} blank (no label yet)")
 
 
 def accepted_labels(labels_dir: Path) -> dict[str, tuple[str, LabelRecord]]:
@@ -196,9 +216,9 @@ def accepted_labels(labels_dir: Path) -> dict[str, tuple[str, LabelRecord]]:
 def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
     """The labeled lines of a filled export (or a plain label file), with their line numbers.
 
-    Lines whose `label` is empty or null are not labeled yet and are skipped; labels are
-    read case-insensitively. Everything else is parse_label_file's: it reads a copy with
-    the skipped lines blanked, so line numbers and its errors stay those of `path`."""
+    Lines whose `label` is empty or null are not labeled yet and are skipped (`count_blank_rows`
+    counts them); labels are read case-insensitively. Everything else is parse_label_file's: it
+    reads a copy with the skipped lines blanked, so line numbers and its errors stay those of `path`."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as handle:
@@ -214,6 +234,16 @@ def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
             return parse_label_file(copy)
         except LabelError as exc:
             raise LabelError(path, exc.line, exc.reason) from None
+
+
+def count_blank_rows(path: Path) -> int:
+    """Rows of a filled export whose `label` is still empty or null."""
+    blank = 0
+    with Path(path).open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip() and not _labeled_line(line.rstrip("\n")):
+                blank += 1
+    return blank
 
 
 def _labeled_line(line: str) -> str:
@@ -234,25 +264,65 @@ def _labeled_line(line: str) -> str:
 
 
 def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, annotator: str,
-                      today: date | str | None = None) -> int:
-    """Validate a filled file as a whole, then append its labels to the annotator's file.
+                      today: date | str | None = None, relabel: bool = False) -> ImportSummary:
+    """Validate a filled file as a whole, then add its new labels to the annotator's file.
 
-    Raises LabelError naming the file and line of the first problem (malformed JSON, an
-    unknown label or id, an id twice in the file, an id already labeled in `labels_dir`);
-    nothing is written from a file that fails. Returns the number of labels appended
-    (0 when no line has a label yet)."""
+    A line whose id already has the same label in `labels_dir` is skipped, so importing a file
+    again (after filling in more rows) adds only the new rows. A line that changes a label is
+    refused unless `relabel`: then the earlier line is rewritten in its own file with the new
+    label and reason, `annotator` and `today` as who and when, and the old judgment kept under
+    `previous`. Raises LabelError naming the file and line of the first problem (malformed JSON,
+    an unknown label or id, an id twice in the file, a labeled row without a reason, a changed
+    label without relabel); nothing is written from a file that fails."""
     path, labels_dir = Path(path), Path(labels_dir)
     target = analyst_file(labels_dir, annotator)
     if path.resolve().parent == labels_dir.resolve() and path.suffix == ".jsonl":
         raise LabelError(path, None, f"is already in the labels folder {labels_dir}; keep filled exports "
                          "outside it and import them from there")
     records = read_filled_file(path)
+    blank = count_blank_rows(path)
     if not records:
-        return 0
-    check_records(path, records, accepted_labels(labels_dir), known_ids)
+        return ImportSummary(blank=blank)
+    accepted = accepted_labels(labels_dir)
+    new, changed, unchanged, in_file = [], [], 0, set()
+    for number, rec in records:
+        if not rec.note.strip():
+            raise LabelError(path, number, f"no reason for id {rec.id}: fill in 'note' with one line on what decides the label")
+        earlier = accepted.get(rec.id) if rec.id not in in_file else None
+        in_file.add(rec.id)
+        if earlier is None:
+            new.append((number, rec))
+        elif earlier[1].label == rec.label:
+            unchanged += 1
+        elif not relabel:
+            raise LabelError(path, number, f"conflicting label ({earlier[1].label} vs {rec.label}) for id {rec.id}, "
+                             f"already labeled at {earlier[0]}; import with --relabel to change it")
+        else:
+            changed.append((number, rec, earlier))
+    check_records(path, new, {k: v for k, v in accepted.items() if k not in {r.id for _, r, _ in changed}}, known_ids)
     stamp = _day(today)
-    _append(target, [replace(rec, note=rec.note.strip(), annotator=annotator, labeled_at=stamp) for _, rec in records])
-    return len(records)
+    if changed:
+        _rewrite_labels(changed, annotator, stamp)
+    if new:
+        _append(target, [replace(rec, note=rec.note.strip(), annotator=annotator, labeled_at=stamp) for _, rec in new])
+    return ImportSummary(added=len(new), unchanged=unchanged, relabeled=len(changed), blank=blank)
+
+
+def _rewrite_labels(changed: list, annotator: str, stamp: str) -> None:
+    """Rewrite each changed label's earlier line in its own file (atomically, file by file)."""
+    by_file: dict[Path, dict[int, dict]] = {}
+    for _, rec, (where, old) in changed:
+        file, line = where.rsplit(":", 1)
+        updated = asdict(replace(rec, source=old.source, note=rec.note.strip(), annotator=annotator, labeled_at=stamp))
+        updated["previous"] = {"label": old.label, "note": old.note, "annotator": old.annotator, "labeled_at": old.labeled_at}
+        by_file.setdefault(Path(file), {})[int(line)] = updated
+    for file, lines in by_file.items():
+        text = file.read_text(encoding="utf-8").splitlines()
+        for number, record in lines.items():
+            text[number - 1] = json.dumps(record, ensure_ascii=False)
+        tmp = file.with_name(file.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in text), encoding="utf-8")
+        os.replace(tmp, file)
 
 
 def _day(today: date | str | None) -> str:
@@ -368,7 +438,8 @@ def add_commands(subparsers) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--export", type=Path, metavar="FILE", help="write the queue to FILE to fill in 'label' and 'note'")
     mode.add_argument("--import", dest="import_file", type=Path, metavar="FILE", help="validate a filled FILE and add its labels")
-    p.add_argument("--annotator", metavar="NAME", help="who is labeling; names the label file (default: $USER, else 'analyst')")
+    p.add_argument("--annotator", metavar="NAME", help="who is labeling; names the label file (default: `annotator` in the settings)")
+    p.add_argument("--relabel", action="store_true", help="with --import: let the file change labels already given (recorded with who and when)")
     p.set_defaults(func=cmd_label)
 
 
@@ -394,20 +465,26 @@ def cmd_label(args) -> int:
     settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
     scenario = load_scenario(settings.scenario_dir)
     scenario_id, labels_dir = scenario.id, scenario.labels_dir
-    annotator = args.annotator or os.environ.get("USER") or "analyst"
-    target = analyst_file(labels_dir, annotator)  # a bad name fails before any work
+    annotator = args.annotator or settings.annotator
+    if not args.export:  # importing and labeling need to know who; a bad name fails before any work
+        if not annotator:
+            raise ConfigError("say who is labeling: --annotator NAME, or annotator = \"NAME\" in signals.toml "
+                              "(or SIGNALS_ANNOTATOR)")
+        target = analyst_file(labels_dir, annotator)
 
     if args.import_file:
         store_ids: list[str] = []
         if Path(settings.db).exists():
             with Store(settings.db, read_only=True) as store:
                 store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
-        n = import_label_file(args.import_file, labels_dir, KnownIds(settings.shared_data, store_ids), annotator)
-        if n == 0:
-            print(f"{args.import_file}: no line has a label yet; fill in 'label' ({'|'.join(LABELS)}) and import again",
-                  file=sys.stderr)
+        summary = import_label_file(args.import_file, labels_dir, KnownIds(settings.shared_data, store_ids), annotator,
+                                    relabel=args.relabel)
+        if summary == ImportSummary(blank=summary.blank):
+            print(f"{args.import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
+                  f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
         else:
-            print(f"{n} labels added to {target}; run 'signals train' to retrain")
+            retrain = "; run 'signals train' to retrain" if summary.added or summary.relabeled else ""
+            print(f"{args.import_file}: {summary.describe()}; labels in {target}{retrain}")
         return 0
 
     entry = Registry(settings.models_dir).active(scenario_id)

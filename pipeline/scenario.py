@@ -54,6 +54,10 @@ class Indicator:
     deadline_days: int | None = None
     source: str = ""
     meaning: str = ""
+    # `actors`: groups of scenario actor names; a match counts only in a sentence that mentions at
+    # least one actor of every group (e.g. [["State Department", "Marco Rubio"], ["Pakistan"]]).
+    actors: tuple[tuple[str, ...], ...] = ()
+    requires: tuple[re.Pattern, ...] = ()  # one compiled alias pattern per group, built at load
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def load_scenario(path: Path) -> Scenario:
         )
         for i, a in enumerate(raw.get("actors", ()))
     )
-    indicators = tuple(_indicator(t, i, path) for i, t in enumerate(raw.get("indicators", ())))
+    indicators = tuple(_indicator(t, i, path, actors) for i, t in enumerate(raw.get("indicators", ())))
     known = {a.name for a in actors}
     relevance = tuple(head.get("relevance_actors", ()))
     unknown = [name for name in relevance if name not in known]
@@ -143,7 +147,27 @@ def load_scenario(path: Path) -> Scenario:
     )
 
 
-def _indicator(table: dict, i: int, path: Path) -> Indicator:
+def alias_pattern(aliases: list[str]) -> re.Pattern:
+    """One word-bounded pattern for a set of aliases: short all-capital ones ("US", "IMF") match only
+    in capitals, so the pronoun "us" is not the United States; the others match in any case."""
+    parts = []
+    for alias in sorted(set(aliases), key=len, reverse=True):
+        body = re.escape(alias).replace(r"\ ", r"\s+")
+        parts.append(body if alias.isupper() and len(alias.replace(".", "")) <= 4 else f"(?i:{body})")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
+
+
+def _required_actors(table: dict, where: str, path: Path, actors: tuple[Actor, ...]) -> tuple[tuple[tuple[str, ...], ...], tuple[re.Pattern, ...]]:
+    by_name = {a.name: a for a in actors}
+    groups = tuple(tuple(g) for g in table.get("actors", ()))
+    unknown = [name for group in groups for name in group if name not in by_name]
+    if unknown:
+        raise ScenarioError(f"{path}: {where} requires unknown actors: {', '.join(unknown)}")
+    patterns = tuple(alias_pattern([alias for name in group for alias in (name, *by_name[name].aliases)]) for group in groups)
+    return groups, patterns
+
+
+def _indicator(table: dict, i: int, path: Path, actors: tuple[Actor, ...] = ()) -> Indicator:
     where = f"indicator #{i + 1}"
     cases = tuple(_need(table, "cases", where, path))
     bad = [c for c in cases if c not in CASES]
@@ -154,6 +178,7 @@ def _indicator(table: dict, i: int, path: Path) -> Indicator:
     except re.error as exc:
         raise ScenarioError(f"{path}: {where} has a bad pattern: {exc}") from None
     start = table.get("start")
+    groups, requires = _required_actors(table, where, path, actors)
     return Indicator(
         id=_need(table, "id", where, path),
         name=_need(table, "name", where, path),
@@ -164,4 +189,6 @@ def _indicator(table: dict, i: int, path: Path) -> Indicator:
         deadline_days=table.get("deadline_days"),
         source=table.get("source", ""),
         meaning=table.get("meaning", ""),
+        actors=groups,
+        requires=requires,
     )

@@ -60,6 +60,7 @@ class Settings:
     dask_workers: int = 2
     ingest_cron: str = "*/30 * * * *"
     retrain_cron: str = "0 3 * * *"
+    annotator: str = ""  # who labels with `signals label` (names their label file); --annotator overrides
 
     @property
     def scenario_dir(self) -> Path:

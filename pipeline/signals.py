@@ -51,7 +51,7 @@ DAILY_COLUMNS = [
 ]
 ARTICLE_COLUMNS = [
     "id", "day", "published", "title", "summary", "text", "outlet", "link", "label",
-    "p_base", "p_accelerated", "p_contraction", "p_none", "evidence",
+    "p_base", "p_accelerated", "p_contraction", "p_none", "evidence", "story",
 ]
 EXPORT_FORMATS = ("csv", "json", "parquet")
 ROLLING_DAYS = 7
@@ -81,13 +81,42 @@ def trend(store: Store, scenario: str, since: date | None = None, until: date | 
     return frame[TREND_COLUMNS]
 
 
-def trend_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row a day, a column per case: 'stories/articles (probability mass)', plus the leading case."""
+TREND_LEGEND = (
+    "each cell: stories/articles (mass): distinct stories and articles the model labelled that case, and the "
+    "summed probability it gave the case over all the day's articles; '-' = no data that day (nothing classified: "
+    "missing, not quiet); leading = the scenario case with the most articles"
+)
+WEEK_COLUMNS = ["week", "scenario", "case", "articles", "probability", "stories", "days"]
+
+
+def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pure: `trend` rows summed per ISO week (week 'YYYY-Www'); `days` counts the days with data.
+
+    Stories are summed over the week's days, so a story running over several days counts once per day."""
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in WEEK_COLUMNS})
+    days = pd.to_datetime(frame["day"])
+    iso = days.dt.isocalendar()
+    out = frame.assign(week=[f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])])
+    grouped = out.groupby(["week", "scenario", "case"], sort=False)
+    weekly = grouped.agg(articles=("articles", "sum"), probability=("probability", "sum"), stories=("stories", "sum"),
+                         days=("day", "nunique")).reset_index()
+    weekly["probability"] = weekly["probability"].round(3)
+    order = {c: i for i, c in enumerate(("base", "accelerated", "contraction", "none"))}
+    weekly = weekly.sort_values(["week", "case"], key=lambda col: col.map(order) if col.name == "case" else col)
+    return weekly[WEEK_COLUMNS].reset_index(drop=True)
+
+
+def trend_table(frame: pd.DataFrame, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+    """One row a day (or a week, for `trend_by_week` rows), a column per case: 'stories/articles (mass)',
+    plus the leading case. Days from since (or the first row) to until (or the last) with no row are
+    shown as '-' (missing), not left out."""
     if frame.empty:
         return frame
-    wide = frame.pivot(index="day", columns="case", values="articles").fillna(0).astype(int)
-    mass = frame.pivot(index="day", columns="case", values="probability").fillna(0.0)
-    stories = frame.pivot(index="day", columns="case", values="stories").fillna(0).astype(int) if "stories" in frame else wide
+    key = "week" if "week" in frame.columns else "day"
+    wide = frame.pivot(index=key, columns="case", values="articles").fillna(0).astype(int)
+    mass = frame.pivot(index=key, columns="case", values="probability").fillna(0.0)
+    stories = frame.pivot(index=key, columns="case", values="stories").fillna(0).astype(int) if "stories" in frame else wide
     cases = [c for c in ("base", "accelerated", "contraction", "none") if c in wide.columns]
     out = pd.DataFrame(
         {c: [f"{stories.at[d, c]}/{wide.at[d, c]} ({mass.at[d, c]:.1f})" for d in wide.index] for c in cases}, index=wide.index
@@ -97,6 +126,15 @@ def trend_table(frame: pd.DataFrame) -> pd.DataFrame:
         max(scenario_cases, key=lambda c: (wide.at[d, c], mass.at[d, c])) if wide.loc[d, scenario_cases].sum() else "-"
         for d in wide.index
     ]
+    if key == "week":
+        days = frame.groupby("week")["days"].max()
+        out.insert(0, "days", [f"{int(days[w])}/7" for w in out.index])
+        return out
+    first = pd.Timestamp(since) if since else pd.Timestamp(min(out.index))
+    last = pd.Timestamp(until) if until else pd.Timestamp(max(out.index))
+    every_day = [d.strftime("%Y-%m-%d") for d in calendar(first, last)]
+    out = out.reindex(every_day, fill_value="-")
+    out.index.name = "day"
     return out
 
 
@@ -154,8 +192,8 @@ def article_predictions(
     """One row per dated article with a prediction from the scenario's model (default: its current model).
 
     Columns: id, day (Timestamp), published, title, summary, text ('' unless text=True), outlet,
-    link, label, p_base, p_accelerated, p_contraction, p_none, evidence (a list of sentences).
-    Oldest first.
+    link, label, p_base, p_accelerated, p_contraction, p_none, evidence (a list of sentences),
+    story (the article's story id, or its own id when it has none). Oldest first.
     """
     version = model_version or current_model_version(store, scenario)
     if version is None:
@@ -166,7 +204,8 @@ def article_predictions(
     frame = store.query_df(
         f"""SELECT a.id, CAST(a.published AS DATE) AS day, a.published, coalesce(a.title, '') AS title, {body},
                    coalesce(a.outlet, '') AS outlet, coalesce(a.link, '') AS link, p.label,
-                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence
+                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence,
+                   coalesce(a.story_id, a.id) AS story
             FROM predictions p JOIN articles a ON a.id = p.article_id
             WHERE {where} ORDER BY a.published, a.id""",
         [scenario_id(scenario), version, *params],
@@ -348,11 +387,13 @@ def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
-def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None) -> int:
+def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None,
+               since: date | None = None, until: date | None = None) -> int:
     """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
 
-    table prints the per-day table (or a note on stderr when empty); the others go through
-    `emit_frame`, to --output when given. Returns the exit code.
+    table prints a legend line and the per-day (or per-week) table, missing days shown as '-' over
+    since..until (or a note on stderr when empty); the others go through `emit_frame`, to --output
+    when given. Returns the exit code.
     """
     stream = stream or sys.stdout
     if fmt == "table":
@@ -361,10 +402,9 @@ def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
         if frame.empty:
             print("no signals in that range", file=sys.stderr)
         else:
-            stream.write(trend_table(frame).to_string() + "\n")
+            stream.write(TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
     emit_frame(frame, fmt, output, stream)
     if output is not None:
         print(f"{len(frame)} rows written to {output}", file=sys.stderr)
     return 0
-

@@ -82,12 +82,12 @@ def test_the_shipped_pack_needs_two_brent_articles(tmp_path):
 
 
 def test_snippets_are_short_and_show_the_match():
-    long_text = "Background. " * 60 + "The IMF review of the tranche was delayed." + " More words." * 60
+    long_text = "Background. " * 60 + "The IMF review of Pakistan's tranche was delayed." + " More words." * 60
     imf = PACK.indicators[0]
     field, snip = alerts.find_match(imf, {"title": "Economy", "summary": "", "text": long_text})
     assert field == "text" and len(snip) <= 200
     assert "IMF review" in snip and snip.startswith("…") and snip.endswith("…")
-    huge_match = "IMF " + "x" * 500 + " review"
+    huge_match = "IMF " + "x" * 500 + " review of Pakistan"
     assert len(alerts.find_match(imf, {"title": huge_match})[1]) <= 200
     assert alerts.find_match(imf, {"title": "Nothing to see"}) is None
 
@@ -155,3 +155,43 @@ def test_alerts_command_json(tmp_path, monkeypatch, capsys):
     args = parser.parse_args(["--db", str(db), "alerts"])
     assert args.func(args) == 0
     assert "border-activity" in capsys.readouterr().out
+
+
+def test_an_in_passing_mention_does_not_fire_but_the_meaning_does(tmp_path):
+    passing = ("The State Department briefed reporters on Israel-Lebanon talks. Separately, Pakistan's cricket "
+               "team arrived in Lahore.")  # both actors, but never in one sentence
+    meant = "The State Department praised Pakistan's cooperation in the ceasefire talks."
+    rows = [("passing", 3, "base", "Briefing", "", passing), ("meant", 4, "base", "Briefing", "", meant),
+            ("lowercase-us", 5, "contraction", "Let us see", "", "Many of us condemned the attack in Pakistan.")]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        report = alerts.check_alerts(store, PACK)
+    fired = {(f.indicator, f.day) for f in report.firings}
+    assert ("state-dept-briefing", date(2026, 4, 4)) in fired
+    assert ("state-dept-briefing", date(2026, 4, 3)) not in fired
+    assert not any(f.indicator == "us-condemnation" for f in report.firings)  # "us" is not the United States
+    evidence = next(f for f in report.firings if f.indicator == "state-dept-briefing").evidence[0]
+    assert evidence.field == "text" and evidence.snippet == meant
+
+
+def test_copies_of_one_story_fire_once_and_count_as_one(tmp_path):
+    rows = [(f"copy{k}", 6, "contraction", "Brent crude spikes on Hormuz fears") for k in range(3)]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    with Store(path) as store:
+        store.save_story_ids({f"copy{k}": "story-brent" for k in range(3)})
+    with Store(path, read_only=True) as store:
+        report = alerts.check_alerts(store, PACK)
+    # three copies of one story are one story: the shipped Brent indicator needs two
+    assert not any(f.indicator == "brent-volatility" for f in report.firings)
+    with Store(path, read_only=True) as store:
+        firing = alerts.check_alerts(store, pack_with(dataclasses.replace(OIL, threshold=1))).firings[0]
+    assert (firing.stories, firing.articles, len(firing.evidence)) == (1, 3, 1)
+    assert firing.evidence[0].copies == 2 and alerts.count_words(firing) == "1 story, 3 articles"
+
+
+def test_snippets_cut_at_word_boundaries():
+    text = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu " * 10 + "IMF review of Pakistan loan" + " nu xi omicron pi rho" * 20
+    start = text.index("IMF")
+    snip = alerts.snippet(text, start, start + 10, limit=80)
+    words = set(text.split())
+    assert len(snip) <= 80 and "IMF review" in snip
+    assert all(word in words for word in snip.strip("…").split())  # no word cut in half

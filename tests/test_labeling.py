@@ -16,7 +16,9 @@ from pipeline.ingest import read_jsonl
 from pipeline.labeling import (
     PROMPT,
     REASON_PROMPT,
+    ImportSummary,
     add_commands,
+    analyst_file,
     build_queue,
     export_queue,
     import_label_file,
@@ -145,7 +147,7 @@ def test_export_then_import_round_trips(store, labels_dir, known_ids, tmp_path):
     lines[2].update(label="accelerated", note="pipeline survey agreed")  # lines[1] left for later
     exported.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
-    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == 2
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == ImportSummary(added=2, blank=1)
     written = read_records(labels_dir / "analyst-ana.jsonl")
     assert written == [
         {"id": "lab-1", "source": "fixture-lab", "label": "contraction", "note": "the shooting is the headline",
@@ -157,9 +159,48 @@ def test_export_then_import_round_trips(store, labels_dir, known_ids, tmp_path):
     assert labeled == {"lab-1", "lab-3", "lab-5"}
     assert "lab-2" in [i.article.id for i in build_queue(store, SCENARIO, "v1", labeled, random_share=0.0)]
 
-    # filling in the rest of the same file and importing again names the first line already imported
-    with pytest.raises(LabelError, match=r"queue\.jsonl:1: duplicate label for id lab-1"):
-        import_label_file(exported, labels_dir, known_ids, "ana", TODAY)
+    # fill some, import, fill more, import again: only the new row is added; a third import is a no-op
+    lines[1].update(label="none", note="sports page")
+    exported.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == ImportSummary(added=1, unchanged=2)
+    before = snapshot(labels_dir)
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == ImportSummary(unchanged=3)
+    assert snapshot(labels_dir) == before
+    assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-1", "lab-3", "lab-2"]
+
+
+def test_a_changed_label_needs_relabel_and_records_who_and_when(labels_dir, known_ids, tmp_path):
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text('{"id": "lab-5", "source": "fixture-lab", "label": "contraction", "note": "the talks collapsed"}\n',
+                       encoding="utf-8")
+    before = snapshot(labels_dir)
+    with pytest.raises(LabelError, match=r"changed\.jsonl:1: conflicting label \(base vs contraction\).*--relabel"):
+        import_label_file(changed, labels_dir, known_ids, "ana", TODAY)
+    assert snapshot(labels_dir) == before
+    assert import_label_file(changed, labels_dir, known_ids, "ana", TODAY, relabel=True) == ImportSummary(relabeled=1)
+    [record] = read_records(labels_dir / "round0.jsonl")  # rewritten where it was, not duplicated elsewhere
+    assert record["label"] == "contraction" and record["annotator"] == "ana" and record["labeled_at"] == "2026-05-04"
+    assert record["note"] == "the talks collapsed"
+    assert record["previous"] == {"label": "base", "note": "ceasefire extended through Pakistan",
+                                  "annotator": "labeler-0", "labeled_at": "2026-04-20"}
+    assert {r.id: r.label for r in load_labels(labels_dir, known_ids)} == {"lab-5": "contraction"}
+    assert not (labels_dir / "analyst-ana.jsonl").exists()
+    assert import_label_file(changed, labels_dir, known_ids, "ana", TODAY, relabel=True) == ImportSummary(unchanged=1)
+
+
+def test_a_labeled_row_without_a_reason_is_refused(labels_dir, known_ids, tmp_path):
+    path = tmp_path / "no-reason.jsonl"
+    path.write_text('{"id": "lab-7", "source": "fixture-lab", "label": "none", "note": "sport"}\n'
+                    '{"id": "lab-8", "source": "fixture-lab", "label": "none", "note": "  "}\n', encoding="utf-8")
+    before = snapshot(labels_dir)
+    with pytest.raises(LabelError, match=r"no-reason\.jsonl:2: no reason for id lab-8"):
+        import_label_file(path, labels_dir, known_ids, "ana", TODAY)
+    assert snapshot(labels_dir) == before
+
+
+def test_an_annotator_called_analyst_gets_no_doubled_file_name(tmp_path):
+    assert analyst_file(tmp_path, "analyst").name == "analyst.jsonl"
+    assert analyst_file(tmp_path, "maria").name == "analyst-maria.jsonl"
 
 
 def test_import_plain_label_records_appends_to_the_analyst_file(labels_dir, known_ids, tmp_path):
@@ -169,8 +210,8 @@ def test_import_plain_label_records_appends_to_the_analyst_file(labels_dir, know
     )  # written by hand, without a final newline
     plain = tmp_path / "plain.jsonl"
     plain.write_text('{"id": "lab-7", "source": "fixture-lab", "label": "none", "note": "sport"}\n\n'
-                     '{"id": "lab-8", "source": "fixture-lab", "label": "none"}\n', encoding="utf-8")
-    assert import_label_file(plain, labels_dir, known_ids, "ana", TODAY) == 2
+                     '{"id": "lab-8", "source": "fixture-lab", "label": "none", "note": "weather"}\n', encoding="utf-8")
+    assert import_label_file(plain, labels_dir, known_ids, "ana", TODAY).added == 2
     assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-6", "lab-7", "lab-8"]
 
 
@@ -178,7 +219,7 @@ def test_a_file_with_nothing_labeled_yet_imports_nothing(store, labels_dir, know
     exported = tmp_path / "queue.jsonl"
     export_queue(build_queue(store, SCENARIO, "v1", set(), size=2), exported)
     before = snapshot(labels_dir)
-    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == 0
+    assert import_label_file(exported, labels_dir, known_ids, "ana", TODAY) == ImportSummary(blank=2)
     assert snapshot(labels_dir) == before
 
 
@@ -335,8 +376,14 @@ def test_label_command_exports_then_imports(project, capsys):
     lines[0].update(label="contraction", note="shooting first")
     queue.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
+    with pytest.raises(ConfigError, match="--annotator NAME"):
+        run(config, "label", "--import", str(queue))  # who is labeling must be said, not guessed
     assert run(config, "label", "--import", str(queue), "--annotator", "ana") == 0
-    assert "1 labels added to" in capsys.readouterr().out
+    assert "1 added, 0 relabeled, 0 already imported, 2 blank (no label yet)" in capsys.readouterr().out
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write('annotator = "ana"\n')
+    assert run(config, "label", "--import", str(queue)) == 0  # the name from the settings; a no-op
+    assert "0 added, 0 relabeled, 1 already imported, 2 blank" in capsys.readouterr().out
     assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-1"]
     run(config, "label", "--size", "3", "--export", str(tmp_path / "week20.jsonl"))
     assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}

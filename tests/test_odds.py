@@ -58,11 +58,71 @@ def test_one_day_of_evidence_matches_the_model_by_hand(tmp_path):
     path = build_store(tmp_path / "s.duckdb", [("a", 3, "contraction", {"base": 0.1, "accelerated": 0.1, "contraction": 0.7, "none": 0.1})])
     with Store(path, read_only=True) as store:
         row = odds.odds_path(store, PACK, strength=10).iloc[-1]
-    # alpha = 10 * (0.5, 0.3, 0.2) + (0.1, 0.1, 0.7); `none` is ignored
-    alpha = {"base": 5.1, "accelerated": 3.1, "contraction": 2.7}
+    # one story of mass M = 0.9 (`none` ignored), saturated: w = 5 (1 - e^(-0.9/5)) / 0.9
+    w = 5 * (1 - math.exp(-0.9 / 5)) / 0.9
+    alpha = {"base": 5 + 0.1 * w, "accelerated": 3 + 0.1 * w, "contraction": 2 + 0.7 * w}
+    total = sum(alpha.values())
     for case, value in alpha.items():
-        assert row[case] == pytest.approx(value / 10.9)
-    assert row["evidence"] == pytest.approx(0.9)
+        assert row[case] == pytest.approx(value / total)
+    assert row["evidence"] == pytest.approx(0.9 * w)
+    assert row["contraction_low"] < row["contraction"] < row["contraction_high"]
+
+
+def test_a_heavy_day_counts_at_most_the_daily_cap(tmp_path):
+    heavy = [(f"h{k}", 3, "contraction", probs("contraction", 0.9)) for k in range(60)]
+    path = build_store(tmp_path / "s.duckdb", heavy)
+    with Store(path, read_only=True) as store:
+        row = odds.odds_path(store, PACK).iloc[-1]
+    assert row["evidence"] < odds.DEFAULT_DAILY_CAP  # sixty stories, at most five stories' worth
+    assert row["evidence"] > 0.99 * odds.DEFAULT_DAILY_CAP * (1 - math.exp(-60 * 0.9 / 5))
+
+
+def test_copies_of_one_story_count_once(tmp_path):
+    rows = [(f"copy{k}", 3, "contraction", probs("contraction", 0.9)) for k in range(5)]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    single = build_store(tmp_path / "one.duckdb", rows[:1])
+    with Store(path) as store:
+        store.save_story_ids({f"copy{k}": "story-x" for k in range(5)})
+    with Store(path, read_only=True) as store:
+        copies = odds.odds_path(store, PACK).iloc[-1]
+        top = odds.movers(store, PACK, date(2026, 4, 3))
+    with Store(single, read_only=True) as store:
+        one = odds.odds_path(store, PACK).iloc[-1]
+    for case in ("base", "accelerated", "contraction", "evidence"):
+        assert copies[case] == pytest.approx(one[case])
+    assert len(top) == 1 and top.iloc[0]["articles"] == 5 and top.iloc[0]["id"] == "copy0"
+
+
+def test_a_case_the_model_cannot_see_stays_at_its_prior(contraction_store):
+    blind = odds.OddsModel.for_scenario(PACK, measurable=frozenset({"base", "contraction"}))
+    with Store(contraction_store, read_only=True) as store:
+        path = odds.odds_path(store, PACK, date(2026, 4, 1), date(2026, 4, 7), model=blind)
+        seeing = odds.odds_path(store, PACK, date(2026, 4, 1), date(2026, 4, 7))
+    assert path["accelerated"].tolist() == pytest.approx([0.3] * 7)  # not pushed down by contraction news
+    assert path["accelerated_low"].isna().all() and path["accelerated_high"].isna().all()
+    assert seeing["accelerated"].iloc[-1] < 0.25  # the same news does push a visible case down
+    assert path["contraction"].iloc[-1] > 0.2 + 0.2 and path[["base", "accelerated", "contraction"]].sum(axis=1).tolist() == pytest.approx([1.0] * 7)
+    assert (path["contraction_low"] <= path["contraction"]).all() and (path["contraction"] <= path["contraction_high"]).all()
+
+
+def test_recall_comes_from_class_recall_else_the_time_split():
+    recorded = {"class_recall": {"base": 0.7, "accelerated": None, "contraction": 0.2, "none": 0.9},
+                "time_split": {"per_class": {"base": {"recall": 0.1}}}}
+    assert odds.case_recall(recorded) == {"base": 0.7, "accelerated": None, "contraction": 0.2}
+    assert odds.measurable_cases(odds.case_recall(recorded)) == {"base"}
+    fallback = {"time_split": {"per_class": {"base": {"recall": 0.41}, "contraction": {"recall": 0.34}}}}
+    assert odds.case_recall(fallback) == {"base": 0.41, "accelerated": None, "contraction": 0.34}
+    assert odds.measurable_cases(odds.case_recall(fallback)) == {"base", "contraction"}
+    assert odds.measurable_cases(odds.case_recall(fallback), min_recall=0.5) == set()
+    assert odds.measurable_cases(odds.case_recall(None)) == set()
+
+
+def test_the_shipped_model_cannot_see_accelerated(contraction_store):
+    from pipeline.registry import Registry
+    from pipeline.settings import PROJECT_ROOT
+
+    entry = Registry(PROJECT_ROOT / "models").active(PACK.id)
+    assert "accelerated" not in odds.measurable_cases(odds.case_recall(entry.metrics))
 
 
 def test_odds_move_toward_the_case_with_evidence(contraction_store):
@@ -70,7 +130,7 @@ def test_odds_move_toward_the_case_with_evidence(contraction_store):
         path = odds.odds_path(store, PACK, date(2026, 4, 4), date(2026, 4, 7)).set_index("day")
     contraction = path["contraction"].tolist()
     assert contraction[0] == pytest.approx(0.2)
-    assert contraction == sorted(contraction) and contraction[-1] > 0.5
+    assert contraction == sorted(contraction) and contraction[-1] > 0.4  # 3 stories a day, squashed by the daily cap
     assert path["base"].iloc[-1] < 0.5 and path["accelerated"].iloc[-1] < 0.3
     assert path[["base", "accelerated", "contraction"]].sum(axis=1).tolist() == pytest.approx([1.0] * 4)
 
@@ -127,26 +187,29 @@ def mixed_store(tmp_path):
 def test_movers_rank_the_biggest_contributor_first(mixed_store):
     with Store(mixed_store, read_only=True) as store:
         top = odds.movers(store, PACK, date(2026, 4, 10), n=3)
-    assert top["id"].tolist() == ["strike", "talks", "quiet"]
+    assert top["id"].tolist() == ["strike", "talks"]  # "quiet" is labelled none: not shown as moving anything
     first = top.iloc[0]
     assert first["toward"] == "contraction" and first["d_contraction"] > 0
     assert first["title"] == "Border clash near Taftan" and first["outlet"] == "Outlet B" and first["label"] == "contraction"
     assert first["evidence"] == ["Evidence sentence for strike."]
     assert top["contribution"].is_monotonic_decreasing
-    assert first["weight"] == pytest.approx(1.0)
+    day_mass = (0.95 + 0.1 / 3) + (0.6 + 0.8 / 3)  # April 10's case mass; "quiet" is labelled none: not evidence
+    assert first["weight"] == pytest.approx(float(odds.saturation(day_mass, 5)))
 
 
 def test_a_movers_delta_is_what_the_odds_lose_without_it(mixed_store, tmp_path):
+    # with the saturation held off (a huge cap), leave-one-out is exactly the odds without the story
+    uncapped = odds.OddsModel.for_scenario(PACK, daily_cap=1e9)
     with Store(mixed_store, read_only=True) as store:
-        top = odds.movers(store, PACK, date(2026, 4, 10), n=1).iloc[0]
-        with_it = odds.odds_path(store, PACK, until=date(2026, 4, 10)).iloc[-1]
+        top = odds.movers(store, PACK, date(2026, 4, 10), n=1, model=uncapped).iloc[0]
+        with_it = odds.odds_path(store, PACK, until=date(2026, 4, 10), model=uncapped).iloc[-1]
     rows = [
         ("quiet", 10, "none", probs("none", 0.9)),
         ("talks", 10, "base", probs("base", 0.6)),
         ("older", 8, "accelerated", probs("accelerated", 0.9)),
     ]
     with Store(build_store(tmp_path / "without.duckdb", rows), read_only=True) as store:
-        without = odds.odds_path(store, PACK, until=date(2026, 4, 10)).iloc[-1]
+        without = odds.odds_path(store, PACK, until=date(2026, 4, 10), model=uncapped).iloc[-1]
     for case in ("base", "accelerated", "contraction"):
         assert top[f"d_{case}"] == pytest.approx(with_it[case] - without[case])
 
@@ -155,8 +218,9 @@ def test_movers_over_a_range_weigh_older_articles_less(mixed_store):
     with Store(mixed_store, read_only=True) as store:
         ranged = odds.movers(store, PACK, since=date(2026, 4, 8), until=date(2026, 4, 10), n=None)
     older = ranged.set_index("id").loc["older"]
-    assert older["weight"] == pytest.approx(2 ** (-2 / 7))
-    assert set(ranged["id"]) == {"quiet", "strike", "talks", "older"}
+    day_mass = 0.9 + 2 * 0.1 / 3  # its day's case mass (none left out), squashed by the daily cap
+    assert older["weight"] == pytest.approx(2 ** (-2 / 7) * 5 * (1 - math.exp(-day_mass / 5)) / day_mass)
+    assert set(ranged["id"]) == {"strike", "talks", "older"}
 
 
 def test_daily_movers_give_each_day_its_own_top_articles(mixed_store):
@@ -241,6 +305,29 @@ def test_emit_trend_formats(mixed_store, tmp_path, capsys):
     assert json.loads(out.getvalue())[0]["day"] == "2026-04-08"
 
 
+def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
+    rows = [("a", 1, "base", probs("base", 0.7)), ("b", 1, "contraction", probs("contraction", 0.6)),
+            ("c", 4, "base", probs("base", 0.8)), ("d", 7, "contraction", probs("contraction", 0.9))]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        frame = signals.trend(store, PACK.id)
+    out = io.StringIO()
+    signals.emit_trend(frame, "table", stream=out, until=date(2026, 4, 8))
+    legend, header, *lines = out.getvalue().splitlines()
+    assert legend.startswith("each cell: stories/articles (mass)") and "no data" in legend
+    by_day = {line.split()[0]: line for line in lines if line.startswith("2026")}
+    assert list(by_day) == [f"2026-04-{d:02d}" for d in range(1, 9)]  # April 2, 3, 5, 6 and 8 shown, as missing
+    assert by_day["2026-04-02"].split()[1:] == ["-"] * 5
+    assert by_day["2026-04-01"].split()[1] == "1/1"
+    weekly = signals.trend_by_week(frame)
+    # April 1-5 2026 are ISO week 14 (Wed-Sun), April 6-7 week 15
+    assert weekly["week"].unique().tolist() == ["2026-W14", "2026-W15"]
+    w14 = weekly[weekly["week"] == "2026-W14"].set_index("case")
+    assert w14.at["base", "articles"] == 2 and w14.at["contraction", "articles"] == 1 and w14.at["base", "days"] == 2
+    out = io.StringIO()
+    signals.emit_trend(weekly, "table", stream=out)
+    assert "2026-W15" in out.getvalue() and "1/7" in out.getvalue()
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -252,8 +339,20 @@ def parser_with(module) -> argparse.ArgumentParser:
     return parser
 
 
+def write_registry(folder: Path, recall: dict) -> Path:
+    """A models folder whose registry knows model v1 (the stores' model) with the given class recall."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = {"version": MODEL, "scenario": PACK.id, "file": "x", "sha256": "", "created": "", "label_hash": "",
+             "git_commit": "", "libraries": {}, "recipe": "", "status": "active",
+             "metrics": {"class_recall": recall, "class_recall_source": "test"}}
+    (folder / "registry.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
+    return folder
+
+
 def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # no signals.toml from the working directory
+    models = write_registry(tmp_path / "models", {"base": 0.7, "accelerated": None, "contraction": 0.6, "none": 0.9})
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models))
     args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds", "--format", "json", "--since", "2026-04-09"])
     assert args.func(args) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -265,3 +364,36 @@ def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch, capsys)
     assert args.func(args) == 0
     text = capsys.readouterr().out
     assert "as of 2026-04-10" in text and "top movers" in text and "Border clash near Taftan" in text
+    assert "accelerated 30% (not measurable yet)" in text and "recall unknown < 0.3" in text
+
+
+def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_does_not_know(mixed_store, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(tmp_path / "no-models"))
+    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds", "--format", "json"])
+    assert args.func(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["odds"] == pytest.approx(PACK.priors) and doc["not_measurable"] == ["base", "accelerated", "contraction"]
+    assert doc["movers"] == [] and "not in the registry" in doc["recall_source"]
+
+
+def test_a_story_labelled_none_is_not_evidence(tmp_path):
+    # an off-topic article (a farm-costs story) with a little leftover contraction probability moves nothing
+    rows = [("farm", 3, "none", {"base": 0.02, "accelerated": 0.01, "contraction": 0.27, "none": 0.70})]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        row = odds.odds_path(store, PACK).iloc[-1]
+        assert odds.movers(store, PACK, date(2026, 4, 3)).empty
+    assert row["contraction"] == pytest.approx(0.2) and row["evidence"] == pytest.approx(0.0)
+
+
+def test_a_heavy_days_stories_move_little_alone_but_together_are_the_biggest_development(tmp_path):
+    rows = [(f"talks{k}", 8, "base", probs("base", 0.9)) for k in range(12)] + [("clash", 9, "contraction", probs("contraction", 0.9))]
+    with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
+        history = signals.article_predictions(store, PACK)
+    model = odds.OddsModel.for_scenario(PACK)
+    single = odds.movers_as_of(history, model, date(2026, 4, 9), date(2026, 4, 8), n=None)
+    assert single.iloc[0]["id"] == "clash"  # one story of a quiet day outweighs any one of twelve
+    top = odds.developments(history, model, date(2026, 4, 9), date(2026, 4, 8))
+    assert top.iloc[0]["toward"] == "base" and top.iloc[0]["others"] == 11
+    assert top.iloc[0]["contribution"] == pytest.approx(single[single["toward"] == "base"]["contribution"].sum())
+    assert top["toward"].tolist() == ["base", "contraction"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import math
 import re
 import shutil
 import subprocess
@@ -60,11 +62,18 @@ def test_the_page_has_every_chart_and_section(page):
     text = page.read_text(encoding="utf-8")
     for chart in ("chart-daily", "chart-odds", "chart-indicators"):
         assert f'<svg id="{chart}"' in text
-    assert len(re.findall(r'<rect class="nodata"', text)) == 2  # April 3 and 4: missing, not zero
+    # the default range is the 8 weeks up to the newest data (February 10 to April 6): only April 1, 2, 5, 6 have data
+    assert "2026-02-10 to 2026-04-06 · 56 days, 52 without data" in text
+    assert len(re.findall(r'<rect class="nodata"', text)) == 52  # missing, not zero
+    assert 'class="bar bar-none"' not in text  # none is left out of the bars
+    ticks = re.findall(r'class="tick" text-anchor="middle">([^<]+)<', text)
+    assert ticks and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in ticks)  # every date label carries its year
     assert 'class="bar bar-contraction"' in text
     assert len(re.findall(r'<polyline class="odds-line', text)) == 3
     assert '<circle class="firing"' in text
     assert 'id="indicator-status"' in text and 'id="top-evidence"' in text and 'id="current-odds"' in text
+    assert 'id="outlet-mix"' in text and 'id="toc"' in text and '<polygon class="band band-contraction"' in text
+    assert text.index('id="summary"') < text.index('id="current-odds"') < text.index('id="chart-daily"')
     assert "deadline passed without firing" not in text  # as of April 6 the pack's deadlines are pending
     assert "pending" in text
     assert 'href="https://example.org/a1"' in text
@@ -75,7 +84,7 @@ def test_a_range_narrows_the_page(store_path, tmp_path):
     with Store(store_path, read_only=True) as store:
         data = report.gather(store, PACK, date(2026, 4, 5), date(2026, 4, 6))
     assert data.daily["day"].nunique() == 2 and len(data.odds) == 2
-    assert set(data.evidence["id"]) == {"evil", "a6"}
+    assert set(data.evidence["id"]) == {"evil"}  # a6 is labelled none: it moves nothing worth showing
     assert data.odds["contraction"].iloc[0] > PACK.priors["contraction"]
 
 
@@ -113,6 +122,53 @@ def test_report_command(store_path, tmp_path, monkeypatch, capsys):
     assert '<svg id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
 
 
+def models_dir(tmp_path: Path) -> Path:
+    """A registry that knows model v1: base and contraction measured, accelerated not (no test support)."""
+    folder = tmp_path / "models"
+    folder.mkdir(exist_ok=True)
+    entry = {"version": MODEL, "scenario": PACK.id, "file": "x", "sha256": "", "created": "", "label_hash": "",
+             "git_commit": "", "libraries": {}, "recipe": "", "status": "active",
+             "metrics": {"class_recall": {"base": 0.7, "accelerated": None, "contraction": 0.6, "none": 0.9},
+                         "class_recall_source": "test split"}}
+    (folder / "registry.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
+    return folder
+
+
+def test_the_week_summary_answers_the_weekly_question(store_path, tmp_path):
+    with Store(store_path, read_only=True) as store:
+        summary = report.weekly_brief(store, PACK, date(2026, 4, 5), models_dir(tmp_path))
+    assert (summary.week_start, summary.week_end) == (date(2026, 3, 30), date(2026, 4, 5))
+    assert summary.odds["accelerated"] == pytest.approx(0.3) and math.isnan(summary.low["accelerated"])
+    assert summary.odds["contraction"] > summary.odds_week_before["contraction"] == pytest.approx(0.2)
+    assert summary.low["contraction"] < summary.odds["contraction"] < summary.high["contraction"]
+    assert [m.article_id for m in summary.movers] == ["evil", "a1"]  # a2 is accelerated, which the model cannot see
+    assert summary.movers[0].toward == "contraction" and summary.movers[0].sentence == HOSTILE_SENTENCE
+    assert [(name, day) for name, day, _ in summary.fired] == [
+        ("IP pipeline technical committees revived", date(2026, 4, 2)), ("Sistan-Baluchestan border activity", date(2026, 4, 5))]
+    assert summary.no_data_days == 4  # of March 30 to April 5 only April 1, 2 and 5 have classified articles
+    assert any("accelerated: not measurable yet" in line for line in summary.blind)
+
+
+def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--db", type=Path)
+    report.add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--db", str(store_path), "brief", "--week", "2026-W14"])
+    assert args.func(args) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"## {PACK.title}: week 2026-03-30 to 2026-04-05")
+    assert "- accelerated 30% (not measurable yet), held at its prior" in text
+    assert "1. " in text and "toward contraction" in text and "<script>" not in text and "&lt;script&gt;" in text
+    assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
+    assert "accelerated: not measurable yet (recall unknown < 0.3)" in text
+    args = parser.parse_args(["--db", str(store_path), "brief", "--week", "2026-W99"])
+    with pytest.raises(SignalsError, match="2026 has no week 99"):
+        args.func(args)
+
+
 def dump_dom(html_file: Path, profile: Path) -> str:
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -139,3 +195,29 @@ def test_chromium_renders_the_charts_and_runs_no_injected_script(page, tmp_path)
         assert "<polyline" in dom and 'class="bar bar-contraction"' in dom
         assert "<script" not in dom.lower() and "<img" not in dom.lower()
         assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom  # shown as text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+def test_chromium_screenshot_shows_the_summary_and_odds_on_the_first_screen(store_path, tmp_path):
+    from PIL import Image  # matplotlib's dependency
+
+    with Store(store_path, read_only=True) as store:
+        page = report.write_report(store, PACK, tmp_path / "r.html", models_dir=models_dir(tmp_path))
+    dom = dump_dom(page, tmp_path / "profile-dom")
+    summary = re.search(r'<section id="summary">(.*?)</section>', dom, re.S).group(1)
+    assert "The week 2026-03-31 to 2026-04-06" in summary and "accelerated 30% (not measurable yet)" in summary
+    ticks = re.findall(r'class="tick" text-anchor="middle">([^<]+)<', dom)
+    assert ticks and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in ticks)
+    shot = tmp_path / "first-screen.png"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile-shot'}",
+         "--hide-scrollbars", "--window-size=1280,1000", f"--screenshot={shot}", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    pixels = {colour for _, colour in Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 24)}
+    # the summary box's background and each odds box's colour are painted within the first 1000 px
+    assert (0xFA, 0xFA, 0xFA) in pixels
+    for colour in (report.COLORS["base"], report.COLORS["contraction"]):
+        assert tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)) in pixels
