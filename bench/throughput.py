@@ -8,6 +8,8 @@ Two streams from ../shared/data:
 
 raw   `Runtime.nlp.pipe` (en_core_web_sm + the actor ruler) over every item's text, n_process=2,
       batch_size=64; the texts are prepared before the clock starts.
+raw encoder  the sentence encoder's features (`Featurizer.dense`: title, lead and sentences) over
+      the same items; `raw_combined` is spaCy plus encoder, the work the full pipeline cannot avoid.
 full  `jobs.ingest` on a JSONL file of the same items into a temporary DuckDB: parse the file,
       store the articles, relevance gate, NLP with events, classify, save, refresh daily signals.
 
@@ -83,9 +85,16 @@ def time_raw(rt: Runtime, texts: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def time_encoder(rt: Runtime, articles) -> float:
+    bodies = [a.body() for a in articles]
+    start = time.perf_counter()
+    rt.featurizer.dense([a.title for a in articles], [b[:500] for b in bodies], bodies)
+    return time.perf_counter() - start
+
+
 def time_full(rt: Runtime, source: Path, db: Path, expected: int) -> float:
     full_rt = Runtime(rt.settings.replace(db=db))
-    full_rt.__dict__.update(nlp=rt.nlp, active_model=rt.active_model)  # loaded once, outside the clock
+    full_rt.__dict__.update(nlp=rt.nlp, active_model=rt.active_model, encoder=rt.encoder)  # loaded once, outside the clock
     start = time.perf_counter()
     summary = ingest(full_rt, [str(source)], force=True)
     seconds = time.perf_counter() - start
@@ -101,16 +110,18 @@ def measure(rt: Runtime, lines: list[str], tmp: Path, name: str, repeat: int) ->
     relevant = sum(rt.relevance(a) for a in articles)
     source = tmp / f"{name}.jsonl"
     source.write_text("".join(lines), encoding="utf-8")
-    raws, fulls = [], []
+    raws, encs, fulls = [], [], []
     for n in range(repeat):
         raws.append(time_raw(rt, texts))
+        encs.append(time_encoder(rt, articles))
         fulls.append(time_full(rt, source, tmp / f"{name}-{n}.duckdb", len(articles)))
-    raw, full = min(raws), min(fulls)
+    raw, enc, full = min(raws), min(encs), min(fulls)
     return {
         "items": len(articles), "relevant": relevant, "words": words,
-        "raw_s": round(raw, 2), "full_s": round(full, 2),
-        "raw_words_per_s": round(words / raw), "full_words_per_s": round(words / full),
-        "full_over_raw": round(raw / full, 3),
+        "raw_s": round(raw, 2), "raw_encoder_s": round(enc, 2), "full_s": round(full, 2),
+        "raw_words_per_s": round(words / raw), "raw_encoder_docs_per_s": round(len(articles) / enc),
+        "full_words_per_s": round(words / full),
+        "full_over_raw": round(raw / full, 3), "full_over_raw_combined": round((raw + enc) / full, 3),
     }
 
 
@@ -127,7 +138,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         tmp = Path(tmp)
         rt, model = runtime_with_model(settings, tmp)
-        rt.nlp, rt.extract_events  # load spaCy and the event rules before any clock
+        rt.nlp, rt.extract_events, rt.featurizer  # load spaCy, the event rules and the encoder before any clock
         rt.nlp("Warm-up: Iran and Pakistan talk.")
         out = {"bench": "throughput", "model": model, "n_process": settings.nlp_processes,
                "batch_size": settings.nlp_batch_size, "repeat": args.repeat}

@@ -7,11 +7,12 @@ Recipe `gate-tfidf-m2v-protos-lr.v2`, in two steps:
    the probabilities measured on the gated-out training articles (of 1,125 labeled
    articles that fail the gate, one is not `none`).
 2. **Which way does it point?** For gated-in articles, a logistic regression over
-   - TF-IDF of the words (title and text),
+   - TF-IDF of the words (title and text) and, apart, of the headline (guide rule 1: the
+     headline development decides),
    - sentence-encoder vectors of the title and of the lead (`pipeline.encoder`),
    - the article's similarity to each case's prototype texts (the pack's definition,
-     assumption, indicator and typical signals: `Scenario.prototypes`), best sentence,
-     lead and title.
+     assumption, indicator and typical signals: `Scenario.prototypes`): per case, the best
+     sentence, the lead and the title; per prototype, the best sentence and the title.
    The prototype texts are also training examples of their case, which is how the
    brief teaches `accelerated` where the pool holds only a handful of real examples.
 
@@ -77,30 +78,35 @@ class Featurizer:
         return cls(encoder, {c: encoder.encode(prototype_texts[c]) for c in CASES if prototype_texts.get(c)})
 
     def dense(self, titles: Sequence[str], leads: Sequence[str], bodies: Sequence[str]) -> np.ndarray:
-        """One row per article: [title vector, lead vector, per case: best-sentence, lead and title similarity]."""
+        """One row per article: [title vector, lead vector, per case: best-sentence, lead and title similarity
+        to its closest prototype, then per prototype: best-sentence and title similarity]."""
         t, lead = self.encoder.encode(titles), self.encoder.encode(leads)
         per_article = [sentences(b[:SENTENCE_CHARS])[:MAX_SENTENCES] or [title] for b, title in zip(bodies, titles)]
         flat = self.encoder.encode([s for group in per_article for s in group])
         bounds = np.cumsum([0] + [len(g) for g in per_article])
-        sims = []
+        every = np.vstack([self.prototypes[c] for c in CASES if c in self.prototypes] or [np.zeros((0, t.shape[1]))])
+        sentence_best = np.vstack([(flat[bounds[i]:bounds[i + 1]] @ every.T).max(axis=0) for i in range(len(titles))]) \
+            if len(every) else np.zeros((len(titles), 0))
+        title_sim = t @ every.T
+        sims, start = [], 0
         for case in CASES:
-            proto = self.prototypes.get(case)
-            if proto is None or not len(proto):
+            n = len(self.prototypes.get(case, ()))
+            if not n:
                 sims += [np.zeros(len(titles))] * 3
                 continue
-            best = (flat @ proto.T).max(axis=1) if len(flat) else np.zeros(0)
-            sims.append(np.array([best[bounds[i]:bounds[i + 1]].max() for i in range(len(titles))]))
-            sims.append((lead @ proto.T).max(axis=1))
-            sims.append((t @ proto.T).max(axis=1))
-        return np.hstack([t, lead, np.vstack(sims).T]).astype(np.float32)
+            sims += [sentence_best[:, start:start + n].max(axis=1), (lead @ self.prototypes[case].T).max(axis=1),
+                     title_sim[:, start:start + n].max(axis=1)]
+            start += n
+        return np.hstack([t, lead, np.vstack(sims).T, sentence_best, title_sim]).astype(np.float32)
 
 
 def article_frame(articles: Sequence[Article], featurizer: Featurizer) -> pd.DataFrame:
-    """The frame the estimator reads: `text` (title and text) plus the dense columns d0..dN."""
+    """The frame the estimator reads: `text` (title and text), `title`, and the dense columns d0..dN."""
     bodies = [a.body() for a in articles]
     dense = featurizer.dense([a.title for a in articles], [b[:LEAD_CHARS] for b in bodies], bodies)
     frame = pd.DataFrame(dense, columns=[f"d{i}" for i in range(dense.shape[1])])
     frame.insert(0, "text", [f"{a.title}\n{b[:TEXT_CHARS]}" for a, b in zip(articles, bodies)])
+    frame.insert(1, "title", [a.title for a in articles])
     return frame
 
 
@@ -109,6 +115,7 @@ def text_frame(texts: Sequence[str], featurizer: Featurizer) -> pd.DataFrame:
     dense = featurizer.dense(list(texts), list(texts), list(texts))
     frame = pd.DataFrame(dense, columns=[f"d{i}" for i in range(dense.shape[1])])
     frame.insert(0, "text", list(texts))
+    frame.insert(1, "title", list(texts))
     return frame
 
 
@@ -116,6 +123,7 @@ def build_estimator(n_dense: int, seed: int = 0) -> Pipeline:
     features = ColumnTransformer([
         ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.8, sublinear_tf=True,
                                   max_features=60_000, strip_accents="unicode"), "text"),
+        ("title", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode"), "title"),
         ("dense", "passthrough", [f"d{i}" for i in range(n_dense)]),
     ])
     classifier = LogisticRegression(C=1.0, class_weight="balanced", max_iter=4000, random_state=seed)
@@ -181,7 +189,7 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
     train = pd.concat([frame[relevant], text_frame([t for _, t in protos], featurizer)], ignore_index=True)
     y_train = np.concatenate([y[relevant], [c for c, _ in protos]])
     weights = np.concatenate([np.ones(int(relevant.sum())), np.full(len(protos), prototype_weight)])
-    estimator = build_estimator(train.shape[1] - 1, seed).fit(train, y_train, classifier__sample_weight=weights)
+    estimator = build_estimator(train.shape[1] - 2, seed).fit(train, y_train, classifier__sample_weight=weights)
     # Laplace-smoothed label shares among the articles the gate keeps out.
     out = y[~relevant]
     irrelevant = {c: (float((out == c).sum()) + 0.5) / (len(out) + 0.5 * len(LABELS)) for c in LABELS}
