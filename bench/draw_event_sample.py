@@ -11,7 +11,10 @@ sorted by id, `n` of them sampled, then one sentence of 8-60 tokens naming a
 known actor from each, as sentence `sentence_index` of `Article.body()` parsed by
 `nlp.build_nlp` over the gazetteer merged with the scenario pack's actors.
 
-    .venv/bin/python bench/draw_event_sample.py --n 120 > bench/data/event_sample_v2.jsonl
+    .venv/bin/python bench/draw_event_sample.py --n 130 > bench/data/event_sample_v2.jsonl
+    .venv/bin/python bench/draw_event_sample.py --n 130 --seed 1601 --exclude bench/data/event_gold_v1.jsonl \
+        bench/data/event_gold_v2.jsonl > /tmp/pool.jsonl   # training sentences, typed by reading
+                                                             # into bench/data/event_train_v1.jsonl
 """
 
 from __future__ import annotations
@@ -39,15 +42,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample; 1601 the training sentences")
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
+                        help="gold files whose articles are left out of the pool")
     args = parser.parse_args()
 
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
     nlp = build_nlp(actors)
     index = ActorIndex(actors)
     articles = read_articles(ITEMS)
-    used = {json.loads(line)["article_id"] for line in GOLD_V1.read_text(encoding="utf-8").splitlines() if line.strip()}
+    used = {json.loads(line)["article_id"] for path in args.exclude
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
     pool = sorted(a.id for a in articles.values() if a.id not in used and IRAN.search(a.body()) and PAKISTAN.search(a.body()))
-    rng = random.Random(SEED)
+    rng = random.Random(args.seed)
     for article_id in rng.sample(pool, args.n):
         sentences = list(nlp(articles[article_id].body()).sents)
         candidates = [i for i, s in enumerate(sentences) if 8 <= len(s) <= 60 and any(index.resolve(e) for e in s.ents)]

@@ -67,9 +67,9 @@ class Runtime:
 
     @cached_property
     def extract_events(self):
-        from .events import EventExtractor, load_event_rules
+        from .events import load_event_coder
 
-        return EventExtractor(self.nlp, load_event_rules(), self.index)
+        return load_event_coder(self.nlp, self.actors)
 
     @cached_property
     def registry(self) -> Registry:
@@ -241,13 +241,13 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
 
 def nlp_fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
     """What the NLP of a training set depends on: the labeled ids, the spaCy model, the pack's actors
-    and the event patterns. Equal fingerprints mean equal NLP results (the retrain flow caches on it)."""
+    and the event coder (patterns and model). Equal fingerprints mean equal NLP results (the retrain flow caches on it)."""
     import hashlib
 
-    from .events import load_event_rules
+    from .events import event_coder_version
 
     parts = [label_set_hash(records), rt.settings.nlp_model, str(rt.settings.nlp_max_chars),
-             load_event_rules().version, repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors)]
+             event_coder_version(), repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors)]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
