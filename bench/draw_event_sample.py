@@ -15,6 +15,7 @@ known actor from each, as sentence `sentence_index` of `Article.body()` parsed b
     .venv/bin/python bench/draw_event_sample.py --n 130 --seed 1601 --exclude bench/data/event_gold_v1.jsonl \
         bench/data/event_gold_v2.jsonl > /tmp/pool.jsonl   # training sentences, typed by reading
                                                              # into bench/data/event_train_v1.jsonl
+    (then --seed 1602, also excluding bench/data/event_train_v1.jsonl, for its second 130)
 """
 
 from __future__ import annotations

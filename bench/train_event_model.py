@@ -15,8 +15,9 @@ Training data (never the CAMEO test split, never the fresh sample bench/data/eve
   satp    the same file, task `satp_relevant`, splits `train` and `dev`: incident reports with an
           armed assault, bombing or kidnapping -> ASSAULT (the first sentence of each; reports
           only tagged "other" are left out)
-  scenario bench/data/event_gold_v1.jsonl (90) and bench/data/event_train_v1.jsonl (130, drawn by
-          `bench/draw_event_sample.py --seed 1601`, v1 and v2 articles left out): Iran-Pakistan
+  scenario bench/data/event_gold_v1.jsonl (90) and bench/data/event_train_v1.jsonl (260, drawn by
+          `bench/draw_event_sample.py --seed 1601` and `--seed 1602`, articles of the gold files and
+          of the earlier draw left out): Iran-Pakistan
           news sentences typed by reading (weight 3, in-domain)
 Out: the model and manifest.json (training-data fingerprint, counts, library versions,
 thresholds, out-of-fold per-type precision/recall), and one JSON line.

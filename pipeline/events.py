@@ -57,6 +57,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from .errors import InputError
+from .event_model import DEFAULT_VERSION, EventTypeModel, combine, load_event_model, read_manifest, sentence_features
 from .nlp import ACTOR_LABELS, KIND_TO_LABEL, ActorIndex
 from .records import Event
 from .scenario import Actor
@@ -89,8 +90,8 @@ RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
-PHRASE_PREPS = {"of", "inside", "within"}
-REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it  # 'targets inside Iran': the place's state names the phrase
+PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
+REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it
 _PERSON, _BODY = {"PERSON"}, {"GPE", "ORG", "NORP"}
 PRONOUN_LABELS = {
     "he": _PERSON, "him": _PERSON, "his": _PERSON, "she": _PERSON, "her": _PERSON,
@@ -632,13 +633,9 @@ class EventCoder:
     parse gives. `version` ('plover-v2+plover-model-v1@<sha12>') is what the events table stores.
     """
 
-    def __init__(self, extractor: EventExtractor, model):
-        from . import event_model
-
+    def __init__(self, extractor: EventExtractor, model: EventTypeModel):
         self.extractor = extractor
         self.model = model
-        self._features = event_model.sentence_features
-        self._combine = event_model.combine
         self.version = f"{extractor.version}+{model.version}@{model.manifest.get('sha256', '')[:12]}"
 
     def __call__(self, doc: Doc) -> list[Event]:
@@ -648,12 +645,12 @@ class EventCoder:
             by_sentence.setdefault(event.sentence_index, []).append(event)
         sentences = list(doc.sents)
         candidates = [i for i, s in enumerate(sentences) if i in by_sentence or any(e.label_ in FALLBACK_LABELS for e in s.ents)]
-        guesses = self.model.best([self._features(sentences[i], by_sentence.get(i, [])) for i in candidates])
+        guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
         entity_at = None
         for i, (model_type, probability) in zip(candidates, guesses):
             rule_events = by_sentence.get(i, [])
             rule_type = main_type(rule_events)
-            decided = self._combine(rule_type, model_type, probability, self.model.add_threshold, self.model.override_threshold)
+            decided = combine(rule_type, model_type, probability, self.model.add_threshold, self.model.override_threshold)
             if decided == rule_type:
                 continue
             if decided == "NONE":
@@ -675,8 +672,6 @@ class EventCoder:
 def event_coder_version(rules_version: str = RULES_VERSION, model_version: str | None = None) -> str:
     """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v1@<sha12>'
     (the model file's sha256 from its manifest, so a retrained model changes it)."""
-    from .event_model import DEFAULT_VERSION, read_manifest
-
     manifest = read_manifest(model_version or DEFAULT_VERSION)
     return f"{rules_version}+{manifest['version']}@{manifest['sha256'][:12]}"
 
@@ -684,8 +679,6 @@ def event_coder_version(rules_version: str = RULES_VERSION, model_version: str |
 def load_event_coder(nlp: Language, actors: Sequence[Actor], rules_version: str = RULES_VERSION,
                      model_version: str | None = None) -> EventCoder:
     """The coder the pipeline uses: the rule set `rules_version` with the saved event model (sha256-checked)."""
-    from .event_model import DEFAULT_VERSION, load_event_model
-
     extractor = EventExtractor(nlp, load_event_rules(rules_version), ActorIndex(actors))
     return EventCoder(extractor, load_event_model(model_version or DEFAULT_VERSION))
 
