@@ -644,7 +644,9 @@ class EventCoder:
         for event in events:
             by_sentence.setdefault(event.sentence_index, []).append(event)
         sentences = list(doc.sents)
-        candidates = [i for i, s in enumerate(sentences) if i in by_sentence or any(e.label_ in FALLBACK_LABELS for e in s.ents)]
+        starts = [s.start for s in sentences]
+        naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
+        candidates = sorted(naming | set(by_sentence))
         guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
         entity_at = None
         for i, (model_type, probability) in zip(candidates, guesses):
