@@ -30,7 +30,9 @@ from pipeline.records import Event  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "conflibert_cameo_satp" / "labeled.jsonl"
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data") if p.exists()),
+              ROOT.parent / "shared" / "data")
+DATA = SHARED / "conflibert_cameo_satp" / "labeled.jsonl"
 PACK = ROOT / "labels" / "iran-pakistan-2026"
 CLASSES = ("neutral", "verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict")
 

@@ -36,7 +36,10 @@ from pipeline.records import Article, Event  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ITEMS = ROOT.parent / "shared" / "data" / "spnn_dawn_geo" / "items.jsonl"
+# ../shared/data beside the checkout; a git worktree under /work/wt/<name> finds it one level further up.
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data") if p.exists()),
+              ROOT.parent / "shared" / "data")
+ITEMS = SHARED / "spnn_dawn_geo" / "items.jsonl"
 GOLD = ROOT / "bench" / "data" / "event_gold_v1.jsonl"
 PACK = ROOT / "labels" / "iran-pakistan-2026"
 SEED = 2026

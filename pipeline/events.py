@@ -5,7 +5,7 @@ tags known actors). Out: a list of `records.Event`, sentence by sentence, the
 main event of each sentence first. Nothing here does I/O except reading the two
 versioned data files:
 
-    pipeline/data/event_patterns/<version>.json   trigger lexicon (plover-v1)
+    pipeline/data/event_patterns/<version>.json   trigger lexicon (plover-v2)
     pipeline/data/actors/<version>.toml           actor gazetteer (gazetteer-v1)
 
 How an event is found (`EventExtractor.find_triggers`, then `_event`):
@@ -57,10 +57,12 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from .errors import InputError
+from .event_model import DEFAULT_VERSION, EventTypeModel, combine, load_event_model, read_manifest, sentence_features
 from .nlp import ACTOR_LABELS, KIND_TO_LABEL, ActorIndex
 from .records import Event
 from .scenario import Actor
 
+RULES_VERSION = "plover-v2"  # the trigger lexicon the pipeline uses
 DATA_DIR = Path(__file__).parent / "data"
 PATTERNS_DIR = DATA_DIR / "event_patterns"
 ACTORS_DIR = DATA_DIR / "actors"
@@ -80,7 +82,7 @@ VERB, NOUN, VERB_OBJECT = "VERB", "NOUN", "VERB_OBJECT"
 SUBJECT_DEPS = {"nsubj", "csubj"}
 PASSIVE_SUBJECT_DEPS = {"nsubjpass", "csubjpass"}
 OBJECT_DEPS = {"dobj", "dative", "obj"}
-TARGET_PREPS = {"on", "against", "with", "to", "at", "into", "toward", "towards", "upon", "over", "for"}
+TARGET_PREPS = {"on", "against", "with", "to", "at", "into", "inside", "within", "toward", "towards", "upon", "over", "for"}
 SOURCE_PREPS = {"by", "from"}
 NOUN_SOURCE_DEPS = {"poss", "compound", "amod", "nmod"}
 CLAUSE_DEPS = {"relcl", "acl", "advcl", "ccomp", "xcomp", "appos", "parataxis"}
@@ -88,11 +90,26 @@ RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
+PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
+REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it
+_PERSON, _BODY = {"PERSON"}, {"GPE", "ORG", "NORP"}
+PRONOUN_LABELS = {
+    "he": _PERSON, "him": _PERSON, "his": _PERSON, "she": _PERSON, "her": _PERSON,
+    "it": _BODY, "its": _BODY, "they": _BODY, "them": _BODY, "their": _BODY,
+}
 
 
 def quad_class(event_type: str) -> str:
     """PLOVER type ('ASSAULT') -> quad class ('material_conflict'); KeyError for an unknown type."""
     return _QUAD_OF[event_type]
+
+
+def main_type(events: Sequence[Event]) -> str:
+    """The type a sentence's events add up to: its main (first) event's type, 'NONE' without one;
+    a negated main event counts as REJECT, as CAMEO and PLOVER code a refusal ('will not lift the ban')."""
+    if not events:
+        return "NONE"
+    return "REJECT" if events[0].negated else events[0].type
 
 
 # ---------------------------------------------------------------- rules
@@ -131,7 +148,7 @@ class EventRules:
     force_types: frozenset[str] = frozenset()
 
 
-def load_event_rules(version: str = "plover-v1") -> EventRules:
+def load_event_rules(version: str = RULES_VERSION) -> EventRules:
     """Read `data/event_patterns/<version>.json`; InputError if a type is unknown or a lemma has two types."""
     path = PATTERNS_DIR / f"{version}.json"
     if not path.exists():
@@ -372,6 +389,7 @@ class EventExtractor:
             sentence=sent.text.strip(),
             negated=_is_negated(token, self.rules.negating_governors),
             sentence_index=index,
+            coder=self.version,
         )
 
     def _intended_type(self, token: Token, event_type: str) -> str:
@@ -389,6 +407,8 @@ class EventExtractor:
         verb = noun.head
         if noun.dep_ not in OBJECT_DEPS | {"attr", "oprd"} or verb.pos_ not in ("VERB", "AUX"):
             return sources, targets
+        if self.rules.verbs.get(verb.lemma_.lower()) in REACTION_TYPES:
+            return sources, targets  # 'China welcomed the ceasefire': China did not make the ceasefire
         subject = _subject(verb)
         if verb.lemma_.lower() in self.rules.recipient_verbs:
             return _prep_objects(verb, SOURCE_PREPS) + sources, _present(subject) + targets
@@ -408,18 +428,39 @@ class EventExtractor:
     def _actor(self, token: Token, entity_at: dict) -> str:
         """Actor named by the phrase headed by `token`.
 
-        The entity covering the head word if it resolves to a canonical actor;
-        else the nearest entity in the phrase that does ('the foreign minister
-        of Iran'); else the text of a GPE/ORG/NORP/PERSON entity, the head's first.
+        A pronoun ('it', 'they', 'he') stands for the nearest actor before it in the
+        same sentence (`_antecedent`). Otherwise: the entity covering the head word if it
+        resolves to a canonical actor; else the nearest entity in the phrase that does
+        ('the foreign minister of Iran', 'targets inside Iran'); else the text of a
+        GPE/ORG/NORP/PERSON entity, the head's first. A place (Taftan, the Strait of
+        Hormuz) is no actor: it leaves the slot empty rather than stand in it.
         """
+        if token.lower_ in PRONOUN_LABELS:
+            return self._antecedent(token, entity_at)
         entities = _entities_in_phrase(token, entity_at)
         for ent in entities:
             actor = self.index.resolve(ent)
             if actor:
-                return actor
+                return "" if self.index.is_place(actor) else actor
         for ent in entities:
             if ent.label_ in FALLBACK_LABELS:
                 return ent.text
+        owner = _child(token, {"poss"})  # 'its embassy': the embassy's owner
+        if owner is not None and owner.lower_ in PRONOUN_LABELS:
+            return self._antecedent(owner, entity_at)
+        return ""
+
+    def _antecedent(self, pronoun: Token, entity_at: dict) -> str:
+        """The canonical actor a pronoun refers to: the nearest resolvable entity before it in its
+        sentence whose label fits ('he' a PERSON; 'it', 'they' a state or organisation); else ''."""
+        labels = PRONOUN_LABELS[pronoun.lower_]
+        for i in range(pronoun.i - 1, pronoun.sent.start - 1, -1):
+            ent = entity_at.get(i)
+            if ent is None or ent.label_ not in labels or ent.end - 1 != i:
+                continue
+            actor = self.index.resolve(ent)
+            if actor and not self.index.is_place(actor):
+                return actor
         return ""
 
 
@@ -483,7 +524,7 @@ def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
 def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
     """From the noun phrase alone: 'Israeli strikes on Iran', 'talks between Iran and Pakistan', 'attack by militants'."""
     sources = _prep_objects(noun, SOURCE_PREPS)
-    sources += [c for c in noun.children if c.dep_ in NOUN_SOURCE_DEPS and c.ent_type_]
+    sources += [c for c in noun.children if c.dep_ in NOUN_SOURCE_DEPS and (c.ent_type_ or c.lower_ in PRONOUN_LABELS)]
     targets = _prep_objects(noun, TARGET_PREPS)
     for first in _prep_objects(noun, {"between", "among", "amongst"}):
         sources.append(first)
@@ -492,14 +533,15 @@ def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
 
 
 def _phrase_tokens(token: Token) -> list[Token]:
-    """The token's phrase, nearest tokens first: its subtree minus clauses and prepositions other than 'of'."""
+    """The token's phrase, nearest tokens first: its subtree minus clauses and prepositions other than
+    'of', 'inside' and 'within'."""
     keep, stack = [], [token]
     while stack:
         current = stack.pop()
         keep.append(current)
         stack.extend(
             c for c in current.children
-            if c.dep_ not in CLAUSE_DEPS and not (c.dep_ == "prep" and c.lower_ != "of")
+            if c.dep_ not in CLAUSE_DEPS and not (c.dep_ == "prep" and c.lower_ not in PHRASE_PREPS)
         )
     return sorted(keep, key=lambda t: abs(t.i - token.i))
 
@@ -576,6 +618,73 @@ def _is_negated(trigger: Token, governors: frozenset[str]) -> bool:
     return False
 
 
-def extractor_for(nlp: Language, actors: Sequence[Actor], version: str = "plover-v1") -> EventExtractor:
+# ---------------------------------------------------------------- rules + model
+
+
+class EventCoder:
+    """`EventCoder(extractor, model)(doc) -> list[Event]`: the rules' events, with the learned model's word on each sentence.
+
+    For every sentence that has a rule event or names an actor, the model (see
+    `event_model`) gives its most probable type; `event_model.combine` decides the
+    sentence's main type. Where that is the rules' main type nothing changes; where
+    it is NONE the sentence's events go; where it is another type the rule event of
+    that type moves first, or the main event is retyped, or, in a sentence without
+    rule events, a new event is made at the sentence's root verb with the actors its
+    parse gives. `version` ('plover-v2+plover-model-v1@<sha12>') is what the events table stores.
+    """
+
+    def __init__(self, extractor: EventExtractor, model: EventTypeModel):
+        self.extractor = extractor
+        self.model = model
+        self.version = f"{extractor.version}+{model.version}@{model.manifest.get('sha256', '')[:12]}"
+
+    def __call__(self, doc: Doc) -> list[Event]:
+        events = self.extractor(doc)
+        by_sentence: dict[int, list[Event]] = {}
+        for event in events:
+            by_sentence.setdefault(event.sentence_index, []).append(event)
+        sentences = list(doc.sents)
+        starts = [s.start for s in sentences]
+        naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
+        candidates = sorted(naming | set(by_sentence))
+        guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
+        entity_at = None
+        for i, (model_type, probability) in zip(candidates, guesses):
+            rule_events = by_sentence.get(i, [])
+            rule_type = main_type(rule_events)
+            decided = combine(rule_type, model_type, probability, self.model.add_threshold, self.model.override_threshold)
+            if decided == rule_type:
+                continue
+            if decided == "NONE":
+                by_sentence.pop(i, None)
+                continue
+            same = [e for e in rule_events if e.type == decided and not e.negated]
+            if same:
+                by_sentence[i] = same[:1] + [e for e in rule_events if e is not same[0]]
+            elif rule_events:
+                by_sentence[i] = [replace(rule_events[0], type=decided, negated=False)] + rule_events[1:]
+            else:
+                if entity_at is None:
+                    entity_at = {t: ent for ent in doc.ents for t in range(ent.start, ent.end)}
+                root = sentences[i].root
+                by_sentence[i] = [replace(self.extractor._event(root, decided, sentences[i], i, entity_at), type=decided, negated=False)]
+        return [replace(e, coder=self.version) for i in sorted(by_sentence) for e in by_sentence[i]]
+
+
+def event_coder_version(rules_version: str = RULES_VERSION, model_version: str | None = None) -> str:
+    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v1@<sha12>'
+    (the model file's sha256 from its manifest, so a retrained model changes it)."""
+    manifest = read_manifest(model_version or DEFAULT_VERSION)
+    return f"{rules_version}+{manifest['version']}@{manifest['sha256'][:12]}"
+
+
+def load_event_coder(nlp: Language, actors: Sequence[Actor], rules_version: str = RULES_VERSION,
+                     model_version: str | None = None) -> EventCoder:
+    """The coder the pipeline uses: the rule set `rules_version` with the saved event model (sha256-checked)."""
+    extractor = EventExtractor(nlp, load_event_rules(rules_version), ActorIndex(actors))
+    return EventCoder(extractor, load_event_model(model_version or DEFAULT_VERSION))
+
+
+def extractor_for(nlp: Language, actors: Sequence[Actor], version: str = RULES_VERSION) -> EventExtractor:
     """Convenience: an extractor over `actors` with the rule set `version`."""
     return EventExtractor(nlp, load_event_rules(version), ActorIndex(actors))

@@ -67,9 +67,9 @@ class Runtime:
 
     @cached_property
     def extract_events(self):
-        from .events import EventExtractor, load_event_rules
+        from .events import load_event_coder
 
-        return EventExtractor(self.nlp, load_event_rules(), self.index)
+        return load_event_coder(self.nlp, self.actors)
 
     @cached_property
     def registry(self) -> Registry:

@@ -96,11 +96,25 @@ class Relevance:
         return bool(self.pattern and self.pattern.search(article.body()))
 
 
+PLACE_KINDS = {"place", "project"}
+
+
 class ActorIndex:
-    """Maps an entity to a canonical actor: the ruler's id, else a known surface form."""
+    """Maps an entity to a canonical actor: the ruler's id, else a known surface form.
+
+    Capitals are aliases of their states in the gazetteer, so "Islamabad" resolves to
+    Pakistan. `is_place` tells the event layer which names are places, not actors
+    (Taftan, the Strait of Hormuz): they never fill a source or target slot.
+    """
 
     def __init__(self, actors: Iterable[Actor]):
+        actors = list(actors)
         self.by_form = {form.lower(): a.name for a in actors for form in a.surface_forms()}
+        self.kinds = {a.name: a.kind for a in actors}
+
+    def is_place(self, name: str) -> bool:
+        """True for a canonical actor of kind place or project."""
+        return self.kinds.get(name) in PLACE_KINDS
 
     def resolve(self, ent) -> str:
         if ent.ent_id_:

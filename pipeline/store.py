@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS daily_signals (
     PRIMARY KEY (day, scenario, "case")
 );
 ALTER TABLE daily_signals ADD COLUMN IF NOT EXISTS stories INTEGER;  -- stores made before stories existed
+ALTER TABLE events ADD COLUMN IF NOT EXISTS coder VARCHAR;  -- the event coder's version; stores made before it have NULL
 CREATE TABLE IF NOT EXISTS daily_events (
     day DATE, type VARCHAR, source VARCHAR, target VARCHAR, events INTEGER, articles INTEGER
 );
@@ -322,8 +323,9 @@ class Store:
             columns=["article_id", "text", "label", "actor", "start_char", "end_char"],
         )
         evs = pd.DataFrame(
-            [[r.article_id, e.sentence_index, e.type, e.source, e.target, e.trigger, e.sentence, e.negated] for r in results for e in r.events],
-            columns=["article_id", "sentence_index", "type", "source", "target", "trigger", "sentence", "negated"],
+            [[r.article_id, e.sentence_index, e.type, e.source, e.target, e.trigger, e.sentence, e.negated, e.coder]
+             for r in results for e in r.events],
+            columns=["article_id", "sentence_index", "type", "source", "target", "trigger", "sentence", "negated", "coder"],
         )
         preds = pd.DataFrame(
             [[p.article_id, p.scenario, p.model_version, p.label, *(p.probabilities.get(c, 0.0) for c in LABELS), json.dumps(p.evidence), now] for p in predictions],

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, ModelError, ModelIntegrityError
+from pipeline.event_model import DEFAULT_VERSION, MODEL_ROOT, combine, load_event_model, sentence_features
 from pipeline.events import (
     PLOVER_TYPES,
     QUAD_CLASSES,
     EventExtractor,
+    event_coder_version,
+    load_event_coder,
     load_event_rules,
     load_gazetteer,
     merge_actors,
@@ -174,3 +179,96 @@ def test_merge_gives_the_pack_precedence():
     assert merged["Israel Defense Forces"].aliases == ("Israeli army",)
     assert merged["Oman"].aliases == ("Muscat",)  # clashes are found case-insensitively
     assert list(merged)[:2] == ["Iran", "Israel"]
+
+
+# ---------------------------------------------------------------- issue 16: the pipeline's coder (rules + model), actors
+
+
+@pytest.fixture(scope="module")
+def coder(pipeline):
+    """(nlp, the coder the pipeline uses: rules plus the committed event model)."""
+    nlp, _ = pipeline
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    return nlp, load_event_coder(nlp, actors)
+
+
+def test_a_welcome_is_support_not_agree(coder):
+    event = main_event(coder, "China welcomed the ceasefire between Pakistan and India.")
+    assert (event.type, event.trigger, event.source) == ("SUPPORT", "welcomed", "China")
+    assert not any(e.type == "AGREE" and e.source == "China" for e in events_of(coder, "China welcomed the ceasefire."))
+
+
+def test_reopening_a_market_is_no_retreat_and_the_place_no_target(coder):
+    events = events_of(coder, "Iran and Pakistan agreed to reopen the Taftan border market.")
+    assert events and "RETREAT" not in {e.type for e in events}
+    reopen = next(e for e in events if e.trigger == "reopen")
+    assert reopen.type == "COOPERATE"
+    assert "Taftan" not in {e.source for e in events} | {e.target for e in events}
+
+
+def test_a_strike_inside_iran_has_iran_as_target(coder):
+    event = main_event(coder, "Pakistani jets struck targets inside Iran.")
+    assert (event.type, event.source, event.target) == ("FIGHT", "Pakistan", "Iran")
+
+
+def test_capitals_stand_for_governments_and_pronouns_resolve_in_the_sentence(pipeline):
+    events = events_of(pipeline, "Islamabad condemned the attack on its embassy in Tehran.")
+    assert [(e.type, e.source, e.target) for e in events] == [("DISAPPROVE", "Pakistan", ""), ("ASSAULT", "", "Pakistan")]
+    event = main_event(pipeline, "Iran said it would retaliate against Israel.")
+    assert (event.type, event.source, event.target) == ("THREATEN", "Iran", "Israel")
+
+
+def test_a_place_or_a_pronoun_without_antecedent_leaves_the_slot_empty(pipeline):
+    event = main_event(pipeline, "Militants attacked a checkpoint in Taftan.")
+    assert (event.type, event.target) == ("ASSAULT", "")
+    event = main_event(pipeline, "They attacked a checkpoint near the Strait of Hormuz.")
+    assert (event.source, event.target) == ("", "")
+
+
+def test_every_event_carries_the_coder_version(coder):
+    _, code = coder
+    assert code.version == event_coder_version()
+    assert code.version.startswith("plover-v2+plover-model-v1@")
+    events = events_of(coder, "Pakistan and Iran signed an agreement on border trade.")
+    assert events and {e.coder for e in events} == {code.version}
+
+
+def test_combine_keeps_rules_unless_the_model_is_sure():
+    assert combine("FIGHT", "NONE", 0.5, add_threshold=0.6, override_threshold=0.8) == "FIGHT"
+    assert combine("FIGHT", "NONE", 0.9, add_threshold=0.6, override_threshold=0.8) == "NONE"
+    assert combine("FIGHT", "ASSAULT", 0.85, add_threshold=0.6, override_threshold=0.8) == "ASSAULT"
+    assert combine("NONE", "CONSULT", 0.5, add_threshold=0.6, override_threshold=0.8) == "NONE"
+    assert combine("NONE", "CONSULT", 0.7, add_threshold=0.6, override_threshold=0.8) == "CONSULT"
+
+
+def test_the_committed_event_model_is_checked_before_loading(tmp_path):
+    model = load_event_model()
+    assert set(model.classes) <= set(PLOVER_TYPES) | {"NONE"} and "NONE" in model.classes
+    manifest = model.manifest
+    assert manifest["training_data"]["fingerprint_sha256"] and manifest["libraries"]["scikit-learn"]
+    assert "NONE" in manifest["cross_validation"]["per_type"]
+    copy = tmp_path / DEFAULT_VERSION
+    shutil.copytree(MODEL_ROOT / DEFAULT_VERSION, copy)
+    with (copy / "model.joblib").open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelIntegrityError, match="sha256"):
+        load_event_model(DEFAULT_VERSION, root=tmp_path)
+    with pytest.raises(ModelError, match="no event model"):
+        load_event_model("plover-model-v0", root=tmp_path)
+
+
+def test_events_table_keeps_the_coder_version(tmp_path):
+    from pipeline.records import Event, NlpResult
+    from pipeline.store import Store
+
+    event = Event("FIGHT", "Pakistan", "Iran", "struck", "s", False, 0, coder="plover-v2+plover-model-v1@abc")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.save_analysis([NlpResult("a1", True, events=[event])], [])
+        assert store.con.execute("SELECT type, coder FROM events").fetchall() == [("FIGHT", "plover-v2+plover-model-v1@abc")]
+
+
+def test_the_model_shortcut_gives_sklearns_probabilities(coder):
+    nlp, code = coder
+    doc = nlp("Pakistani jets struck targets inside Iran. Iran said it would retaliate. Prices rose in Karachi.")
+    features = [sentence_features(s, []) for s in doc.sents]
+    assert np.allclose(code.model.probabilities(features), code.model.estimator.predict_proba(features))

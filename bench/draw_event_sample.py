@@ -1,0 +1,71 @@
+"""Draw the fresh scenario sample for the event bench (gold v2), before the coder changes.
+
+In: /work/shared/data/spnn_dawn_geo/items.jsonl and bench/data/event_gold_v1.jsonl
+(whose articles are left out: the v1 patterns were tuned on them).
+Out: one JSON line per drawn sentence on stdout, `{"article_id", "sentence_index"}`,
+and with `--show` the sentence text on stderr for the person labelling it (the
+text is never written to the repository).
+
+The draw is deterministic (seed 16): articles naming both Iran and Pakistan,
+sorted by id, `n` of them sampled, then one sentence of 8-60 tokens naming a
+known actor from each, as sentence `sentence_index` of `Article.body()` parsed by
+`nlp.build_nlp` over the gazetteer merged with the scenario pack's actors.
+
+    .venv/bin/python bench/draw_event_sample.py --n 130 > bench/data/event_sample_v2.jsonl
+    .venv/bin/python bench/draw_event_sample.py --n 130 --seed 1601 --exclude bench/data/event_gold_v1.jsonl \
+        bench/data/event_gold_v2.jsonl > /tmp/pool.jsonl   # training sentences, typed by reading
+                                                             # into bench/data/event_train_v1.jsonl
+    (then --seed 1602, also excluding bench/data/event_train_v1.jsonl, for its second 130)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eval_events_scenario import IRAN, ITEMS, PACK, PAKISTAN, read_articles  # noqa: E402
+
+from pipeline.events import load_gazetteer, merge_actors  # noqa: E402
+from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
+from pipeline.scenario import load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD_V1 = ROOT / "bench" / "data" / "event_gold_v1.jsonl"
+SEED = 16
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
+    parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample; 1601 the training sentences")
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
+                        help="gold files whose articles are left out of the pool")
+    args = parser.parse_args()
+
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    nlp = build_nlp(actors)
+    index = ActorIndex(actors)
+    articles = read_articles(ITEMS)
+    used = {json.loads(line)["article_id"] for path in args.exclude
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    pool = sorted(a.id for a in articles.values() if a.id not in used and IRAN.search(a.body()) and PAKISTAN.search(a.body()))
+    rng = random.Random(args.seed)
+    for article_id in rng.sample(pool, args.n):
+        sentences = list(nlp(articles[article_id].body()).sents)
+        candidates = [i for i, s in enumerate(sentences) if 8 <= len(s) <= 60 and any(index.resolve(e) for e in s.ents)]
+        if not candidates:
+            continue
+        i = rng.choice(candidates)
+        print(json.dumps({"article_id": article_id, "sentence_index": i}))
+        if args.show:
+            print(f"[{article_id[:8]} {i}] {sentences[i].text.strip()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

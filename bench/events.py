@@ -1,0 +1,131 @@
+"""The event coder's figures in one JSON line: CAMEO test accuracy, fresh-sample accuracy, actors, speed.
+
+    .venv/bin/python bench/events.py                 # the coder the pipeline uses (rules + model)
+    .venv/bin/python bench/events.py --rules-only    # the rule coder alone, for comparison
+    .venv/bin/python bench/events.py --show          # every scenario sentence: gold against coded
+
+In:
+  /work/shared/data/conflibert_cameo_satp/labeled.jsonl, task `cameo_class`, split `test` (451
+      sentences, never trained on): gold is a CAMEO PentaClass label; the coder's main event is
+      mapped to it through its PLOVER quad class (no event = neutral, a negated event = REJECT).
+  bench/data/event_gold_v2.jsonl: the fresh scenario sample (129 sentences of spnn_dawn_geo
+      articles naming Iran and Pakistan, drawn by bench/draw_event_sample.py before the coder
+      changed, read by a person; not tuned on). The sentence is re-derived at run time.
+Out: per-type precision/recall on the sample (stderr), then one JSON line:
+  cameo_test_accuracy     share of CAMEO test sentences whose main event's quad class (or neutral) is right
+  scenario_accuracy       share of sample sentences whose main PLOVER type (or NONE) is right
+  source_accuracy,        over the sample sentences with a gold event: the main event's source
+  target_accuracy         (target) equals the gold actor, an empty slot matching an empty gold slot
+  sentences_per_s         CAMEO test sentences parsed and coded per second (parse + events), and
+  coder_sentences_per_s   the same for the coding step alone on the already parsed docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eval_events_cameo import DATA as CAMEO, read_split  # noqa: E402
+from eval_events_scenario import ITEMS, PACK, per_type, read_articles  # noqa: E402
+
+from pipeline.events import (  # noqa: E402
+    EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class,
+)
+from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
+from pipeline.scenario import load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "bench" / "data" / "event_gold_v2.jsonl"
+
+
+def same_actor(coded: str, gold: str) -> bool:
+    """Actor names compared without case, a leading 'the' or curly quotes."""
+    def norm(name: str) -> str:
+        return name.lower().replace("’", "'").removeprefix("the ").strip()
+    return norm(coded) == norm(gold)
+
+
+def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float, float]:
+    """(accuracy, sentences/s with parsing, sentences/s of the coder alone) on CAMEO rows."""
+    texts = [text for text, _ in rows]
+    start = time.perf_counter()
+    docs = list(nlp.pipe(texts, batch_size=64))
+    coded = [coder(doc) for doc in docs]
+    total = time.perf_counter() - start
+    start = time.perf_counter()
+    for doc in docs:
+        coder(doc)
+    coder_only = time.perf_counter() - start
+    predicted = ["neutral" if t == "NONE" else quad_class(t) for t in (main_type(events) for events in coded)]
+    accuracy = sum(p == g for p, (_, g) in zip(predicted, rows)) / len(rows)
+    return accuracy, len(rows) / total, len(rows) / coder_only
+
+
+def scenario_figures(nlp, coder, show: bool) -> dict:
+    """Main-type, source and target accuracy on the fresh sample."""
+    gold_rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    articles = read_articles(ITEMS)
+    gold, pred, sources, targets = [], [], [], []
+    for row in gold_rows:
+        doc = nlp(articles[row["article_id"]].body())
+        events = [e for e in coder(doc) if e.sentence_index == row["sentence_index"]]
+        gold.append(row["gold_type"])
+        pred.append(main_type(events))
+        main = events[0] if events else None
+        if row["gold_type"] != "NONE":
+            sources.append(same_actor(main.source if main else "", row["source"]))
+            targets.append(same_actor(main.target if main else "", row["target"]))
+        if show:
+            sentence = list(doc.sents)[row["sentence_index"]].text.strip()
+            mark = "ok " if gold[-1] == pred[-1] else "XX "
+            print(f"{mark}{gold[-1]:<11} {pred[-1]:<11} gold {row['source']!r}->{row['target']!r} coded "
+                  f"{[(e.type, e.trigger, e.source, e.target) for e in events][:2]}\n    {sentence}", file=sys.stderr)
+    for t, figures in per_type(gold, pred).items():
+        print(f"{t:<12} precision {figures['precision']!s:<6} recall {figures['recall']!s:<6} "
+              f"gold {figures['gold']:>3} predicted {figures['predicted']:>3}", file=sys.stderr)
+    return {
+        "scenario_n": len(gold),
+        "scenario_accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4),
+        "scenario_event_detection": round(sum((g == "NONE") == (p == "NONE") for g, p in zip(gold, pred)) / len(gold), 4),
+        "actor_n": len(sources),
+        "source_accuracy": round(sum(sources) / len(sources), 4),
+        "target_accuracy": round(sum(targets) / len(targets), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules-only", action="store_true", help="the rule coder without the learned model")
+    parser.add_argument("--show", action="store_true", help="print every sample sentence, gold against coded")
+    args = parser.parse_args()
+
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    nlp = build_nlp(actors)
+    if args.rules_only:
+        coder = EventExtractor(nlp, load_event_rules(), ActorIndex(actors))
+    else:
+        from pipeline.events import load_event_coder
+
+        coder = load_event_coder(nlp, actors)
+    rows = read_split(CAMEO, "test")
+    accuracy, per_s, coder_per_s = cameo_figures(nlp, coder, rows)
+    scenario = scenario_figures(nlp, coder, args.show)
+    print(json.dumps({
+        "bench": "events",
+        "coder": coder.version,
+        "cameo_test_n": len(rows),
+        "cameo_test_accuracy": round(accuracy, 4),
+        **scenario,
+        "sentences_per_s": round(per_s, 1),
+        "coder_sentences_per_s": round(coder_per_s, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()

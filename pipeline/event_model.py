@@ -1,0 +1,206 @@
+"""The learned half of the event coder: a sentence-level PLOVER type classifier, NONE a class.
+
+In: a parsed sentence (a spaCy `Span`) and the events the rules found in it.
+Out: a probability for each PLOVER type and NONE. `events.EventCoder` combines
+it with the rules (the rules are precise, the model gives recall).
+
+Features are our own, cheap and CPU-only (no encoder): the sentence's words
+and word bigrams, content-word lemmas, dependency triples (`d:dobj:strike:target`,
+entities by label), the root verb with its auxiliaries, negation and objects,
+and the rule coder's own answer (`rule:FIGHT`, every rule trigger's type). One
+TF-IDF vectorizer over those tokens feeds a LogisticRegression.
+
+The model file lives at `models/events/<version>/model.joblib` beside a
+`manifest.json` (its sha256, training-data fingerprint, library versions,
+decision thresholds and per-type precision/recall); `load_event_model` refuses
+a file whose bytes or scikit-learn version do not match, as `registry` does for
+the scenario model. `bench/train_event_model.py` writes both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from spacy.tokens import Span
+
+from .errors import ModelError, ModelIntegrityError
+from .records import Event
+from .registry import MUST_MATCH, file_sha256, library_versions
+
+MODEL_ROOT = Path(__file__).resolve().parents[1] / "models" / "events"
+DEFAULT_VERSION = "plover-model-v1"
+NONE = "NONE"
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+ROOT_CHILD_DEPS = {"neg", "aux", "auxpass", "dobj", "xcomp", "ccomp", "prep", "prt", "attr", "acomp"}
+ARGUMENT_DEPS = {"dobj", "nsubj", "nsubjpass", "pobj", "attr", "xcomp", "ccomp"}
+
+
+def _lemma(token) -> str:
+    """An entity token stands for its label ('GPE'), so the model learns roles, not names."""
+    return token.ent_type_ if token.ent_type_ else token.lemma_.lower()
+
+
+def sentence_features(sentence: Span, rule_events: Sequence[Event]) -> str:
+    """One sentence -> a space-separated string of feature tokens (see the module docstring).
+
+    `rule_events` are the rule coder's events of this sentence, main event first.
+    """
+    out = []
+    words = [t.lower_ for t in sentence if t.is_alpha]
+    out += ["w:" + w for w in words]
+    out += [f"b:{a}_{b}" for a, b in zip(words, words[1:])]
+    for token in sentence:
+        if token.pos_ in ("VERB", "NOUN", "ADJ"):
+            out.append("l:" + token.lemma_.lower())
+        if token.dep_ in ARGUMENT_DEPS and token.head.pos_ in ("VERB", "NOUN", "AUX"):
+            out.append(f"d:{token.dep_}:{token.head.lemma_.lower()}:{_lemma(token)}")
+    root = sentence.root
+    out.append("root:" + root.lemma_.lower())
+    out += [f"rc:{c.dep_}:{_lemma(c)}" for c in root.children if c.dep_ in ROOT_CHILD_DEPS]
+    if rule_events:
+        main = rule_events[0]
+        out.append("rule:" + ("REJECT" if main.negated else main.type))
+        out.append("rtrig:" + main.trigger.lower())
+        out += ["rany:" + e.type for e in rule_events]
+        if main.source:
+            out.append("rsource")
+        if main.target:
+            out.append("rtarget")
+    else:
+        out.append("rule:NONE")
+    return " ".join(out)
+
+
+def build_estimator(seed: int = 0) -> Pipeline:
+    """TF-IDF over the feature tokens, then a class-balanced multinomial LogisticRegression."""
+    return Pipeline([
+        ("features", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True, min_df=2)),
+        ("classifier", LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed)),
+    ])
+
+
+@dataclass
+class EventTypeModel:
+    """A trained estimator and the thresholds `events.EventCoder` applies to its probabilities.
+
+    add_threshold       a sentence without a rule event gets the model's type when its probability is at least this
+    override_threshold  the model replaces the rules' main type (NONE included) when its own is at least this
+    """
+
+    version: str
+    estimator: Pipeline
+    add_threshold: float
+    override_threshold: float
+    manifest: dict
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.estimator.classes_)
+
+    def probabilities(self, features: Sequence[str]) -> np.ndarray:
+        """Class probabilities (columns in `classes` order), one row per feature string.
+
+        The same numbers as `estimator.predict_proba` (a softmax over the multinomial
+        LogisticRegression's scores), computed directly: one call per document is
+        common, and sklearn's per-call checks would cost more than the arithmetic.
+        """
+        vectorizer, classifier = self.estimator.named_steps["features"], self.estimator.named_steps["classifier"]
+        scores = np.asarray(vectorizer.transform(list(features)) @ classifier.coef_.T) + classifier.intercept_
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def best(self, features: Sequence[str]) -> list[tuple[str, float]]:
+        """(most probable type or NONE, its probability) per feature string."""
+        if not features:
+            return []
+        probabilities = self.probabilities(features)
+        classes = self.classes
+        top = probabilities.argmax(axis=1)
+        return [(classes[i], float(p[i])) for i, p in zip(top, probabilities)]
+
+
+def combine(rule_type: str, model_type: str, probability: float, add_threshold: float, override_threshold: float) -> str:
+    """The sentence's main type from the rules' answer and the model's best guess.
+
+    Rules first: they stand unless the model is at least `override_threshold` sure of
+    something else (NONE included). Where the rules found nothing, the model's type
+    counts once it is at least `add_threshold` sure.
+    """
+    if rule_type != NONE:
+        return model_type if model_type != rule_type and probability >= override_threshold else rule_type
+    return model_type if model_type != NONE and probability >= add_threshold else NONE
+
+
+def save_event_model(estimator: Pipeline, version: str, manifest: dict, root: Path = MODEL_ROOT) -> Path:
+    """Write `<root>/<version>/model.joblib` and its manifest (sha256 and library versions added). Returns the folder."""
+    folder = root / version
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    joblib.dump(estimator, path, compress=3)
+    full = {"version": version, "file": MODEL_FILE, "sha256": file_sha256(path), "libraries": library_versions(), **manifest}
+    (folder / MANIFEST_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return folder
+
+
+def read_manifest(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) -> dict:
+    """The manifest of a saved event model; ModelError when it is missing or unreadable."""
+    path = root / version / MANIFEST_FILE
+    if not path.exists():
+        raise ModelError(f"{path}: no event model '{version}'; train one with 'python bench/train_event_model.py'")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: not a valid manifest ({exc})") from None
+
+
+def load_event_model(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) -> EventTypeModel:
+    """Load a saved event model after checking its sha256 and scikit-learn version against the manifest."""
+    manifest = read_manifest(version, root)
+    path = root / version / manifest.get("file", MODEL_FILE)
+    if not path.exists():
+        raise ModelError(f"{path}: event model file is missing; retrain with 'python bench/train_event_model.py'")
+    actual = file_sha256(path)
+    if actual != manifest.get("sha256"):
+        raise ModelIntegrityError(
+            f"{path}: sha256 {actual[:12]}… does not match its manifest ({str(manifest.get('sha256'))[:12]}…); "
+            "the file was changed or replaced, refusing to load it"
+        )
+    here = library_versions()
+    for lib in MUST_MATCH:
+        trained = manifest.get("libraries", {}).get(lib)
+        if trained and trained != here.get(lib):
+            raise ModelError(f"{path}: trained with {lib} {trained}, this environment has {here.get(lib) or 'none'}; "
+                             f"install {lib}=={trained} or retrain with 'python bench/train_event_model.py'")
+    try:
+        estimator = joblib.load(path)
+    except Exception as exc:
+        raise ModelIntegrityError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+    thresholds = manifest.get("thresholds", {})
+    return EventTypeModel(version, estimator, float(thresholds.get("add", 0.5)), float(thresholds.get("override", 0.9)), manifest)
+
+
+def best_thresholds(rule_types: Sequence[str], probabilities: np.ndarray, classes: Sequence[str],
+                    gold: Sequence[str], weights: Sequence[float]) -> tuple[float, float, float]:
+    """(add, override, weighted accuracy) maximising accuracy of `combine` over out-of-fold probabilities."""
+    top = probabilities.argmax(axis=1)
+    model_types = [classes[i] for i in top]
+    model_p = probabilities[np.arange(len(top)), top]
+    best = (0.5, 0.9, -1.0)
+    grid = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)]
+    total = float(sum(weights))
+    for add in grid:
+        for override in grid + [1.01]:
+            hits = sum(w for r, m, p, g, w in zip(rule_types, model_types, model_p, gold, weights)
+                       if combine(r, m, p, add, override) == g)
+            if hits / total > best[2]:
+                best = (add, override, hits / total)
+    return best
