@@ -6,7 +6,7 @@ Trains the shipped recipe (`pipeline.classify`, RECIPE) on the labeled items pub
 2026-03-01 and tests it on those published 2026-03-01 .. 2026-04-14 (labels from labels/<scenario>/labels,
 texts from ../shared/data). Macro-F1 is over base, contraction and none (the pool holds 6
 `accelerated` items, none in the test period). Also:
-  - the probe suite (tests/probes/<scenario>.jsonl, never trained on) against this time-split
+  - the probe suite (labels/<scenario>/probes/probes.jsonl, never trained on) against this time-split
     model and against the shipped active model: accuracy overall and per case;
   - the baseline (the previous recipe's words-only part: TF-IDF + calibrated LinearSVC) on the
     same split, with a paired bootstrap 95% interval of the macro-F1 difference;
@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify  # noqa: E402
-from pipeline.jobs import Runtime, labeled_articles, load_probes  # noqa: E402
-from pipeline.records import CASES, LABELS  # noqa: E402
+from pipeline.jobs import Runtime, load_probes, probe_check, training_set  # noqa: E402
+from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
 
@@ -49,15 +49,6 @@ def baseline_predictions(train_articles, y_train, test_articles) -> list[str]:
     return list(model.fit(text(train_articles), y_train).predict(text(test_articles)))
 
 
-def probe_scores(rt: Runtime, model, probes) -> dict:
-    articles, labels = probes
-    predictions = classify.predict(model, "bench", rt.scenario.id, articles, rt.gate(articles), rt.encoder)
-    right = [p.label == y for p, y in zip(predictions, labels)]
-    per_case = {c: f"{sum(r for r, y in zip(right, labels) if y == c)}/{labels.count(c)}" for c in LABELS}
-    return {"accuracy": round(sum(right) / len(right), 4), "per_case": per_case,
-            "missed": [a.id for a, r in zip(articles, right) if not r]}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--until", default="2026-03-01", help="train on items published before this day")
@@ -66,7 +57,7 @@ def main() -> None:
     args = ap.parse_args()
     rt = Runtime(load_settings())
     until, test_until = datetime.fromisoformat(args.until), datetime.fromisoformat(args.test_until)
-    records, articles = labeled_articles(rt)
+    records, articles = training_set(rt)
     y = np.array([r.label for r in records])
     published = [a.published for a in articles]
     train = np.array([p is not None and p < until for p in published])
@@ -98,12 +89,11 @@ def main() -> None:
         "train_seconds": round(train_seconds, 1),
         "encoder_docs_per_s": round(docs_per_s),
     }
-    probes = load_probes(rt.scenario)
-    if probes[0]:
-        out["probe_accuracy"] = probe_scores(rt, model, probes)
+    if load_probes(rt.scenario)[0]:
+        out["probe_accuracy"] = probe_check(rt, model)
         try:
             active, _ = rt.active_model
-            out["probe_accuracy_shipped_model"] = probe_scores(rt, active, probes)
+            out["probe_accuracy_shipped_model"] = probe_check(rt, active)
         except Exception as exc:  # noqa: BLE001 - an old or missing shipped model is reported, not fatal
             out["probe_accuracy_shipped_model"] = f"not measured: {exc}"
     if not args.no_baseline:

@@ -310,9 +310,6 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     return kept, [found[r.id] for r in kept]
 
 
-labeled_articles = training_set
-
-
 def load_probes(scenario) -> tuple[list[Article], list[str]]:
     """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
     path = scenario.folder / "probes" / "probes.jsonl"
@@ -331,7 +328,8 @@ def probe_check(rt: Runtime, model) -> dict:
     predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder)
     right = [p.label == y for p, y in zip(predictions, labels)]
     return {"accuracy": round(sum(right) / len(right), 4),
-            "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))}}
+            "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))},
+            "missed": {a.id: p.label for a, p, r in zip(articles, predictions, right) if not r}}
 
 
 def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:

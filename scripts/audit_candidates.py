@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline import classify  # noqa: E402
-from pipeline.jobs import Runtime, labeled_articles  # noqa: E402
+from pipeline.jobs import Runtime, training_set  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     rt = Runtime(load_settings())
-    records, articles = labeled_articles(rt)
+    records, articles = training_set(rt)
     y = np.array([r.label for r in records])
     relevant = np.array([rt.relevance(a) for a in articles])
     frame = classify.article_frame(articles, rt.featurizer)

@@ -35,7 +35,8 @@ def test_shipped_model_scores_the_probes_as_its_manifest_records(shipped):
     rt, model, entry = shipped
     result = probe_check(rt, model)
     recorded = entry.metrics["probes"]
-    assert result == recorded, "the shipped model's probe results differ from its registry entry"
+    assert (result["accuracy"], result["per_label"]) == (recorded["accuracy"], recorded["per_label"]), \
+        "the shipped model's probe results differ from its registry entry"
     print(f"probes: {result['accuracy']:.3f} (target {TARGET_OVERALL}); per label {result['per_label']}")
 
 
