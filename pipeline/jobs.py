@@ -154,20 +154,28 @@ def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
 
 def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
     """NLP and classify every stored article the active model has not scored, chunk by chunk
-    (each chunk one transaction), then refresh the daily signals. Returns predictions made."""
+    (each chunk one transaction), then refresh the daily signals of the days those articles were
+    published on (every day after a promotion). Returns predictions made."""
     _, entry = rt.active_model
     pending = store.pending_ids(rt.scenario.id, entry.version)
     chunk_size = chunk_size or rt.settings.process_chunk_size
     done = 0
+    touched: set = set()
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
         results = rt.analyse(articles)
         store.save_analysis(results, rt.classify(articles, results))
+        touched.update(published_days(articles))
         done += len(articles)
         if progress:
             progress(done, len(pending))
-    store.refresh_daily_signals(rt.scenario.id, entry.version)
+    store.refresh_daily_signals(rt.scenario.id, entry.version, days=touched)
     return done
+
+
+def published_days(articles: Iterable[Article]) -> set:
+    """The days (dates) the dated articles were published on: what a batch of them touches in the daily signals."""
+    return {a.published.date() for a in articles if a.published is not None}
 
 
 def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None) -> dict:
