@@ -10,14 +10,15 @@ others. Three model versions scored them the way promotions do: v1 the first thi
 re-scoring) the first two thirds, v3 (active) all of it, so there are two predictions per article. Then:
 
   write_one_day_s        one new day of articles written through `Store.add_articles` and `Store.save_analysis`
-                         (Article and Prediction objects, the ingest's write path)
+                         (Article and Prediction objects, the ingest's write path), `Store.pending_ids` included
+  pending_ids_s          `Store.pending_ids` finding that day's articles among the whole history (ingest's next step)
   refresh_one_day_s      `Store.refresh_daily_signals` for that day only (what an ingest run does)
   refresh_full_s         `Store.refresh_daily_signals` for every day (what a promotion does)
   trend_year_ms          `signals.trend` over the last 365 days, median of `--repeat` runs
   peak_rss_mb            the subprocess's peak resident memory (fill included)
 
-`--shapes` also runs, on each filled store, the old one-pass aggregation (the whole history in one query) and
-the windowed refresh, each under threads 1 and 2 and preserve_insertion_order true and false, in a fresh
+`--shapes` also runs, on each filled store, the old one-pass aggregation (the whole history in one query), a
+two-stage group-by over the whole history (per story, then per day: no DISTINCT) and the windowed refresh, each under threads 1 and 2 and preserve_insertion_order true and false, in a fresh
 process apiece, reporting seconds, peak RSS and whether DuckDB ran out of memory.
 
 Prints one JSON line at the end (progress to stderr).
@@ -60,6 +61,19 @@ SELECT CAST(a.published AS DATE) AS day,
 FROM predictions p JOIN articles a ON a.id = p.article_id
 WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
 GROUP BY 1
+"""
+
+# A group-by shape DuckDB can spill: per (day, label, story) first, then per day; no DISTINCT aggregates.
+TWO_STAGE_SQL = """
+WITH per_story AS (
+    SELECT CAST(a.published AS DATE) AS day, p.label, coalesce(a.story_id, a.id) AS story, count(*) AS n,
+           sum(p.p_base) AS m_base, sum(p.p_accelerated) AS m_accelerated, sum(p.p_contraction) AS m_contraction, sum(p.p_none) AS m_none
+    FROM predictions p JOIN articles a ON a.id = p.article_id
+    WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
+    GROUP BY ALL
+)
+SELECT day, label, count(*) AS stories, sum(n) AS articles, sum(m_base), sum(m_accelerated), sum(m_contraction), sum(m_none)
+FROM per_story GROUP BY ALL
 """
 
 
@@ -137,6 +151,11 @@ def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool) ->
             start = time.perf_counter()
             for low in range(0, per_day, batch):
                 store.add_articles(new_articles[low : low + batch])
+            pending_start = time.perf_counter()
+            pending = store.pending_ids(SCENARIO, VERSIONS[-1])
+            out["pending_ids_s"] = round(time.perf_counter() - pending_start, 3)
+            assert len(pending) == per_day, len(pending)
+            for low in range(0, per_day, batch):
                 store.save_analysis([], new_predictions[low : low + batch])
             out["write_one_day_s"] = round(time.perf_counter() - start, 3)
             start = time.perf_counter()
@@ -158,7 +177,7 @@ def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool) ->
         if shapes:
             out["shapes"] = [
                 shape_run(path, shape, threads, order, settings.duckdb_memory_limit)
-                for shape in ("one_pass", "windowed") for threads in (2, 1) for order in (True, False)
+                for shape in ("one_pass", "two_stage", "windowed") for threads in (2, 1) for order in (True, False)
             ]
     return out
 
@@ -183,8 +202,8 @@ def shape_child(path: str, shape: str, threads: int, preserve_order: bool, memor
         store.con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
         start = time.perf_counter()
         try:
-            if shape == "one_pass":
-                store.con.execute(ONE_PASS_SQL, [SCENARIO, VERSIONS[-1]]).fetchall()
+            if shape in ("one_pass", "two_stage"):
+                store.con.execute(ONE_PASS_SQL if shape == "one_pass" else TWO_STAGE_SQL, [SCENARIO, VERSIONS[-1]]).fetchall()
             else:
                 store.refresh_daily_signals(SCENARIO, VERSIONS[-1])
             out["result"] = "ok"
