@@ -82,6 +82,14 @@ def log(*parts) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec (ru_maxrss keeps the
+    forking parent's size as a floor, which would hide a small child's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
