@@ -5,7 +5,8 @@
 For each size, in its own subprocess (so peak RSS is that size's), a temporary store opened with the
 product's `Store` and default settings is filled with that many articles, `--per-day` a day (1,000: a dozen
 feeds), written in transactions of the ingest's batch size (`process_chunk_size`, 2,000) with SQL
-`INSERT ... SELECT FROM range(...)` through the store's connection. Four in ten articles share a story with
+`INSERT ... SELECT FROM range(...)` through the store's connection; ids are md5 hashes, like the ingest's sha1
+ones (`--ids sequential` for 'b0', 'b1', ..., which lets DuckDB skip old rows by id order and keeps its keys small). Four in ten articles share a story with
 others. Three model versions scored them the way promotions do: v1 the first third of the history, v2 (after
 re-scoring) the first two thirds, v3 (active) all of it, so there are two predictions per article. Then:
 
@@ -93,9 +94,14 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def fill(store: Store, articles: int, per_day: int, batch: int) -> None:
-    """`articles` articles, `per_day` a day from FIRST_DAY, and their predictions, `batch` articles per transaction."""
+ARTICLE_IDS = {"hashed": "md5('b' || i)", "sequential": "'b' || i"}  # SQL for article i's id
+
+
+def fill(store: Store, articles: int, per_day: int, batch: int, ids: str = "hashed") -> None:
+    """`articles` articles, `per_day` a day from FIRST_DAY, and their predictions, `batch` articles per transaction.
+    Ids are md5 hashes (32 hex digits, like the ingest's sha1 ids) or, with ids="sequential", 'b0', 'b1', ..."""
     con = store.con
+    article_id = ARTICLE_IDS[ids]
     thirds = (articles // 3, 2 * articles // 3, articles)
     start = time.perf_counter()
     for low in range(0, articles, batch):
@@ -103,7 +109,7 @@ def fill(store: Store, articles: int, per_day: int, batch: int) -> None:
         con.execute("BEGIN")
         con.execute(
             f"""INSERT INTO articles (id, source, outlet, feed, title, published, link, content_hash, first_seen, updated, story_id)
-                SELECT 'b' || i, 'bench', 'outlet-' || (i % 12), 'feed-' || (i % 12), 'title ' || i,
+                SELECT {article_id}, 'bench', 'outlet-' || (i % 12), 'feed-' || (i % 12), 'title ' || i,
                        TIMESTAMP '{FIRST_DAY}' + to_seconds(CAST((i // {per_day}) * 86400 + hash(i) % 86400 AS BIGINT)),
                        'http://127.0.0.1/' || i, md5(i::VARCHAR), now(), now(),
                        CASE WHEN hash(i) % 10 < 4 THEN 'story-' || (i // 4) END
@@ -114,7 +120,7 @@ def fill(store: Store, articles: int, per_day: int, batch: int) -> None:
                 continue
             con.execute(
                 f"""INSERT INTO predictions
-                    SELECT 'b' || i, '{SCENARIO}', '{version}',
+                    SELECT {article_id}, '{SCENARIO}', '{version}',
                            CASE WHEN r < 70 THEN 'none' WHEN r < 85 THEN 'base' WHEN r < 93 THEN 'accelerated' ELSE 'contraction' END,
                            CASE WHEN r BETWEEN 70 AND 84 THEN 0.55 ELSE 0.15 END, CASE WHEN r BETWEEN 85 AND 92 THEN 0.55 ELSE 0.15 END,
                            CASE WHEN r >= 93 THEN 0.55 ELSE 0.15 END, CASE WHEN r < 70 THEN 0.55 ELSE 0.15 END,
@@ -140,14 +146,14 @@ def one_day(day: date, per_day: int) -> tuple[list[Article], list[Prediction]]:
     return articles, predictions
 
 
-def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool) -> dict:
-    settings = Settings()
-    out = {"articles": articles, "per_day": per_day, "batch": batch, "duckdb_memory_limit": settings.duckdb_memory_limit}
+def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool, ids: str, memory_limit: str | None) -> dict:
+    settings = Settings().replace(duckdb_memory_limit=memory_limit)
+    out = {"articles": articles, "per_day": per_day, "batch": batch, "ids": ids, "duckdb_memory_limit": settings.duckdb_memory_limit}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         path = Path(tmp) / "scale.duckdb"
         with Store(path, memory_limit=settings.duckdb_memory_limit) as store:
             start = time.perf_counter()
-            fill(store, articles, per_day, batch)
+            fill(store, articles, per_day, batch, ids)
             out["fill_s"] = round(time.perf_counter() - start, 1)
             start = time.perf_counter()
             store.refresh_daily_signals(SCENARIO, VERSIONS[-1])
@@ -233,16 +239,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=Settings().process_chunk_size, help="articles per write transaction (default: the ingest's)")
     parser.add_argument("--repeat", type=int, default=15, help="timed trend queries (default 15)")
     parser.add_argument("--shapes", action="store_true", help="also compare the one-pass and windowed refresh under thread and order settings")
+    parser.add_argument("--ids", choices=sorted(ARTICLE_IDS), default="hashed", help="article ids: md5 hashes like the ingest's (default) or sequential")
+    parser.add_argument("--duckdb-memory-limit", help="the store's DuckDB cap (default: the setting's default, 128MB)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes)))
+        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes, args.ids, args.duckdb_memory_limit)))
         return
     results = []
     for size in args.articles:
         log(f"{size:,} articles")
         command = [sys.executable, __file__, "--child", str(size), "--per-day", str(args.per_day), "--batch", str(args.batch),
-                   "--repeat", str(args.repeat)] + (["--shapes"] if args.shapes else [])
+                   "--repeat", str(args.repeat), "--ids", args.ids] + (["--shapes"] if args.shapes else []) + (
+                   ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else [])
         start = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
