@@ -22,6 +22,9 @@ re-scoring) the first two thirds, v3 (active) all of it, so there are two predic
 two-stage group-by over the whole history (per story, then per day: no DISTINCT) and the windowed refresh, each under threads 1 and 2 and preserve_insertion_order true and false, in a fresh
 process apiece, reporting seconds, peak RSS and whether DuckDB ran out of memory.
 
+`--fill-without-keys` only fills, into the same tables without their PRIMARY KEY constraints, and reports the
+fill time and peak RSS: what the key indexes cost (with md5 ids under 128MB, the keyed fill dies before 500k).
+
 Prints one JSON line at the end (progress to stderr).
 """
 
@@ -146,15 +149,29 @@ def one_day(day: date, per_day: int) -> tuple[list[Article], list[Prediction]]:
     return articles, predictions
 
 
-def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool, ids: str, memory_limit: str | None) -> dict:
+def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool, ids: str, memory_limit: str | None,
+          fill_without_keys: bool = False) -> dict:
     settings = Settings().replace(duckdb_memory_limit=memory_limit)
     out = {"articles": articles, "per_day": per_day, "batch": batch, "ids": ids, "duckdb_memory_limit": settings.duckdb_memory_limit}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         path = Path(tmp) / "scale.duckdb"
+        if fill_without_keys:  # the same tables with no PRIMARY KEY (Store's CREATE IF NOT EXISTS then keeps them)
+            import re
+
+            import duckdb
+
+            from pipeline.store import SCHEMA
+
+            with duckdb.connect(str(path)) as con:
+                con.execute(re.sub(r",\s*PRIMARY KEY \([^)]*\)", "", SCHEMA).replace(" PRIMARY KEY", ""))
         with Store(path, memory_limit=settings.duckdb_memory_limit) as store:
             start = time.perf_counter()
             fill(store, articles, per_day, batch, ids)
             out["fill_s"] = round(time.perf_counter() - start, 1)
+            if fill_without_keys:  # the write path's INSERT OR REPLACE needs the keys: only the fill is measured
+                out["primary_keys"] = False
+                out["peak_rss_mb"] = peak_rss_mb()
+                return out
             start = time.perf_counter()
             store.refresh_daily_signals(SCENARIO, VERSIONS[-1])
             log(f"  first full refresh {time.perf_counter() - start:.1f} s")
@@ -241,17 +258,21 @@ def main() -> None:
     parser.add_argument("--shapes", action="store_true", help="also compare the one-pass and windowed refresh under thread and order settings")
     parser.add_argument("--ids", choices=sorted(ARTICLE_IDS), default="hashed", help="article ids: md5 hashes like the ingest's (default) or sequential")
     parser.add_argument("--duckdb-memory-limit", help="the store's DuckDB cap (default: the setting's default, 128MB)")
+    parser.add_argument("--fill-without-keys", action="store_true",
+                        help="only the fill, into the same tables without primary keys: shows what the key indexes cost")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes, args.ids, args.duckdb_memory_limit)))
+        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes, args.ids, args.duckdb_memory_limit,
+                               args.fill_without_keys)))
         return
     results = []
     for size in args.articles:
         log(f"{size:,} articles")
         command = [sys.executable, __file__, "--child", str(size), "--per-day", str(args.per_day), "--batch", str(args.batch),
                    "--repeat", str(args.repeat), "--ids", args.ids] + (["--shapes"] if args.shapes else []) + (
-                   ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else [])
+                   ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else []) + (
+                   ["--fill-without-keys"] if args.fill_without_keys else [])
         start = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
