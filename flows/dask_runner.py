@@ -29,7 +29,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.jobs import Progress, Runtime
+from pipeline.jobs import Progress, Runtime, published_days
 from pipeline.records import Article, NlpResult
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -75,12 +75,14 @@ def process_pending_on_dask(
     pending = store.pending_ids(rt.scenario.id, entry.version)
     in_flight: deque[tuple[list[Article], object]] = deque()
     done = 0
+    touched: set = set()
 
     def save_oldest() -> None:
         nonlocal done
         articles, future = in_flight.popleft()
         results = future.result()
         store.save_analysis(results, rt.classify(articles, results))
+        touched.update(published_days(articles))
         done += len(articles)
         if progress:
             progress(done, len(pending))
@@ -93,7 +95,7 @@ def process_pending_on_dask(
             save_oldest()
     while in_flight:
         save_oldest()
-    store.refresh_daily_signals(rt.scenario.id, entry.version)
+    store.refresh_daily_signals(rt.scenario.id, entry.version, days=touched)
     return done
 
 

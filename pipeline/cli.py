@@ -258,6 +258,59 @@ def check_arguments(args) -> None:
             raise InputError(path, None, f"cannot write here: the folder {path.parent} is not writable")
 
 
+def cmd_store_prune(args) -> int:
+    from .registry import Registry
+    from .scenario import load_scenario
+    from .store import Store
+
+    settings = _settings(args)
+    active = Registry(settings.models_dir).active(load_scenario(settings.scenario_dir).id)
+    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
+        result = store.prune_predictions(args.keep_versions, protect=[active.version] if active else [])
+    for scenario, version, n in result["versions_removed"]:
+        print(f"pruned {scenario} {version}: {n} predictions", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['predictions_removed']} predictions of {len(result['versions_removed'])} retired model versions removed; "
+              "run 'signals store vacuum' to give the space back")
+    return 0
+
+
+def cmd_store_vacuum(args) -> int:
+    from .store import vacuum_store
+
+    settings = _settings(args)
+    result = vacuum_store(settings.db, settings.duckdb_memory_limit)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        mb = 1024 * 1024
+        print(f"store {settings.db}: {result['bytes_before'] / mb:.1f} MB -> {result['bytes_after'] / mb:.1f} MB, "
+              f"{result['bytes_reclaimed'] / mb:.1f} MB reclaimed")
+    return 0
+
+
+def _add_store_commands(sub) -> None:
+    """`signals store prune` and `signals store vacuum`: retention and compaction of the store."""
+    store = sub.add_parser("store", help="retention and compaction of the store").add_subparsers(dest="store_command", required=True)
+    p = store.add_parser("prune", help="drop the predictions of retired model versions (the active one is always kept)")
+    p.add_argument("--keep-versions", type=_at_least_one, required=True, metavar="N",
+                   help="per scenario, keep the predictions of the N model versions put to work most recently")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_store_prune)
+    p = store.add_parser("vacuum", help="compact the store file and report the space reclaimed")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_store_vacuum)
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="signals", description="News signals for analysts' scenarios.")
     parser.add_argument("--config", type=Path, help="settings TOML (default: ./signals.toml, or SIGNALS_CONFIG)")
@@ -295,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
     p.add_argument("--by", choices=("day", "week"), default="day", help="one row per day (default) or per ISO week")
     p.set_defaults(func=cmd_trend)
+
+    _add_store_commands(sub)
 
     from flows import serve as serve_command
 

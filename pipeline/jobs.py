@@ -206,7 +206,8 @@ def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
 
 def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
     """NLP and classify every stored article the active model has not scored, chunk by chunk
-    (each chunk one transaction), then refresh the daily signals. Returns predictions made."""
+    (each chunk one transaction), then refresh the daily signals of the days those articles were
+    published on (every day after a promotion). Returns predictions made."""
     _, entry = rt.active_model
     pending = store.pending_ids(rt.scenario.id, entry.version)
     chunk_size = chunk_size or rt.settings.process_chunk_size
@@ -216,13 +217,19 @@ def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, pr
         store.release()  # readers may open the store while spaCy works
         results = rt.analyse(articles)
         store.save_analysis(results, rt.classify(articles, results))
-        store.refresh_daily_signals(rt.scenario.id, entry.version)  # readers see each chunk's signals
+        days = published_days(articles)
+        store.refresh_daily_signals(rt.scenario.id, entry.version, days=days)  # readers see each chunk's signals
         done += len(articles)
         if progress:
             progress(done, len(pending))
-    if not pending:
-        store.refresh_daily_signals(rt.scenario.id, entry.version)
+    if not pending:  # nothing new: the signals still follow the active model (a full refresh after a promotion)
+        store.refresh_daily_signals(rt.scenario.id, entry.version, days=set())
     return done
+
+
+def published_days(articles: Iterable[Article]) -> set:
+    """The days (dates) the dated articles were published on: what a batch of them touches in the daily signals."""
+    return {a.published.date() for a in articles if a.published is not None}
 
 
 def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None,

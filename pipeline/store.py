@@ -28,8 +28,9 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 
 import duckdb
@@ -80,6 +81,50 @@ CREATE TABLE IF NOT EXISTS runs (
     articles_new INTEGER, articles_seen INTEGER, predictions INTEGER
 );
 """
+
+# A refresh aggregates at most this many articles per query (whole days, so one very busy day may exceed it):
+# the memory a refresh needs is bounded by it, not by the size of the history.
+REFRESH_WINDOW_ARTICLES = 100_000
+
+# One window's daily signals: (scenario, model_version, published low, published high, scenario, model_version).
+DAILY_SIGNALS_SQL = """
+INSERT INTO daily_signals
+WITH per_day AS (
+    SELECT CAST(a.published AS DATE) AS day,
+           count_if(p.label = 'base') AS n_base, count_if(p.label = 'accelerated') AS n_accelerated,
+           count_if(p.label = 'contraction') AS n_contraction, count_if(p.label = 'none') AS n_none,
+           sum(p.p_base) AS m_base, sum(p.p_accelerated) AS m_accelerated,
+           sum(p.p_contraction) AS m_contraction, sum(p.p_none) AS m_none,
+           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'base') AS s_base,
+           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'accelerated') AS s_accelerated,
+           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'contraction') AS s_contraction,
+           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'none') AS s_none
+    FROM predictions p JOIN articles a ON a.id = p.article_id
+    WHERE p.scenario = ? AND p.model_version = ? AND a.published >= ? AND a.published < ?
+    GROUP BY 1
+)
+SELECT day, ? AS scenario, r.case, r.articles, r.probability, ? AS model_version, r.stories
+FROM per_day, unnest([
+    {'case': 'base', 'articles': n_base, 'probability': m_base, 'stories': s_base},
+    {'case': 'accelerated', 'articles': n_accelerated, 'probability': m_accelerated, 'stories': s_accelerated},
+    {'case': 'contraction', 'articles': n_contraction, 'probability': m_contraction, 'stories': s_contraction},
+    {'case': 'none', 'articles': n_none, 'probability': m_none, 'stories': s_none}
+]) AS t(r)
+"""
+
+# One window's events by day, type and actor pair (negated events are not counted as happening):
+# (published low, published high).
+DAILY_EVENTS_SQL = """
+INSERT INTO daily_events
+SELECT CAST(a.published AS DATE), e.type, coalesce(e.source, ''), coalesce(e.target, ''),
+       count(*), count(DISTINCT e.article_id)
+FROM events e JOIN articles a ON a.id = e.article_id
+WHERE NOT e.negated AND a.published >= ? AND a.published < ?
+GROUP BY ALL
+"""
+
+# Prune and vacuum copy rows in chunks of this many (each chunk one transaction).
+COPY_CHUNK_ROWS = 100_000
 
 ARTICLE_COLUMNS = ["id", "source", "outlet", "feed", "title", "summary", "text", "published", "link", "content_hash"]
 
@@ -344,51 +389,125 @@ class Store:
             if len(preds):
                 con.execute("INSERT OR REPLACE INTO predictions SELECT * FROM new_preds")
 
-    def refresh_daily_signals(self, scenario: str, model_version: str) -> int:
-        """Recompute the daily signal table for a scenario from one model's predictions. Returns rows written."""
-        with self._batch() as con:
-            con.execute("DELETE FROM daily_signals WHERE scenario = ?", [scenario])
-            con.execute(
+    def refresh_daily_signals(self, scenario: str, model_version: str, days: Iterable[date] | None = None,
+                              window_articles: int = REFRESH_WINDOW_ARTICLES) -> int:
+        """Recompute the daily signals of a scenario from one model's predictions, and the daily events, for `days`
+        (every day when None: a full refresh), in one transaction. Returns the daily-signal rows written.
+
+        The days are aggregated in windows of at most `window_articles` articles, so the memory a refresh
+        needs does not grow with the history, and the work of refreshing a few days does not either. When the
+        scenario's stored signals come from another model version (a promotion), every day is refreshed.
+        """
+        scenario_rows = "SELECT count(*) FROM daily_signals WHERE scenario = ?"
+        if days is not None and self.con.execute(scenario_rows + " AND model_version <> ?", [scenario, model_version]).fetchone()[0]:
+            days = None
+        with self._memory_cap_hint("refreshing the daily signals"), self._batch() as con:
+            windows = self._refresh_windows(None if days is None else sorted(set(days)), window_articles)
+            if days is None:
+                con.execute("DELETE FROM daily_signals WHERE scenario = ?", [scenario])
+                con.execute("DELETE FROM daily_events")
+            written = 0
+            for first, last in windows:
+                low, high = datetime.combine(first, clock_time.min), datetime.combine(last + timedelta(days=1), clock_time.min)
+                con.execute("DELETE FROM daily_signals WHERE scenario = ? AND day BETWEEN ? AND ?", [scenario, first, last])
+                written += con.execute(DAILY_SIGNALS_SQL, [scenario, model_version, low, high, scenario, model_version]).fetchone()[0]
+                con.execute("DELETE FROM daily_events WHERE day BETWEEN ? AND ?", [first, last])
+                con.execute(DAILY_EVENTS_SQL, [low, high])
+        return int(written)
+
+    def _refresh_windows(self, days: list[date] | None, window_articles: int) -> list[tuple[date, date]]:
+        """(first, last) day ranges that cover `days` (every day with a dated article when None), in order, each
+        holding at most `window_articles` articles (a single day may hold more). Days between wanted ones
+        may fall inside a range: recomputing them is harmless."""
+        sql = "SELECT CAST(published AS DATE) AS day, count(*) FROM articles WHERE published IS NOT NULL"
+        params: list = []
+        if days is not None:
+            if not days:
+                return []
+            sql += " AND published >= ? AND published < ?"
+            params = [datetime.combine(days[0], clock_time.min), datetime.combine(days[-1] + timedelta(days=1), clock_time.min)]
+        per_day = dict(self.con.execute(sql + " GROUP BY 1", params).fetchall())
+        wanted = set(per_day) if days is None else set(days)
+        windows: list[tuple[date, date]] = []
+        first = last = None
+        held = 0
+        for day in sorted(wanted | set(per_day)):
+            articles = per_day.get(day, 0)
+            if first is not None and held + articles > window_articles:
+                windows.append((first, last))
+                first = None
+            if first is None:
+                if day not in wanted:
+                    continue
+                first, held = day, 0
+            held += articles
+            if day in wanted:
+                last = day
+        if first is not None:
+            windows.append((first, last))
+        return windows
+
+    @contextmanager
+    def _memory_cap_hint(self, doing: str):
+        """Turn DuckDB running out of its memory cap into a StoreError saying which setting to raise."""
+        try:
+            yield
+        except (duckdb.OutOfMemoryException, StoreError) as exc:
+            if not isinstance(exc, duckdb.OutOfMemoryException) and not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
+                raise  # the batch turned another failure into a StoreError already
+            try:
+                cap = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            except duckdb.Error:  # the failed batch dropped the connection
+                cap = self.memory_limit
+            raise StoreError(
+                f"{self.path}: DuckDB ran out of memory {doing} (cap {cap}); raise the duckdb_memory_limit setting "
+                "(signals.toml or SIGNALS_DUCKDB_MEMORY_LIMIT, e.g. 512MB)"
+            ) from None
+
+    # ------------------------------------------------------------ retention
+
+    def prune_predictions(self, keep_versions: int, protect: Iterable[str] = ()) -> dict:
+        """Drop the predictions of retired model versions: for each scenario, every version but the
+        `keep_versions` most recently put to work (by their first prediction), never one in `protect` (the
+        active model) nor one the scenario's daily signals are built from.
+
+        The kept predictions are copied into a new table in chunks, which then replaces the old one in one
+        transaction (deleting row by row through the primary key is ~6k rows/s). Interrupted, the store
+        keeps every prediction; the next prune discards the half-built table.
+        Returns {"versions_removed": [(scenario, version, predictions), ...], "predictions_removed": n}."""
+        if keep_versions < 1:
+            raise StoreError(f"{self.path}: keep at least one model version's predictions (asked to keep {keep_versions})")
+        con = self.con
+        with self._memory_cap_hint("pruning predictions"):
+            con.execute("DROP TABLE IF EXISTS predictions_pruned")  # left by an interrupted prune
+            retired = con.execute(
                 """
-                INSERT INTO daily_signals
-                WITH per_day AS (
-                    SELECT CAST(a.published AS DATE) AS day,
-                           count_if(p.label = 'base') AS n_base, count_if(p.label = 'accelerated') AS n_accelerated,
-                           count_if(p.label = 'contraction') AS n_contraction, count_if(p.label = 'none') AS n_none,
-                           sum(p.p_base) AS m_base, sum(p.p_accelerated) AS m_accelerated,
-                           sum(p.p_contraction) AS m_contraction, sum(p.p_none) AS m_none,
-                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'base') AS s_base,
-                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'accelerated') AS s_accelerated,
-                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'contraction') AS s_contraction,
-                           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'none') AS s_none
-                    FROM predictions p JOIN articles a ON a.id = p.article_id
-                    WHERE p.scenario = ? AND p.model_version = ? AND a.published IS NOT NULL
-                    GROUP BY 1
+                WITH versions AS (
+                    SELECT scenario, model_version, count(*) AS n,
+                           row_number() OVER (PARTITION BY scenario ORDER BY min(predicted) DESC, model_version DESC) AS recency
+                    FROM predictions GROUP BY scenario, model_version
                 )
-                SELECT day, ? AS scenario, r.case, r.articles, r.probability, ? AS model_version, r.stories
-                FROM per_day, unnest([
-                    {'case': 'base', 'articles': n_base, 'probability': m_base, 'stories': s_base},
-                    {'case': 'accelerated', 'articles': n_accelerated, 'probability': m_accelerated, 'stories': s_accelerated},
-                    {'case': 'contraction', 'articles': n_contraction, 'probability': m_contraction, 'stories': s_contraction},
-                    {'case': 'none', 'articles': n_none, 'probability': m_none, 'stories': s_none}
-                ]) AS t(r)
+                SELECT scenario, model_version, n FROM versions
+                WHERE recency > ? AND list_position(?, model_version) IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM daily_signals d
+                                  WHERE d.scenario = versions.scenario AND d.model_version = versions.model_version)
+                ORDER BY scenario, model_version
                 """,
-                [scenario, model_version, scenario, model_version],
-            )
-            rows = con.execute("SELECT count(*) FROM daily_signals WHERE scenario = ?", [scenario]).fetchone()[0]
-            # Events by day, type and actor pair (negated events are not counted as happening).
-            con.execute("DELETE FROM daily_events")
-            con.execute(
-                """
-                INSERT INTO daily_events
-                SELECT CAST(a.published AS DATE), e.type, coalesce(e.source, ''), coalesce(e.target, ''),
-                       count(*), count(DISTINCT e.article_id)
-                FROM events e JOIN articles a ON a.id = e.article_id
-                WHERE NOT e.negated AND a.published IS NOT NULL
-                GROUP BY ALL
-                """
-            )
-        return int(rows)
+                [keep_versions, sorted(set(protect))],
+            ).fetchall()
+            if retired:
+                drop = pd.DataFrame(retired, columns=["scenario", "model_version", "n"])
+                con.execute(_table_sql(con, "predictions", "predictions_pruned"))
+                con.register("retired_versions", drop)
+                try:
+                    _copy_rows(con, "predictions", "predictions_pruned", "NOT EXISTS (SELECT 1 FROM retired_versions r "
+                               "WHERE r.scenario = predictions.scenario AND r.model_version = predictions.model_version)")
+                finally:
+                    con.unregister("retired_versions")
+                with self._batch():
+                    con.execute("DROP TABLE predictions")
+                    con.execute("ALTER TABLE predictions_pruned RENAME TO predictions")
+        return {"versions_removed": [tuple(r) for r in retired], "predictions_removed": int(sum(r[2] for r in retired))}
 
     # ------------------------------------------------------------ feeds and runs
 
@@ -515,3 +634,103 @@ class Store:
         ).fetchall()
         keys = ("name", "last_success", "consecutive_failures", "next_poll", "last_error", "last_attempt")
         return [dict(zip(keys, r)) for r in rows]
+
+
+def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
+    """Compact the store at `path`: copy its tables into a fresh file beside it, then swap that in with one
+    atomic rename, holding the store's lock throughout. Interrupted before the rename, the store is untouched
+    (the next vacuum removes the half-written copy); after it, the compacted store is complete.
+    Returns {"bytes_before", "bytes_after", "bytes_reclaimed"} (the file and its write-ahead log)."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here yet; run 'signals import' or 'signals run' first")
+    fresh = path.with_name(path.name + ".vacuum")
+    with Store(path, memory_limit=memory_limit) as store:
+        con = store.con
+        con.execute("CHECKPOINT")  # everything in the file, nothing left in the write-ahead log
+        before = _store_bytes(path)
+        for leftover in (fresh, Path(f"{fresh}.wal")):
+            leftover.unlink(missing_ok=True)  # from an interrupted vacuum
+        source = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
+        with store._memory_cap_hint("compacting the store"):
+            con.execute(f"ATTACH '{_sql_text(str(fresh))}' AS vacuum_copy")
+            try:
+                tables = [r[0] for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+                    "ORDER BY table_name").fetchall()]
+                indexes = [r[0] for r in con.execute(
+                    "SELECT sql FROM duckdb_indexes() WHERE database_name = current_database() AND sql IS NOT NULL").fetchall()]
+                for table in tables:
+                    create = _table_sql(con, table, table)
+                    con.execute("USE vacuum_copy")
+                    try:
+                        con.execute(create)
+                    finally:
+                        con.execute(f"USE {source}")
+                    _copy_rows(con, f'{source}.main."{table}"', f'vacuum_copy.main."{table}"')
+                con.execute("USE vacuum_copy")
+                try:
+                    for sql in indexes:
+                        con.execute(sql)
+                finally:
+                    con.execute(f"USE {source}")
+            finally:
+                con.execute("DETACH vacuum_copy")  # checkpoints and syncs the copy
+        # Lock the copy before it takes the store's name, so no other run can open the new file until it is in place,
+        # and none can reach the old one once it is unlinked.
+        holder = duckdb.connect(str(fresh))
+        try:
+            fresh.replace(path)
+            _sync_directory(path.parent)
+        finally:
+            store.close()
+            holder.close()
+    after = _store_bytes(path)
+    return {"bytes_before": before, "bytes_after": after, "bytes_reclaimed": before - after}
+
+
+def _table_sql(con, table: str, name: str) -> str:
+    """The CREATE TABLE statement of `table` in the current database, creating `name` instead."""
+    sql = con.execute(
+        "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()[0]
+    head = f"CREATE TABLE {table}("
+    if not sql.startswith(head):
+        raise StoreError(f"cannot copy table {table}: unexpected definition {sql[:80]!r}")
+    return f'CREATE TABLE "{name}"(' + sql[len(head):]
+
+
+def _copy_rows(con, source: str, target: str, where: str = "TRUE") -> int:
+    """Insert the rows of `source` matching `where` into `target`, COPY_CHUNK_ROWS at a time, each chunk its own
+    transaction: one insert of millions of rows into a keyed table does not fit a small memory cap. Returns rows copied."""
+    top = con.execute(f"SELECT max(rowid) FROM {source}").fetchone()[0]
+    copied = 0
+    for low in range(0, (top if top is not None else -1) + 1, COPY_CHUNK_ROWS):
+        copied += con.execute(
+            f"INSERT INTO {target} SELECT * FROM {source} WHERE rowid >= ? AND rowid < ? AND ({where})",
+            [low, low + COPY_CHUNK_ROWS],
+        ).fetchone()[0]
+    return copied
+
+
+def _sql_text(text: str) -> str:
+    """`text` made safe inside a single-quoted SQL literal."""
+    return text.replace("'", "''")
+
+
+def _store_bytes(path: Path) -> int:
+    """The size of a store: its file plus its write-ahead log, if any."""
+    wal = Path(f"{path}.wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    import os
+
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
