@@ -2,10 +2,12 @@
 
 Each entry records the model's version, scenario, file and its sha256, the
 label-set hash, the git commit, library versions, the recipe and its metrics.
-`load_model` checks the file's hash against the registry BEFORE unpickling it,
-and refuses a model trained with another scikit-learn; `register_model` only
-promotes a model that is not worse than the active one on the fixed evaluation
-split.
+`Registry.load` checks the file's hash against the registry BEFORE unpickling it,
+and refuses a model trained with another scikit-learn. `Registry.decide` records a
+candidate as active (retiring the current one) or rejected, with the reason;
+`jobs.fit_and_register` decides (better than the active model beyond the bootstrap
+noise, and no worse on the probes), and `Registry.register` keeps the simple
+"not worse on one score" rule for callers that have only a score.
 """
 
 from __future__ import annotations
