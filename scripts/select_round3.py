@@ -33,6 +33,21 @@ def labeled_ids(labels_dir: Path) -> set[str]:
     return {json.loads(line)["id"] for f in labels_dir.glob("*.jsonl") for line in f.open(encoding="utf-8") if line.strip()}
 
 
+def unread_iran_items(path: Path, done: set[str], keep=None):
+    """The items of a shared `items.jsonl` that name Iran, are not in `done`, and pass `keep`,
+    one per distinct headline (hourly snapshots repeat a headline with a ' - Outlet' tail)."""
+    seen_titles = set()
+    for line in path.open(encoding="utf-8"):
+        item = json.loads(line)
+        title_key = item["title"].lower().split(" - ")[0].strip()
+        if item["id"] in done or title_key in seen_titles or not IRAN.search(blob(item)):
+            continue
+        if keep is not None and not keep(item):
+            continue
+        seen_titles.add(title_key)
+        yield item
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, required=True)
@@ -45,16 +60,8 @@ def main() -> None:
     done = labeled_ids(args.labels)
     chosen: list[dict] = []
     for source, cap in SOURCES.items():
-        seen_titles, pool = set(), []
-        for line in (args.data / source / "items.jsonl").open(encoding="utf-8"):
-            item = json.loads(line)
-            title_key = item["title"].lower().split(" - ")[0].strip()
-            if item["id"] in done or title_key in seen_titles or not IRAN.search(blob(item)):
-                continue
-            if source == "rumca_rss_2026jan" and not ENGLISH.search(item["title"] + " " + item["summary"]):
-                continue
-            seen_titles.add(title_key)
-            pool.append(item)
+        keep = (lambda i: bool(ENGLISH.search(i["title"] + " " + i["summary"]))) if source == "rumca_rss_2026jan" else None
+        pool = list(unread_iran_items(args.data / source / "items.jsonl", done, keep))
         if source == "wklnd_gnews_headlines":  # every pre-war headline, then a sample of the war months
             early = [i for i in pool if i["published"] < "2026-03"]
             late = [i for i in pool if i["published"] >= "2026-03"]

@@ -7,12 +7,10 @@ title, not read in earlier rounds. Keywords only decide what is read.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 
-from select_label_candidates import IRAN, blob
-from select_round3 import labeled_ids, write_batch
+from select_round3 import labeled_ids, unread_iran_items, write_batch
 
 
 def main() -> None:
@@ -25,14 +23,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2028)
     ap.add_argument("--first", type=int, default=17, help="number of the first batch file")
     args = ap.parse_args()
-    done = labeled_ids(args.labels)
-    seen, pool = set(), []
-    for line in (args.data / "wklnd_gnews_headlines" / "items.jsonl").open(encoding="utf-8"):
-        item = json.loads(line)
-        key = item["title"].lower().split(" - ")[0].strip()
-        if item["id"] not in done and key not in seen and IRAN.search(blob(item)):
-            seen.add(key)
-            pool.append(item)
+    pool = list(unread_iran_items(args.data / "wklnd_gnews_headlines" / "items.jsonl", labeled_ids(args.labels)))
     chosen = random.Random(args.seed).sample(pool, min(args.n, len(pool)))
     for b in range(args.batches):
         write_batch(args.out, f"batch_{b + args.first:02d}", chosen[b :: args.batches])
