@@ -157,13 +157,15 @@ class ScenarioModel:
                              f"not {encoder.name} ({encoder.fingerprint[:12]}…); retrain with 'signals train'")
         return Featurizer(encoder, self.prototypes)
 
-    def predict_proba(self, articles: Sequence[Article], relevant: Sequence[bool], encoder: SentenceEncoder) -> np.ndarray:
-        """Probabilities in `LABELS` order: the gate's for irrelevant articles, the estimator's for the rest."""
+    def predict_proba(self, articles: Sequence[Article], relevant: Sequence[bool], encoder: SentenceEncoder,
+                      frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Probabilities in `LABELS` order: the gate's for irrelevant articles, the estimator's for the rest.
+        `frame`, when given, is the articles' `article_frame` made with this model's prototypes (no re-encoding)."""
         probs = np.tile([self.irrelevant_probs.get(c, 0.0) for c in LABELS], (len(articles), 1))
         idx = [i for i, r in enumerate(relevant) if r]
         if idx:
-            p = self.estimator.predict_proba(article_frame([articles[i] for i in idx], self.featurizer(encoder)))
-            probs[idx] = self._in_label_order(p)
+            rows = frame.iloc[idx] if frame is not None else article_frame([articles[i] for i in idx], self.featurizer(encoder))
+            probs[idx] = self._in_label_order(self.estimator.predict_proba(rows))
         return probs
 
     def _in_label_order(self, p: np.ndarray) -> np.ndarray:
@@ -323,9 +325,9 @@ def class_recall(split_scores: dict) -> dict[str, float | None]:
 
 
 def evaluate(model: ScenarioModel, articles: Sequence[Article], relevant: Sequence[bool], y: Sequence[str],
-             encoder: SentenceEncoder) -> tuple[dict, np.ndarray]:
+             encoder: SentenceEncoder, frame: pd.DataFrame | None = None) -> tuple[dict, np.ndarray]:
     """Scores (macro-F1 over SCORED_LABELS) and ECE of `model` on labeled articles; also returns the probabilities."""
-    probs = model.predict_proba(articles, relevant, encoder)
+    probs = model.predict_proba(articles, relevant, encoder, frame)
     pred = [LABELS[i] for i in probs.argmax(axis=1)]
     return {**scores(list(y), pred, SCORED_LABELS), "ece": expected_calibration_error(probs, y)}, probs
 
@@ -359,8 +361,9 @@ def train_and_evaluate(
         return fit([a for a, m in zip(articles, mask) if m], y[mask], relevant[mask], featurizer, prototype_texts,
                    frame=frame[mask].reset_index(drop=True), seed=seed)
 
-    def score_on(model, mask):
-        return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder)
+    def score_on(model, mask):  # the frame is already encoded: no article is encoded twice
+        return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,
+                        frame[mask].reset_index(drop=True))
 
     published = [a.published for a in articles]
     before, start, end = time_split

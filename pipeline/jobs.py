@@ -322,9 +322,10 @@ def load_probes(scenario) -> tuple[list[Article], list[str]]:
     path = scenario.folder / "probes" / "probes.jsonl"
     if not path.exists():
         return [], []
-    outcome = read_jsonl(path, strict=True)
-    labels = {json.loads(line)["id"]: json.loads(line)["label"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return outcome.articles, [labels[a.id] for a in outcome.articles]
+    articles = read_jsonl(path, strict=True).articles
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    labels = {r["id"]: r["label"] for r in map(json.loads, lines)}
+    return articles, [labels[a.id] for a in articles]
 
 
 def probe_check(rt: Runtime, model) -> dict:
