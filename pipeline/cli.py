@@ -427,5 +427,22 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, handler)
 
 
+def run() -> None:
+    """The `signals` console command: `main`, then exit with its code.
+
+    After a stop (exit code above 128) it exits at once, without Python's exit-time joins. Every store
+    transaction is already committed or rolled back by then, but spaCy's queue feeder thread may still be
+    blocked writing a batch of texts to an NLP worker we terminated before it read them, and the normal
+    exit would wait for that thread forever.
+    """
+    code = main()
+    if code > 128:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
