@@ -26,9 +26,6 @@ from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store, utcnow
 
-TRANSIENT = ("timed out", "HTTP 5", "ConnectError", "ReadError", "RemoteProtocolError")
-
-
 RETRY_DELAYS = (1, 5)  # seconds before the second and third tries of a transient failure
 
 
@@ -40,7 +37,7 @@ def fetch_task(url: str, settings: Settings, etag: str, last_modified: str) -> F
     for delay in (*RETRY_DELAYS, None):
         with http_client(settings) as client:
             outcome = fetch_feed(url, settings, client, etag, last_modified)
-        if outcome.ok or delay is None or not any(marker in outcome.error for marker in TRANSIENT):
+        if outcome.ok or delay is None or not outcome.transient:
             return outcome
         get_run_logger().debug("fetch %s: %s; trying again in %d s", url, outcome.error, delay)
         time.sleep(delay)
@@ -101,7 +98,7 @@ def read_and_store(settings: Settings, store: Store, sources: list[str], force: 
         try:
             outcome = future.result()
         except FeedError as exc:
-            outcome = FeedOutcome(url, False, error=exc.reason)
+            outcome = FeedOutcome(url, False, error=exc.reason, error_kind=exc.kind)
         outcome, _ = enrich_outcome(store, outcome, settings)
         record_fetch(store, outcome)
         store.release()

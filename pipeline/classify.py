@@ -39,6 +39,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline
 
 from .encoder import SentenceEncoder
+from .nlp import split_sentences
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
 RECIPE = "gate-tfidf-m2v-protos-lr.v2"
@@ -227,13 +228,15 @@ def predict(
 
 
 def candidate_sentences(article: Article, result: NlpResult | None, limit: int = 40) -> list[str]:
-    """Sentences that could support a call: the headline, event sentences, actor sentences, else all sentences."""
+    """Sentences that could support a call: the headline, event sentences, actor sentences, else all the
+    body's sentences as spaCy splits them (the regex `sentences` stays the features' split: changing it
+    would change what the trained models see)."""
     seen, out = set(), []
     pools: list[list[str]] = [[article.title]]
     if result is not None and result.relevant:
         pools += [[e.sentence for e in result.events], result.actor_sentences]
     if len(pools) == 1 or not any(pools[1:]):
-        pools.append(sentences(article.body()))
+        pools.append(split_sentences(article.body()))
     for pool in pools:
         for sentence in pool:
             s = " ".join(sentence.split())

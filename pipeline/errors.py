@@ -7,7 +7,8 @@
     ├── InputError                a bad input file: names the file and line
     │   └── LabelError            a label file fails validation
     ├── FeedError                 one feed could not be fetched or parsed
-    │                             (recorded per feed; a run never stops for it)
+    │                             (recorded per feed; a run never stops for it);
+    │                             its `kind` says whether trying again may help
     ├── ModelError                no model, or a model that must not be loaded
     │   └── ModelIntegrityError   its bytes do not match the registry
     └── StoreError                the store is locked by another run, or unusable
@@ -16,6 +17,8 @@ Messages say what to check next.
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 
 class SignalsError(Exception):
@@ -51,9 +54,16 @@ class LabelError(InputError):
     pass
 
 
+class ErrorKind(str, Enum):
+    """Whether the same request may succeed if tried again, decided where the error is raised."""
+
+    TRANSIENT = "transient"  # a timeout, a dropped connection, a 5xx: the server may answer next time
+    PERMANENT = "permanent"  # a 4xx, a refused scheme, a body over the cap, a broken feed: the same every time
+
+
 class FeedError(SignalsError):
-    def __init__(self, feed: str, reason: str):
-        self.feed, self.reason = feed, reason
+    def __init__(self, feed: str, reason: str, kind: ErrorKind = ErrorKind.PERMANENT):
+        self.feed, self.reason, self.kind = feed, reason, kind
         super().__init__(f"feed {feed}: {reason}")
 
 

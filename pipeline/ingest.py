@@ -41,7 +41,7 @@ import httpx
 import lxml.html
 from lxml import etree
 
-from .errors import FeedError, InputError
+from .errors import ErrorKind, FeedError, InputError
 from .records import Article, FeedOutcome
 from .settings import Settings
 
@@ -252,11 +252,12 @@ def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "
     try:
         fetched = fetch_bounded(url, settings, client, headers)
     except FeedError as exc:
-        return FeedOutcome(url, False, error=exc.reason)
+        return FeedOutcome(url, False, error=exc.reason, error_kind=exc.kind)
     if fetched.status == 304:
         return FeedOutcome(url, True, not_modified=True, etag=etag, last_modified=last_modified)
     if fetched.status >= 400:
-        return FeedOutcome(url, False, error=f"HTTP {fetched.status}")
+        kind = ErrorKind.TRANSIENT if fetched.status >= 500 else ErrorKind.PERMANENT
+        return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
     outcome = parse_feed_bytes(fetched.body, url)
     return FeedOutcome(
         url, outcome.ok, outcome.articles, outcome.error,
@@ -308,10 +309,12 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
         raise FeedError(url, f"more than {settings.max_redirects} redirects") from None
     except (httpx.HTTPError, OSError) as exc:
         if watchdog.expired:
-            raise FeedError(url, watchdog.reason) from None
+            raise FeedError(url, watchdog.reason, ErrorKind.TRANSIENT) from None
         if isinstance(exc, httpx.TimeoutException):
-            raise FeedError(url, f"timed out after {settings.http_timeout:g}s") from None
-        raise FeedError(url, f"{type(exc).__name__}: {str(exc)[:160] or 'connection failed'}") from None
+            raise FeedError(url, f"timed out after {settings.http_timeout:g}s", ErrorKind.TRANSIENT) from None
+        dropped = isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError))
+        raise FeedError(url, f"{type(exc).__name__}: {str(exc)[:160] or 'connection failed'}",
+                        ErrorKind.TRANSIENT if dropped else ErrorKind.PERMANENT) from None
 
 
 class _Deadline:
@@ -353,7 +356,7 @@ class _Deadline:
     def check(self, url: str) -> None:
         if self.expired or time.monotonic() > self.ends:
             self.expired = True
-            raise FeedError(url, self.reason)
+            raise FeedError(url, self.reason, ErrorKind.TRANSIENT)
 
     def _add(self, sock) -> None:
         if sock is None:

@@ -99,16 +99,18 @@ def label_set_hash(records: Iterable[LabelRecord]) -> str:
 
 
 class KnownIds:
-    """Which ids exist, per source: the shared data folders, plus ids stored in the store."""
+    """Which ids exist, per source: the shared data folders (when there are any), plus ids stored in the store."""
 
-    def __init__(self, shared_data: Path, store_ids: Iterable[str] = ()):
-        self.shared_data = Path(shared_data)
+    def __init__(self, shared_data: Path | None, store_ids: Iterable[str] = ()):
+        self.shared_data = Path(shared_data) if shared_data is not None else None
         self.store_ids = set(store_ids)
         self._by_source: dict[str, set[str]] = {}
 
     def has(self, source: str, item_id: str) -> bool:
         if item_id in self.store_ids:
             return True
+        if self.shared_data is None:
+            return False
         path = self.shared_data / source / "items.jsonl"
         if not path.exists():
             return False
@@ -118,9 +120,12 @@ class KnownIds:
         return item_id in self._by_source[source]
 
 
-def load_shared_articles(shared_data: Path, wanted: dict[str, set[str]]) -> dict[str, Article]:
-    """Articles by id from ../shared/data/<source>/items.jsonl, for the ids wanted per source."""
+def load_shared_articles(shared_data: Path | None, wanted: dict[str, set[str]]) -> dict[str, Article]:
+    """Articles by id from <shared_data>/<source>/items.jsonl, for the ids wanted per source
+    (none without a shared data folder: the caller then reads them from the store)."""
     found: dict[str, Article] = {}
+    if shared_data is None:
+        return found
     for source, ids in wanted.items():
         path = Path(shared_data) / source / "items.jsonl"
         if not path.exists():

@@ -16,6 +16,7 @@ terminates them before it lets the exception through.
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import re
@@ -43,6 +44,34 @@ KIND_TO_LABEL = {
     "project": "FAC",
 }
 ACTOR_LABELS = {"GPE", "LOC", "PERSON", "ORG", "NORP", "FAC"}
+OPENING_QUOTES = ('"', "'", "\u201c", "\u2018")
+
+
+@functools.lru_cache(maxsize=1)
+def sentence_splitter() -> Language:
+    """A blank English pipeline with spaCy's rule-based sentencizer: sentence boundaries from the
+    tokenizer (which keeps 'Mr.' and 'U.S.' whole) without loading the model or running the parser."""
+    splitter = spacy.blank("en")
+    splitter.add_pipe("sentencizer")
+    return splitter
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text`, whitespace collapsed: line breaks end paragraphs, spaCy's sentencizer
+    splits each paragraph. The sentencizer counts a quote after a full stop as closing the sentence,
+    so an opening quote it left at a sentence's end is moved to the start of the next one."""
+    out = []
+    for doc in sentence_splitter().pipe(line for line in text.splitlines() if line.strip()):
+        carried = ""
+        for sent in doc.sents:
+            words = sent.text.split()
+            if len(words) > 1 and words[-1] in OPENING_QUOTES:
+                out.append(carried + " ".join(words[:-1]))
+                carried = words[-1]
+            elif words:
+                out.append(carried + " ".join(words))
+                carried = ""
+    return out
 
 
 def _is_acronym(form: str) -> bool:

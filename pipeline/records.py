@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from .errors import ErrorKind
+
 CASES = ("base", "accelerated", "contraction")
 LABELS = CASES + ("none",)
 
@@ -95,7 +97,7 @@ class Prediction:
 
 @dataclass(frozen=True)
 class FeedOutcome:
-    """The result of reading one feed or file: articles, or the reason it failed."""
+    """The result of reading one feed or file: articles, or the reason it failed and whether that was transient."""
 
     name: str
     ok: bool
@@ -104,3 +106,9 @@ class FeedOutcome:
     not_modified: bool = False
     etag: str = ""
     last_modified: str = ""
+    error_kind: ErrorKind | None = None  # set by the fetch for a failure; None counts as permanent
+
+    @property
+    def transient(self) -> bool:
+        """A failure worth trying again (timeout, dropped connection, 5xx)."""
+        return self.error_kind is ErrorKind.TRANSIENT

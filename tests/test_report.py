@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import re
@@ -23,9 +22,7 @@ from storekit import MODEL, PACK, classified_store, probs
 HOSTILE_TITLE = "Border clash near Taftan <script>document.title='pwned'</script>"
 HOSTILE_SENTENCE = "Officials said <img src=x onerror=\"document.title='pwned-img'\"> nothing."
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-
-
+DATE_LABEL = re.compile(r">([^<>]*\d{2}[^<>]*)</text>")  # chart text with a number in it: dates and values
 
 @pytest.fixture
 def store_path(tmp_path) -> Path:
@@ -50,7 +47,7 @@ def page(store_path, tmp_path) -> Path:
 
 def test_article_text_is_escaped_and_the_page_has_no_script(page):
     text = page.read_text(encoding="utf-8")
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in text
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in text
     assert "<script" not in text.lower()
     assert "<img" not in text and "&lt;img src=x onerror=" in text
     assert "<b>Evil Outlet</b>" not in text and "&lt;b&gt;Evil Outlet&lt;/b&gt;" in text
@@ -61,19 +58,22 @@ def test_article_text_is_escaped_and_the_page_has_no_script(page):
 def test_the_page_has_every_chart_and_section(page):
     text = page.read_text(encoding="utf-8")
     for chart in ("chart-daily", "chart-odds", "chart-indicators"):
-        assert f'<svg id="{chart}"' in text
+        assert re.search(f'<figure id="{chart}" class="chart" role="img" aria-label="[^"]+"><svg ', text)
     # the default range is the 8 weeks up to the newest data (February 10 to April 6): only April 1, 2, 5, 6 have data
     assert "2026-02-10 to 2026-04-06 · 56 days, 52 without data" in text
-    assert len(re.findall(r'<rect class="nodata"', text)) == 52  # missing, not zero
-    assert 'class="bar bar-none"' not in text  # none is left out of the bars
-    ticks = re.findall(r'class="tick" text-anchor="middle">([^<]+)<', text)
-    assert ticks and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in ticks)  # every date label carries its year
-    assert 'class="bar bar-contraction"' in text
-    assert len(re.findall(r'<polyline class="odds-line', text)) == 3
-    assert '<circle class="firing"' in text
+    assert len(re.findall(r'<g id="nodata-2026-\d\d-\d\d"><title>2026-\d\d-\d\d: no data</title>', text)) == 52  # missing, not zero
+    assert 'id="bar-none-' not in text  # none is left out of the bars
+    dates = [t for t in DATE_LABEL.findall(text) if "-" in t and "%" not in t]
+    assert dates and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in dates)  # every date label carries its year
+    assert re.search(r'<g id="bar-contraction-2026-04-05"><title>2026-04-05 contraction: 0\.\d\d \(none: 0\.\d\d\)</title>', text)
+    assert not re.search(r'id="bar-\w+-2026-04-0[34]"', text)  # no bar on a day without data
+    assert len(re.findall(r'<g id="odds-line-\w+"><title>', text)) == 3
+    assert '<g id="firing-border-activity-2026-04-05"><title>' in text
     assert 'id="indicator-status"' in text and 'id="top-evidence"' in text and 'id="current-odds"' in text
-    assert 'id="outlet-mix"' in text and 'id="toc"' in text and '<polygon class="band band-contraction"' in text
+    assert 'id="outlet-mix"' in text and 'id="toc"' in text and 'id="band-contraction"' in text
     assert text.index('id="summary"') < text.index('id="current-odds"') < text.index('id="chart-daily"')
+    ids = re.findall(r' id="([^"]+)"', text)
+    assert len(ids) == len(set(ids))  # three inline SVGs, no id used twice in the page
     assert "deadline passed without firing" not in text  # as of April 6 the pack's deadlines are pending
     assert "pending" in text
     assert 'href="https://example.org/a1"' in text
@@ -95,19 +95,35 @@ def test_an_empty_store_still_gives_a_page(tmp_path):
     assert "no signals in this range" in text and "no news yet: the priors" in text
 
 
-@pytest.mark.skipif(HAS_MATPLOTLIB, reason="matplotlib is installed; this checks the message when it is not")
-def test_png_without_matplotlib_fails_before_writing(store_path, tmp_path):
-    with Store(store_path, read_only=True) as store, pytest.raises(SignalsError, match="matplotlib"):
-        report.write_report(store, PACK, tmp_path / "r.html", png_dir=tmp_path / "png")
-    assert not (tmp_path / "r.html").exists()
+def test_png_charts_are_the_page_charts(store_path, tmp_path):
+    """Each PNG is drawn from the figure inlined as SVG: the same picture, so the same shape."""
+    from PIL import Image  # matplotlib's dependency
 
-
-@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is not installed (optional: only for --png)")
-def test_png_charts(store_path, tmp_path):
     with Store(store_path, read_only=True) as store:
-        report.write_report(store, PACK, tmp_path / "r.html", png_dir=tmp_path / "png")
-    for name in report.PNG_NAMES:
-        assert (tmp_path / "png" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        page = report.write_report(store, PACK, tmp_path / "r.html", png_dir=tmp_path / "png")
+    text = page.read_text(encoding="utf-8")
+    for chart, name in zip(("chart-daily", "chart-odds", "chart-indicators"), report.PNG_NAMES):
+        png = tmp_path / "png" / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = re.search(f'<figure id="{chart}"[^>]*><svg[^>]* viewBox="0 0 ([\\d.]+) ([\\d.]+)"', text).groups()
+        with Image.open(png) as image:
+            assert image.width / image.height == pytest.approx(float(width) / float(height), rel=0.02)
+
+
+def test_titles_and_outlets_with_markup_and_ampersands_stay_text(tmp_path):
+    title = "Border clash near Taftan: <script>alert('x')</script> & more"
+    outlet = "Dawn & <i>Geo</i>"
+    articles = [Article("amp", "test", outlet, title, "", "Text.", datetime(2026, 4, 5, 12), "https://example.org/a?x=1&y=2")]
+    predictions = [Prediction("amp", PACK.id, MODEL, "contraction", probs("contraction"), ["Shots & <b>smoke</b> at the border."])]
+    with Store(classified_store(tmp_path / "s.duckdb", articles, predictions), read_only=True) as store:
+        text = report.write_report(store, PACK, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script" not in text and "<i>Geo</i>" not in text and "<b>smoke</b>" not in text
+    escaped = "Border clash near Taftan: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"
+    assert text.count(escaped) >= 3  # the week's movers, the firings table and the evidence table
+    assert "Dawn &amp; &lt;i&gt;Geo&lt;/i&gt;" in text and "Shots &amp; &lt;b&gt;smoke&lt;/b&gt; at the border." in text
+    assert 'href="https://example.org/a?x=1&amp;y=2"' in text
+    tooltip = re.search(r'<g id="firing-border-activity-2026-04-05"><title>([^<]*)</title>', text).group(1)
+    assert escaped in tooltip  # the chart's tooltip is escaped too
 
 
 def test_report_command(store_path, tmp_path, monkeypatch, capsys):
@@ -119,7 +135,7 @@ def test_report_command(store_path, tmp_path, monkeypatch, capsys):
     args = parser.parse_args(["--db", str(store_path), "report", "--out", str(tmp_path / "cli.html"), "--since", "2026-04-02"])
     assert args.func(args) == 0
     assert "report written to" in capsys.readouterr().err
-    assert '<svg id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
+    assert '<figure id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
 
 
 def models_dir(tmp_path: Path) -> Path:
@@ -192,7 +208,7 @@ def test_chromium_renders_the_charts_and_runs_no_injected_script(page, tmp_path)
         assert title.startswith(PACK.title) and "pwned" not in title
         for chart in ("chart-daily", "chart-odds", "chart-indicators"):
             assert f'id="{chart}"' in dom
-        assert "<polyline" in dom and 'class="bar bar-contraction"' in dom
+        assert 'id="odds-line-contraction"' in dom and 'id="bar-contraction-2026-04-05"' in dom
         assert "<script" not in dom.lower() and "<img" not in dom.lower()
         assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom  # shown as text
 
@@ -207,8 +223,8 @@ def test_chromium_screenshot_shows_the_summary_and_odds_on_the_first_screen(stor
     dom = dump_dom(page, tmp_path / "profile-dom")
     summary = re.search(r'<section id="summary">(.*?)</section>', dom, re.S).group(1)
     assert "The week 2026-03-31 to 2026-04-06" in summary and "accelerated 30% (not measurable yet)" in summary
-    ticks = re.findall(r'class="tick" text-anchor="middle">([^<]+)<', dom)
-    assert ticks and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in ticks)
+    dates = [t for t in DATE_LABEL.findall(dom) if "-" in t and "%" not in t]
+    assert dates and all(re.fullmatch(r"2026-\d\d-\d\d", t) for t in dates)
     shot = tmp_path / "first-screen.png"
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile-shot'}",

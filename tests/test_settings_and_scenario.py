@@ -1,3 +1,7 @@
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +27,7 @@ def test_toml_then_environment_then_flags(tmp_path):
 def test_bad_settings_name_the_file_and_key(tmp_path):
     config = tmp_path / "signals.toml"
     config.write_text("[signals]\nnlp_processes = 'many'\n")
-    with pytest.raises(ConfigError, match=r"signals.toml: setting 'nlp_processes'"):
+    with pytest.raises(ConfigError, match=r"signals.toml: nlp_processes: must be a whole number \(got 'many'\)$"):
         load_settings(config, environ={})
     config.write_text("[signals]\nbogus = 1\n")
     with pytest.raises(ConfigError, match="unknown setting 'bogus'"):
@@ -31,6 +35,57 @@ def test_bad_settings_name_the_file_and_key(tmp_path):
     config.write_text("[signals\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(config, environ={})
+
+
+@pytest.mark.parametrize("line, message", [
+    ("nlp_processes = -3", "nlp_processes: must be >= 1 (got -3)"),
+    ("process_chunk_size = 0", "process_chunk_size: must be >= 1 (got 0)"),
+    ("http_timeout = 0", "http_timeout: must be > 0"),
+    ("max_redirects = -1", "max_redirects: must be >= 0 (got -1)"),
+    ("fetch_full_text = 'maybe'", "fetch_full_text: must be true or false (got 'maybe')"),
+    ("duckdb_memory_limit = 'plenty'", "duckdb_memory_limit: must be a size like 128MB or 2GB (got 'plenty')"),
+    ("retrain_cron = 'daily'", "retrain_cron: must be a cron line of five fields (got 'daily')"),
+    ("scenario = ''", "scenario: must not be empty"),
+    ("dask_address = 'tcp://x:8786'", "unknown setting 'dask_address'"),  # never read, so no longer a setting
+])
+def test_out_of_range_values_are_refused_in_one_line_naming_file_and_key(tmp_path, line, message):
+    config = tmp_path / "signals.toml"
+    config.write_text(f"[signals]\n{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    text = str(caught.value)
+    assert text.startswith(f"{config}: ") and message in text and "\n" not in text
+
+
+def test_environment_values_are_validated_and_named_by_their_variable(tmp_path):
+    absent = tmp_path / "absent.toml"
+    with pytest.raises(ConfigError, match=r"^SIGNALS_NLP_PROCESSES: nlp_processes: must be >= 1 \(got '0'\)$"):
+        load_settings(environ={"SIGNALS_CONFIG": str(absent), "SIGNALS_NLP_PROCESSES": "0"})
+    s = load_settings(environ={"SIGNALS_CONFIG": str(absent), "SIGNALS_FEEDS": "https://a.example/rss, https://b.example/rss",
+                               "SIGNALS_FETCH_FULL_TEXT": "yes", "SIGNALS_SHARED_DATA": str(tmp_path)})
+    assert s.feeds == ("https://a.example/rss", "https://b.example/rss") and s.fetch_full_text is True
+    assert s.shared_data == tmp_path
+    assert s.replace(nlp_batch_size=7, db=None).nlp_batch_size == 7 and s.replace(db=None).db == s.db
+    with pytest.raises(ConfigError, match="nlp_processes: must be >= 1"):
+        s.replace(nlp_processes=0)
+
+
+def test_an_installed_package_takes_no_defaults_from_the_source_tree(tmp_path):
+    """Copied without the checkout around it (as pip installs it), the package has no shared-data default and
+    its folders are relative to the working directory; from the checkout they point into it."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(PROJECT_ROOT / "pipeline", site / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    probe = ("from pipeline.settings import load_settings; s = load_settings(environ={}); "
+             "print(s.shared_data, s.labels_dir, s.models_dir, s.encoders_dir, sep='|')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")}
+    installed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**env, "PYTHONPATH": str(site)},
+                               capture_output=True, text=True, timeout=120)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    assert installed.stdout.strip() == "None|labels|models|models/encoders"
+    checkout = load_settings(environ={"SIGNALS_CONFIG": str(tmp_path / "absent.toml")})
+    assert checkout.labels_dir == PROJECT_ROOT / "labels" and checkout.shared_data == PROJECT_ROOT.parent / "shared" / "data"
+    with_data = load_settings(environ={"SIGNALS_CONFIG": str(tmp_path / "absent.toml"), "SIGNALS_SHARED_DATA": str(tmp_path)})
+    assert with_data.shared_data == tmp_path
 
 
 def test_shipped_pack_has_cases_priors_watchlist_and_actors():
