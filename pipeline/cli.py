@@ -32,7 +32,7 @@ PROGRESS_SECONDS = 10.0  # ...or seconds, whichever comes first (lines come afte
 
 
 def _settings(args) -> Settings:
-    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None), scenario=getattr(args, "scenario", None))
 
 
 def _progress(label: str, every: int = PROGRESS_EVERY, seconds: float = PROGRESS_SECONDS):
@@ -328,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("train", help="train and evaluate the classifier on the labels; promote if not worse")
+    p.add_argument("--scenario", help="the pack to train (default: the first watched one)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="classify a JSONL file of articles (no store needed)")

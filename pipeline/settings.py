@@ -37,7 +37,8 @@ DEFAULT_FEEDS = (
 @dataclass(frozen=True)
 class Settings:
     db: Path = Path("var/signals.duckdb")
-    scenario: str = "iran-pakistan-2026"
+    scenario: str = "iran-pakistan-2026"  # the pack commands read by default (`--scenario` picks another)
+    scenarios: tuple[str, ...] = ()  # the packs an ingest classifies for; empty = just `scenario`
     labels_dir: Path = PROJECT_ROOT / "labels"
     models_dir: Path = PROJECT_ROOT / "models"
     encoders_dir: Path = PROJECT_ROOT / "models" / "encoders"  # sentence encoders shipped with the project
@@ -65,6 +66,11 @@ class Settings:
     @property
     def scenario_dir(self) -> Path:
         return self.labels_dir / self.scenario
+
+    @property
+    def scenario_ids(self) -> tuple[str, ...]:
+        """The packs an ingest classifies for: `scenarios`, else the one `scenario`."""
+        return self.scenarios or (self.scenario,)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -121,4 +127,6 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         if var in env:
             values[key] = _coerce(key, env[var], kind, var)
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("scenarios") and "scenario" not in values:
+        values["scenario"] = values["scenarios"][0]  # commands default to the first watched pack
     return Settings(**values)
