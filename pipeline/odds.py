@@ -626,12 +626,12 @@ def add_odds_options(p) -> None:
 def add_commands(subparsers) -> None:
     """Register `signals odds` on the CLI's subparsers."""
     p = subparsers.add_parser("odds", help="scenario odds today with intervals, their path, and the stories that moved them")
-    p.add_argument("--scenario")
-    p.add_argument("--since", type=date.fromisoformat)
-    p.add_argument("--until", type=date.fromisoformat)
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
+    p.add_argument("--since", type=date.fromisoformat, help="first day of the path, YYYY-MM-DD")
+    p.add_argument("--until", type=date.fromisoformat, help="the day the odds are for, YYYY-MM-DD (default: the newest data)")
     add_odds_options(p)
     p.add_argument("--top", type=int, default=5, help="how many movers to list (default 5)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=cmd_odds)
 
 
