@@ -110,7 +110,9 @@ class Runtime:
             from .zeroshot import zero_shot_model
 
             return zero_shot_model(self.scenario, self.encoder)
-        return self.registry.load_active(self.scenario.id)
+        model, entry = self.registry.load_active(self.scenario.id)
+        check_features(entry, feature_parts(self))
+        return model, entry
 
     @property
     def zero_shot(self) -> bool:
@@ -410,13 +412,36 @@ def probe_check(rt: Runtime, model) -> dict:
             "missed": {a.id: p.label for a, p, r in zip(articles, predictions, right) if not r}}
 
 
-def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
-    """What a training set's features depend on: the labeled ids, the encoder, the pack's prototypes
-    and relevance actors. Equal fingerprints mean equal features (the retrain flow caches on it)."""
+def feature_parts(rt: Runtime) -> dict[str, str]:
+    """What a model's features depend on, one short hash per part: the recipe, the encoder's weights, the
+    pack's prototype texts and its relevance gate (the actors and names it matches). A model records these
+    when it is trained, and `Runtime.active_model` refuses one whose parts differ from the running pipeline.
+    (spaCy, the event coder and the gazetteer feed the evidence sentences, not the features.)"""
     import hashlib
 
-    parts = [label_set_hash(records), rt.encoder.fingerprint, repr(rt.scenario.prototypes()),
-             repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors), classify.RECIPE]
+    def short(value: object) -> str:
+        return hashlib.sha256(repr(value).encode("utf-8")).hexdigest()[:16]
+
+    gate = sorted((a.name, a.surface_forms()) for a in rt.scenario.actors if a.name in set(rt.scenario.relevance_actors))
+    return {"recipe": classify.RECIPE, "encoder": f"{rt.encoder.name}:{rt.encoder.fingerprint[:16]}",
+            "prototypes": short(rt.scenario.prototypes()), "relevance": short(gate)}
+
+
+def check_features(entry: ModelEntry, parts: dict[str, str]) -> None:
+    """Refuse a model trained on features other than the running pipeline's (entries from before models
+    recorded them are taken as they are)."""
+    differ = [k for k, v in (entry.features or {}).items() if parts.get(k) != v]
+    if differ:
+        raise ModelError(f"model {entry.version}: the {', '.join(differ)} it was trained with differ from this "
+                         f"pipeline's (pack '{entry.scenario}'); retrain it with 'signals train --scenario {entry.scenario}'")
+
+
+def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
+    """What a training set's features depend on: the labeled ids and `feature_parts`. Equal fingerprints
+    mean equal features (the retrain flow caches on it)."""
+    import hashlib
+
+    parts = [label_set_hash(records), json.dumps(feature_parts(rt), sort_keys=True)]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -451,7 +476,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
     metrics["probes"] = probe_check(rt, model)
     registry = rt.registry
-    entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics)
+    entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
+                                    features=feature_parts(rt))
     promote, reason = True, "first model"
     if registry.active(rt.scenario.id) is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics["probes"])
