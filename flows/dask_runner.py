@@ -29,7 +29,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.jobs import Progress, Runtime, published_days
+from pipeline.jobs import Progress, Runtime, classify_and_save, pending_ids, published_days, refresh_signals
 from pipeline.records import Article, NlpResult
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -71,8 +71,7 @@ def process_pending_on_dask(
     chunks are classified and saved in order, one transaction each, by this process only.
     Returns the predictions made.
     """
-    _, entry = rt.active_model
-    pending = store.pending_ids(rt.scenario.id, entry.version)
+    pending = pending_ids(rt, store)
     in_flight: deque[tuple[list[Article], object]] = deque()
     done = 0
     touched: set = set()
@@ -81,7 +80,7 @@ def process_pending_on_dask(
         nonlocal done
         articles, future = in_flight.popleft()
         results = future.result()
-        store.save_analysis(results, rt.classify(articles, results))
+        classify_and_save(rt, store, articles, results)
         touched.update(published_days(articles))
         done += len(articles)
         if progress:
@@ -95,7 +94,7 @@ def process_pending_on_dask(
             save_oldest()
     while in_flight:
         save_oldest()
-    store.refresh_daily_signals(rt.scenario.id, entry.version, days=touched)
+    refresh_signals(rt, store, touched)
     return done
 
 

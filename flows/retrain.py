@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from pipeline.jobs import Runtime, fingerprint, fit_and_register, process_pending, training_features, training_set
+from pipeline.jobs import Runtime, check_enough_labels, fingerprint, fit_and_register, process_pending, training_features, training_set
 from pipeline.registry import ModelEntry
 from pipeline.settings import load_settings
 from pipeline.store import Store
@@ -52,6 +52,7 @@ def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
     rt = Runtime(settings)
     records, articles = training_set_task(rt)
+    check_enough_labels(rt, records)
     frame = features_task(rt, articles, fingerprint(rt, records))
     entry = train_task(rt, records, articles, frame)
     rescored = rescore_task(rt) if entry.status == "active" and Path(settings.db).exists() else 0

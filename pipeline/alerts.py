@@ -345,8 +345,8 @@ def cmd_alerts(args) -> int:
 def add_commands(subparsers) -> None:
     """Register `signals alerts` on the CLI's subparsers."""
     p = subparsers.add_parser("alerts", help="which watchlist indicators fired, when, on what evidence; deadlines")
-    p.add_argument("--scenario")
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
     p.add_argument("--as-of", type=date.fromisoformat, help="judge as of this day (default: the last day with articles)")
     p.add_argument("--limit", type=int, default=20, help="firings to list in the table (default 20)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=cmd_alerts)

@@ -169,6 +169,10 @@ class ScenarioModel:
             probs[idx] = self._in_label_order(self.estimator.predict_proba(rows))
         return probs
 
+    def text_proba(self, texts: Sequence[str], encoder: SentenceEncoder) -> np.ndarray:
+        """Probabilities (LABELS order) of short texts, such as evidence sentences, read as whole articles."""
+        return self._in_label_order(self.estimator.predict_proba(text_frame(texts, self.featurizer(encoder))))
+
     def _in_label_order(self, p: np.ndarray) -> np.ndarray:
         out = np.zeros((len(p), len(LABELS)))
         for j, c in enumerate(self.classes_):
@@ -259,7 +263,7 @@ def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequ
     evidence: dict[int, list[str]] = {}
     if not texts:
         return evidence
-    p = model._in_label_order(model.estimator.predict_proba(text_frame(texts, model.featurizer(encoder))))
+    p = model.text_proba(texts, encoder)
     ranked = sorted(range(len(texts)), key=lambda i: -p[i, LABELS.index(labels[owners[i]])])
     for i in ranked:
         picked = evidence.setdefault(owners[i], [])

@@ -32,7 +32,7 @@ PROGRESS_SECONDS = 10.0  # ...or seconds, whichever comes first (lines come afte
 
 
 def _settings(args) -> Settings:
-    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None), scenario=getattr(args, "scenario", None))
 
 
 def _progress(label: str, every: int = PROGRESS_EVERY, seconds: float = PROGRESS_SECONDS):
@@ -328,23 +328,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("train", help="train and evaluate the classifier on the labels; promote if not worse")
+    p.add_argument("--scenario", help="the pack to train (default: the first watched one)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="classify a JSONL file of articles (no store needed)")
-    p.add_argument("--input", type=Path, required=True)
-    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--input", type=Path, required=True, help="JSONL articles: id, title, text (summary, published optional)")
+    p.add_argument("--output", type=Path, required=True, help="JSONL predictions, one line per input line")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("events", help="who did what to whom: PLOVER events for a JSONL of {id, text}")
-    p.add_argument("--input", type=Path, required=True)
-    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--input", type=Path, required=True, help="JSONL lines of {id, text}")
+    p.add_argument("--output", type=Path, required=True, help="JSONL lines of {id, events}")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("trend", help="daily signals for a scenario and date range")
-    p.add_argument("--scenario")
-    p.add_argument("--since", type=day)
-    p.add_argument("--until", type=day)
-    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
+    p.add_argument("--since", type=day, help="first day, YYYY-MM-DD (default: the first with signals)")
+    p.add_argument("--until", type=day, help="last day, YYYY-MM-DD (default: the last with signals)")
+    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table", help="output format (default: table)")
     p.add_argument("--output", type=Path, help="write to this file instead of printing (needed for parquet)")
     p.add_argument("--by", choices=("day", "week"), default="day", help="one row per day (default) or per ISO week")
     p.set_defaults(func=cmd_trend)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -39,37 +39,65 @@ MAX_BACKOFF = timedelta(hours=12)
 
 @dataclass
 class Runtime:
-    """Everything a job loads once. Properties load lazily, so `signals trend` never loads spaCy."""
+    """Everything a job loads once, for one scenario pack. Properties load lazily, so `signals trend` never
+    loads spaCy. With several packs (`settings.scenarios`), `packs` holds one Runtime per pack; they borrow
+    this one's spaCy pipeline and encoder (`shared`), so an ingest parses each article once."""
 
     settings: Settings
+    shared: "Runtime | None" = None  # the runtime whose spaCy pipeline and encoder this pack's runtime uses
 
     @cached_property
     def scenario(self) -> Scenario:
         return load_scenario(self.settings.scenario_dir)
 
     @cached_property
+    def packs(self) -> list["Runtime"]:
+        """One runtime per watched pack, in `settings.scenario_ids` order (this one for its own pack)."""
+        if self.shared is not None:
+            return self.shared.packs
+        return [self if sid == self.settings.scenario else Runtime(self.settings.replace(scenario=sid), shared=self)
+                for sid in self.settings.scenario_ids]
+
+    @cached_property
     def actors(self):
+        """The gazetteer with this pack's actors (what this pack's model features depend on)."""
         from .events import load_gazetteer, merge_actors
 
         return merge_actors(load_gazetteer(), self.scenario.actors)
 
     @cached_property
+    def nlp_actors(self):
+        """The gazetteer with every watched pack's actors: the one spaCy pipeline knows them all."""
+        if self.shared is not None:
+            return self.shared.nlp_actors
+        from .events import load_gazetteer, merge_actors
+
+        return merge_actors(load_gazetteer(), [a for pack in self.packs for a in pack.scenario.actors])
+
+    @cached_property
     def nlp(self):
-        return nlp_stage.build_nlp(self.actors, self.settings.nlp_model)
+        return self.shared.nlp if self.shared else nlp_stage.build_nlp(self.nlp_actors, self.settings.nlp_model)
 
     @cached_property
     def index(self) -> nlp_stage.ActorIndex:
-        return nlp_stage.ActorIndex(self.actors)
+        return self.shared.index if self.shared else nlp_stage.ActorIndex(self.nlp_actors)
 
     @cached_property
     def relevance(self) -> nlp_stage.Relevance:
+        """This pack's gate: is an article about its scenario?"""
         return nlp_stage.Relevance(self.scenario)
+
+    def relevant_to_any(self, article: Article) -> bool:
+        """What the NLP stage parses: articles relevant to at least one watched pack."""
+        return any(pack.relevance(article) for pack in self.packs)
 
     @cached_property
     def extract_events(self):
+        if self.shared:
+            return self.shared.extract_events
         from .events import load_event_coder
 
-        return load_event_coder(self.nlp, self.actors)
+        return load_event_coder(self.nlp, self.nlp_actors)
 
     @cached_property
     def registry(self) -> Registry:
@@ -77,10 +105,24 @@ class Runtime:
 
     @cached_property
     def active_model(self) -> tuple[object, ModelEntry]:
-        return self.registry.load_active(self.scenario.id)
+        """The pack's promoted model; a pack nobody has trained yet classifies zero-shot from its brief."""
+        if self.registry.active(self.scenario.id) is None:
+            from .zeroshot import zero_shot_model
+
+            return zero_shot_model(self.scenario, self.encoder)
+        model, entry = self.registry.load_active(self.scenario.id)
+        check_features(entry, feature_parts(self))
+        return model, entry
+
+    @property
+    def zero_shot(self) -> bool:
+        """True while the pack has no trained model (its predictions come from the prototypes alone)."""
+        return self.registry.active(self.scenario.id) is None
 
     @cached_property
     def encoder(self):
+        if self.shared:
+            return self.shared.encoder
         from .encoder import load_encoder
 
         return load_encoder(self.settings.encoders_dir, self.settings.encoder)
@@ -95,15 +137,18 @@ class Runtime:
         return [NlpResult(a.id, self.relevance(a)) for a in articles]
 
     def analyse(self, articles: Sequence[Article]) -> list[NlpResult]:
+        """spaCy over the articles relevant to any watched pack (the rest get an empty, non-relevant result)."""
         s = self.settings
         return nlp_stage.analyse(
-            self.nlp, articles, self.relevance, self.index, self.extract_events,
+            self.nlp, articles, self.relevant_to_any, self.index, self.extract_events,
             max_chars=s.nlp_max_chars, batch_size=s.nlp_batch_size, n_process=s.nlp_processes,
         )
 
     def classify(self, articles: Sequence[Article], results: Sequence[NlpResult]) -> list[Prediction]:
+        """This pack's predictions. An article parsed for another pack is still irrelevant to this one's gate."""
         model, entry = self.active_model
-        return classify.predict(model, entry.version, self.scenario.id, articles, results, self.encoder)
+        own = [replace(r, relevant=r.relevant and self.relevance(a)) for a, r in zip(articles, results)]
+        return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder)
 
 
 # ---------------------------------------------------------------- ingest
@@ -204,26 +249,53 @@ def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
     }
 
 
+def pending_ids(rt: Runtime, store: Store) -> list[str]:
+    """The stored articles some watched pack's active model (or zero-shot recipe) has not scored yet,
+    oldest first: each is parsed once, then classified by every pack that lacks it."""
+    seen, out = set(), []
+    for pack in rt.packs:
+        for article_id in store.pending_ids(pack.scenario.id, pack.active_model[1].version):
+            if article_id not in seen:
+                seen.add(article_id)
+                out.append(article_id)
+    return out
+
+
+def classify_and_save(rt: Runtime, store: Store, articles: Sequence[Article], results: Sequence[NlpResult]) -> None:
+    """Every pack's predictions for the parsed articles it has not scored, stored with the NLP results in one
+    transaction."""
+    predictions = []
+    for pack in rt.packs:
+        todo = set(store.pending_ids_among(pack.scenario.id, pack.active_model[1].version, [a.id for a in articles]))
+        mine = [(a, r) for a, r in zip(articles, results) if a.id in todo]
+        if mine:
+            predictions += pack.classify([a for a, _ in mine], [r for _, r in mine])
+    store.save_analysis(results, predictions)
+
+
+def refresh_signals(rt: Runtime, store: Store, days: set | None) -> None:
+    """Each pack's daily signals for `days` (every day with an empty set, after a promotion)."""
+    for pack in rt.packs:
+        store.refresh_daily_signals(pack.scenario.id, pack.active_model[1].version, days=days)
+
+
 def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
-    """NLP and classify every stored article the active model has not scored, chunk by chunk
-    (each chunk one transaction), then refresh the daily signals of the days those articles were
-    published on (every day after a promotion). Returns predictions made."""
-    _, entry = rt.active_model
-    pending = store.pending_ids(rt.scenario.id, entry.version)
+    """NLP and classify every stored article a watched pack has not scored, chunk by chunk (each chunk one
+    transaction), then refresh the daily signals of the days those articles were published on (every day
+    after a promotion). Returns the articles processed."""
+    pending = pending_ids(rt, store)
     chunk_size = chunk_size or rt.settings.process_chunk_size
     done = 0
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
         store.release()  # readers may open the store while spaCy works
-        results = rt.analyse(articles)
-        store.save_analysis(results, rt.classify(articles, results))
-        days = published_days(articles)
-        store.refresh_daily_signals(rt.scenario.id, entry.version, days=days)  # readers see each chunk's signals
+        classify_and_save(rt, store, articles, rt.analyse(articles))
+        refresh_signals(rt, store, published_days(articles))  # readers see each chunk's signals
         done += len(articles)
         if progress:
             progress(done, len(pending))
     if not pending:  # nothing new: the signals still follow the active model (a full refresh after a promotion)
-        store.refresh_daily_signals(rt.scenario.id, entry.version, days=set())
+        refresh_signals(rt, store, set())
     return done
 
 
@@ -340,20 +412,54 @@ def probe_check(rt: Runtime, model) -> dict:
             "missed": {a.id: p.label for a, p, r in zip(articles, predictions, right) if not r}}
 
 
-def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
-    """What a training set's features depend on: the labeled ids, the encoder, the pack's prototypes
-    and relevance actors. Equal fingerprints mean equal features (the retrain flow caches on it)."""
+def feature_parts(rt: Runtime) -> dict[str, str]:
+    """What a model's features depend on, one short hash per part: the recipe, the encoder's weights, the
+    pack's prototype texts and its relevance gate (the actors and names it matches). A model records these
+    when it is trained, and `Runtime.active_model` refuses one whose parts differ from the running pipeline.
+    (spaCy, the event coder and the gazetteer feed the evidence sentences, not the features.)"""
     import hashlib
 
-    parts = [label_set_hash(records), rt.encoder.fingerprint, repr(rt.scenario.prototypes()),
-             repr(sorted(rt.actors, key=lambda a: a.name)), repr(rt.scenario.relevance_actors), classify.RECIPE]
+    def short(value: object) -> str:
+        return hashlib.sha256(repr(value).encode("utf-8")).hexdigest()[:16]
+
+    gate = sorted((a.name, a.surface_forms()) for a in rt.scenario.actors if a.name in set(rt.scenario.relevance_actors))
+    return {"recipe": classify.RECIPE, "encoder": f"{rt.encoder.name}:{rt.encoder.fingerprint[:16]}",
+            "prototypes": short(rt.scenario.prototypes()), "relevance": short(gate)}
+
+
+def check_features(entry: ModelEntry, parts: dict[str, str]) -> None:
+    """Refuse a model trained on features other than the running pipeline's (entries from before models
+    recorded them are taken as they are)."""
+    differ = [k for k, v in (entry.features or {}).items() if parts.get(k) != v]
+    if differ:
+        raise ModelError(f"model {entry.version}: the {', '.join(differ)} it was trained with differ from this "
+                         f"pipeline's (pack '{entry.scenario}'); retrain it with 'signals train --scenario {entry.scenario}'")
+
+
+def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
+    """What a training set's features depend on: the labeled ids and `feature_parts`. Equal fingerprints
+    mean equal features (the retrain flow caches on it)."""
+    import hashlib
+
+    parts = [label_set_hash(records), json.dumps(feature_parts(rt), sort_keys=True)]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise
 
 
 def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
     """Train on the labels, evaluate, and register (see `fit_and_register`)."""
     records, articles = training_set(rt)
+    check_enough_labels(rt, records)
     return fit_and_register(rt, records, articles)
+
+
+def check_enough_labels(rt: Runtime, records: Sequence[LabelRecord]) -> None:
+    """A pack trains from `MIN_LABELS` labels of its articles on; until then it classifies zero-shot."""
+    if len(records) < MIN_LABELS:
+        raise InputError(rt.scenario.labels_dir, None, f"{len(records)} usable labels for scenario '{rt.scenario.id}'; "
+                         f"it needs {MIN_LABELS} to train (until then it classifies zero-shot from its brief)")
 
 
 def training_features(rt: Runtime, articles: Sequence[Article]):
@@ -370,7 +476,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
     metrics["probes"] = probe_check(rt, model)
     registry = rt.registry
-    entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics)
+    entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
+                                    features=feature_parts(rt))
     promote, reason = True, "first model"
     if registry.active(rt.scenario.id) is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics["probes"])

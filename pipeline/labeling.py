@@ -434,6 +434,7 @@ def add_commands(subparsers) -> None:
         "label", help="label the articles the model is least sure of (interactively, or via a JSONL file)",
         description="Without --export or --import, asks for labels in the terminal; each answer is saved at once.",
     )
+    p.add_argument("--scenario", help="the pack to label for (default: the first watched one)")
     p.add_argument("--size", type=_positive_int, default=DEFAULT_SIZE, help=f"items in the queue (default {DEFAULT_SIZE})")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--export", type=Path, metavar="FILE", help="write the queue to FILE to fill in 'label' and 'note'")
@@ -462,7 +463,7 @@ def cmd_label(args) -> int:
     from .settings import load_settings
     from .store import Store
 
-    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
+    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None), scenario=args.scenario)
     scenario = load_scenario(settings.scenario_dir)
     scenario_id, labels_dir = scenario.id, scenario.labels_dir
     annotator = args.annotator or settings.annotator

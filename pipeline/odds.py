@@ -91,9 +91,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import SignalsError
-from .records import CASES
+from .records import CASES, is_zero_shot
 from .scenario import Scenario
-from .signals import article_predictions, calendar, current_model_version, jsonable
+from .signals import article_predictions, calendar, current_model_version, jsonable, zero_shot_note
 from .store import Store
 
 DEFAULT_HALF_LIFE = 7.0
@@ -459,7 +459,10 @@ def visibility(store: Store, scenario, models_dir: Path | str | None, min_recall
                 metrics = entry.metrics
                 break
     recall = case_recall(metrics)
-    source = recall_source(metrics) if metrics is not None else f"model {version} is not in the registry"
+    if is_zero_shot(version):
+        source = f"the zero-shot recipe {version}, which has no measured recall (no trained model yet)"
+    else:
+        source = recall_source(metrics) if metrics is not None else f"model {version} is not in the registry"
     return Visibility(version, recall, source, float(min_recall), measurable_cases(recall, min_recall))
 
 
@@ -539,6 +542,8 @@ def odds_summary(path: pd.DataFrame, top: pd.DataFrame, model: OddsModel, scenar
         "not_measurable": model.blind_cases(),
         "recall": dict(seen.recall) if seen else None,
         "recall_source": seen.source if seen else None,
+        "model_version": seen.model_version if seen else None,
+        "zero_shot": is_zero_shot(seen.model_version) if seen else False,
         "min_recall": seen.min_recall if seen else None,
         "priors": dict(model.priors),
         "half_life_days": model.half_life,
@@ -572,6 +577,8 @@ def cmd_odds(args) -> int:
               + ", ".join(f"{c} {p:.0%}" for c, p in model.priors.items()), file=sys.stderr)
         return 0
     latest = path.iloc[-1]
+    if is_zero_shot(seen.model_version):
+        print(zero_shot_note([seen.model_version]))
     print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
           f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
     print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
@@ -619,12 +626,12 @@ def add_odds_options(p) -> None:
 def add_commands(subparsers) -> None:
     """Register `signals odds` on the CLI's subparsers."""
     p = subparsers.add_parser("odds", help="scenario odds today with intervals, their path, and the stories that moved them")
-    p.add_argument("--scenario")
-    p.add_argument("--since", type=date.fromisoformat)
-    p.add_argument("--until", type=date.fromisoformat)
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
+    p.add_argument("--since", type=date.fromisoformat, help="first day of the path, YYYY-MM-DD")
+    p.add_argument("--until", type=date.fromisoformat, help="the day the odds are for, YYYY-MM-DD (default: the newest data)")
     add_odds_options(p)
     p.add_argument("--top", type=int, default=5, help="how many movers to list (default 5)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=cmd_odds)
 
 

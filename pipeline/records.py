@@ -15,6 +15,14 @@ CASES = ("base", "accelerated", "contraction")
 LABELS = CASES + ("none",)
 
 
+ZERO_SHOT = "zero-shot"  # the model-version prefix of predictions made from a pack's brief alone (no trained model)
+
+
+def is_zero_shot(model_version: str | None) -> bool:
+    """Whether predictions stored under this model version came from the zero-shot recipe."""
+    return bool(model_version) and str(model_version).startswith(ZERO_SHOT)
+
+
 @dataclass(frozen=True)
 class Article:
     """One news item in the shared schema, plus where it came from."""

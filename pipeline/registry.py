@@ -46,6 +46,7 @@ class ModelEntry:
     metrics: dict = field(default_factory=dict)
     status: str = "candidate"  # active | retired | rejected
     reason: str = ""
+    features: dict = field(default_factory=dict)  # what its features depend on (`jobs.feature_parts`), checked at load
 
 
 def library_versions() -> dict:
@@ -108,7 +109,8 @@ class Registry:
                 return entry
         raise ModelError(f"{self.path}: no model with version {version}")
 
-    def save_candidate(self, model, scenario: str, label_hash: str, recipe: str, metrics: dict) -> ModelEntry:
+    def save_candidate(self, model, scenario: str, label_hash: str, recipe: str, metrics: dict,
+                       features: dict | None = None) -> ModelEntry:
         """Write the model file and return its (not yet registered) entry."""
         created = datetime.now(timezone.utc)
         version = f"{scenario}-{created:%Y%m%dT%H%M%S}-{label_hash[:8]}"
@@ -119,7 +121,7 @@ class Registry:
         entry = ModelEntry(
             version=version, scenario=scenario, file=str(path.relative_to(self.dir)), sha256=file_sha256(path),
             created=created.isoformat(timespec="seconds"), label_hash=label_hash, git_commit=git_commit(self.dir),
-            libraries=library_versions(), recipe=recipe, metrics=metrics,
+            libraries=library_versions(), recipe=recipe, metrics=metrics, features=dict(features or {}),
         )
         (folder / "manifest.json").write_text(json.dumps(asdict(entry), indent=2) + "\n", encoding="utf-8")
         return entry

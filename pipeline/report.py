@@ -465,7 +465,7 @@ def cmd_brief(args) -> int:
 def add_commands(subparsers) -> None:
     """Register `signals report` and `signals brief` on the CLI's subparsers."""
     p = subparsers.add_parser("report", help="write one self-contained HTML report: the week's summary, signals, odds, evidence, indicators")
-    p.add_argument("--scenario")
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
     p.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     p.add_argument("--png", type=Path, help="also write the charts as PNG files here")
     p.add_argument("--since", type=date.fromisoformat, help=f"first day (default: {DEFAULT_WEEKS} weeks before --until)")
@@ -474,7 +474,7 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_report)
 
     p = subparsers.add_parser("brief", help="the week's summary as Markdown: odds and their change, top movers, indicators, blind spots")
-    p.add_argument("--scenario")
+    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
     p.add_argument("--week", help="ISO week, e.g. 2026-W15 (default: the 7 days up to the newest data)")
     p.add_argument("--out", type=Path, help="write to this file instead of printing")
     add_odds_options(p)

@@ -67,7 +67,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     db: Path = Path("var/signals.duckdb")
-    scenario: Name = "iran-pakistan-2026"
+    scenario: Name = "iran-pakistan-2026"  # the pack commands read by default (`--scenario` picks another)
+    scenarios: tuple[Name, ...] = ()  # the packs an ingest classifies for; empty = just `scenario`
     labels_dir: Path = Field(default_factory=lambda: project_dir("labels"))
     models_dir: Path = Field(default_factory=lambda: project_dir("models"))
     encoders_dir: Path = Field(default_factory=lambda: project_dir("models") / "encoders")  # shipped sentence encoders
@@ -91,7 +92,7 @@ class Settings(BaseModel):
     retrain_cron: str = Field("0 3 * * *", pattern=CRON)
     annotator: str = ""  # who labels with `signals label` (names their label file); --annotator overrides
 
-    @field_validator("feeds", "source_dirs", mode="before")
+    @field_validator("feeds", "source_dirs", "scenarios", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         """An environment variable gives a list as one string: 'a, b' -> ('a', 'b')."""
@@ -102,6 +103,11 @@ class Settings(BaseModel):
     @property
     def scenario_dir(self) -> Path:
         return self.labels_dir / self.scenario
+
+    @property
+    def scenario_ids(self) -> tuple[str, ...]:
+        """The packs an ingest classifies for: `scenarios`, else the one `scenario`."""
+        return self.scenarios or (self.scenario,)
 
     def replace(self, **changes) -> "Settings":
         """A validated copy with the changes that are not None (a flag left out changes nothing)."""
@@ -170,4 +176,8 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     for key, value in overrides.items():
         if value is not None:
             values[key], origins[key] = value, "argument"
+    if values.get("scenarios") and "scenario" not in values:  # commands default to the first watched pack
+        raw = values["scenarios"]
+        scenarios = [x.strip() for x in raw.split(",") if x.strip()] if isinstance(raw, str) else list(raw)
+        values["scenario"], origins["scenario"] = (scenarios[0] if scenarios else None), origins["scenarios"]
     return _validated(values, origins)

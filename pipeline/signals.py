@@ -35,16 +35,17 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from .errors import SignalsError
-from .records import LABELS
+from .records import LABELS, is_zero_shot
 from .store import Store
 
-TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability", "stories"]
+TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability", "stories", "model"]  # model: the model version or zero-shot recipe
 DAILY_COLUMNS = [
     "day", "scenario", "case", "ingested", "classified", "covered", "articles", "probability", "share",
     "articles_7d", "probability_7d", "share_7d",
@@ -72,7 +73,8 @@ def trend(store: Store, scenario: str, since: date | None = None, until: date | 
         clauses.append("day <= ?")
         params.append(until)
     frame = store.query_df(
-        f"""SELECT day, scenario, "case", articles, round(probability, 3) AS probability, stories FROM daily_signals
+        f"""SELECT day, scenario, "case", articles, round(probability, 3) AS probability, stories, model_version AS model
+            FROM daily_signals
             WHERE {' AND '.join(clauses)}
             ORDER BY day, array_position(['base', 'accelerated', 'contraction', 'none'], "case")""",
         params,
@@ -86,7 +88,7 @@ TREND_LEGEND = (
     "summed probability it gave the case over all the day's articles; '-' = no data that day (nothing classified: "
     "missing, not quiet); leading = the scenario case with the most articles"
 )
-WEEK_COLUMNS = ["week", "scenario", "case", "articles", "probability", "stories", "days"]
+WEEK_COLUMNS = ["week", "scenario", "case", "articles", "probability", "stories", "days", "model"]
 
 
 def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +102,7 @@ def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.assign(week=[f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])])
     grouped = out.groupby(["week", "scenario", "case"], sort=False)
     weekly = grouped.agg(articles=("articles", "sum"), probability=("probability", "sum"), stories=("stories", "sum"),
-                         days=("day", "nunique")).reset_index()
+                         days=("day", "nunique"), model=("model", "last")).reset_index()
     weekly["probability"] = weekly["probability"].round(3)
     order = {c: i for i, c in enumerate(("base", "accelerated", "contraction", "none"))}
     weekly = weekly.sort_values(["week", "case"], key=lambda col: col.map(order) if col.name == "case" else col)
@@ -387,6 +389,14 @@ def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
+def zero_shot_note(models: Iterable[str]) -> str:
+    """The line every output shows while some of its signals come from the zero-shot recipe ('' otherwise)."""
+    if not any(is_zero_shot(m) for m in models):
+        return ""
+    return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
+            "and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario ...')")
+
+
 def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None,
                since: date | None = None, until: date | None = None) -> int:
     """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
@@ -402,7 +412,8 @@ def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
         if frame.empty:
             print("no signals in that range", file=sys.stderr)
         else:
-            stream.write(TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
+            note = zero_shot_note(frame["model"]) if "model" in frame else ""
+            stream.write((note + "\n" if note else "") + TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
     emit_frame(frame, fmt, output, stream)
     if output is not None:

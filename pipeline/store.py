@@ -354,6 +354,16 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self.con.execute(sql, [scenario, model_version]).fetchall()]
 
+    def pending_ids_among(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[str]:
+        """Those of `ids` with no prediction from this model yet."""
+        self.con.register("among", pd.DataFrame({"id": list(ids)}))
+        try:
+            return [r[0] for r in self.con.execute(
+                "SELECT w.id FROM among w WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = w.id "
+                "AND p.scenario = ? AND p.model_version = ?)", [scenario, model_version]).fetchall()]
+        finally:
+            self.con.unregister("among")
+
     # ------------------------------------------------------------ derived rows
 
     def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction]) -> None:

@@ -33,7 +33,7 @@ def test_import_twice_then_trend(tmp_path, capsys):
     assert {r["day"] for r in rows} <= {f"2026-04-{d:02d}" for d in range(8, 14)}
     assert sum(r["articles"] for r in rows) == 8  # every article counted once, under its label
     code, out, _ = run(capsys, "--db", db, "trend", "--format", "csv")
-    assert out.splitlines()[0] == "day,scenario,case,articles,probability,stories"
+    assert out.splitlines()[0] == "day,scenario,case,articles,probability,stories,model"
 
 
 def test_bad_jsonl_line_is_reported_and_nothing_stored_is_lost(tmp_path, capsys):

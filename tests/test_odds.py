@@ -264,7 +264,7 @@ def test_missing_days_are_nan_not_zero(tmp_path):
 def test_trend_keeps_its_columns(contraction_store):
     with Store(contraction_store, read_only=True) as store:
         frame = signals.trend(store, PACK.id)
-    assert list(frame.columns) == ["day", "scenario", "case", "articles", "probability", "stories"]
+    assert list(frame.columns) == ["day", "scenario", "case", "articles", "probability", "stories", "model"]
     assert frame["day"].iloc[0] == "2026-04-05"
 
 

@@ -82,3 +82,34 @@ def test_library_mismatch_says_what_to_install(registry):
 def test_no_model_says_how_to_get_one(registry):
     with pytest.raises(ModelError, match="run 'signals train'"):
         registry.load_active("sc")
+
+
+def test_a_model_whose_features_differ_from_the_pipeline_is_refused_and_the_reason_named(tmp_path):
+    """The shipped model, registered with the feature parts of this pipeline, loads; after the pack's
+    prototype texts change, the same model is refused, naming the part that changed."""
+    import shutil
+    from dataclasses import asdict
+
+    from pipeline.jobs import Runtime, feature_parts
+    from pipeline.settings import PROJECT_ROOT, load_settings
+
+    pack = tmp_path / "labels" / "iran-pakistan-2026"
+    pack.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "scenario.toml", pack)
+    shipped = Registry(PROJECT_ROOT / "models")
+    entry = shipped.active("iran-pakistan-2026")
+    models = tmp_path / "models"
+    shutil.copytree(PROJECT_ROOT / "models" / entry.file.rsplit("/", 1)[0], models / entry.file.rsplit("/", 1)[0])
+    shutil.copytree(PROJECT_ROOT / "models" / "encoders", models / "encoders")
+    settings = load_settings(environ={}, labels_dir=pack.parent, models_dir=models, encoders_dir=models / "encoders")
+    entry.features = feature_parts(Runtime(settings))
+    (models / "registry.json").write_text(json.dumps({"models": [asdict(entry)]}))
+
+    model, loaded = Runtime(settings).active_model
+    assert loaded.version == entry.version and model is not None
+
+    toml = (pack / "scenario.toml").read_text()
+    (pack / "scenario.toml").write_text(toml.replace("Border markets and crossings between Iran and Pakistan reopen.",
+                                                     "Border markets between Iran and Pakistan reopen for trade."))
+    with pytest.raises(ModelError, match=r": the prototypes it was trained with differ from this pipeline's .*'signals train --scenario iran-pakistan-2026'"):
+        Runtime(settings).active_model

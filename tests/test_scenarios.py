@@ -1,0 +1,96 @@
+"""Several scenario packs watched at once: one import parses each article once and classifies it for
+every pack; a pack with no trained model runs zero-shot and says so in what it prints."""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from pipeline.settings import PROJECT_ROOT
+from pipeline.zeroshot import RECIPE as ZERO_SHOT_RECIPE
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IRAN, INDIA = "iran-pakistan-2026", "india-pakistan-test"
+pytestmark = pytest.mark.slow
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def two_packs(tmp_path_factory):
+    """A settings file watching the shipped Iran pack (trained) and a test India pack (no model), after one import."""
+    root = tmp_path_factory.mktemp("two_packs")
+    labels = root / "labels"
+    (labels / IRAN).mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / IRAN / "scenario.toml", labels / IRAN)
+    shutil.copytree(FIXTURES / "packs" / INDIA, labels / INDIA)
+    config = root / "signals.toml"
+    config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{IRAN}", "{INDIA}"]\nnlp_processes = 1\n')
+    db = root / "s.duckdb"
+    assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
+    return config, db
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_one_import_parses_each_article_once_and_classifies_it_for_every_pack(two_packs):
+    _, db = two_packs
+    assert rows(db, "SELECT count(*), count(DISTINCT article_id) FROM nlp") == [(5, 5)]
+    per_pack = dict(rows(db, "SELECT scenario, count(DISTINCT article_id) FROM predictions GROUP BY 1"))
+    assert per_pack == {IRAN: 5, INDIA: 5}
+    versions = dict(rows(db, "SELECT scenario, any_value(model_version) FROM predictions GROUP BY 1"))
+    assert versions[INDIA] == ZERO_SHOT_RECIPE
+    assert versions[IRAN].startswith(IRAN)  # the shipped, trained model
+    # each pack gates for itself: the India articles were parsed (India's gate) but are not Iran news
+    iran_on_india = rows(db, "SELECT label FROM predictions WHERE scenario = 'iran-pakistan-2026' AND article_id LIKE 'tp-india-%'")
+    assert [r[0] for r in iran_on_india] == ["none", "none"]
+    assert rows(db, "SELECT relevant FROM nlp WHERE article_id = 'tp-india-1'") == [(True,)]
+    india_on_iran = rows(db, "SELECT label FROM predictions WHERE scenario = 'india-pakistan-test' AND article_id LIKE 'tp-iran-%'")
+    assert [r[0] for r in india_on_iran] == ["none", "none"]
+    # zero-shot still reads the brief: the firing across the Line of Control is the India pack's contraction
+    assert rows(db, "SELECT label FROM predictions WHERE scenario = 'india-pakistan-test' AND article_id = 'tp-india-1'") == [("contraction",)]
+
+
+def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, capsys):
+    config, db = two_packs
+    trends = {}
+    for pack in (IRAN, INDIA):
+        code, out, err = run(capsys, "--config", config, "--db", db, "trend", "--scenario", pack, "--format", "json")
+        assert code == 0, err
+        trends[pack] = json.loads(out)
+    assert {r["scenario"] for r in trends[IRAN]} == {IRAN} and {r["scenario"] for r in trends[INDIA]} == {INDIA}
+    assert {r["model"] for r in trends[INDIA]} == {ZERO_SHOT_RECIPE}
+    assert sum(r["articles"] for r in trends[INDIA] if r["case"] != "none") >= 1
+    code, out, _ = run(capsys, "--config", config, "--db", db, "trend", "--scenario", INDIA)
+    assert code == 0 and out.startswith("zero-shot: this scenario has no trained model yet")
+    code, out, _ = run(capsys, "--config", config, "--db", db, "trend")  # the first watched pack by default
+    assert code == 0 and out.startswith("each cell") and "zero-shot" not in out
+    code, out, _ = run(capsys, "--config", config, "--db", db, "odds", "--scenario", INDIA)
+    assert code == 0 and out.startswith("zero-shot:")
+    code, out, _ = run(capsys, "--config", config, "--db", db, "odds", "--scenario", INDIA, "--format", "json")
+    summary = json.loads(out)
+    assert summary["zero_shot"] is True and summary["model_version"] == ZERO_SHOT_RECIPE
+
+
+def test_a_pack_trains_only_from_fifty_labels(two_packs, capsys):
+    config, db = two_packs
+    labels = Path(config).parent / "labels" / INDIA / "labels"
+    labels.mkdir(exist_ok=True)
+    (labels / "first.jsonl").write_text("".join(
+        json.dumps({"id": i, "source": "test", "label": label, "note": "read for the test", "annotator": "tester",
+                    "labeled_at": "2026-11-27"}) + "\n"
+        for i, label in (("tp-india-1", "contraction"), ("tp-india-2", "base"), ("tp-other-1", "none"))))
+    code, _, err = run(capsys, "--config", config, "--db", db, "train", "--scenario", INDIA)
+    assert code == 1
+    assert err.strip() == (f"signals: error: {Path(config).parent / 'labels' / INDIA / 'labels'}: 3 usable labels for "
+                           f"scenario '{INDIA}'; it needs 50 to train (until then it classifies zero-shot from its brief)")
