@@ -51,9 +51,9 @@ from .odds import (
     DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, INTERVAL, MIN_RECALL, NOT_MEASURABLE, OddsModel, Visibility,
     add_odds_options, compute_path, daily_movers, developments, shorten, visibility,
 )
-from .records import CASES, LABELS
+from .records import CASES, LABELS, is_zero_shot
 from .scenario import Scenario
-from .signals import article_predictions, build_outlet_breakdown, daily_frame
+from .signals import article_predictions, build_outlet_breakdown, daily_frame, zero_shot_note
 from .store import Store
 
 EVIDENCE_PER_DAY = 3
@@ -157,6 +157,8 @@ def week_summary(
     expired = tuple((s.name, s.deadline) for s in alerts.statuses
                     if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
+    if seen is not None and is_zero_shot(seen.model_version):
+        blind = (zero_shot_note([seen.model_version]),) + blind
     no_data = 0
     if daily is not None and not daily.empty:
         days = daily.drop_duplicates("day")

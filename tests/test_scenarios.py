@@ -80,6 +80,14 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     code, out, _ = run(capsys, "--config", config, "--db", db, "odds", "--scenario", INDIA, "--format", "json")
     summary = json.loads(out)
     assert summary["zero_shot"] is True and summary["model_version"] == ZERO_SHOT_RECIPE
+    code, out, _ = run(capsys, "--config", config, "--db", db, "brief", "--scenario", INDIA)
+    assert code == 0 and "- zero-shot: this scenario has no trained model yet" in out
+    code, out, _ = run(capsys, "--config", config, "--db", db, "brief", "--scenario", IRAN)
+    assert code == 0 and "zero-shot" not in out
+    report = Path(config).parent / "india.html"
+    code, _, err = run(capsys, "--config", config, "--db", db, "report", "--scenario", INDIA, "--out", report)
+    assert code == 0, err
+    assert "zero-shot: this scenario has no trained model yet" in report.read_text()
 
 
 def test_a_pack_trains_only_from_fifty_labels(two_packs, capsys):
