@@ -33,10 +33,9 @@ from .records import CASES
 from .scenario import Actor, load_scenario, pack_problems, todo_lines
 
 NUMBER_WORDS = {
-    "seven": 7, "ten": 10, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
-    "sixty": 60, "ninety": 90, "hundred": 100, "one hundred": 100, "hundred and twenty": 120,
-    "a hundred and eighty": 180, "one hundred and eighty": 180, "two": 2, "three": 3, "four": 4, "six": 6,
-    "twelve": 12, "eighteen": 18,
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "twelve": 12, "fourteen": 14, "fifteen": 15, "eighteen": 18, "twenty": 20, "thirty": 30,
+    "forty-five": 45, "sixty": 60, "ninety": 90, "a hundred": 100, "one hundred": 100,
 }
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 WINDOW = re.compile(
