@@ -354,9 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from flows import serve as serve_command
 
-    from . import alerts, labeling, odds, opml, report
+    from . import alerts, brief, labeling, odds, opml, report
 
-    for module in (labeling, odds, alerts, report, opml, serve_command):
+    for module in (labeling, odds, alerts, report, opml, serve_command, brief):
         module.add_commands(sub)
     _dates_as_days(parser)
     return parser

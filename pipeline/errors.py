@@ -38,7 +38,12 @@ class ParameterError(ConfigError):
 
 
 class ScenarioError(SignalsError):
-    pass
+    """A pack refused. `reason` is the message without the file; `at` = (table, index, key) says where in
+    the TOML the problem is (index None for a plain table), so `signals scenario check` can name the line."""
+
+    def __init__(self, message: str, reason: str | None = None, at: tuple | None = None):
+        super().__init__(message)
+        self.reason, self.at = reason or message, at
 
 
 class InputError(SignalsError):

@@ -84,9 +84,14 @@ class Scenario:
         return self.folder / "labels"
 
 
-def _need(table: dict, key: str, where: str, path: Path):
+def _refuse(path: Path, reason: str, at: tuple | None = None) -> ScenarioError:
+    """The error for a refused pack: 'path: reason', located at (table, index, key) for `pack_problems`."""
+    return ScenarioError(f"{path}: {reason}", reason=reason, at=at)
+
+
+def _need(table: dict, key: str, where: str, path: Path, at: tuple | None = None):
     if key not in table:
-        raise ScenarioError(f"{path}: {where} is missing the field '{key}'")
+        raise _refuse(path, f"{where} is missing the field '{key}'", at)
     return table[key]
 
 
@@ -97,15 +102,22 @@ def load_scenario(path: Path) -> Scenario:
         path = path / "scenario.toml"
     if not path.exists():
         raise ScenarioError(f"{path}: no scenario pack here; see labels/README.md for the format")
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        raise _refuse(path, f"not valid TOML: {exc}") from None
+    todos = todo_lines(text)
+    if todos:
+        line, content = todos[0]
+        raise _refuse(path, f"line {line} still has a TODO ({content}); a drafted pack is used only once every "
+                            f"TODO is filled in (run 'signals scenario check {path.parent}')")
     head = _need(raw, "scenario", "the file", path)
     cases = tuple(
         Case(
-            name=_need(c, "name", f"case #{i + 1}", path),
-            prior=float(_need(c, "prior", f"case #{i + 1}", path)),
+            name=_need(c, "name", f"case #{i + 1}", path, ("cases", i, None)),
+            prior=_number(_need(c, "prior", f"case #{i + 1}", path, ("cases", i, None)), f"case #{i + 1}'s prior", path,
+                          ("cases", i, "prior")),
             assumption=c.get("assumption", ""),
             indicator=c.get("indicator", ""),
             implication=c.get("implication", ""),
@@ -116,14 +128,14 @@ def load_scenario(path: Path) -> Scenario:
     )
     names = [c.name for c in cases]
     if sorted(names) != sorted(CASES):
-        raise ScenarioError(f"{path}: cases must be exactly {', '.join(CASES)}; found {', '.join(names)}")
+        raise _refuse(path, f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
     total = sum(c.prior for c in cases)
     if abs(total - 1.0) > 1e-6:
-        raise ScenarioError(f"{path}: case priors must sum to 1, they sum to {total:g}")
+        raise _refuse(path, f"case priors must sum to 1, they sum to {total:g}", ("cases", 0, "prior"))
     actors = tuple(
         Actor(
-            name=_need(a, "name", f"actor #{i + 1}", path),
-            kind=_need(a, "kind", f"actor #{i + 1}", path),
+            name=_need(a, "name", f"actor #{i + 1}", path, ("actors", i, None)),
+            kind=_need(a, "kind", f"actor #{i + 1}", path, ("actors", i, None)),
             code=a.get("code", ""),
             aliases=tuple(a.get("aliases", ())),
         )
@@ -134,9 +146,10 @@ def load_scenario(path: Path) -> Scenario:
     relevance = tuple(head.get("relevance_actors", ()))
     unknown = [name for name in relevance if name not in known]
     if unknown:
-        raise ScenarioError(f"{path}: relevance_actors names unknown actors: {', '.join(unknown)}")
+        raise _refuse(path, f"relevance_actors names unknown actors: {', '.join(unknown)}",
+                      ("scenario", None, "relevance_actors"))
     return Scenario(
-        id=_need(head, "id", "[scenario]", path),
+        id=_need(head, "id", "[scenario]", path, ("scenario", None, None)),
         title=head.get("title", ""),
         description=head.get("description", "").strip(),
         cases=cases,
@@ -157,38 +170,109 @@ def alias_pattern(aliases: list[str]) -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
 
 
-def _required_actors(table: dict, where: str, path: Path, actors: tuple[Actor, ...]) -> tuple[tuple[tuple[str, ...], ...], tuple[re.Pattern, ...]]:
+def _required_actors(table: dict, where: str, path: Path, actors: tuple[Actor, ...],
+                     at: tuple) -> tuple[tuple[tuple[str, ...], ...], tuple[re.Pattern, ...]]:
     by_name = {a.name: a for a in actors}
     groups = tuple(tuple(g) for g in table.get("actors", ()))
     unknown = [name for group in groups for name in group if name not in by_name]
     if unknown:
-        raise ScenarioError(f"{path}: {where} requires unknown actors: {', '.join(unknown)}")
+        raise _refuse(path, f"{where} requires unknown actors: {', '.join(unknown)}", at)
     patterns = tuple(alias_pattern([alias for name in group for alias in (name, *by_name[name].aliases)]) for group in groups)
     return groups, patterns
 
 
 def _indicator(table: dict, i: int, path: Path, actors: tuple[Actor, ...] = ()) -> Indicator:
     where = f"indicator #{i + 1}"
-    cases = tuple(_need(table, "cases", where, path))
+    cases = tuple(_need(table, "cases", where, path, ("indicators", i, None)))
     bad = [c for c in cases if c not in CASES]
     if bad:
-        raise ScenarioError(f"{path}: {where} names unknown cases: {', '.join(bad)}")
+        raise _refuse(path, f"{where} names unknown cases: {', '.join(bad)}", ("indicators", i, "cases"))
     try:
-        patterns = tuple(re.compile(p, re.I) for p in _need(table, "patterns", where, path))
+        patterns = tuple(re.compile(p, re.I) for p in _need(table, "patterns", where, path, ("indicators", i, None)))
     except re.error as exc:
-        raise ScenarioError(f"{path}: {where} has a bad pattern: {exc}") from None
+        raise _refuse(path, f"{where} has a bad pattern: {exc}", ("indicators", i, "patterns")) from None
     start = table.get("start")
-    groups, requires = _required_actors(table, where, path, actors)
+    try:
+        start = date.fromisoformat(str(start)) if start else None
+    except ValueError:
+        raise _refuse(path, f"{where} has start {start!r}; expected a date YYYY-MM-DD", ("indicators", i, "start")) from None
+    groups, requires = _required_actors(table, where, path, actors, ("indicators", i, "actors"))
     return Indicator(
-        id=_need(table, "id", where, path),
-        name=_need(table, "name", where, path),
+        id=_need(table, "id", where, path, ("indicators", i, None)),
+        name=_need(table, "name", where, path, ("indicators", i, None)),
         patterns=patterns,
         cases=cases,
         threshold=int(table.get("threshold", 1)),
-        start=date.fromisoformat(str(start)) if start else None,
+        start=start,
         deadline_days=table.get("deadline_days"),
         source=table.get("source", ""),
         meaning=table.get("meaning", ""),
         actors=groups,
         requires=requires,
     )
+
+
+def _number(value, what: str, path: Path, at: tuple) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise _refuse(path, f"{what} is {value!r}; expected a number such as 0.3", at) from None
+
+
+TODO = re.compile(r"\bTODO\b")
+
+
+def todo_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, stripped line) of every line that still holds a TODO marker: what a drafted pack
+    (`signals scenario init`) leaves for the analyst to fill in."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if TODO.search(line)]
+
+
+TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
+TABLE_HEADER = re.compile(r"^\s*(\[\[?)\s*([\w.-]+)\s*\]\]?")
+
+
+def locate(text: str, at: tuple | None) -> int | None:
+    """The line of (table, index, key) in a pack's text: the key's line inside the index-th [[table]]
+    (or the [table]), else the table's header line; None when it cannot be found."""
+    if at is None:
+        return None
+    table, index, key = at
+    seen, inside, header = -1, False, None
+    for n, line in enumerate(text.splitlines(), start=1):
+        match = TABLE_HEADER.match(line)
+        if match:
+            if inside:
+                break
+            if match.group(2) == table:
+                seen += 1
+                inside = index is None or seen == index
+                header = n if inside else header
+            continue
+        if inside and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return n
+    return header
+
+
+def pack_problems(path: Path) -> list[str]:
+    """Everything `signals scenario check` reports, one 'file:line: reason' string per problem: a TOML
+    syntax error, else every TODO left, else the first schema error the loader finds. Empty: the pack is usable."""
+    path = Path(path)
+    file = path / "scenario.toml" if path.is_dir() else path
+    if not file.exists():
+        return [f"{file}: no scenario pack here; see labels/README.md for the format"]
+    text = file.read_text(encoding="utf-8")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = TOML_POSITION.search(str(exc))
+        return [f"{file}:{line.group(1) if line else '?'}: not valid TOML: {TOML_POSITION.sub('', str(exc))}"]
+    todos = todo_lines(text)
+    if todos:
+        return [f"{file}:{n}: TODO left: {content}" for n, content in todos]
+    try:
+        load_scenario(file)
+    except ScenarioError as exc:
+        line = locate(text, exc.at)
+        return [f"{file}:{line}: {exc.reason}" if line else str(exc)]
+    return []

@@ -8,7 +8,8 @@ article that resembles no case that closely is `none`. Probabilities are a softm
 fixed temperature; articles the pack's gate keeps out are `none`.
 
 `NONE_BAR` and `TEMPERATURE` were chosen once, on the iran-pakistan-2026 labels published before
-2026-03-01 (`python scripts/zero_shot_constants.py`), and are the same for every pack. These
+2026-03-01 (`python scripts/zero_shot_constants.py`), and are the same for every pack: nothing is tuned on
+the pack it is measured on (`python scripts/measure_scenario.py --scenario NAME`). These
 probabilities are not calibrated on the pack's own news: every output made from them says "zero-shot".
 """
 
@@ -94,3 +95,15 @@ def zero_shot_model(scenario: Scenario, encoder: SentenceEncoder) -> tuple[ZeroS
                        git_commit="", libraries={}, recipe=RECIPE, status="zero-shot",
                        reason="no trained model yet: scored against the brief's prototypes")
     return ZeroShotModel.for_scenario(scenario, encoder), entry
+
+
+def zero_shot_proba(scenario: Scenario, articles: Sequence[Article], encoder: SentenceEncoder,
+                    none_bar: float = NONE_BAR, temperature: float = TEMPERATURE) -> np.ndarray:
+    """Probabilities in LABELS order for articles outside a pipeline run (scripts, tests): the pack's own
+    relevance gate, then the zero-shot model, as `signals import` applies them."""
+    from .nlp import Relevance
+
+    gate = Relevance(scenario)
+    model = ZeroShotModel.for_scenario(scenario, encoder)
+    model.none_bar, model.temperature = none_bar, temperature
+    return model.predict_proba(articles, [gate(a) for a in articles], encoder)

@@ -1,0 +1,148 @@
+"""`signals scenario init` drafts a pack from a brief; `scenario check` names the lines; zero-shot scores a pack."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.brief import init_pack
+from pipeline.classify import predict
+from pipeline.cli import main
+from pipeline.encoder import load_encoder
+from pipeline.errors import ScenarioError
+from pipeline.records import LABELS, Article, NlpResult
+from pipeline.scenario import load_scenario, pack_problems
+from pipeline.settings import PROJECT_ROOT, load_settings
+from pipeline.zeroshot import RECIPE, zero_shot_model, zero_shot_proba
+
+# the seed briefs sit beside the shared data (SIGNALS_SHARED_DATA moves both, as in conftest)
+SEEDS = Path(os.environ.get("SIGNALS_SHARED_DATA") or PROJECT_ROOT.parent / "shared" / "data").parent / "seeds"
+WATCHLIST = {"imf-funding-review", "sistan-baluchestan-border-activity", "state-department-press-briefings",
+             "brent-crude-price-volatility", "chinese-foreign-ministry-statements"}
+# What an analyst writes in place of each kind of TODO: valid values, nothing else changed.
+FILLED = {"title": '"A title"', "assumption": '"An assumption."', "indicator": '"An indicator."',
+          "implication": '"An implication."', "definition": '"A definition."', "signals": '["A signal."]',
+          "patterns": "['border']", "cases": '["base"]', "start": '"2026-04-08"'}
+
+
+@pytest.fixture(scope="module")
+def seeds() -> Path:
+    if not (SEEDS / "000_140ff33cafa71c1f.txt").exists():
+        pytest.skip(f"needs the seed briefs at {SEEDS}")
+    return SEEDS
+
+
+def fill_todos(text: str) -> str:
+    """Replace each `key = ...TODO...` value with a valid one (priors 0.5, 0.3, 0.2 in turn)."""
+    priors = iter(("0.5", "0.3", "0.2"))
+
+    def value(match: re.Match) -> str:
+        key = match.group(1)
+        return f"{key} = {next(priors) if key == 'prior' else FILLED[key]}"
+
+    return re.sub(r"^(\w+) = .*TODO.*$", value, text, flags=re.M)
+
+
+def write_pack(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_first_seed_gives_cases_watchlist_tripwire_and_passes_after_its_todos(seeds, tmp_path):
+    text = init_pack(seeds / "000_140ff33cafa71c1f.txt", "iran-pakistan-draft")
+    assert init_pack(seeds / "000_140ff33cafa71c1f.txt", "iran-pakistan-draft") == text  # deterministic
+    raw = tomllib.loads(text)
+    assert [(c["name"], c["prior"]) for c in raw["cases"]] == [("base", 0.5), ("accelerated", 0.3), ("contraction", 0.2)]
+    assert raw["cases"][1]["indicator"].startswith("Resumption of construction on the Iran-Pakistan gas pipeline")
+    indicators = {i["id"]: i for i in raw["indicators"]}
+    assert WATCHLIST <= set(indicators)
+    assert indicators["imf-funding-review"]["source"] == "International Monetary Fund"
+    tripwires = [i for i in raw["indicators"] if "deadline_days" in i]
+    assert [t["deadline_days"] for t in tripwires] == [60]
+    assert "formal condemnation" in tripwires[0]["meaning"] and tripwires[0]["actors"] == [["United States"], ["Pakistan"], ["Iran"]]
+    assert {"Iran", "Pakistan", "United States", "China", "IMF"} <= {a["name"] for a in raw["actors"]}
+
+    pack = write_pack(tmp_path / "draft", text)
+    problems = pack_problems(pack)
+    assert problems and all(": TODO left: " in p for p in problems)  # the TODOs are all that is wrong
+    with pytest.raises(ScenarioError, match="still has a TODO"):
+        load_scenario(pack)
+    write_pack(pack, fill_todos(text))
+    assert pack_problems(pack) == []
+    assert load_scenario(pack).priors == {"base": 0.5, "accelerated": 0.3, "contraction": 0.2}
+
+
+def test_second_seed_has_indicators_and_tripwire_but_todo_cases(seeds, tmp_path, capsys):
+    text = init_pack(seeds / "001_f18aca838c4d2e48.txt", "second")
+    raw = tomllib.loads(text)
+    assert [c["name"] for c in raw["cases"]] == ["base", "accelerated", "contraction"]
+    assert all(str(c["prior"]).startswith("TODO") for c in raw["cases"])
+    tripwire = next(i for i in raw["indicators"] if "deadline_days" in i)
+    assert tripwire["deadline_days"] == 30 and "Joint Border Management Office" in tripwire["meaning"]
+    assert any("technical committees" in i["name"] for i in raw["indicators"])
+
+    pack = write_pack(tmp_path / "second", text)
+    assert main(["scenario", "check", str(pack)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    prior_lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("prior = ")]
+    assert all(any(line.startswith(f"{pack / 'scenario.toml'}:{n}: TODO left: prior") for line in err) for n in prior_lines)
+    write_pack(pack, fill_todos(text))
+    assert main(["scenario", "check", str(pack)]) == 0
+
+
+def test_check_names_the_line_of_broken_toml_and_of_schema_errors(tmp_path, capsys):
+    shipped = (PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "scenario.toml").read_text(encoding="utf-8")
+    lines = shipped.splitlines()
+    broken_at = next(n for n, line in enumerate(lines, start=1) if line.startswith("prior = 0.3"))
+    lines[broken_at - 1] = "prior = = 0.3"
+    pack = write_pack(tmp_path / "broken", "\n".join(lines) + "\n")
+    assert main(["scenario", "check", str(pack)]) == 1
+    assert capsys.readouterr().err.startswith(f"{pack / 'scenario.toml'}:{broken_at}: not valid TOML")
+
+    second_pattern = next(n for n, line in enumerate(shipped.splitlines(), start=1) if line.startswith("patterns") and n > broken_at)
+    bad = shipped.splitlines()
+    bad[second_pattern - 1] = "patterns = ['(unclosed']"
+    write_pack(pack, "\n".join(bad) + "\n")
+    assert pack_problems(pack) == [f"{pack / 'scenario.toml'}:{second_pattern}: indicator #1 has a bad pattern: "
+                                   "missing ), unterminated subpattern at position 0"]
+
+
+def test_init_writes_a_pack_once_and_never_overwrites(seeds, tmp_path, capsys):
+    assert main(["scenario", "init", str(seeds / "000_140ff33cafa71c1f.txt"), "--id", "draft", "--out", str(tmp_path)]) == 0
+    written = (tmp_path / "draft" / "scenario.toml").read_text(encoding="utf-8")
+    assert "TODO" in capsys.readouterr().err
+    (tmp_path / "draft" / "scenario.toml").write_text(written + "# the analyst's edit\n", encoding="utf-8")
+    assert main(["scenario", "init", str(seeds / "000_140ff33cafa71c1f.txt"), "--id", "draft", "--out", str(tmp_path)]) == 1
+    assert "already here" in capsys.readouterr().err
+    assert (tmp_path / "draft" / "scenario.toml").read_text(encoding="utf-8").endswith("# the analyst's edit\n")
+
+
+def article(id_: str, title: str, text: str) -> Article:
+    return Article(id_, "test", "Test", title, "", text, datetime(2026, 4, 20), f"https://example.test/{id_}")
+
+
+def test_zero_shot_puts_a_plain_accelerated_story_on_accelerated():
+    """Sentences written from brief 000's accelerated case, and an unrelated story the gate keeps out."""
+    pack = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
+    settings = load_settings(environ={}, config=None)
+    encoder = load_encoder(settings.encoders_dir, settings.encoder)
+    accelerated = article(
+        "acc", "Iran and Pakistan sign security pact, agree to restart gas pipeline",
+        "Iran and Pakistan signed a formal security pact on Tuesday to protect their energy corridors. "
+        "The two governments agreed to resume construction on the Iran-Pakistan gas pipeline despite warnings "
+        "of US sanctions, and set up a joint committee to finance the work.")
+    unrelated = article("none", "Lahore hosts a national squash championship",
+                        "Players from across Punjab competed in the national squash championship in Lahore this week.")
+    probs = zero_shot_proba(pack, [accelerated, unrelated], encoder)
+    assert LABELS[int(probs[0].argmax())] == "accelerated"
+    assert LABELS[int(probs[1].argmax())] == "none"
+    model, entry = zero_shot_model(pack, encoder)
+    predictions = predict(model, entry.version, pack.id, [accelerated], [NlpResult("acc", True)], encoder)
+    assert predictions[0].model_version == RECIPE and predictions[0].label == "accelerated"
+    assert predictions[0].evidence and abs(sum(predictions[0].probabilities.values()) - 1) < 1e-3
