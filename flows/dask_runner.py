@@ -2,8 +2,8 @@
 
     ingest_dask_flow(config, db, sources, force, dask_address=None, dask_workers=2)
 
-reads and stores the sources with the `ingest` flow's own `read_and_store`, then sends the
-pending articles to Dask in chunks. Each Dask worker loads the spaCy pipeline
+is `jobs.ingest` with the `ingest` flow's fetcher and reader; its `process` sends the pending
+articles to Dask in chunks. Each Dask worker loads the spaCy pipeline
 once (`worker_runtime`) and returns `NlpResult`s; classification and every
 store write stay in the flow process, so the DuckDB store keeps one writer.
 
@@ -106,8 +106,8 @@ def ingest_dask_flow(
     """The ingest flow with its NLP stage on Dask: a local cluster of `dask_workers`, or the one at `dask_address`."""
     check_served_run({"config": config, "db": db, "sources": sources, "dask_address": dask_address, "dask_workers": dask_workers})
 
-    def classify_on_dask(rt: Runtime, store: Store) -> int:
+    def classify_on_dask(rt: Runtime, store: Store, progress: Progress | None = None) -> int:
         with dask_task_runner(dask_address, dask_workers) as runner:
-            return process_pending_on_dask(rt, store, runner, dask_workers)
+            return process_pending_on_dask(rt, store, runner, dask_workers, progress=progress)
 
     return run_ingest(config, db, sources, force, f"ingest-dask-flow ({dask_address or f'local x{dask_workers}'})", classify_on_dask)

@@ -1,14 +1,15 @@
-"""The ingest flow: fetch -> parse -> store -> NLP -> classify -> aggregate.
+"""The ingest flow: `jobs.ingest` (fetch -> parse -> store -> NLP -> classify -> aggregate) with Prefect tasks.
 
-Feeds are fetched concurrently as tasks with retries (the only place the
-network is); everything that writes to the store runs in the flow itself, so
-the store has one writer.
+The job is the library's; this module only passes its task versions of the seams: feeds fetched
+concurrently as tasks with retries (the only place the network is), files read as tasks, NLP and
+classification as a task. Everything that writes to the store runs in the flow itself, so the store
+has one writer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,15 +17,12 @@ from prefect import allow_failure, flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pipeline.errors import FeedError
-from pipeline.fulltext import enrich_outcome
-from pipeline.stories import update_stories
-from pipeline.ingest import expand_paths, fetch_feed, http_client, read_local
-from pipeline.jobs import (Runtime, due_feeds, is_url, local_sources, process_pending, record_fetch, skipped_feeds,
-                           store_outcomes)
+from pipeline.ingest import fetch_feed, http_client, read_local
+from pipeline.jobs import Runtime, ingest, process_pending
 from pipeline.records import FeedOutcome
 from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
-from pipeline.store import Store, utcnow
+from pipeline.store import Store
 
 RETRY_DELAYS = (1, 5)  # seconds before the second and third tries of a transient failure
 
@@ -49,74 +47,39 @@ def read_file_task(path: Path) -> FeedOutcome:
     return read_local(path)
 
 
-@task(cache_policy=NONE)
-def store_task(store: Store, outcomes: list[FeedOutcome]) -> dict:
-    return store_outcomes(store, outcomes)
-
-
-@task(cache_policy=NONE)
-def stories_task(store: Store) -> dict:
-    """Group new articles with their near-duplicates into stories."""
-    return update_stories(store)
-
-
 progress_hook: Callable[[int, int], None] | None = None  # `signals run` sets it to show NLP progress
 
 
 @task(cache_policy=NONE)
-def classify_task(rt: Runtime, store: Store) -> int:
-    """NLP, classification and the daily-signal refresh for every article not yet scored.
-    Progress goes to the flow's log after each chunk, and to `progress_hook` when one is set."""
+def classify_task(rt: Runtime, store: Store, progress: Callable[[int, int], None] | None = None) -> int:
+    """`jobs.process_pending` as a task: NLP, classification and the daily-signal refresh for every article
+    not yet scored. Progress goes to the flow's log after each chunk, and to `progress_hook` when one is set."""
     logger = get_run_logger()
 
-    def progress(done: int, total: int) -> None:
+    def report(done: int, total: int) -> None:
         logger.info("NLP + classify: %d/%d", done, total)
-        if progress_hook:
-            progress_hook(done, total)
+        for hook in (progress, progress_hook):
+            if hook:
+                hook(done, total)
 
-    return process_pending(rt, store, progress=progress)
+    return process_pending(rt, store, progress=report)
 
 
-def read_and_store(settings: Settings, store: Store, sources: list[str], force: bool) -> dict:
-    """Everything before NLP, run inside a flow: fetch due feeds as tasks, read files, store, group stories.
-
-    Shared by this flow and `flows.dask_runner.ingest_dask_flow`. Returns the run summary so far.
-    """
-    # Hosts are fetched in parallel; feeds of one host one after another (one request per host at a time).
+def fetch_concurrently(settings: Settings, due: list[tuple[str, dict]]) -> Iterator[FeedOutcome]:
+    """The flow's fetcher for `jobs.ingest`: one `fetch_task` per feed, hosts in parallel, the feeds of one
+    host one after another (one request per host at a time); outcomes in the order the feeds were due."""
     futures, last_on_host = [], {}
-    skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
-    due = due_feeds(store, [s for s in sources if is_url(s)], force)
-    store.release()  # no store while the fetches wait on the network
     for url, state in due:
         host = urlsplit(url).netloc.lower()
         before = [allow_failure(last_on_host[host])] if host in last_on_host else []
         future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
         futures.append((url, future))
         last_on_host[host] = future
-    outcomes = []
     for url, future in futures:
         try:
-            outcome = future.result()
+            yield future.result()
         except FeedError as exc:
-            outcome = FeedOutcome(url, False, error=exc.reason, error_kind=exc.kind)
-        outcome, _ = enrich_outcome(store, outcome, settings)
-        record_fetch(store, outcome)
-        store.release()
-        outcomes.append(outcome)
-    paths, unusable = local_sources(sources)
-    for outcome in unusable:
-        store.record_feed(outcome)
-        outcomes.append(outcome)
-    for path in expand_paths(paths):
-        outcome = read_file_task(path)
-        store.record_feed(outcome)
-        outcomes.append(outcome)
-    store.release()
-    summary = store_task(store, outcomes)
-    summary["skipped"] = skipped
-    summary["stories"] = stories_task(store)
-    store.release()
-    return summary
+            yield FeedOutcome(url, False, error=exc.reason)
 
 
 def registered_parameters() -> dict | None:
@@ -148,18 +111,14 @@ def check_served_run(parameters: dict) -> None:
 
 
 def run_ingest(config: str | None, db: str | None, sources: list[str] | None, force: bool,
-               kind: str, classify: Callable[[Runtime, Store], int]) -> dict:
-    """The body every ingest flow shares: settings, read and store, then `classify` (in process or on
-    Dask), the run record and the summary log. Call it from inside a flow."""
+               kind: str, process: Callable[..., int]) -> dict:
+    """The body every ingest flow shares: `jobs.ingest` with this flow's fetcher and file reader and the
+    given `process` (NLP in process, or on Dask), then the summary log. Call it from inside a flow."""
     logger = get_run_logger()
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
-    rt = Runtime(settings)
     sources = list(sources if sources is not None else settings.feeds)
-    started = utcnow()
-    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
-        summary = read_and_store(settings, store, sources, force)
-        summary["predictions"] = classify(rt, store)
-        store.record_run(kind, started, summary)
+    summary = ingest(Runtime(settings), sources, force, fetch=fetch_concurrently, read=read_file_task, process=process,
+                     kind=kind)
     for failure in summary["failures"]:
         logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
     for feed in summary.get("skipped", []):

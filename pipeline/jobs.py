@@ -11,7 +11,7 @@ pipeline, active model). Each job is a short sequence of stage calls:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -193,26 +193,39 @@ def record_fetch(store: Store, outcome: FeedOutcome) -> None:
     store.record_feed(outcome, next_poll=utcnow() + delay)
 
 
-def read_sources(settings: Settings, store: Store, sources: Iterable[str], force: bool = False) -> list[FeedOutcome]:
-    """Fetch due URLs (conditional GET) and read local files; one outcome per feed or file."""
+Fetcher = Callable[[Settings, list[tuple[str, dict]]], Iterable[FeedOutcome]]
+Reader = Callable[[Path], FeedOutcome]
+
+
+def fetch_in_turn(settings: Settings, due: list[tuple[str, dict]]) -> Iterator[FeedOutcome]:
+    """The plain fetcher: each due feed in turn over one HTTP client (a conditional GET with its stored
+    etag and last-modified). The Prefect flow passes its own, which fetches hosts concurrently as tasks."""
+    if not due:
+        return
+    with http_client(settings) as client:
+        for url, state in due:
+            yield fetch_feed(url, settings, client, state["etag"], state["last_modified"])
+
+
+def read_sources(settings: Settings, store: Store, sources: Iterable[str], force: bool = False,
+                 fetch: Fetcher = fetch_in_turn, read: Reader = read_local) -> list[FeedOutcome]:
+    """Fetch due URLs with `fetch` and read local files with `read`; one outcome per feed or file, each
+    recorded in the store (a feed's next poll backs off after failures)."""
     sources = list(sources)
     outcomes = []
     due = due_feeds(store, [s for s in sources if is_url(s)], force)
     store.release()  # no store while waiting on the network
-    if due:
-        with http_client(settings) as client:
-            for url, state in due:
-                outcome = fetch_feed(url, settings, client, state["etag"], state["last_modified"])
-                outcome, _ = enrich_outcome(store, outcome, settings)
-                record_fetch(store, outcome)
-                store.release()
-                outcomes.append(outcome)
+    for outcome in fetch(settings, due):
+        outcome, _ = enrich_outcome(store, outcome, settings)
+        record_fetch(store, outcome)
+        store.release()
+        outcomes.append(outcome)
     paths, unusable = local_sources(sources)
     for outcome in unusable:
         store.record_feed(outcome)
         outcomes.append(outcome)
     for path in expand_paths(paths):
-        outcome = read_local(path)
+        outcome = read(path)
         store.record_feed(outcome)
         outcomes.append(outcome)
     store.release()
@@ -304,9 +317,24 @@ def published_days(articles: Iterable[Article]) -> set:
     return {a.published.date() for a in articles if a.published is not None}
 
 
+def read_and_store(settings: Settings, store: Store, sources: Sequence[str], force: bool = False,
+                   fetch: Fetcher = fetch_in_turn, read: Reader = read_local) -> dict:
+    """Everything before NLP: read the sources, store their articles, group new articles into stories.
+    Returns the run summary so far (feeds ok and failed, articles new and seen, feeds skipped by backoff)."""
+    skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
+    summary = store_outcomes(store, read_sources(settings, store, sources, force, fetch, read))
+    summary["skipped"] = skipped
+    summary["stories"] = update_stories(store)
+    store.release()
+    return summary
+
+
 def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None,
-           summary: dict | None = None) -> dict:
-    """The whole ingest job against the configured store. Returns the run summary.
+           summary: dict | None = None, *, fetch: Fetcher = fetch_in_turn, read: Reader = read_local,
+           process: Callable[..., int] = process_pending, kind: str = "ingest") -> dict:
+    """The one ingest job: read and store the sources, then NLP + classify what is pending (`process`),
+    and record the run as `kind`. Returns the run summary. `signals import` calls it as it is; the Prefect
+    flows pass their task versions of `fetch`, `read` and `process` (the Dask flow's `process` parses on Dask).
 
     `summary`, when given, is filled in as the job goes (`articles_new` once the articles are stored,
     `predictions` after each committed chunk), so that a caller stopped by a signal can say what was stored.
@@ -321,13 +349,9 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
             progress(done, total)
 
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
-        skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
-        summary.update(store_outcomes(store, read_sources(rt.settings, store, sources, force)))
-        summary["skipped"] = skipped
-        summary["stories"] = update_stories(store)
-        store.release()
-        summary["predictions"] = process_pending(rt, store, progress=count)
-        store.record_run("ingest", started, summary)
+        summary.update(read_and_store(rt.settings, store, sources, force, fetch, read))
+        summary["predictions"] = process(rt, store, progress=count)
+        store.record_run(kind, started, summary)
     return summary
 
 

@@ -1,9 +1,9 @@
 """Zero-shot classification from the brief: a pack nobody has labeled yet still yields signals.
 
 Each case's prototype texts (`Scenario.prototypes`: definition, assumption, indicator, typical signals)
-are encoded once. An article on the pack's actors scores, for each case, the mean of its headline's and
-its best sentence's similarity to that case's closest prototype (the headline decides, guide rule 1; the
-best sentence catches a development the headline only hints at). `none` competes as a fixed bar: an
+are encoded once. An article on the pack's actors scores, for each case, the mean of its headline's, its
+lead's and its best sentence's similarity to that case's closest prototype (the headline decides, guide
+rule 1; the best sentence catches a development the headline only hints at). `none` competes as a fixed bar: an
 article that resembles no case that closely is `none`. Probabilities are a softmax of the four scores at a
 fixed temperature; articles the pack's gate keeps out are `none`.
 
@@ -47,9 +47,10 @@ class ZeroShotModel:
         return cls({c: encoder.encode(texts[c]) for c in CASES if texts.get(c)})
 
     def case_scores(self, titles: Sequence[str], bodies: Sequence[str], encoder: SentenceEncoder) -> np.ndarray:
-        """One row per article, one column per case (CASES order): mean of headline and best-sentence
+        """One row per article, one column per case (CASES order): mean of headline, lead and best-sentence
         similarity to the case's closest prototype; a case without prototypes scores -1."""
         heads = encoder.encode(list(titles))
+        leads = encoder.encode([b[:LEAD_CHARS] or t for b, t in zip(bodies, titles)])
         groups = [(sentences(b[:SENTENCE_CHARS])[:MAX_SENTENCES] or [b[:LEAD_CHARS] or t]) for b, t in zip(bodies, titles)]
         flat = encoder.encode([s for g in groups for s in g])
         bounds = np.cumsum([0] + [len(g) for g in groups])
@@ -61,7 +62,8 @@ class ZeroShotModel:
             title_sim = (heads @ protos.T).max(axis=1)
             sent_sim = flat @ protos.T
             best = np.array([sent_sim[bounds[i]:bounds[i + 1]].max() for i in range(len(titles))])
-            out[:, j] = (title_sim + best) / 2
+            lead_sim = (leads @ protos.T).max(axis=1)
+            out[:, j] = (title_sim + lead_sim + best) / 3
         return out
 
     def _probs(self, scores: np.ndarray) -> np.ndarray:
