@@ -493,8 +493,9 @@ def training_features(rt: Runtime, articles: Sequence[Article]):
 
 def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article], frame=None) -> ModelEntry:
     """Train and evaluate, then register the model. It becomes active only if it is better than the active
-    model on the fixed holdout by more than the bootstrap noise (the 95% interval of the macro-F1
-    difference lies above zero) and does no worse on the probe suite; the first model is always promoted."""
+    model on the latest labeled period (the time holdout, `classify.holdout_start`) by more than the bootstrap
+    noise (the 95% interval of the macro-F1 difference lies above zero) and does no worse on the probe suite;
+    the first model is always promoted."""
     labels = [r.label for r in records]
     relevant = [rt.relevance(a) for a in articles]
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
@@ -504,28 +505,57 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
                                     features=feature_parts(rt))
     promote, reason = True, "first model"
     if registry.active(rt.scenario.id) is not None:
-        promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics["probes"])
+        promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics)
     entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
 
 
-def compare_with_active(rt: Runtime, model, articles, labels, relevant, probes: dict) -> tuple[bool, str]:
-    """(promote?, why): the candidate against the active model on the fixed holdout and the probes."""
+def unseen_by(entry: ModelEntry, article: Article) -> bool:
+    """Whether the model of `entry` was trained without this article: one trained on a time holdout never saw
+    the items from its holdout's first day on; an older model (random holdout) never saw its hashed fifth."""
+    start = entry.metrics.get("holdout", {}).get("from")
+    if start:
+        return article.published is not None and article.published >= datetime.fromisoformat(start)
+    return classify.in_holdout(article.id)
+
+
+def comparison_items(articles: Sequence[Article], holdout_from: str | None, active: ModelEntry) -> list[int]:
+    """The candidate's time holdout, less anything the active model trained on: both models score only unseen items."""
+    if not holdout_from:
+        return []
+    start = datetime.fromisoformat(holdout_from)
+    return [i for i, a in enumerate(articles) if a.published is not None and a.published >= start and unseen_by(active, a)]
+
+
+def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Sequence[str], candidate_probes: float,
+                       active_probes: float) -> tuple[bool, str]:
+    """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
+    difference above zero) on the same items, and its probe accuracy is no lower."""
+    if not len(y):
+        return False, "no holdout items unseen by both models: cannot show the candidate is better"
+    diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
+    text = (f"time-holdout macro-F1 difference {diff['difference']:+.4f} on {len(y)} items "
+            f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")
+    if candidate_probes < active_probes:
+        return False, f"{text}; probes {candidate_probes} < active {active_probes}"
+    if diff["ci95"][0] <= 0:
+        return False, f"{text}: not better beyond bootstrap noise"
+    return True, f"{text}; probes {candidate_probes} >= active {active_probes}"
+
+
+def compare_with_active(rt: Runtime, model, articles, labels, relevant, metrics: dict) -> tuple[bool, str]:
+    """(promote?, why): the candidate against the active model on the latest labeled period and the probes."""
     try:
         active, active_entry = rt.registry.load_active(rt.scenario.id)
         if not isinstance(active, classify.ScenarioModel):
             raise ModelError(f"recipe {active_entry.recipe} is not comparable")
-        hold = [i for i, a in enumerate(articles) if classify.in_holdout(a.id)]
+        hold = comparison_items(articles, metrics.get("holdout", {}).get("from"), active_entry)
         pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
         pred = lambda m: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]  # noqa: E731
-        diff = classify.bootstrap_macro_f1_difference(pick(labels), pred(model), pred(active))
+        candidate_pred, active_pred = (pred(model), pred(active)) if hold else ([], [])
         active_probes = probe_check(rt, active).get("accuracy", 0.0)
     except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
         return True, f"active model not comparable ({exc})"
-    text = f"holdout macro-F1 difference {diff['difference']:+.4f} (95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})"
-    if probes.get("accuracy", 0.0) < active_probes:
-        return False, f"{text}; probes {probes.get('accuracy')} < active {active_probes}"
-    if diff["ci95"][0] <= 0:
-        return False, f"{text}: not better beyond bootstrap noise"
-    return True, f"{text}; probes {probes.get('accuracy')} >= active {active_probes}"
+    return promotion_decision(pick(labels), candidate_pred, active_pred,
+                              metrics.get("probes", {}).get("accuracy", 0.0), active_probes)

@@ -5,8 +5,8 @@ label-set hash, the git commit, library versions, the recipe and its metrics.
 `Registry.load` checks the file's hash against the registry BEFORE unpickling it,
 and refuses a model trained with another scikit-learn. `Registry.decide` records a
 candidate as active (retiring the current one) or rejected, with the reason;
-`jobs.fit_and_register` decides (better than the active model beyond the bootstrap
-noise, and no worse on the probes), and `Registry.register` keeps the simple
+`jobs.fit_and_register` decides (better than the active model on the latest labeled
+period, the time holdout, beyond the bootstrap noise, and no worse on the probes), and `Registry.register` keeps the simple
 "not worse on one score" rule for callers that have only a score.
 """
 

@@ -1,0 +1,152 @@
+"""Model selection on an inner time split inside the training period, so the bench's test period stays unseen.
+
+    PYTHONPATH=$PWD .venv/bin/python scripts/select_classifier.py [--train-until 2026-01-15] [--validate-until 2026-03-01]
+
+bench/classifier.py tests on 2026-03-01..2026-04-14; choosing recipes on that period would tune on the data
+we report. This script reads only labeled items published before --validate-until (by default the bench's
+training period), trains each variant on those before --train-until and scores it on the rest (on-topic
+items: 2026-01-15..2026-02-28 by default). It prints one JSON line per variant: macro-F1 over base,
+contraction and none, per-class precision/recall, ECE, and the paired bootstrap 95% interval of its
+macro-F1 difference against the previous recipe (v2: no prior shift). A change is kept only if it measures
+better here; the bench's test period is then read once for the kept recipe.
+
+The variants are the experiments of issue 11's second round, kept ones and failed ones alike, so every
+figure in the README's selection table can be rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import classify  # noqa: E402
+from pipeline.jobs import Runtime, training_set  # noqa: E402
+from pipeline.records import CASES, LABELS  # noqa: E402
+from pipeline.settings import load_settings  # noqa: E402
+
+# Texts paraphrasing the guide's rules 2 and 6 and the C2 "military posturing" reading (not the probes).
+RULE_PROTOTYPES = {
+    "base": ["The United States and Iran hold a new round of nuclear talks, with regional states mediating between them.",
+             "Oil prices fall as a deal between Washington and Tehran is reported near or planned strikes are called off."],
+    "contraction": ["The United States builds up warships, bombers and troops near Iran and threatens military action.",
+                    "Oil prices jump after new strikes on Iran or as talks are postponed.",
+                    "Israel and the United States strike Iran and Iran retaliates against Israel and American bases."],
+}
+
+
+def standardised_dense(n_dense: int):
+    """The shipped estimator with the dense block (vectors, similarities) standardised instead of raw."""
+    from sklearn.preprocessing import StandardScaler
+
+    estimator = classify.build_estimator(n_dense)
+    transformers = estimator.named_steps["features"].transformers
+    transformers[-1] = ("dense", StandardScaler(), transformers[-1][2])
+    return estimator
+
+
+def without_body_words(n_dense: int):
+    """The shipped estimator without the TF-IDF of the body (headline TF-IDF and dense block only)."""
+    estimator = classify.build_estimator(n_dense)
+    transformers = estimator.named_steps["features"].transformers
+    transformers[:] = [t for t in transformers if t[0] != "words"]
+    return estimator
+
+
+class Split:
+    """The labeled items before the bench's test period, encoded once, and the inner train/validate masks."""
+
+    def __init__(self, rt: Runtime, train_until: datetime, validate_until: datetime, featurizer: classify.Featurizer):
+        records, articles = training_set(rt)
+        keep = [i for i, a in enumerate(articles) if a.published is not None and a.published < validate_until]
+        self.articles = [articles[i] for i in keep]
+        self.y = np.array([records[i].label for i in keep])
+        self.relevant = np.array([rt.relevance(a) for a in self.articles])
+        self.published = [a.published for a in self.articles]
+        self.train = np.array([p < train_until for p in self.published])
+        self.validate = ~self.train
+        self.train_until = train_until
+        self.encoder = rt.encoder
+        self.frame = classify.article_frame(self.articles, featurizer)
+
+    def fit(self, featurizer, prototype_texts, frame=None, weights=None, estimator=None, none_shift=1.0):
+        """A ScenarioModel trained on the inner training items, like `classify.fit` but with the variant's parts."""
+        frame = self.frame if frame is None else frame
+        mask = self.train
+        if estimator is None and weights is None:
+            return classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
+                                featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift)
+        on = mask & self.relevant
+        protos = [(c, t) for c in CASES for t in prototype_texts.get(c, [])]
+        x = pd.concat([frame[on], classify.text_frame([t for _, t in protos], featurizer)], ignore_index=True)
+        y = np.concatenate([self.y[on], [c for c, _ in protos]])
+        w = np.concatenate([np.ones(int(on.sum())) if weights is None else weights[on], np.ones(len(protos))])
+        estimator = estimator or classify.build_estimator(x.shape[1] - 2)
+        estimator.fit(x, y, classifier__sample_weight=w)
+        reference = classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
+                                 featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift)
+        reference.estimator = estimator  # same gate probabilities and prototypes, the variant's estimator
+        return reference
+
+    def score(self, model, frame=None) -> tuple[dict, list[str]]:
+        frame = self.frame if frame is None else frame
+        mask = self.validate
+        result, probs = classify.evaluate(model, [a for a, m in zip(self.articles, mask) if m], self.relevant[mask],
+                                          self.y[mask], self.encoder, frame[mask].reset_index(drop=True))
+        return result, [LABELS[i] for i in probs.argmax(axis=1)]
+
+
+def variants(split: Split, rt: Runtime):
+    """(name, model, frame) for every experiment; the frame differs only where the prototypes do."""
+    protos = rt.scenario.prototypes()
+    featurizer = rt.featurizer
+    n_dense = split.frame.shape[1] - 2
+    reference = split.fit(featurizer, protos, none_shift=1.0)
+    yield "v2 reference (no prior shift)", reference, None
+    for shift in (1.5, 2.0, 3.0, 4.0):
+        shifted = split.fit(featurizer, protos, none_shift=shift)
+        yield f"prior shift: none / {shift}", shifted, None
+    yield "dense block standardised", split.fit(featurizer, protos, estimator=standardised_dense(n_dense)), None
+    yield "no body TF-IDF", split.fit(featurizer, protos, estimator=without_body_words(n_dense)), None
+    age = np.array([(split.train_until - p).days for p in split.published])
+    yield "recency weights (half-life 90 days)", split.fit(featurizer, protos, weights=np.maximum(0.5 ** (age / 90), 0.05)), None
+    yield "train on 2025 onward only", split.fit(featurizer, protos, weights=np.where(age < 365, 1.0, 1e-6)), None
+    more = {c: list(protos.get(c, [])) + RULE_PROTOTYPES.get(c, []) for c in CASES}
+    more_featurizer = classify.Featurizer.from_texts(rt.encoder, more)
+    more_frame = classify.article_frame(split.articles, more_featurizer)
+    yield "rule 2/6 prototypes added", split.fit(more_featurizer, more, frame=more_frame), more_frame
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train-until", default="2026-01-15")
+    ap.add_argument("--validate-until", default="2026-03-01")
+    args = ap.parse_args()
+    rt = Runtime(load_settings())
+    split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
+    y_val = split.y[split.validate]
+    print(json.dumps({"train_until": args.train_until, "validate_until": args.validate_until,
+                      "n_train": int(split.train.sum()), "n_validate": int(split.validate.sum()),
+                      "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
+                      "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
+    reference_pred = None
+    for name, model, frame in variants(split, rt):
+        result, pred = split.score(model, frame)
+        reference_pred = reference_pred or pred
+        print(json.dumps({
+            "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"],
+            "per_class": {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS},
+            "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Promotion compares candidate and active model on the latest labeled period, on items neither trained on,
+and only beyond the bootstrap noise."""
+
+from datetime import datetime, timedelta
+
+from pipeline import classify
+from pipeline.jobs import comparison_items, promotion_decision, unseen_by
+from pipeline.records import Article
+from pipeline.registry import ModelEntry
+
+DAY0 = datetime(2026, 1, 1)
+
+
+def article(n: int, day: int | None) -> Article:
+    return Article(f"a{n}", "t", "", f"title {n}", "", "text", None if day is None else DAY0 + timedelta(days=day, hours=n % 24), "")
+
+
+def entry(holdout: dict) -> ModelEntry:
+    return ModelEntry("v", "sc", "f", "sha", "now", "lh", "", {}, classify.RECIPE, metrics={"holdout": holdout})
+
+
+def test_holdout_is_the_most_recent_share_in_whole_days():
+    published = [DAY0 + timedelta(days=d, hours=h) for d in range(100) for h in (1, 9)] + [None, None]
+    start = classify.holdout_start(published)
+    assert start == datetime(2026, 1, 1) + timedelta(days=85)  # 15% of 100 days of two items each
+    held = [p for p in published if p is not None and p >= start]
+    assert len(held) == 30 and all(p.date() >= start.date() for p in held)
+    assert classify.holdout_start([None, DAY0]) is None
+
+
+def test_an_active_model_never_scores_items_it_trained_on():
+    articles = [article(n, n) for n in range(40)] + [article(99, None)]
+    time_held = entry({"from": (DAY0 + timedelta(days=30)).date().isoformat()})
+    assert comparison_items(articles, (DAY0 + timedelta(days=34)).date().isoformat(), time_held) == list(range(34, 40))
+    # an older active model saw items from a later day on: only what it held out may be scored
+    assert comparison_items(articles, "2026-01-10", time_held) == list(range(30, 40))
+    legacy = entry({"macro_f1": 0.6})  # random holdout: it never saw its hashed fifth
+    picked = comparison_items(articles, "2026-01-10", legacy)
+    assert picked == [i for i in range(9, 40) if classify.in_holdout(articles[i].id)]
+    assert all(unseen_by(legacy, articles[i]) for i in picked)
+    assert comparison_items(articles, None, legacy) == []
+
+
+def test_a_clearly_better_candidate_is_promoted_and_noise_is_not():
+    y = ["base", "contraction", "none"] * 60
+    better = list(y)
+    worse = ["none"] * len(y)
+    promote, reason = promotion_decision(y, better, worse, 0.9, 0.8)
+    assert promote and "95% CI" in reason
+    flip = list(y)
+    flip[0] = "none"  # one item apart: inside the noise
+    promote, reason = promotion_decision(y, y, flip, 0.9, 0.9)
+    assert not promote and "not better beyond bootstrap noise" in reason
+
+
+def test_worse_probes_block_promotion_and_no_items_cannot_promote():
+    y = ["base", "contraction", "none"] * 60
+    promote, reason = promotion_decision(y, y, ["none"] * len(y), 0.7, 0.8)
+    assert not promote and "probes 0.7 < active 0.8" in reason
+    assert promotion_decision([], [], [], 1.0, 0.0)[0] is False
