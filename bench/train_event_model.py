@@ -1,6 +1,6 @@
 """Train the event-type model (models/events/<version>/) from the CAMEO, SATP and v1 scenario sentences.
 
-    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v1/
+    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v2/
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
 
 Training data (never the CAMEO test split, never the fresh sample bench/data/event_gold_v2.jsonl):
@@ -18,7 +18,9 @@ Training data (never the CAMEO test split, never the fresh sample bench/data/eve
   scenario bench/data/event_gold_v1.jsonl (90) and bench/data/event_train_v1.jsonl (260, drawn by
           `bench/draw_event_sample.py --seed 1601` and `--seed 1602`, articles of the gold files and
           of the earlier draw left out): Iran-Pakistan
-          news sentences typed by reading (weight 3, in-domain)
+          news sentences typed by reading (weight 3, in-domain); and bench/data/event_train_v2.jsonl
+          (93 more, drawn by `bench/draw_event_sample.py --n 110 --seed 1603` excluding both gold
+          files and event_train_v1, typed by reading with a reason each; 16 unclear ones left out)
 Out: the model and manifest.json (training-data fingerprint, counts, library versions,
 thresholds, out-of-fold per-type precision/recall), and one JSON line.
 
@@ -46,6 +48,7 @@ from eval_events_cameo import CLASSES, DATA as LABELED  # noqa: E402
 from eval_events_scenario import GOLD as GOLD_V1, ITEMS, PACK, per_type, read_articles  # noqa: E402
 
 TRAIN_V1 = Path(__file__).resolve().parent / "data" / "event_train_v1.jsonl"
+TRAIN_V2 = Path(__file__).resolve().parent / "data" / "event_train_v2.jsonl"
 
 from pipeline.event_model import (  # noqa: E402
     DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, save_event_model, sentence_features,
@@ -122,7 +125,7 @@ def main() -> None:
         origin.append("satp")
 
     articles = read_articles(ITEMS)
-    scenario = [json.loads(line) for path in (GOLD_V1, TRAIN_V1)
+    scenario = [json.loads(line) for path in (GOLD_V1, TRAIN_V1, TRAIN_V2)
                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in scenario:
         sentence, events = sentence_with_events(extractor, nlp(articles[row["article_id"]].body()), row["sentence_index"])
@@ -165,7 +168,7 @@ def main() -> None:
         "training_data": {
             "fingerprint_sha256": fingerprint,
             "sources": {"cameo": "conflibert_cameo_satp cameo_class train", "satp": "conflibert_cameo_satp satp_relevant train+dev, attacks",
-                        "scenario": "bench/data/event_gold_v1.jsonl + bench/data/event_train_v1.jsonl"},
+                        "scenario": "bench/data/event_gold_v1.jsonl + event_train_v1.jsonl + event_train_v2.jsonl"},
             "counts": dict(Counter(origin)),
             "labels": dict(sorted(Counter(gold).items())),
             "scenario_weight": SCENARIO_WEIGHT,

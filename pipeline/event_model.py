@@ -36,7 +36,7 @@ from .records import Event
 from .registry import MUST_MATCH, file_sha256, library_versions
 
 MODEL_ROOT = Path(__file__).resolve().parents[1] / "models" / "events"
-DEFAULT_VERSION = "plover-model-v1"
+DEFAULT_VERSION = "plover-model-v2"
 NONE = "NONE"
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -81,10 +81,13 @@ def sentence_features(sentence: Span, rule_events: Sequence[Event]) -> str:
 
 
 def build_estimator(seed: int = 0) -> Pipeline:
-    """TF-IDF over the feature tokens, then a class-balanced multinomial LogisticRegression."""
+    """TF-IDF over the feature tokens, then a class-balanced multinomial LogisticRegression.
+
+    C=10 was chosen on the training folds (weighted out-of-fold accuracy 0.854 at C=4, 0.863 at
+    C=10, 0.866 at C=30, C=1 worse; see the README's experiment table)."""
     return Pipeline([
         ("features", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True, min_df=2)),
-        ("classifier", LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed)),
+        ("classifier", LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000, random_state=seed)),
     ])
 
 
@@ -125,7 +128,7 @@ class EventTypeModel:
         probabilities = self.probabilities(features)
         classes = self.classes
         top = probabilities.argmax(axis=1)
-        return [(classes[i], float(p[i])) for i, p in zip(top, probabilities)]
+        return [(str(classes[i]), float(p[i])) for i, p in zip(top, probabilities)]
 
 
 def combine(rule_type: str, model_type: str, probability: float, add_threshold: float, override_threshold: float) -> str:

@@ -91,6 +91,9 @@ NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
 PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
+TITLES = {"pm", "president", "gen", "general", "mr", "ms", "mrs", "dr", "fm", "minister", "premier", "marshal",
+          "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj"}
+REPORTING_VERBS = {"say", "tell", "report", "add", "note", "state", "write", "claim", "quote", "cite"}
 REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it
 _PERSON, _BODY = {"PERSON"}, {"GPE", "ORG", "NORP"}
 PRONOUN_LABELS = {
@@ -298,6 +301,21 @@ class EventExtractor:
         self.version = rules.version
         self.matcher = build_matcher(nlp, rules)
         self.noun_forms = _noun_forms(rules.nouns)
+        self.surnames = _unique_surnames(name for name, kind in index.kinds.items() if kind == "leader")
+
+    def _loose_actor(self, text: str) -> str:
+        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', 'the FIA's' without
+        the possessive, 'Gen Munir' or 'Xi' by a leader's surname (titles dropped, only when one leader has
+        it); else the entity's text as it stands."""
+        bare = text.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
+        for form in (bare, bare.removesuffix("s")):
+            actor = self.index.by_form.get(form.lower(), "")
+            if actor:
+                return "" if self.index.is_place(actor) else actor
+        words = [w for w in bare.split() if w.lower().rstrip(".") not in TITLES]
+        if len(words) == 1 and words[0] in self.surnames:
+            return self.surnames[words[0]]
+        return bare
 
     def __call__(self, doc: Doc) -> list[Event]:
         triggers = self.find_triggers(doc)
@@ -444,7 +462,7 @@ class EventExtractor:
                 return "" if self.index.is_place(actor) else actor
         for ent in entities:
             if ent.label_ in FALLBACK_LABELS:
-                return ent.text
+                return self._loose_actor(ent.text)
         owner = _child(token, {"poss"})  # 'its embassy': the embassy's owner
         if owner is not None and owner.lower_ in PRONOUN_LABELS:
             return self._antecedent(owner, entity_at)
@@ -465,6 +483,14 @@ class EventExtractor:
 
 
 # ---------------------------------------------------------------- parse helpers
+
+
+def _unique_surnames(names: Iterable[str]) -> dict[str, str]:
+    """Last word of each leader's name -> the name, for surnames that only one leader has."""
+    by_surname: dict[str, list[str]] = {}
+    for name in names:
+        by_surname.setdefault(name.split()[-1], []).append(name)
+    return {surname: found[0] for surname, found in by_surname.items() if len(found) == 1}
 
 
 def _depth(token: Token) -> int:
@@ -516,9 +542,27 @@ def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
     passive = _child(verb, PASSIVE_SUBJECT_DEPS)
     if passive is not None:
         return _prep_objects(verb, {"by"}), [passive]
+    patient = _reduced_passive_subject(verb)
+    if patient is not None:
+        return _prep_objects(verb, {"by"}), [patient]
     subject = _subject(verb)
     objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS]
-    return _present(subject), objects + _prep_objects(verb, TARGET_PREPS) + _present(_conjoined(subject))
+    object_preps = [t for o in objects for t in _prep_objects(o, TARGET_PREPS)]  # 'fired rockets towards Israel'
+    return _present(subject), objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
+
+
+def _reduced_passive_subject(verb: Token) -> Token | None:
+    """'224 Iranians killed', 'the ships seized by Iran': a past participle with no auxiliary and no object
+    is a passive (headlines and 'with' clauses drop the 'were'); its subject, or the noun it
+    modifies, is what was done to. None for any other verb."""
+    if verb.tag_ != "VBN" or any(c.dep_ in OBJECT_DEPS for c in verb.children):
+        return None
+    verbs = [verb, verb.head] if verb.dep_ == "conj" else [verb]
+    if any(c.dep_ in ("aux", "auxpass") for v in verbs for c in v.children):
+        return None
+    if verb.dep_ == "acl":
+        return verb.head
+    return _child(verb, SUBJECT_DEPS)
 
 
 def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
@@ -584,6 +628,17 @@ def _clause_verb(token: Token) -> Token:
     return token
 
 
+def _reported_clause(root: Token) -> Token:
+    """'The media office said debris fell...': the verb of what was reported, not the reporting verb,
+    so the speaker does not become the event's source. The root itself when it reports nothing."""
+    for _ in range(3):
+        clause = _child(root, {"ccomp"}) if root.lemma_.lower() in REPORTING_VERBS else None
+        if clause is None:
+            return root
+        root = clause
+    return root
+
+
 def _is_intended(trigger: Token, auxiliaries: frozenset[str], governors: frozenset[str]) -> bool:
     """'will attack', 'would provide aid', 'is willing to withdraw', 'pledged to help', 'ready for talks'."""
     if trigger.dep_ == "pobj" and trigger.head.head.lemma_.lower() in governors:
@@ -630,7 +685,7 @@ class EventCoder:
     it is NONE the sentence's events go; where it is another type the rule event of
     that type moves first, or the main event is retyped, or, in a sentence without
     rule events, a new event is made at the sentence's root verb with the actors its
-    parse gives. `version` ('plover-v2+plover-model-v1@<sha12>') is what the events table stores.
+    parse gives. `version` ('plover-v2+plover-model-v2@<sha12>') is what the events table stores.
     """
 
     def __init__(self, extractor: EventExtractor, model: EventTypeModel):
@@ -666,13 +721,15 @@ class EventCoder:
             else:
                 if entity_at is None:
                     entity_at = {t: ent for ent in doc.ents for t in range(ent.start, ent.end)}
-                root = sentences[i].root
-                by_sentence[i] = [replace(self.extractor._event(root, decided, sentences[i], i, entity_at), type=decided, negated=False)]
+                anchor = sentences[i].root
+                if quad_class(decided).startswith("material"):  # a deed reported: the speaker did not do it
+                    anchor = _reported_clause(anchor)
+                by_sentence[i] = [replace(self.extractor._event(anchor, decided, sentences[i], i, entity_at), type=decided, negated=False)]
         return [replace(e, coder=self.version) for i in sorted(by_sentence) for e in by_sentence[i]]
 
 
 def event_coder_version(rules_version: str = RULES_VERSION, model_version: str | None = None) -> str:
-    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v1@<sha12>'
+    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v2@<sha12>'
     (the model file's sha256 from its manifest, so a retrained model changes it)."""
     manifest = read_manifest(model_version or DEFAULT_VERSION)
     return f"{rules_version}+{manifest['version']}@{manifest['sha256'][:12]}"

@@ -70,7 +70,7 @@ class Event:
     sentence: str
     negated: bool = False
     sentence_index: int = 0
-    coder: str = ""  # the coder's version, e.g. 'plover-v2+plover-model-v1'
+    coder: str = ""  # the coder's version, e.g. 'plover-v2+plover-model-v2@b09174d28d79'
 
     def to_dict(self) -> dict:
         return asdict(self)

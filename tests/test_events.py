@@ -225,10 +225,23 @@ def test_a_place_or_a_pronoun_without_antecedent_leaves_the_slot_empty(pipeline)
     assert (event.source, event.target) == ("", "")
 
 
+def test_actors_of_participles_object_phrases_and_loose_names(pipeline):
+    """The victims of '... Iranians killed' are the target; 'rockets towards Israel' names the target;
+    'Gen Munir' is the one leader with that surname and 'Indians' the adjective's plural."""
+    event = main_event(pipeline, "More than 200 Iranians killed in the strikes, officials said.")
+    assert (event.type, event.source, event.target) == ("ASSAULT", "", "Iran")
+    event = main_event(pipeline, "Hezbollah fired rockets towards Israel.")
+    assert (event.type, event.source, event.target) == ("FIGHT", "Hezbollah", "Israel")
+    event = main_event(pipeline, "Gen Munir met Ghalibaf in Tehran.")
+    assert (event.type, event.source) == ("CONSULT", "Asim Munir")
+    event = main_event(pipeline, "He said the Indians were providing weapons to the TTP.")
+    assert (event.type, event.source, event.target) == ("AID", "India", "Tehreek-i-Taliban Pakistan")
+
+
 def test_every_event_carries_the_coder_version(coder):
     _, code = coder
     assert code.version == event_coder_version()
-    assert code.version.startswith("plover-v2+plover-model-v1@")
+    assert code.version.startswith("plover-v2+plover-model-v2@")
     events = events_of(coder, "Pakistan and Iran signed an agreement on border trade.")
     assert events and {e.coder for e in events} == {code.version}
 
