@@ -103,8 +103,9 @@ class Store:
     """A DuckDB file with the pipeline's tables. Use as a context manager.
 
     `Store(path)` is a writer: it takes the run lock at once (StoreError if another run has it), opens the
-    file and migrates it to the code's schema version; after `release()` the next use opens the file again. `Store(path, read_only=True)`
-    is a reader of a store at the code's schema version. Either waits up to `lock_wait` seconds while another process holds the file.
+    file and migrates it to the code's schema version; after `release()` the next use opens the file again.
+    `Store(path, read_only=True)` is a reader of a store at the code's schema version. Either waits up to
+    `lock_wait` seconds while another process holds the file.
     """
 
     POLL_SECONDS = 0.05
