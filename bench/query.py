@@ -55,7 +55,7 @@ GROUP BY ALL ORDER BY 1, 2
 """
 
 
-FILL_CHUNK = 100_000  # rows per INSERT: one 10M-row insert into a keyed table does not fit the store's default memory cap
+FILL_CHUNK = 100_000  # rows per INSERT, so no statement holds the whole fill at once
 
 
 def fill(store: Store, rows: int) -> None:

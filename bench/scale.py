@@ -6,7 +6,7 @@ For each size, in its own subprocess (so peak RSS is that size's), a temporary s
 product's `Store` and default settings is filled with that many articles, `--per-day` a day (1,000: a dozen
 feeds), written in transactions of the ingest's batch size (`process_chunk_size`, 2,000) with SQL
 `INSERT ... SELECT FROM range(...)` through the store's connection; ids are md5 hashes, like the ingest's sha1
-ones (`--ids sequential` for 'b0', 'b1', ..., which lets DuckDB skip old rows by id order and keeps its keys small). Four in ten articles share a story with
+ones (`--ids sequential` for 'b0', 'b1', ..., short and in insertion order). Four in ten articles share a story with
 others. Three model versions scored them the way promotions do: v1 the first third of the history, v2 (after
 re-scoring) the first two thirds, v3 (active) all of it, so there are two predictions per article. Then:
 
@@ -21,9 +21,6 @@ re-scoring) the first two thirds, v3 (active) all of it, so there are two predic
 `--shapes` also runs, on each filled store, the old one-pass aggregation (the whole history in one query), a
 two-stage group-by over the whole history (per story, then per day: no DISTINCT) and the windowed refresh, each under threads 1 and 2 and preserve_insertion_order true and false, in a fresh
 process apiece, reporting seconds, peak RSS and whether DuckDB ran out of memory.
-
-`--fill-without-keys` only fills, into the same tables without their PRIMARY KEY constraints, and reports the
-fill time and peak RSS: what the key indexes cost (with md5 ids under 128MB, the keyed fill dies before 500k).
 
 Prints one JSON line at the end (progress to stderr).
 """
@@ -149,29 +146,15 @@ def one_day(day: date, per_day: int) -> tuple[list[Article], list[Prediction]]:
     return articles, predictions
 
 
-def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool, ids: str, memory_limit: str | None,
-          fill_without_keys: bool = False) -> dict:
+def child(articles: int, per_day: int, batch: int, repeat: int, shapes: bool, ids: str, memory_limit: str | None) -> dict:
     settings = Settings().replace(duckdb_memory_limit=memory_limit)
     out = {"articles": articles, "per_day": per_day, "batch": batch, "ids": ids, "duckdb_memory_limit": settings.duckdb_memory_limit}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         path = Path(tmp) / "scale.duckdb"
-        if fill_without_keys:  # the same tables with no PRIMARY KEY (Store's CREATE IF NOT EXISTS then keeps them)
-            import re
-
-            import duckdb
-
-            from pipeline.store import SCHEMA
-
-            with duckdb.connect(str(path)) as con:
-                con.execute(re.sub(r",\s*PRIMARY KEY \([^)]*\)", "", SCHEMA).replace(" PRIMARY KEY", ""))
         with Store(path, memory_limit=settings.duckdb_memory_limit) as store:
             start = time.perf_counter()
             fill(store, articles, per_day, batch, ids)
             out["fill_s"] = round(time.perf_counter() - start, 1)
-            if fill_without_keys:  # the write path's INSERT OR REPLACE needs the keys: only the fill is measured
-                out["primary_keys"] = False
-                out["peak_rss_mb"] = peak_rss_mb()
-                return out
             start = time.perf_counter()
             store.refresh_daily_signals(SCENARIO, VERSIONS[-1])
             log(f"  first full refresh {time.perf_counter() - start:.1f} s")
@@ -258,21 +241,17 @@ def main() -> None:
     parser.add_argument("--shapes", action="store_true", help="also compare the one-pass and windowed refresh under thread and order settings")
     parser.add_argument("--ids", choices=sorted(ARTICLE_IDS), default="hashed", help="article ids: md5 hashes like the ingest's (default) or sequential")
     parser.add_argument("--duckdb-memory-limit", help="the store's DuckDB cap (default: the setting's default, 128MB)")
-    parser.add_argument("--fill-without-keys", action="store_true",
-                        help="only the fill, into the same tables without primary keys: shows what the key indexes cost")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes, args.ids, args.duckdb_memory_limit,
-                               args.fill_without_keys)))
+        print(json.dumps(child(args.child, args.per_day, args.batch, args.repeat, args.shapes, args.ids, args.duckdb_memory_limit)))
         return
     results = []
     for size in args.articles:
         log(f"{size:,} articles")
         command = [sys.executable, __file__, "--child", str(size), "--per-day", str(args.per_day), "--batch", str(args.batch),
                    "--repeat", str(args.repeat), "--ids", args.ids] + (["--shapes"] if args.shapes else []) + (
-                   ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else []) + (
-                   ["--fill-without-keys"] if args.fill_without_keys else [])
+                   ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else [])
         start = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:

@@ -181,7 +181,6 @@ def cmd_import_opml(args) -> int:
     settings = _settings(args)
     rejected: list[tuple[FeedEntry, str]] = []
     with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
-        store.ensure_story_schema()
         found, new = import_opml(store, args.file, rejected)
     for entry, why in rejected:
         print(f"signals: skipped outline {entry.title or '(untitled)'!r}: {entry.url}: {why}", file=sys.stderr)

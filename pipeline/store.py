@@ -1,6 +1,10 @@
 """The output store: one embedded DuckDB file (SIGNALS_DB / --db).
 
-`Store` owns the connection and the schema. Writes go in bulk through
+`Store` owns the connection and the schema: a writer brings the file up to the code's schema version when it
+opens it (numbered migrations, pipeline/migrations.py), and a reader refuses a store older than the code.
+The big tables have no PRIMARY KEY (DuckDB keeps key indexes in memory, where they cannot spill); the write
+path keeps their keys unique itself: inserts skip keys already stored, replacements delete then insert
+in the same transaction, and a key given twice in one batch is stored once. Writes go in bulk through
 DataFrames (row-by-row inserts are ~1k rows/s, a DataFrame load is ~5M rows/s)
 and each batch is one transaction, so a killed run leaves either the whole
 batch or none of it.
@@ -37,50 +41,8 @@ import duckdb
 import pandas as pd
 
 from .errors import StoreError
+from .migrations import migrate, require_current
 from .records import LABELS, Article, FeedOutcome, NlpResult, Prediction
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id VARCHAR PRIMARY KEY, source VARCHAR, outlet VARCHAR, feed VARCHAR,
-    title VARCHAR, summary VARCHAR, text VARCHAR, published TIMESTAMP, link VARCHAR,
-    content_hash VARCHAR, first_seen TIMESTAMP, updated TIMESTAMP, story_id VARCHAR
-);
-CREATE TABLE IF NOT EXISTS nlp (
-    article_id VARCHAR PRIMARY KEY, relevant BOOLEAN, actors VARCHAR[], actor_sentences VARCHAR[],
-    processed TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS entities (
-    article_id VARCHAR, text VARCHAR, label VARCHAR, actor VARCHAR, start_char INTEGER, end_char INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-    article_id VARCHAR, sentence_index INTEGER, type VARCHAR, source VARCHAR, target VARCHAR,
-    trigger VARCHAR, sentence VARCHAR, negated BOOLEAN
-);
-CREATE TABLE IF NOT EXISTS predictions (
-    article_id VARCHAR, scenario VARCHAR, model_version VARCHAR, label VARCHAR,
-    p_base DOUBLE, p_accelerated DOUBLE, p_contraction DOUBLE, p_none DOUBLE,
-    evidence VARCHAR, predicted TIMESTAMP,
-    PRIMARY KEY (article_id, scenario, model_version)
-);
-CREATE TABLE IF NOT EXISTS daily_signals (
-    day DATE, scenario VARCHAR, "case" VARCHAR, articles INTEGER, probability DOUBLE, model_version VARCHAR,
-    stories INTEGER,
-    PRIMARY KEY (day, scenario, "case")
-);
-ALTER TABLE daily_signals ADD COLUMN IF NOT EXISTS stories INTEGER;  -- stores made before stories existed
-ALTER TABLE events ADD COLUMN IF NOT EXISTS coder VARCHAR;  -- the event coder's version; stores made before it have NULL
-CREATE TABLE IF NOT EXISTS daily_events (
-    day DATE, type VARCHAR, source VARCHAR, target VARCHAR, events INTEGER, articles INTEGER
-);
-CREATE TABLE IF NOT EXISTS feeds (
-    name VARCHAR PRIMARY KEY, etag VARCHAR, last_modified VARCHAR, last_attempt TIMESTAMP,
-    last_success TIMESTAMP, consecutive_failures INTEGER, next_poll TIMESTAMP, last_error VARCHAR
-);
-CREATE TABLE IF NOT EXISTS runs (
-    started TIMESTAMP, finished TIMESTAMP, kind VARCHAR, feeds_ok INTEGER, feeds_failed INTEGER,
-    articles_new INTEGER, articles_seen INTEGER, predictions INTEGER
-);
-"""
 
 # A refresh aggregates at most this many articles per query (whole days, so one very busy day may exceed it):
 # the memory a refresh needs is bounded by it, not by the size of the history.
@@ -141,8 +103,9 @@ class Store:
     """A DuckDB file with the pipeline's tables. Use as a context manager.
 
     `Store(path)` is a writer: it takes the run lock at once (StoreError if another run has it), opens the
-    file and makes the schema; after `release()` the next use opens the file again. `Store(path, read_only=True)`
-    is a reader. Either waits up to `lock_wait` seconds while another process holds the file.
+    file and migrates it to the code's schema version; after `release()` the next use opens the file again.
+    `Store(path, read_only=True)` is a reader of a store at the code's schema version. Either waits up to
+    `lock_wait` seconds while another process holds the file.
     """
 
     POLL_SECONDS = 0.05
@@ -211,12 +174,15 @@ class Store:
                 time.sleep(self.POLL_SECONDS)
             except duckdb.Error as exc:
                 raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
-        if not self.read_only and not self._schema_ready:
-            try:
-                self._con.execute(SCHEMA)
-            except duckdb.Error as exc:
-                raise self.translate(exc) from None
-            self._schema_ready = True
+        try:
+            if self.read_only:
+                require_current(self._con, self.path)
+            elif not self._schema_ready:
+                with self._memory_cap_hint("upgrading the store's schema"):
+                    migrate(self._con, self.path)
+                self._schema_ready = True
+        except duckdb.Error as exc:
+            raise self.translate(exc) from None
 
     def release(self) -> None:
         """A writer lets go of the DuckDB file (readers may open it) but keeps the run lock; the next use reopens it.
@@ -296,7 +262,8 @@ class Store:
 
     def add_articles(self, articles: Sequence[Article]) -> tuple[int, int]:
         """Insert new articles; an article seen again with changed content updates its record
-        (and drops its derived rows so they are recomputed). Returns (new, updated)."""
+        (and drops its derived rows so they are recomputed). An id given twice keeps its last version.
+        Returns (new, updated)."""
         if not articles:
             return 0, 0
         now = utcnow()
@@ -309,12 +276,11 @@ class Store:
             changed = [r[0] for r in con.execute(
                 "SELECT i.id FROM incoming i JOIN articles a ON a.id = i.id WHERE a.content_hash <> i.content_hash"
             ).fetchall()]
-            new = con.execute("SELECT count(*) FROM incoming WHERE id NOT IN (SELECT id FROM articles)").fetchone()[0]
-            con.execute(
+            new = con.execute(
                 f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS)}, ? AS first_seen, ? AS updated, NULL AS story_id "
-                "FROM incoming WHERE id NOT IN (SELECT id FROM articles)",
+                "FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id)",
                 [now, now],
-            )
+            ).fetchone()[0]
             if changed:
                 con.execute(
                     "UPDATE articles SET title = i.title, summary = i.summary, text = i.text, published = coalesce(i.published, articles.published), "
@@ -367,8 +333,12 @@ class Store:
     # ------------------------------------------------------------ derived rows
 
     def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction]) -> None:
-        """Store NLP results and predictions for a batch of articles in one transaction."""
+        """Store NLP results and predictions for a batch of articles in one transaction. They replace the stored
+        NLP rows of the same articles and the predictions of the same (article, scenario, model version); an
+        article or prediction given twice in the batch is stored once, as last given."""
         now = utcnow()
+        results = list({r.article_id: r for r in results}.values())
+        predictions = list({(p.article_id, p.scenario, p.model_version): p for p in predictions}.values())
         nlp = pd.DataFrame(
             [[r.article_id, r.relevant, r.actors, r.actor_sentences, now] for r in results],
             columns=["article_id", "relevant", "actors", "actor_sentences", "processed"],
@@ -397,7 +367,9 @@ class Store:
                 if len(evs):
                     con.execute("INSERT INTO events SELECT * FROM new_evs")
             if len(preds):
-                con.execute("INSERT OR REPLACE INTO predictions SELECT * FROM new_preds")
+                con.execute("DELETE FROM predictions USING new_preds n WHERE predictions.article_id = n.article_id "
+                            "AND predictions.scenario = n.scenario AND predictions.model_version = n.model_version")
+                con.execute("INSERT INTO predictions SELECT * FROM new_preds")
 
     def refresh_daily_signals(self, scenario: str, model_version: str, days: Iterable[date] | None = None,
                               window_articles: int = REFRESH_WINDOW_ARTICLES) -> int:
@@ -465,12 +437,8 @@ class Store:
         except (duckdb.OutOfMemoryException, StoreError) as exc:
             if not isinstance(exc, duckdb.OutOfMemoryException) and not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
                 raise  # the batch turned another failure into a StoreError already
-            try:
-                cap = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-            except duckdb.Error:  # the failed batch dropped the connection
-                cap = self.memory_limit
             raise StoreError(
-                f"{self.path}: DuckDB ran out of memory {doing} (cap {cap}); raise the duckdb_memory_limit setting "
+                f"{self.path}: DuckDB ran out of memory {doing} (cap {self.memory_limit}); raise the duckdb_memory_limit setting "
                 "(signals.toml or SIGNALS_DUCKDB_MEMORY_LIMIT, e.g. 512MB)"
             ) from None
 
@@ -482,7 +450,7 @@ class Store:
         active model) nor one the scenario's daily signals are built from.
 
         The kept predictions are copied into a new table in chunks, which then replaces the old one in one
-        transaction (deleting row by row through the primary key is ~6k rows/s). Interrupted, the store
+        transaction. Interrupted, the store
         keeps every prediction; the next prune discards the half-built table.
         Returns {"versions_removed": [(scenario, version, predictions), ...], "predictions_removed": n}."""
         if keep_versions < 1:
@@ -563,17 +531,6 @@ class Store:
     # ---- stories
     # (and the feed registry: feeds added from OPML files, polled alongside the configured ones)
 
-    def ensure_story_schema(self) -> None:
-        """Tables and columns the stories and the feed registry need; safe to call on every open."""
-        self.con.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS story_id VARCHAR")
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS feed_registry (url VARCHAR PRIMARY KEY, title VARCHAR, added TIMESTAMP, origin VARCHAR, "
-            "position BIGINT)"
-        )
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
-
     def articles_without_story(self) -> list[Article]:
         """Stored articles not yet given a story, oldest first."""
         return self.articles(where="story_id IS NULL")
@@ -613,7 +570,6 @@ class Store:
 
     def register_feeds(self, feeds: Sequence[tuple[str, str]], origin: str) -> int:
         """Add (url, title) pairs to the feed registry; known URLs keep their first title. Returns how many were new."""
-        self.ensure_story_schema()
         frame = pd.DataFrame(list(feeds), columns=["url", "title"]).drop_duplicates("url")
         if frame.empty:
             return 0
@@ -632,9 +588,7 @@ class Store:
         return int(new)
 
     def registered_feed_rows(self) -> list[tuple[str, str]]:
-        """(url, title) of every registered feed, in the order they were added; [] on a store without a registry."""
-        if not self._has_table("feed_registry"):
-            return []
+        """(url, title) of every registered feed, in the order they were added."""
         return [tuple(r) for r in self.con.execute("SELECT url, coalesce(title, '') FROM feed_registry ORDER BY position, url").fetchall()]
 
     def feed_status_rows(self) -> list[dict]:
@@ -713,7 +667,7 @@ def _table_sql(con, table: str, name: str) -> str:
 
 def _copy_rows(con, source: str, target: str, where: str = "TRUE") -> int:
     """Insert the rows of `source` matching `where` into `target`, COPY_CHUNK_ROWS at a time, each chunk its own
-    transaction: one insert of millions of rows into a keyed table does not fit a small memory cap. Returns rows copied."""
+    transaction, so the memory one insert needs does not grow with the table. Returns rows copied."""
     top = con.execute(f"SELECT max(rowid) FROM {source}").fetchone()[0]
     copied = 0
     for low in range(0, (top if top is not None else -1) + 1, COPY_CHUNK_ROWS):

@@ -229,7 +229,6 @@ def story_groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
 def update_stories(store, window: timedelta = WINDOW) -> dict:
     """Give every stored article without a story one: new articles are matched against each other and
     against stored articles published within `window` of them. Returns counts."""
-    store.ensure_story_schema()
     new = store.articles_without_story()
     if not new:
         return {"articles": 0, "joined_existing": 0, "stories_new": 0}

@@ -34,24 +34,30 @@ def signal_rows(store: Store) -> list[tuple]:
     ).fetchall()
 
 
-def fill_predictions_in_sql(con, rows: int, scenario: str, version: str, first_day: date, days: int, chunk: int = 100_000) -> None:
+def fill_predictions_in_sql(con, rows: int, scenario: str, version: str, first_day: date, days: int, chunk: int = 100_000,
+                            hashed_ids: bool = False, older_versions: tuple[str, ...] = ()) -> None:
     """`rows` articles spread over `days` days from `first_day` (one story per three articles) and one prediction each
-    from `version`, written in SQL in chunks (a single multi-million-row insert into a keyed table needs more memory)."""
+    from `version` and from each of `older_versions` (re-scored by promotions), written in SQL, `chunk` articles a
+    transaction. Ids are 'h0', 'h1', ..., or with `hashed_ids` 32 hex digits like the ingest's, in no order."""
+    article_id = "md5('h' || i)" if hashed_ids else "'h' || i"
     for low in range(0, rows, chunk):
         high = min(rows, low + chunk)
+        con.execute("BEGIN")
         con.execute(
             f"""INSERT INTO articles (id, source, outlet, title, published, content_hash, first_seen, updated, story_id)
-                SELECT 'h' || i, 'history', 'outlet', 'title ' || i,
+                SELECT {article_id}, 'history', 'outlet', 'title ' || i,
                        TIMESTAMP '{first_day}' + to_seconds(CAST(hash(i) % ({days} * 86400) AS BIGINT)),
                        md5(i::VARCHAR), now(), now(), 'story-' || (i // 3)
                 FROM range({low}, {high}) t(i)"""
         )
-        con.execute(
-            f"""INSERT INTO predictions
-                SELECT 'h' || i, '{scenario}', '{version}', ['base', 'accelerated', 'contraction', 'none'][1 + i % 4],
-                       0.25, 0.25, 0.25, 0.25, '[]', now()
-                FROM range({low}, {high}) t(i)"""
-        )
+        for age, scored_by in enumerate((version, *older_versions)):
+            con.execute(
+                f"""INSERT INTO predictions
+                    SELECT {article_id}, '{scenario}', '{scored_by}', ['base', 'accelerated', 'contraction', 'none'][1 + i % 4],
+                           0.25, 0.25, 0.25, 0.25, '[]', now() - to_days({age})
+                    FROM range({low}, {high}) t(i)"""
+            )
+        con.execute("COMMIT")
 
 
 def test_refreshing_the_touched_days_gives_what_a_full_refresh_gives(tmp_path):
@@ -104,15 +110,21 @@ def test_running_out_of_the_memory_cap_names_the_setting_to_raise(tmp_path):
 
 @pytest.mark.slow
 def test_one_ingest_on_a_store_past_the_old_failure_point(tmp_path, runtime_session):
-    """1.2M classified articles (the 128MB cap used to fail at 1M), then a real import of three articles on top."""
+    """600k articles with hashed ids, like the ingest's, each scored by the active model and two retired ones,
+    written under the default 128MB cap 20k articles a transaction (the same fill into the keyed tables of schema
+    version 3 ran out of memory committing the articles past 560k: their key indexes live in memory), then a real
+    import of three articles on top: its writes, its refresh of the days it touched, and a full refresh succeed."""
     from dataclasses import replace
 
     from pipeline.jobs import Runtime, ingest
 
     rt = Runtime(replace(runtime_session.settings, db=tmp_path / "s.duckdb"))
     version = rt.active_model[1].version
-    with Store(rt.settings.db) as store:
-        fill_predictions_in_sql(store.con, 1_200_000, rt.scenario.id, version, date(2023, 1, 1), 1216)
+    history = 600_000
+    with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "122.0 MiB"  # 128MB
+        fill_predictions_in_sql(store.con, history, rt.scenario.id, version, date(2023, 1, 1), 1216,
+                                chunk=20_000, hashed_ids=True, older_versions=("retired-1", "retired-2"))
     summary = ingest(rt, [str(PROJECT_ROOT / "tests" / "fixtures" / "articles.jsonl")], force=True)
     assert summary["articles_new"] == 3 and summary["predictions"] == 3
     with Store(rt.settings.db) as store:
@@ -124,7 +136,7 @@ def test_one_ingest_on_a_store_past_the_old_failure_point(tmp_path, runtime_sess
         assert counted == stored > 3  # the new articles joined the day's history
         assert store.refresh_daily_signals(rt.scenario.id, version) == 4 * store.con.execute(
             "SELECT count(DISTINCT CAST(published AS DATE)) FROM articles").fetchone()[0]
-        assert store.con.execute("SELECT sum(articles) FROM daily_signals").fetchone()[0] == 1_200_003
+        assert store.con.execute("SELECT sum(articles) FROM daily_signals").fetchone()[0] == history + 3
 
 
 def three_versions(store: Store) -> None:
@@ -152,8 +164,8 @@ def test_prune_keeps_the_newest_versions_the_active_one_and_the_one_signals_use(
         store.refresh_daily_signals("sc", "v3")
         assert store.prune_predictions(1)["versions_removed"] == [("sc", "v2", 4)]
         assert versions(store) == {"v3": 4}
-        with pytest.raises(duckdb.ConstraintException):  # the rebuilt table keeps its primary key
-            store.con.execute("INSERT INTO predictions SELECT * FROM predictions LIMIT 1")
+        store.save_analysis([], [prediction("a1", "none", version="v3")])  # the rebuilt table: re-scoring still replaces
+        assert versions(store) == {"v3": 4}
         assert store.pending_ids("sc", "v3") == []
         with pytest.raises(StoreError, match="keep at least one"):
             store.prune_predictions(0)
@@ -169,6 +181,7 @@ def test_vacuum_reclaims_the_space_of_pruned_predictions_and_keeps_the_rest(tmp_
         store.refresh_daily_signals("sc", "v2")
         signals_before = signal_rows(store)
         assert store.prune_predictions(1)["predictions_removed"] == 200_000
+        tables_before = table_definitions(store)
     result = vacuum_store(path)
     assert result["bytes_reclaimed"] == result["bytes_before"] - result["bytes_after"] > 0
     assert path.stat().st_size == result["bytes_after"]
@@ -177,8 +190,14 @@ def test_vacuum_reclaims_the_space_of_pruned_predictions_and_keeps_the_rest(tmp_
         assert versions(store) == {"v2": 200_000}
         assert store.con.execute("SELECT count(*) FROM articles").fetchone()[0] == 200_000
         assert signal_rows(store) == signals_before
-        with pytest.raises(duckdb.ConstraintException):
-            store.con.execute("INSERT INTO articles SELECT * FROM articles LIMIT 1")
+        assert table_definitions(store) == tables_before  # the schema and its version table came across
+    with Store(path, read_only=True) as store:  # a reader accepts its schema version
+        assert versions(store) == {"v2": 200_000}
+
+
+def table_definitions(store: Store) -> list[tuple]:
+    return store.con.execute("SELECT table_name, sql FROM duckdb_tables() ORDER BY 1").fetchall() + \
+        store.con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
 
 
 def test_vacuum_of_a_missing_store_says_so(tmp_path):
@@ -226,8 +245,10 @@ def store_command(db, *args) -> list[str]:
 def test_prune_killed_midway_loses_nothing_and_a_rerun_finishes(tmp_path):
     db = tmp_path / "s.duckdb"
     before = two_version_store(db, 600_000)
-    # Each copied chunk is committed straight into the file: kill once the first one is there.
-    kill_when(store_command(db, "prune", "--keep-versions", "1"), grown(db, db.stat().st_size + 5_000_000))
+    # Each copied chunk is committed through the write-ahead log (then checkpointed into the file): kill once
+    # the first one is being logged, long before the swap.
+    wal = tmp_path / "s.duckdb.wal"
+    kill_when(store_command(db, "prune", "--keep-versions", "1"), grown(wal, 4_000_000))
     with Store(db) as store:
         assert versions(store) == before  # the swap never happened: every prediction is still there
         assert store.con.execute("SELECT sum(articles) FROM daily_signals").fetchone()[0] == 600_000

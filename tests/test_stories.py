@@ -94,7 +94,6 @@ def test_new_articles_join_existing_stories():
 
 def test_store_assigns_stories_incrementally(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
-        store.ensure_story_schema()
         store.add_articles([art("a", "Joint border office opens at Taftan crossing", WIRE, 0),
                             art("d", "Central bank holds rate steady as inflation eases", OTHER, 1)])
         assert update_stories(store) == {"articles": 2, "joined_existing": 0, "stories_new": 2}
