@@ -114,11 +114,9 @@ def test_one_ingest_on_a_store_past_the_old_failure_point(tmp_path, runtime_sess
     written under the default 128MB cap 20k articles a transaction (the same fill into the keyed tables of schema
     version 3 ran out of memory committing the articles past 560k: their key indexes live in memory), then a real
     import of three articles on top: its writes, its refresh of the days it touched, and a full refresh succeed."""
-    from dataclasses import replace
-
     from pipeline.jobs import Runtime, ingest
 
-    rt = Runtime(replace(runtime_session.settings, db=tmp_path / "s.duckdb"))
+    rt = Runtime(runtime_session.settings.replace(db=tmp_path / "s.duckdb"))
     version = rt.active_model[1].version
     history = 600_000
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
