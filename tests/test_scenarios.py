@@ -102,3 +102,23 @@ def test_a_pack_trains_only_from_fifty_labels(two_packs, capsys):
     assert code == 1
     assert err.strip() == (f"signals: error: {Path(config).parent / 'labels' / INDIA / 'labels'}: 3 usable labels for "
                            f"scenario '{INDIA}'; it needs 50 to train (until then it classifies zero-shot from its brief)")
+
+
+def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_path, shared_data, capsys):
+    """The India pack's 100 read labels train its first model, which the next import then uses."""
+    pack = "india-pakistan-2025"
+    models = tmp_path / "models"
+    shutil.copytree(PROJECT_ROOT / "models" / "encoders", models / "encoders")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\nscenarios = ["{pack}"]\nmodels_dir = "{models}"\nencoders_dir = "{models / "encoders"}"\n'
+                      f'shared_data = "{shared_data}"\nnlp_processes = 1\n')
+    db = tmp_path / "s.duckdb"
+    code, out, err = run(capsys, "--config", config, "--db", db, "train", "--scenario", pack)
+    assert code == 0, err
+    assert "active (first model)" in out + err
+    assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
+    capsys.readouterr()
+    versions = {r[0] for r in rows(db, "SELECT DISTINCT model_version FROM predictions")}
+    assert len(versions) == 1 and not next(iter(versions)).startswith("zero-shot")
+    code, out, _ = run(capsys, "--config", config, "--db", db, "trend")
+    assert code == 0 and "zero-shot" not in out
