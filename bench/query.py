@@ -137,7 +137,7 @@ def main() -> None:
             frame = trend(store, SCENARIO, since, until)
             assert len(frame) == daily_rows == DAYS * len(LABELS), (len(frame), daily_rows)
             out["trend_ms"] = median_ms(lambda: trend(store, SCENARIO, since, until), args.repeat)
-            daily = store.query_df("SELECT * FROM daily_signals")
+            daily = store.con.execute("SELECT * FROM daily_signals").df()
             expected = pandas_trend(daily, since, until).reset_index(drop=True)
             assert (expected["articles"].to_numpy() == frame["articles"].to_numpy()).all()
             out["trend_pandas_ms"] = median_ms(lambda: pandas_trend(daily, since, until), args.repeat)
@@ -149,10 +149,10 @@ def main() -> None:
                 out["aggregate_duckdb_ms"] = None
                 out["aggregate_duckdb_error"] = "out of memory under the store's default cap (one query over all rows)"
             if not args.no_pandas_aggregate:
-                articles = store.query_df("SELECT id, published FROM articles")
-                predictions = store.query_df(
+                articles = store.con.execute("SELECT id, published FROM articles").df()
+                predictions = store.con.execute(
                     "SELECT article_id, label, p_base, p_accelerated, p_contraction, p_none FROM predictions"
-                )
+                ).df()
                 agg = pandas_aggregate(articles, predictions)
                 assert int(agg["articles"].sum()) == args.rows
                 out["aggregate_pandas_ms"] = median_ms(lambda: pandas_aggregate(articles, predictions), 3)

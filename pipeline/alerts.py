@@ -276,8 +276,7 @@ def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> 
 
 def last_ingested_day(store: Store) -> date | None:
     """The publication day of the newest dated article in the store."""
-    row = store.con.execute("SELECT max(CAST(published AS DATE)) FROM articles").fetchone()
-    return row[0] if row and row[0] is not None else None
+    return store.last_published_day()
 
 
 def check_alerts(store: Store, scenario: Scenario, as_of: date | None = None) -> AlertReport:

@@ -399,7 +399,7 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     store_ids: list[str] = []
     if Path(rt.settings.db).exists():
         with Store(rt.settings.db, read_only=True) as store:
-            store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+            store_ids = store.article_ids()
     records = load_labels(rt.scenario.labels_dir, KnownIds(rt.settings.shared_data, store_ids))
     wanted: dict[str, set[str]] = {}
     for rec in records:

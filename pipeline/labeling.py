@@ -94,16 +94,11 @@ def build_queue(
         raise ValueError(f"size must be at least 1, got {size}")
     if not 0.0 <= random_share <= 1.0:
         raise ValueError(f"random_share must be between 0 and 1, got {random_share}")
-    frame = store.query_df(
-        "SELECT p.article_id, p.p_base, p.p_accelerated, p.p_contraction, p.p_none "
-        "FROM predictions p JOIN articles a ON a.id = p.article_id "
-        "WHERE p.scenario = ? AND p.model_version = ?",
-        [scenario_id, model_version],
-    )
+    frame = store.prediction_probabilities(scenario_id, model_version)
     frame = frame[~frame["article_id"].isin(set(labeled_ids))]
     if frame.empty:
         return []
-    probs = np.sort(frame[["p_base", "p_accelerated", "p_contraction", "p_none"]].fillna(0.0).to_numpy(), axis=1)
+    probs = np.sort(frame[[f"p_{c}" for c in LABELS]].fillna(0.0).to_numpy(), axis=1)
     frame = frame.assign(margin=probs[:, -1] - probs[:, -2]).sort_values(["margin", "article_id"])
     ranked = list(frame["article_id"])
     margins = dict(zip(frame["article_id"], frame["margin"]))
@@ -119,32 +114,20 @@ def build_queue(
         picks = [(next(r), "random") if pos in slots else (next(u), "uncertain") for pos in range(size)]
 
     ids = [i for i, _ in picks]
-    details = {row[0]: row[1:] for row in store.con.execute(
-        "SELECT article_id, label, p_base, p_accelerated, p_contraction, p_none, evidence FROM predictions "
-        "WHERE scenario = ? AND model_version = ? AND list_contains(?, article_id)",
-        [scenario_id, model_version, ids],
-    ).fetchall()}
+    predictions = {p.article_id: p for p in store.predictions(scenario_id, model_version, ids)}
     articles = {a.id: a for a in store.articles(ids)}
     items = []
     for article_id, why in picks:
-        label, *p, evidence = details[article_id]
+        prediction = predictions[article_id]
         items.append(QueueItem(
             article=articles[article_id],
-            guess=label,
-            probabilities={c: round(float(v or 0.0), 4) for c, v in zip(LABELS, p)},
-            evidence=_evidence(evidence),
+            guess=prediction.label,
+            probabilities={c: round(p, 4) for c, p in prediction.probabilities.items()},
+            evidence=prediction.evidence,
             margin=round(float(margins[article_id]), 4),
             picked=why,
         ))
     return items
-
-
-def _evidence(raw: str | None) -> list[str]:
-    try:
-        value = json.loads(raw or "[]")
-    except json.JSONDecodeError:
-        return []
-    return [str(s) for s in value] if isinstance(value, list) else []
 
 
 # ---------------------------------------------------------------- export and import

@@ -65,20 +65,7 @@ def scenario_id(scenario) -> str:
 
 def trend(store: Store, scenario: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
     """Daily signal rows, oldest first, cases in a fixed order (base, accelerated, contraction, none)."""
-    clauses, params = ["scenario = ?"], [scenario_id(scenario)]
-    if since:
-        clauses.append("day >= ?")
-        params.append(since)
-    if until:
-        clauses.append("day <= ?")
-        params.append(until)
-    frame = store.query_df(
-        f"""SELECT day, scenario, "case", articles, round(probability, 3) AS probability, stories, model_version AS model
-            FROM daily_signals
-            WHERE {' AND '.join(clauses)}
-            ORDER BY day, array_position(['base', 'accelerated', 'contraction', 'none'], "case")""",
-        params,
-    )
+    frame = store.daily_signals(scenario_id(scenario), since, until, digits=3).rename(columns={"model_version": "model"})
     frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
     return frame[TREND_COLUMNS]
 
@@ -146,45 +133,21 @@ def trend_table(frame: pd.DataFrame, since: date | None = None, until: date | No
 def current_model_version(store: Store, scenario) -> str | None:
     """The model whose predictions the scenario's daily signals were built from, else the newest predicting one."""
     sid = scenario_id(scenario)
-    row = store.con.execute(
-        "SELECT model_version FROM daily_signals WHERE scenario = ? GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1", [sid]
-    ).fetchone()
-    if row:
-        return row[0]
-    row = store.con.execute(
-        "SELECT model_version FROM predictions WHERE scenario = ? GROUP BY 1 ORDER BY max(predicted) DESC, 1 DESC LIMIT 1", [sid]
-    ).fetchone()
-    return row[0] if row else None
-
-
-def _day_clauses(column: str, since: date | None, until: date | None) -> tuple[list[str], list]:
-    clauses, params = [], []
-    if since:
-        clauses.append(f"CAST({column} AS DATE) >= ?")
-        params.append(since)
-    if until:
-        clauses.append(f"CAST({column} AS DATE) <= ?")
-        params.append(until)
-    return clauses, params
+    version = store.signals_model_version(sid)
+    return version if version is not None else store.newest_model_version(sid)
 
 
 def ingested_per_day(store: Store, since: date | None = None, until: date | None = None) -> pd.Series:
     """Articles in the store per publication day (a Series indexed by Timestamp)."""
-    clauses, params = _day_clauses("published", since, until)
-    where = " AND ".join(["published IS NOT NULL", *clauses])
-    frame = store.query_df(f"SELECT CAST(published AS DATE) AS day, count(*) AS n FROM articles WHERE {where} GROUP BY 1", params)
+    frame = store.ingested_per_day(since, until)
     return pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype="int64", name="ingested")
 
 
 def daily_rows(store: Store, scenario, since: date | None = None, until: date | None = None) -> pd.DataFrame:
     """The stored daily_signals rows (day as Timestamp, case, articles, probability), unrounded."""
-    clauses, params = _day_clauses("day", since, until)
-    where = " AND ".join(["scenario = ?", *clauses])
-    frame = store.query_df(
-        f'SELECT day, "case", articles, probability FROM daily_signals WHERE {where}', [scenario_id(scenario), *params]
-    )
+    frame = store.daily_signals(scenario_id(scenario), since, until)
     frame["day"] = pd.to_datetime(frame["day"])
-    return frame
+    return frame[["day", "case", "articles", "probability"]]
 
 
 def article_predictions(
@@ -200,18 +163,7 @@ def article_predictions(
     version = model_version or current_model_version(store, scenario)
     if version is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ARTICLE_COLUMNS})
-    clauses, params = _day_clauses("a.published", since, until)
-    where = " AND ".join(["p.scenario = ?", "p.model_version = ?", "a.published IS NOT NULL", *clauses])
-    body = "coalesce(a.summary, '') AS summary, coalesce(a.text, '') AS text" if text else "'' AS summary, '' AS text"
-    frame = store.query_df(
-        f"""SELECT a.id, CAST(a.published AS DATE) AS day, a.published, coalesce(a.title, '') AS title, {body},
-                   coalesce(a.outlet, '') AS outlet, coalesce(a.link, '') AS link, p.label,
-                   p.p_base, p.p_accelerated, p.p_contraction, p.p_none, p.evidence,
-                   coalesce(a.story_id, a.id) AS story
-            FROM predictions p JOIN articles a ON a.id = p.article_id
-            WHERE {where} ORDER BY a.published, a.id""",
-        [scenario_id(scenario), version, *params],
-    )
+    frame = store.article_predictions(scenario_id(scenario), version, since, until, text)
     frame["day"] = pd.to_datetime(frame["day"])
     frame["evidence"] = [json.loads(e) if e else [] for e in frame["evidence"]]
     return frame[ARTICLE_COLUMNS]

@@ -48,31 +48,37 @@ from .records import LABELS, Article, FeedOutcome, NlpResult, Prediction
 # the memory a refresh needs is bounded by it, not by the size of the history.
 REFRESH_WINDOW_ARTICLES = 100_000
 
-# One window's daily signals: (scenario, model_version, published low, published high, scenario, model_version).
-DAILY_SIGNALS_SQL = """
+def _daily_signals_sql() -> str:
+    """The INSERT that writes one window's daily signals, one row per day and label of `LABELS`.
+
+    The label columns (p_<label>) come from `LABELS`; every value is a named parameter: $scenario,
+    $model_version, $low and $high (the published range), and $label_<label> for each label."""
+    per_label = ",\n           ".join(
+        f"count_if(p.label = $label_{c}) AS n_{c}, sum(p.p_{c}) AS m_{c}, "
+        f"count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = $label_{c}) AS s_{c}"
+        for c in LABELS
+    )
+    rows = ",\n    ".join(
+        f"{{'case': $label_{c}, 'articles': n_{c}, 'probability': m_{c}, 'stories': s_{c}}}" for c in LABELS
+    )
+    return f"""
 INSERT INTO daily_signals
 WITH per_day AS (
     SELECT CAST(a.published AS DATE) AS day,
-           count_if(p.label = 'base') AS n_base, count_if(p.label = 'accelerated') AS n_accelerated,
-           count_if(p.label = 'contraction') AS n_contraction, count_if(p.label = 'none') AS n_none,
-           sum(p.p_base) AS m_base, sum(p.p_accelerated) AS m_accelerated,
-           sum(p.p_contraction) AS m_contraction, sum(p.p_none) AS m_none,
-           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'base') AS s_base,
-           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'accelerated') AS s_accelerated,
-           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'contraction') AS s_contraction,
-           count(DISTINCT coalesce(a.story_id, a.id)) FILTER (WHERE p.label = 'none') AS s_none
+           {per_label}
     FROM predictions p JOIN articles a ON a.id = p.article_id
-    WHERE p.scenario = ? AND p.model_version = ? AND a.published >= ? AND a.published < ?
+    WHERE p.scenario = $scenario AND p.model_version = $model_version AND a.published >= $low AND a.published < $high
     GROUP BY 1
 )
-SELECT day, ? AS scenario, r.case, r.articles, r.probability, ? AS model_version, r.stories
+SELECT day, $scenario AS scenario, r.case, r.articles, r.probability, $model_version AS model_version, r.stories
 FROM per_day, unnest([
-    {'case': 'base', 'articles': n_base, 'probability': m_base, 'stories': s_base},
-    {'case': 'accelerated', 'articles': n_accelerated, 'probability': m_accelerated, 'stories': s_accelerated},
-    {'case': 'contraction', 'articles': n_contraction, 'probability': m_contraction, 'stories': s_contraction},
-    {'case': 'none', 'articles': n_none, 'probability': m_none, 'stories': s_none}
+    {rows}
 ]) AS t(r)
 """
+
+
+DAILY_SIGNALS_SQL = _daily_signals_sql()
+LABEL_PARAMS = {f"label_{c}": c for c in LABELS}  # the $label_<label> values DAILY_SIGNALS_SQL binds
 
 # One window's events by day, type and actor pair (negated events are not counted as happening):
 # (published low, published high).
@@ -89,6 +95,7 @@ GROUP BY ALL
 COPY_CHUNK_ROWS = 100_000
 
 ARTICLE_COLUMNS = ["id", "source", "outlet", "feed", "title", "summary", "text", "published", "link", "content_hash"]
+ARTICLE_FIELDS = ["id", "source", "outlet", "title", "summary", "text", "published", "link", "feed"]  # read back as an Article
 
 
 def utcnow() -> datetime:
@@ -97,6 +104,20 @@ def utcnow() -> datetime:
 
 def content_hash(article: Article) -> str:
     return hashlib.sha1("\x1f".join((article.title, article.summary, article.text)).encode("utf-8")).hexdigest()
+
+
+def _article(row: Sequence) -> Article:
+    """An Article from a row of ARTICLE_FIELDS (missing text as '')."""
+    return Article(row[0], row[1], row[2] or "", row[3] or "", row[4] or "", row[5] or "", row[6], row[7] or "", row[8] or "")
+
+
+def _evidence(raw: str | None) -> list[str]:
+    """Evidence sentences from their stored JSON text; anything unreadable counts as none."""
+    try:
+        value = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [str(s) for s in value] if isinstance(value, list) else []
 
 
 class Store:
@@ -297,18 +318,48 @@ class Store:
             self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM stale)")
         self.con.unregister("stale")
 
-    def articles(self, ids: Sequence[str] | None = None, where: str = "", params: Sequence = ()) -> list[Article]:
-        sql = "SELECT id, source, outlet, title, summary, text, published, link, feed FROM articles"
-        clauses = [where] if where else []
-        if ids is not None:
-            self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
-            clauses.append("id IN (SELECT id FROM wanted)")
+    def articles(self, ids: Sequence[str] | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[Article]:
+        """Stored articles, oldest first (undated last): those of `ids` when given, and those published from
+        `since` to `until` inclusive when either is given (an undated article then never matches)."""
+        clauses: list[str] = []
+        params: list = []
+        if since is not None:
+            clauses.append("published >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("published <= ?")
+            params.append(until)
+        if ids is None:
+            return [_article(r) for r in self._article_rows(clauses, params)]
+        self.con.register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
+        try:
+            return [_article(r) for r in self._article_rows(["id IN (SELECT id FROM wanted)", *clauses], params)]
+        finally:
+            self.con.unregister("wanted")
+
+    def _article_rows(self, clauses: Sequence[str], params: Sequence, extra: str = "") -> list[tuple]:
+        """Article rows (ARTICLE_FIELDS, then the `extra` columns) matching every one of `clauses`, oldest first.
+        The clauses are fixed SQL written in this module; every value in them is a bound parameter."""
+        sql = f"SELECT {', '.join(ARTICLE_FIELDS)}{extra} FROM articles"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        rows = self.con.execute(sql + " ORDER BY published NULLS LAST, id", list(params)).fetchall()
-        if ids is not None:
-            self.con.unregister("wanted")
-        return [Article(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5] or "", r[6], r[7] or "", r[8] or "") for r in rows]
+        return self.con.execute(sql + " ORDER BY published NULLS LAST, id", list(params)).fetchall()
+
+    def article_ids(self) -> list[str]:
+        """The id of every stored article."""
+        return [r[0] for r in self.con.execute("SELECT id FROM articles").fetchall()]
+
+    def last_published_day(self) -> date | None:
+        """The publication day of the newest dated article, None when no article is dated."""
+        return self.con.execute("SELECT max(CAST(published AS DATE)) FROM articles").fetchone()[0]
+
+    def ingested_per_day(self, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+        """Dated articles per publication day from `since` to `until` (inclusive, either open): columns day, n."""
+        return self.con.execute(
+            "SELECT CAST(published AS DATE) AS day, count(*) AS n FROM articles WHERE published IS NOT NULL "
+            "AND ($since IS NULL OR CAST(published AS DATE) >= $since) AND ($until IS NULL OR CAST(published AS DATE) <= $until) "
+            "GROUP BY 1", {"since": since, "until": until}).df()
 
     def pending_ids(self, scenario: str, model_version: str, limit: int | None = None) -> list[str]:
         """Articles with no prediction from this model yet, oldest first."""
@@ -316,9 +367,11 @@ class Store:
             "SELECT a.id FROM articles a LEFT JOIN predictions p ON p.article_id = a.id "
             "AND p.scenario = ? AND p.model_version = ? WHERE p.article_id IS NULL ORDER BY a.published NULLS LAST, a.id"
         )
+        params: list = [scenario, model_version]
         if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [r[0] for r in self.con.execute(sql, [scenario, model_version]).fetchall()]
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [r[0] for r in self.con.execute(sql, params).fetchall()]
 
     def pending_ids_among(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[str]:
         """Those of `ids` with no prediction from this model yet."""
@@ -392,7 +445,8 @@ class Store:
             for first, last in windows:
                 low, high = datetime.combine(first, clock_time.min), datetime.combine(last + timedelta(days=1), clock_time.min)
                 con.execute("DELETE FROM daily_signals WHERE scenario = ? AND day BETWEEN ? AND ?", [scenario, first, last])
-                written += con.execute(DAILY_SIGNALS_SQL, [scenario, model_version, low, high, scenario, model_version]).fetchone()[0]
+                written += con.execute(DAILY_SIGNALS_SQL, {"scenario": scenario, "model_version": model_version,
+                                                           "low": low, "high": high, **LABEL_PARAMS}).fetchone()[0]
                 con.execute("DELETE FROM daily_events WHERE day BETWEEN ? AND ?", [first, last])
                 con.execute(DAILY_EVENTS_SQL, [low, high])
         return int(written)
@@ -525,32 +579,89 @@ class Store:
              summary.get("articles_new", 0), summary.get("articles_seen", 0), summary.get("predictions", 0)],
         )
 
-    def query_df(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+    # ------------------------------------------------------------ reading signals and predictions back
+
+    def daily_signals(self, scenario: str, since: date | None = None, until: date | None = None,
+                      digits: int | None = None) -> pd.DataFrame:
+        """A scenario's daily_signals rows from `since` to `until` (inclusive, either open), oldest first, labels in
+        `LABELS` order: day, scenario, case, articles, probability (rounded to `digits` when given), stories,
+        model_version."""
+        probability = "probability" if digits is None else "round(probability, $digits)"
+        params = {"scenario": scenario, "since": since, "until": until, "labels": list(LABELS)}
+        if digits is not None:
+            params["digits"] = digits
+        return self.con.execute(
+            f"""SELECT day, scenario, "case", articles, {probability} AS probability, stories, model_version
+                FROM daily_signals
+                WHERE scenario = $scenario AND ($since IS NULL OR day >= $since) AND ($until IS NULL OR day <= $until)
+                ORDER BY day, array_position($labels, "case")""", params).df()
+
+    def signals_model_version(self, scenario: str) -> str | None:
+        """The model whose predictions the scenario's daily signals were built from (the one behind most rows)."""
+        row = self.con.execute(
+            "SELECT model_version FROM daily_signals WHERE scenario = ? GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1",
+            [scenario]).fetchone()
+        return row[0] if row else None
+
+    def newest_model_version(self, scenario: str) -> str | None:
+        """The model version that predicted for the scenario most recently."""
+        row = self.con.execute(
+            "SELECT model_version FROM predictions WHERE scenario = ? GROUP BY 1 ORDER BY max(predicted) DESC, 1 DESC LIMIT 1",
+            [scenario]).fetchone()
+        return row[0] if row else None
+
+    def article_predictions(self, scenario: str, model_version: str, since: date | None = None,
+                            until: date | None = None, text: bool = False) -> pd.DataFrame:
+        """One row per dated article published from `since` to `until` (days, inclusive, either open) with a
+        prediction from this model, oldest first: id, day, published, title, summary and text ('' unless `text`),
+        outlet, link, label, p_<label> for each of LABELS, evidence (the stored JSON text), story (the article's
+        story id, or its own id)."""
+        body = "coalesce(a.summary, '') AS summary, coalesce(a.text, '') AS text" if text else "'' AS summary, '' AS text"
+        probabilities = ", ".join(f"p.p_{c}" for c in LABELS)
+        return self.con.execute(
+            f"""SELECT a.id, CAST(a.published AS DATE) AS day, a.published, coalesce(a.title, '') AS title, {body},
+                       coalesce(a.outlet, '') AS outlet, coalesce(a.link, '') AS link, p.label,
+                       {probabilities}, p.evidence, coalesce(a.story_id, a.id) AS story
+                FROM predictions p JOIN articles a ON a.id = p.article_id
+                WHERE p.scenario = $scenario AND p.model_version = $model_version AND a.published IS NOT NULL
+                  AND ($since IS NULL OR CAST(a.published AS DATE) >= $since)
+                  AND ($until IS NULL OR CAST(a.published AS DATE) <= $until)
+                ORDER BY a.published, a.id""",
+            {"scenario": scenario, "model_version": model_version, "since": since, "until": until}).df()
+
+    def prediction_probabilities(self, scenario: str, model_version: str) -> pd.DataFrame:
+        """article_id and p_<label> for each of LABELS, for every stored article this model predicted."""
+        probabilities = ", ".join(f"p.p_{c}" for c in LABELS)
+        return self.con.execute(
+            f"SELECT p.article_id, {probabilities} FROM predictions p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).df()
+
+    def predictions(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[Prediction]:
+        """This model's stored predictions for those of `ids` it predicted (a missing probability reads 0.0,
+        unreadable evidence as none)."""
+        probabilities = ", ".join(f"p_{c}" for c in LABELS)
+        rows = self.con.execute(
+            f"SELECT article_id, label, {probabilities}, evidence FROM predictions "
+            "WHERE scenario = ? AND model_version = ? AND list_contains(?, article_id)",
+            [scenario, model_version, list(ids)]).fetchall()
+        return [Prediction(r[0], scenario, model_version, r[1],
+                           {c: float(v or 0.0) for c, v in zip(LABELS, r[2:-1])}, _evidence(r[-1])) for r in rows]
 
     # ---- stories
     # (and the feed registry: feeds added from OPML files, polled alongside the configured ones)
 
     def articles_without_story(self) -> list[Article]:
         """Stored articles not yet given a story, oldest first."""
-        return self.articles(where="story_id IS NULL")
+        return [_article(r) for r in self._article_rows(["story_id IS NULL"], [])]
 
     def story_members(self, since: datetime | None, until: datetime | None) -> list[tuple[Article, str]]:
         """(article, story id) for articles that have a story and were published between `since` and `until`;
         undated ones count when first seen in that span. Either bound may be None (open)."""
         low, high = since or datetime.min, until or datetime.max
-        articles = self.articles(
-            where="story_id IS NOT NULL AND (published BETWEEN ? AND ? OR (published IS NULL AND first_seen BETWEEN ? AND ?))",
-            params=[low, high, low, high],
-        )
-        if not articles:
-            return []
-        self.con.register("members", pd.DataFrame({"id": [a.id for a in articles]}))
-        try:
-            story = dict(self.con.execute("SELECT id, story_id FROM articles WHERE id IN (SELECT id FROM members)").fetchall())
-        finally:
-            self.con.unregister("members")
-        return [(a, story[a.id]) for a in articles]
+        rows = self._article_rows(
+            ["story_id IS NOT NULL", "(published BETWEEN ? AND ? OR (published IS NULL AND first_seen BETWEEN ? AND ?))"],
+            [low, high, low, high], extra=", story_id")
+        return [(_article(r), r[len(ARTICLE_FIELDS)]) for r in rows]
 
     def save_story_ids(self, assignment: dict[str, str]) -> int:
         """Write {article id: story id} in one transaction. Returns the rows updated."""
