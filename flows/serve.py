@@ -60,16 +60,14 @@ machines with `--dask-address` rather than with more workers.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pipeline.errors import ConfigError, SignalsError
+from pipeline.errors import ConfigError
 from pipeline.run_parameters import check_local_sources
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings
 
 DEPLOYMENT_NAME = "signals"
 
@@ -199,65 +197,3 @@ def check_api_auth(api_url: str, auth_configured: bool) -> None:
         "start the server with PREFECT_SERVER_API_AUTH_STRING set and set PREFECT_API_AUTH_STRING to the same "
         "value here and on every worker (or PREFECT_API_KEY for Prefect Cloud); see 'signals serve --help'"
     )
-
-
-def cmd_serve(args) -> int:
-    if not prefect_api_url():
-        raise ConfigError(
-            "schedules need a Prefect server: start one with 'prefect server start' and "
-            "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
-        )
-    check_api_auth(prefect_api_url(), prefect_api_auth_configured())
-    config = getattr(args, "config", None)
-    settings = load_settings(config, db=getattr(args, "db", None))
-    deployments = build_deployments(
-        settings, config, args.ingest_cron, args.retrain_cron, args.interval,
-        args.source, args.dask, args.dask_address, args.dask_workers,
-    )
-    if args.work_pool:
-        ids = deploy_to_pool(deployments, args.work_pool)
-        print(f"{len(ids)} deployments registered on work pool '{args.work_pool}'; start a worker: "
-              f"prefect worker start --pool {args.work_pool} --limit 1")
-        return 0
-    serve_deployments(deployments)
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    """Register `signals serve` on the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "serve", help="run ingest and retrain on schedules (needs a Prefect server in PREFECT_API_URL)",
-        description="Serve the ingest flow (every 30 minutes by default) and the retrain flow (daily) "
-        "as Prefect deployments, running their scheduled runs here until stopped. "
-        "Start a server first: 'prefect server start', then PREFECT_API_URL=http://127.0.0.1:4200/api. "
-        "A server on another machine must require auth: PREFECT_SERVER_API_AUTH_STRING on the server, "
-        "PREFECT_API_AUTH_STRING here and on every worker; without it, serve refuses a non-local PREFECT_API_URL.",
-    )
-    p.add_argument("--ingest-cron", help="cron for ingest (default: settings ingest_cron, '*/30 * * * *')")
-    p.add_argument("--retrain-cron", help="cron for retrain (default: settings retrain_cron, '0 3 * * *')")
-    p.add_argument("--interval", type=float, metavar="SECONDS", help="run ingest every SECONDS instead of on its cron")
-    p.add_argument("--source", action="append", help="ingest this URL, file or folder instead of the configured feeds "
-                   "(repeatable; files and folders must be inside the settings' source_dirs)")
-    p.add_argument("--dask", action="store_true", help="run the NLP stage on a local Dask cluster")
-    p.add_argument("--dask-address", help="run the NLP stage on the Dask scheduler at this address (tcp://host:8786)")
-    p.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")
-    p.add_argument("--work-pool", help="register the deployments on this work pool for workers, instead of serving them here")
-    p.set_defaults(func=cmd_serve)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.serve [--config F] [--db F] serve ...`: the same command as `signals serve`."""
-    parser = argparse.ArgumentParser(prog="python -m flows.serve")
-    parser.add_argument("--config", type=Path, help="settings TOML (default: ./signals.toml, or SIGNALS_CONFIG)")
-    parser.add_argument("--db", type=Path, help="DuckDB store (default: SIGNALS_DB or var/signals.duckdb)")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except SignalsError as exc:
-        print(f"signals: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

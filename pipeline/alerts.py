@@ -25,22 +25,19 @@ The window runs from `start` to `start + deadline_days`, both days included.
 An indicator with `start` but no deadline only counts firings from `start` on.
 
 `evaluate(indicators, articles, as_of)` is pure; `check_alerts(store, scenario, as_of)`
-reads the store; `add_commands` registers `signals alerts`.
+reads the store; `signals alerts` (pipeline/cli/read.py) prints them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-import sys
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 
 from .scenario import Indicator, Scenario
-from .odds import shorten
 from .signals import article_predictions
 from .store import Store
 
@@ -311,41 +308,3 @@ def count_words(firing: Firing) -> str:
     stories = firing.stories or firing.articles
     text = f"{stories} {'story' if stories == 1 else 'stories'}"
     return text + (f", {firing.articles} articles" if firing.articles != stories else "")
-
-
-def cmd_alerts(args) -> int:
-    from .scenario import load_scenario
-    from .settings import load_settings
-
-    settings = load_settings(args.config, db=args.db).replace(scenario=args.scenario)
-    pack = load_scenario(settings.scenario_dir)
-    with Store(settings.db, read_only=True) as store:
-        report = check_alerts(store, pack, args.as_of)
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
-        return 0
-    if not report.statuses:
-        print(f"scenario {pack.id} has no indicators", file=sys.stderr)
-        return 0
-    print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}:")
-    print(status_table(report).to_string(index=False))
-    if report.firings:
-        print()
-        print("firings, newest first:")
-        for firing in report.firings[: args.limit]:
-            print(f"  {firing.day}  {firing.indicator}  ({count_words(firing)})")
-            for ev in firing.evidence[:3]:
-                copies = f" (+{ev.copies} {'copy' if ev.copies == 1 else 'copies'})" if ev.copies else ""
-                print(f"      {ev.article_id}  [{ev.label}] {shorten(ev.title, 80)}{copies}")
-                print(f"          {ev.field}: {ev.snippet}")
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    """Register `signals alerts` on the CLI's subparsers."""
-    p = subparsers.add_parser("alerts", help="which watchlist indicators fired, when, on what evidence; deadlines")
-    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
-    p.add_argument("--as-of", type=date.fromisoformat, help="judge as of this day (default: the last day with articles)")
-    p.add_argument("--limit", type=int, default=20, help="firings to list in the table (default 20)")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    p.set_defaults(func=cmd_alerts)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from .events import load_gazetteer
 from .records import CASES
-from .scenario import Actor, load_scenario, pack_problems, todo_lines
+from .scenario import Actor
 
 NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -329,53 +328,3 @@ def init_pack(brief_path: Path, scenario_id: str) -> str:
     """The drafted pack's TOML for a brief file."""
     brief_path = Path(brief_path)
     return render_toml(draft_from_brief(brief_path.read_text(encoding="utf-8"), brief_path.name), scenario_id)
-
-
-# ---------------------------------------------------------------- the commands
-
-def cmd_init(args) -> int:
-    from .errors import InputError
-
-    brief = Path(args.brief)
-    if not brief.is_file():
-        raise InputError(brief, None, "no such file" if not brief.exists() else "not a file")
-    text = init_pack(brief, args.id)
-    if args.out_dir is None:
-        sys.stdout.write(text)
-        return 0
-    target = Path(args.out_dir) / args.id / "scenario.toml"
-    if not Path(args.out_dir).is_dir():
-        raise InputError(args.out_dir, None, "no such folder (it is never created for you)")
-    if target.exists():
-        raise InputError(target, None, "a pack is already here; move it away or pick another --id (nothing was written)")
-    target.parent.mkdir(exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    todos = len(todo_lines(text))
-    print(f"{target}: drafted; {todos} TODO to fill in, then 'signals scenario check {target.parent}'", file=sys.stderr)
-    return 0
-
-
-def cmd_check(args) -> int:
-    problems = pack_problems(Path(args.pack))
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        return 1
-    pack = load_scenario(Path(args.pack))
-    print(f"{args.pack}: ok: scenario {pack.id}, {len(pack.cases)} cases, {len(pack.indicators)} indicators, "
-          f"{len(pack.actors)} actors")
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    """Register `signals scenario init` and `signals scenario check` on the CLI's subparsers."""
-    scenario = subparsers.add_parser("scenario", help="draft a scenario pack from a brief; check a pack")
-    sub = scenario.add_subparsers(dest="scenario_command", required=True)
-    p = sub.add_parser("init", help="draft a pack from a brief: print its TOML, or write DIR/NAME/scenario.toml")
-    p.add_argument("brief", metavar="BRIEF.txt", help="the analyst's brief, plain text")
-    p.add_argument("--id", required=True, metavar="NAME", help="the scenario id (its folder's name)")
-    p.add_argument("--out", dest="out_dir", metavar="DIR", help="the labels folder to write NAME/scenario.toml into")
-    p.set_defaults(func=cmd_init)
-    p = sub.add_parser("check", help="validate a pack: one 'file:line: reason' per problem, exit 1 on any (TODOs too)")
-    p.add_argument("pack", metavar="DIR", help="the pack's folder or its scenario.toml")
-    p.set_defaults(func=cmd_check)

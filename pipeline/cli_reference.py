@@ -1,68 +1,83 @@
-"""The command reference in README.md, rendered from the `signals` parser itself.
+"""The command reference in README.md, rendered from the `signals` Click application itself.
 
-`render(parser)` walks every command and sub-command and lists each option with its help text.
-README.md holds the rendering between two markers; `python -m pipeline.cli_reference --write`
-refreshes it, and `tests/test_docs.py` fails when the two differ or an option has no help, so a
-command cannot ship undocumented.
+`render(app)` walks every command and sub-command and lists each argument and option with its help
+text. README.md holds the rendering between two markers; `python -m pipeline.cli_reference --write`
+refreshes it, and `tests/test_docs.py` fails when the two differ or a command, argument or option has
+no help, so a command cannot ship undocumented.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import click
 
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, argparse.ArgumentParser]]:
-    """(command path, help line, parser) for every command under `parser`, depth first, in definition order."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
-            for name, sub in action.choices.items():
-                yield path + (name,), helps.get(name, ""), sub
-                yield from commands(sub, path + (name,))
+def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, click.Command]]:
+    """(command path, help line, command) for every command under `group`, depth first, in the order listed."""
+    for name in group.list_commands(click.Context(group)):
+        command = group.commands[name]
+        yield path + (name,), help_line(command), command
+        if isinstance(command, click.Group):
+            yield from commands(command, path + (name,))
 
 
-def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """A command's own arguments and options, without --help and without sub-command groups."""
-    return [a for a in parser._actions
-            if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))]
+def help_line(command: click.Command) -> str:
+    """The one line a command is listed with: its short help, else its help text."""
+    return command.short_help or command.help or ""
 
 
-def usage_of(action: argparse.Action) -> str:
-    """How an argument is written: `--since SINCE`, `--json`, `SOURCE ...`."""
-    if not action.option_strings:
-        name = action.metavar or action.dest
-        return f"{name} ..." if action.nargs in ("+", "*") else name
-    flag = max(action.option_strings, key=len)
-    if action.nargs == 0:
+def options(command: click.Command) -> list[click.Parameter]:
+    """A command's own arguments and options, without --help."""
+    return list(command.params)
+
+
+def usage_of(param: click.Parameter) -> str:
+    """How a parameter is written: `--since SINCE`, `--json`, `SOURCE ...`, `--format {table,json}`."""
+    if isinstance(param, click.Argument):
+        name = param.metavar or param.name.upper()
+        return f"{name} ..." if param.nargs == -1 else name
+    flag = max(param.opts, key=len)
+    if param.is_flag:
         return flag
-    value = action.metavar or (("{" + ",".join(action.choices) + "}") if action.choices else action.dest.upper())
+    if param.metavar:
+        value = param.metavar
+    elif isinstance(param.type, click.Choice):
+        value = "{" + ",".join(param.type.choices) + "}"
+    else:
+        value = flag.lstrip("-").replace("-", "_").upper()
     return f"{flag} {value}"
 
 
-def render(parser: argparse.ArgumentParser) -> str:
+def help_of(param: click.Parameter) -> str:
+    """A parameter's help text ('' when it has none)."""
+    return getattr(param, "help", None) or ""
+
+
+def render(app: click.Group) -> str:
     """The Markdown reference: global options, then one section per command."""
-    lines = ["Global options (before the command): " + ", ".join(f"`{usage_of(a)}` ({a.help})" for a in options(parser)) + ".", ""]
-    for path, help_line, sub in commands(parser):
-        lines += [f"### `signals {' '.join(path)}`", "", help_line[:1].upper() + help_line[1:] + ".", ""]
-        for action in options(sub):
-            lines.append(f"- `{usage_of(action)}`: {action.help}")
+    lines = ["Global options (before the command): "
+             + ", ".join(f"`{usage_of(p)}` ({help_of(p)})" for p in options(app)) + ".", ""]
+    for path, line, command in commands(app):
+        lines += [f"### `signals {' '.join(path)}`", "", line[:1].upper() + line[1:] + ".", ""]
+        for param in options(command):
+            lines.append(f"- `{usage_of(param)}`: {help_of(param)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def undocumented(parser: argparse.ArgumentParser) -> list[str]:
-    """Commands and options with no help text: `signals <path>` or `signals <path> <option>`."""
-    missing = []
-    for path, help_line, sub in commands(parser):
-        if not help_line:
+def undocumented(app: click.Group) -> list[str]:
+    """Commands, arguments and options with no help text: `signals <path>` or `signals <path> <option>`."""
+    missing = [f"signals {usage_of(p)}" for p in options(app) if not help_of(p)]
+    for path, line, command in commands(app):
+        if not line:
             missing.append(f"signals {' '.join(path)}")
-        missing += [f"signals {' '.join(path)} {usage_of(a)}" for a in options(sub) if not a.help]
+        missing += [f"signals {' '.join(path)} {usage_of(p)}" for p in options(command) if not help_of(p)]
     return missing
 
 
@@ -76,10 +91,10 @@ def with_reference(readme: str, reference: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli import build_parser
+    from .cli import app
 
     argv = sys.argv[1:] if argv is None else argv
-    reference = render(build_parser())
+    reference = render(app)
     if argv == ["--write"]:
         README.write_text(with_reference(README.read_text(encoding="utf-8"), reference), encoding="utf-8")
         print(f"{README}: command reference refreshed", file=sys.stderr)

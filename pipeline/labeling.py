@@ -9,7 +9,7 @@
                        and is rewritten in place with who changed it, when, and what it was
     label_interactively  QueueItems -> prompts, one label appended (and flushed) per answer
 
-`signals label` (registered by `add_commands`) is the thin shell over these.
+`signals label` (pipeline/cli/labels.py) is the thin shell over these.
 Label files and their validation are pipeline/labels.py's: this module only
 adapts the exported format to it, so the rules (known labels and ids, no
 duplicate or conflicting id across files) live in one place.
@@ -17,12 +17,10 @@ duplicate or conflicting id across files) live in one place.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
 import re
-import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -32,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, InputError, LabelError, ModelError
-from .labels import KnownIds, LabelRecord, check_records, load_labels, parse_label_file
+from .errors import ConfigError, InputError, LabelError
+from .labels import KnownIds, LabelRecord, check_records, parse_label_file
 from .records import LABELS, Article
 
 DEFAULT_SIZE = 20
@@ -407,84 +405,3 @@ def _ask_reason(ask: Callable[[str], str], say: Callable[[str], None]) -> str:
         if reason:
             return reason
         say("    a reason is required: one line on what in the article decides the label")
-
-
-# ---------------------------------------------------------------- command line
-
-def add_commands(subparsers) -> None:
-    """Register `signals label` on the CLI's subparsers object."""
-    p = subparsers.add_parser(
-        "label", help="label the articles the model is least sure of (interactively, or via a JSONL file)",
-        description="Without --export or --import, asks for labels in the terminal; each answer is saved at once.",
-    )
-    p.add_argument("--scenario", help="the pack to label for (default: the first watched one)")
-    p.add_argument("--size", type=_positive_int, default=DEFAULT_SIZE, help=f"items in the queue (default {DEFAULT_SIZE})")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--export", type=Path, metavar="FILE", help="write the queue to FILE to fill in 'label' and 'note'")
-    mode.add_argument("--import", dest="import_file", type=Path, metavar="FILE", help="validate a filled FILE and add its labels")
-    p.add_argument("--annotator", metavar="NAME", help="who is labeling; names the label file (default: `annotator` in the settings)")
-    p.add_argument("--relabel", action="store_true", help="with --import: let the file change labels already given (recorded with who and when)")
-    p.set_defaults(func=cmd_label)
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
-    return n
-
-
-def cmd_label(args) -> int:
-    """`signals label`: --import a filled file, --export the queue, or label in the terminal."""
-    # Registry and scenario pack built directly, as Runtime.registry / Runtime.scenario do:
-    # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
-    from .registry import Registry
-    from .scenario import load_scenario
-    from .settings import load_settings
-    from .store import Store
-
-    settings = load_settings(getattr(args, "config", None), db=getattr(args, "db", None), scenario=args.scenario)
-    scenario = load_scenario(settings.scenario_dir)
-    scenario_id, labels_dir = scenario.id, scenario.labels_dir
-    annotator = args.annotator or settings.annotator
-    if not args.export:  # importing and labeling need to know who; a bad name fails before any work
-        if not annotator:
-            raise ConfigError("say who is labeling: --annotator NAME, or annotator = \"NAME\" in signals.toml "
-                              "(or SIGNALS_ANNOTATOR)")
-        target = analyst_file(labels_dir, annotator)
-
-    if args.import_file:
-        store_ids: list[str] = []
-        if Path(settings.db).exists():
-            with Store(settings.db, read_only=True) as store:
-                store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
-        summary = import_label_file(args.import_file, labels_dir, KnownIds(settings.shared_data, store_ids), annotator,
-                                    relabel=args.relabel)
-        if summary == ImportSummary(blank=summary.blank):
-            print(f"{args.import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
-                  f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
-        else:
-            retrain = "; run 'signals train' to retrain" if summary.added or summary.relabeled else ""
-            print(f"{args.import_file}: {summary.describe()}; labels in {target}{retrain}")
-        return 0
-
-    entry = Registry(settings.models_dir).active(scenario_id)
-    if entry is None:
-        raise ModelError(f"no active model for scenario {scenario_id}; run 'signals train' first")
-    labeled = {r.id for r in load_labels(labels_dir)} if any(Path(labels_dir).glob("*.jsonl")) else set()
-    with Store(settings.db, read_only=True) as store:  # closed before any prompt: never hold the store while waiting
-        items = build_queue(store, scenario_id, entry.version, labeled, size=args.size)
-    if not items:
-        print(f"nothing to label: no unlabeled article has a prediction from model {entry.version}; "
-              "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
-        return 0
-    if args.export:
-        n = export_queue(items, args.export)
-        print(f"{n} items written to {args.export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
-              f"then run 'signals label --import {args.export}'")
-        return 0
-    label_interactively(items, labels_dir, annotator)
-    return 0

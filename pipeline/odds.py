@@ -81,8 +81,6 @@ the store (`odds_path`, `movers`) and the `signals odds` command.
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -93,7 +91,7 @@ import pandas as pd
 from .errors import SignalsError
 from .records import CASES, is_zero_shot
 from .scenario import Scenario
-from .signals import article_predictions, calendar, current_model_version, jsonable, zero_shot_note
+from .signals import article_predictions, calendar, current_model_version, jsonable
 from .store import Store
 
 DEFAULT_HALF_LIFE = 7.0
@@ -513,7 +511,7 @@ def format_odds(value: float, low: float, high: float) -> str:
     return f"{value:.0%} ({low:.0%}–{high:.0%})"
 
 
-def _percent(frame: pd.DataFrame) -> pd.DataFrame:
+def percent_path(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[["day", *CASES, "evidence"]].copy()
     for case in CASES:
         out[case] = [format_odds(v, lo, hi) for v, lo, hi in zip(frame[case], frame[f"{case}_low"], frame[f"{case}_high"])]
@@ -554,56 +552,6 @@ def odds_summary(path: pd.DataFrame, top: pd.DataFrame, model: OddsModel, scenar
     }
 
 
-def cmd_odds(args) -> int:
-    from .scenario import load_scenario
-    from .settings import load_settings
-
-    settings = load_settings(args.config, db=args.db).replace(scenario=args.scenario)
-    pack = load_scenario(settings.scenario_dir)
-    with Store(settings.db, read_only=True) as store:
-        seen = visibility(store, pack, settings.models_dir, args.min_recall)
-        predictions = article_predictions(store, pack, None, args.until)
-    model = OddsModel.for_scenario(pack, args.half_life, args.strength, args.daily_cap, seen.measurable)
-    path = compute_path(predictions, model, args.since, args.until)
-    # movers of the week up to the last day (or of --since..), so one heavy last day does not fill the list
-    week = (path["day"].iloc[-1] - pd.Timedelta(days=6)) if not path.empty else None
-    top = (movers_as_of(predictions, model, path["day"].iloc[-1], args.since or week, args.top)
-           if not path.empty else rank_movers(predictions.iloc[0:0], np.zeros(3), np.zeros(0), model=model))
-    if args.format == "json":
-        print(json.dumps(odds_summary(path, top, model, pack.id, seen), ensure_ascii=False))
-        return 0
-    if path.empty:
-        print("no predictions in that range; the odds are the priors: "
-              + ", ".join(f"{c} {p:.0%}" for c, p in model.priors.items()), file=sys.stderr)
-        return 0
-    latest = path.iloc[-1]
-    if is_zero_shot(seen.model_version):
-        print(zero_shot_note([seen.model_version]))
-    print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
-          f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
-    print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
-          + f"   (on {latest['evidence']:.1f} stories' worth of news)")
-    for case in model.blind_cases():
-        print(f"  {seen.describe(case)}; recall from {seen.source}")
-    print()
-    print(_percent(path).to_string(index=False))
-    biggest = developments(predictions, model, path["day"].iloc[-1], args.since or week, 3)
-    if not biggest.empty:
-        print()
-        print("biggest developments (a day's stories pushing one way, led by its biggest story):")
-        for row in biggest.itertuples():
-            print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.others + 1:>3} stories, "
-                  f"led by [{row.outlet}] {shorten(row.title, 80)}")
-    if not top.empty:
-        print()
-        print(f"top movers since {(pd.Timestamp(args.since) if args.since else week):%Y-%m-%d} (one row per story):")
-        for row in top.itertuples():
-            copies = f" (+{row.articles - 1} more)" if row.articles > 1 else ""
-            print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.id}  [{row.outlet}] "
-                  f"{shorten(row.title, 90)}{copies}")
-    return 0
-
-
 def shorten(text: str, limit: int) -> str:
     """Pure: text cut at a word boundary to at most `limit` characters, '…' where cut."""
     text = " ".join(str(text or "").split())
@@ -615,28 +563,8 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–") + "…"
 
 
-def add_odds_options(p) -> None:
-    """The model options `signals odds`, `report` and `brief` share."""
-    p.add_argument("--half-life", type=float, default=DEFAULT_HALF_LIFE, help=f"days for news to lose half its weight (default {DEFAULT_HALF_LIFE:g})")
-    p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH, help=f"prior worth, in stories (default {DEFAULT_STRENGTH:g})")
-    p.add_argument("--daily-cap", type=float, default=DEFAULT_DAILY_CAP, help=f"most stories' worth one day can add (default {DEFAULT_DAILY_CAP:g})")
-    p.add_argument("--min-recall", type=float, default=MIN_RECALL, help=f"a case below this measured recall is held at its prior (default {MIN_RECALL:g})")
-
-
-def add_commands(subparsers) -> None:
-    """Register `signals odds` on the CLI's subparsers."""
-    p = subparsers.add_parser("odds", help="scenario odds today with intervals, their path, and the stories that moved them")
-    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
-    p.add_argument("--since", type=date.fromisoformat, help="first day of the path, YYYY-MM-DD")
-    p.add_argument("--until", type=date.fromisoformat, help="the day the odds are for, YYYY-MM-DD (default: the newest data)")
-    add_odds_options(p)
-    p.add_argument("--top", type=int, default=5, help="how many movers to list (default 5)")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    p.set_defaults(func=cmd_odds)
-
-
 __all__ = [
-    "OddsModel", "Visibility", "add_commands", "case_recall", "compute_path", "daily_mass", "daily_movers",
+    "OddsModel", "Visibility", "case_recall", "compute_path", "daily_mass", "daily_movers",
     "developments", "leave_one_out", "measurable_cases", "movers", "movers_as_of", "odds_path", "odds_summary", "posterior",
     "rank_movers", "story_evidence", "visibility",
 ]

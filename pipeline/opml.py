@@ -12,7 +12,6 @@ naming the file (and the line, when the parser knows it).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,7 +21,7 @@ from lxml import etree
 
 from .errors import InputError
 from .ingest import unsafe_xml_reason
-from .settings import Settings, load_settings
+from .settings import Settings
 from .store import Store
 
 MAX_OPML_BYTES = 5_000_000
@@ -155,77 +154,3 @@ def feed_status(settings: Settings, store: Store) -> list[dict]:
         rows.append({**empty, **state.pop(feed.url, {}), "name": feed.url, "title": feed.title})
     rows += [{**empty, **row, "title": ""} for row in state.values()]
     return rows
-
-
-# ---------------------------------------------------------------- commands
-
-def add_commands(subparsers) -> None:
-    """Register `feeds import-opml FILE`, `feeds export-opml FILE` and `feeds list` on the CLI's subparsers."""
-    feeds = subparsers.add_parser("feeds", help="the feed list: import or export OPML, show polling state")
-    sub = feeds.add_subparsers(dest="feeds_command", required=True)
-    p = sub.add_parser("import-opml", help="add the feeds of an OPML file to the feed registry")
-    p.add_argument("file", type=Path, help="the OPML file to read")
-    p.set_defaults(func=cmd_import_opml)
-    p = sub.add_parser("export-opml", help="write the configured and registered feeds as an OPML file")
-    p.add_argument("file", type=Path, help="the OPML file to write")
-    p.set_defaults(func=cmd_export_opml)
-    p = sub.add_parser("list", help="every feed: last success, failures in a row, next poll, last error")
-    p.set_defaults(func=cmd_list)
-
-
-def _settings(args) -> Settings:
-    return load_settings(getattr(args, "config", None), db=getattr(args, "db", None))
-
-
-def cmd_import_opml(args) -> int:
-    settings = _settings(args)
-    rejected: list[tuple[FeedEntry, str]] = []
-    with Store(settings.db, memory_limit=settings.duckdb_memory_limit) as store:
-        found, new = import_opml(store, args.file, rejected)
-    for entry, why in rejected:
-        print(f"signals: skipped outline {entry.title or '(untitled)'!r}: {entry.url}: {why}", file=sys.stderr)
-    print(f"{found} feeds in {args.file}, {new} new to the registry")
-    return 0
-
-
-def cmd_export_opml(args) -> int:
-    settings = _settings(args)
-    if Path(settings.db).exists():
-        with Store(settings.db, read_only=True) as store:
-            n = export_opml(settings, store, args.file)
-    else:  # no store yet: the configured feeds alone
-        Path(args.file).write_text(opml_document([FeedEntry(u) for u in settings.feeds]), encoding="utf-8")
-        n = len(settings.feeds)
-    print(f"{n} feeds written to {args.file}", file=sys.stderr)
-    return 0
-
-
-def cmd_list(args) -> int:
-    """Two tables, each with a header: the polled feeds (URLs, with their polling state), then the files
-    that were imported (never polled, so no next poll)."""
-    settings = _settings(args)
-    if Path(settings.db).exists():
-        with Store(settings.db, read_only=True) as store:
-            rows = feed_status(settings, store)
-    else:
-        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": ""}
-                for u in settings.feeds]
-    polled = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
-    files = [row for row in rows if row not in polled]
-    print(f"polled feeds ({len(polled)})")
-    print("\t".join(["feed", "last success", "failures", "next poll", "last error"]))
-    for row in polled:
-        print("\t".join([row["name"], _when(row["last_success"]), str(row["consecutive_failures"] or 0),
-                         _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
-    if files:
-        print()
-        print(f"imported files ({len(files)})")
-        print("\t".join(["file", "last read", "result"]))
-        for row in files:
-            ok = not row["last_error"]
-            print("\t".join([row["name"], _when(row.get("last_attempt")), "ok" if ok else f"failed: {row['last_error']}"]))
-    return 0
-
-
-def _when(value, missing: str = "never") -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else missing

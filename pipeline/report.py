@@ -35,7 +35,6 @@ With `png_dir`, the same three figures are also written as PNG files.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -49,7 +48,7 @@ from .charts import COLORS, Chart, daily_figure, indicators_figure, odds_figure
 from .errors import SignalsError
 from .odds import (
     DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, INTERVAL, MIN_RECALL, NOT_MEASURABLE, OddsModel, Visibility,
-    add_odds_options, compute_path, daily_movers, developments, shorten, visibility,
+    compute_path, daily_movers, developments, shorten, visibility,
 )
 from .records import CASES, LABELS, is_zero_shot
 from .scenario import Scenario
@@ -431,53 +430,3 @@ def weekly_brief(
     history = article_predictions(store, scenario, None, week_end, text=True)
     daily = daily_frame(store, scenario, week_end - timedelta(days=6), week_end)
     return week_summary(scenario, history, evaluate(scenario, history, week_end), model, week_end, seen, daily)
-
-
-def cmd_report(args) -> int:
-    from .scenario import load_scenario
-    from .settings import load_settings
-
-    settings = load_settings(args.config, db=args.db).replace(scenario=args.scenario)
-    pack = load_scenario(settings.scenario_dir)
-    with Store(settings.db, read_only=True) as store:
-        path = write_report(store, pack, args.out, args.since, args.until, args.png, args.half_life, args.strength,
-                            settings.models_dir, args.min_recall, args.daily_cap)
-    print(f"report written to {path}" + (f"; PNG charts in {args.png}" if args.png else ""), file=sys.stderr)
-    return 0
-
-
-def cmd_brief(args) -> int:
-    from .scenario import load_scenario
-    from .settings import load_settings
-
-    settings = load_settings(args.config, db=args.db).replace(scenario=args.scenario)
-    pack = load_scenario(settings.scenario_dir)
-    week_end = parse_week(args.week) if args.week else None
-    with Store(settings.db, read_only=True) as store:
-        text = brief_markdown(weekly_brief(store, pack, week_end, settings.models_dir, args.half_life, args.strength,
-                                           args.min_recall, args.daily_cap))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"brief written to {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    """Register `signals report` and `signals brief` on the CLI's subparsers."""
-    p = subparsers.add_parser("report", help="write one self-contained HTML report: the week's summary, signals, odds, evidence, indicators")
-    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
-    p.add_argument("--out", type=Path, required=True, help="the HTML file to write")
-    p.add_argument("--png", type=Path, help="also write the charts as PNG files here")
-    p.add_argument("--since", type=date.fromisoformat, help=f"first day (default: {DEFAULT_WEEKS} weeks before --until)")
-    p.add_argument("--until", type=date.fromisoformat, help="last day (default: the newest data)")
-    add_odds_options(p)
-    p.set_defaults(func=cmd_report)
-
-    p = subparsers.add_parser("brief", help="the week's summary as Markdown: odds and their change, top movers, indicators, blind spots")
-    p.add_argument("--scenario", help="the scenario pack (default: the first watched one)")
-    p.add_argument("--week", help="ISO week, e.g. 2026-W15 (default: the 7 days up to the newest data)")
-    p.add_argument("--out", type=Path, help="write to this file instead of printing")
-    add_odds_options(p)
-    p.set_defaults(func=cmd_brief)

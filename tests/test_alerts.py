@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import re
@@ -15,6 +14,7 @@ from pipeline import alerts
 from pipeline.records import Article, Prediction
 from pipeline.scenario import Indicator
 from pipeline.store import Store
+from signals_app import invoke
 from storekit import MODEL, PACK, classified_store, probs
 
 
@@ -136,25 +136,21 @@ def test_firing_after_the_deadline_does_not_meet_it(tmp_path):
     assert [f.day for f in report.firings] == [date(2026, 4, 20)]
 
 
-def test_alerts_command_json(tmp_path, monkeypatch, capsys):
+def test_alerts_command_json(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rows = [("a", 9, "contraction", "Border clash near Taftan leaves two dead")]
     db = build_store(tmp_path / "s.duckdb", rows)
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
-    alerts.add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--db", str(db), "alerts", "--format", "json", "--as-of", "2026-04-10"])
-    assert args.func(args) == 0
-    doc = json.loads(capsys.readouterr().out)
+    result = invoke("--db", db, "alerts", "--format", "json", "--as-of", "2026-04-10")
+    assert result.return_value == 0
+    doc = json.loads(result.stdout)
     assert doc["as_of"] == "2026-04-10"
     statuses = {s["indicator"]: s for s in doc["statuses"]}
     assert statuses["border-activity"]["status"] == "fired"
     assert statuses["joint-border-office"]["status"] == "pending" and statuses["joint-border-office"]["days_left"] == 28
     assert doc["firings"][0]["evidence"][0]["article_id"] == "a"
-    args = parser.parse_args(["--db", str(db), "alerts"])
-    assert args.func(args) == 0
-    assert "border-activity" in capsys.readouterr().out
+    result = invoke("--db", db, "alerts")
+    assert result.return_value == 0
+    assert "border-activity" in result.stdout
 
 
 def test_an_in_passing_mention_does_not_fire_but_the_meaning_does(tmp_path):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer
-from pipeline.cli import _print_summary, main
+from pipeline.cli import main
+from pipeline.cli.ingest import print_summary
 from pipeline.records import FeedOutcome
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store, utcnow
@@ -37,12 +38,13 @@ def mistakes(tmp: Path, db: Path):
     nowhere = tmp / "no" / "such" / "dir"
     missing = tmp / "missing.jsonl"
     return [
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        ([], "Missing command"),
         (["--db", db, "trend", "--since", "2026-13-01"], "'2026-13-01' is not a date; expected YYYY-MM-DD"),
         (["--db", db, "trend", "--until", "yesterday"], "'yesterday' is not a date; expected YYYY-MM-DD"),
         (["--db", db, "trend", "--since", "2026-04-10", "--until", "2026-04-01"], "--since 2026-04-10 is after --until 2026-04-01"),
         (["--db", db, "trend", "--format", "csv", "--output", nowhere / "t.csv"], f"the folder {nowhere} does not exist"),
-        (["--db", db, "trend", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["--db", db, "trend", "--format", "xml"], "Invalid value for '--format': 'xml' is not one of 'table', 'csv', 'json', 'parquet'"),
         (["--db", tmp / "absent.duckdb", "trend"], "no store here yet"),
         (["--db", db, "odds", "--since", "2026-04-10", "--until", "2026-04-01"], "--since 2026-04-10 is after --until 2026-04-01"),
         (["--db", db, "odds", "--since", "10/04/2026"], "'10/04/2026' is not a date; expected YYYY-MM-DD"),
@@ -50,7 +52,7 @@ def mistakes(tmp: Path, db: Path):
         (["--db", db, "report", "--out", nowhere / "r.html"], f"the folder {nowhere} does not exist"),
         (["--db", db, "report", "--out", tmp], "is a folder; give a file name to write"),
         (["--db", db, "report", "--out", tmp / "r.html", "--since", "2026-05-01", "--until", "2026-04-01"], "is after --until"),
-        (["--db", db, "report"], "the following arguments are required: --out"),
+        (["--db", db, "report"], "Missing option '--out'"),
         (["predict", "--input", missing, "--output", tmp / "o.jsonl"], f"{missing}: no such file"),
         (["predict", "--input", FIXTURES / "articles.jsonl", "--output", nowhere / "o.jsonl"], f"the folder {nowhere} does not exist"),
         (["predict", "--input", FIXTURES, "--output", tmp / "o.jsonl"], f"{FIXTURES}: not a file"),
@@ -59,6 +61,8 @@ def mistakes(tmp: Path, db: Path):
         (["--db", db, "label", "--export", nowhere / "q.jsonl"], f"the folder {nowhere} does not exist"),
         (["--db", db, "label", "--import", missing], f"{missing}: no such file"),
         (["--db", db, "label", "--size", "0"], "expected a whole number of at least 1"),
+        (["--db", db, "label", "--export", tmp / "q.jsonl", "--import", FIXTURES / "articles.jsonl"], "--export and --import cannot be used together"),
+        (["--db", db, "store", "prune", "--keep-versions", "0"], "expected a whole number of at least 1"),
         (["--db", db, "feeds", "import-opml", tmp / "missing.opml"], "missing.opml: no such file"),
         (["--db", db, "feeds", "export-opml", nowhere / "f.opml"], f"the folder {nowhere} does not exist"),
         (["--config", tmp / "missing.toml", "--db", db, "trend"], "settings file not found"),
@@ -122,7 +126,7 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     summary = ingest(Runtime(settings), [backing_off], force=False)
     assert summary["feeds_failed"] == 0 and summary["feeds_ok"] == 0
     assert [(s["feed"], s["next_poll"], s["failures"]) for s in summary["skipped"]] == [(backing_off, next_poll, 1)]
-    _print_summary(summary, as_json=False)
+    print_summary(summary, as_json=False)
     out, err = capsys.readouterr()
     assert f"skipped (backing off after 1 failures): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err
     table = dict(line.rsplit(None, 1) for line in out.splitlines())
@@ -131,9 +135,9 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
 
 
 def test_progress_without_a_terminal_is_a_line_every_n_items(capsys):
-    from pipeline.cli import _progress
+    from pipeline.cli.app import progress as start_progress
 
-    bar, progress = _progress("NLP + classify", every=100, seconds=3600)
+    bar, progress = start_progress("NLP + classify", every=100, seconds=3600)
     assert bar is None  # pytest's stderr is not a terminal
     for done in (40, 80, 120, 160, 200, 230):
         progress(done, 230)

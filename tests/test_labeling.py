@@ -3,21 +3,22 @@ export and import, validation that writes nothing from a bad file, and the inter
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from datetime import date
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import Result
 
+from pipeline.cli.app import UsageError
 from pipeline.errors import ConfigError, InputError, LabelError, ModelError
 from pipeline.ingest import read_jsonl
 from pipeline.labeling import (
     PROMPT,
     REASON_PROMPT,
     ImportSummary,
-    add_commands,
     analyst_file,
     build_queue,
     export_queue,
@@ -28,6 +29,7 @@ from pipeline.labels import KnownIds, load_labels
 from pipeline.records import Prediction
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store
+from signals_app import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "labeling"
 SCENARIO = "iran-pakistan-2026"
@@ -356,20 +358,14 @@ def project(tmp_path):
     return tmp_path, config, labels_root / SCENARIO / "labels"
 
 
-def run(config: Path, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="signals")
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_commands(sub)
-    args = parser.parse_args(["--config", str(config), *argv])
-    return args.func(args)
+def run(config: Path, *argv: str) -> Result:
+    return invoke("--config", config, *argv)
 
 
-def test_label_command_exports_then_imports(project, capsys):
+def test_label_command_exports_then_imports(project):
     tmp_path, config, labels_dir = project
     queue = tmp_path / "week19.jsonl"
-    assert run(config, "label", "--size", "3", "--export", str(queue)) == 0
+    assert run(config, "label", "--size", "3", "--export", str(queue)).return_value == 0
     lines = read_records(queue)
     assert len(lines) == 3 and "lab-5" not in {line["id"] for line in lines}
     assert lines[0]["id"] == "lab-1"
@@ -378,12 +374,14 @@ def test_label_command_exports_then_imports(project, capsys):
 
     with pytest.raises(ConfigError, match="--annotator NAME"):
         run(config, "label", "--import", str(queue))  # who is labeling must be said, not guessed
-    assert run(config, "label", "--import", str(queue), "--annotator", "ana") == 0
-    assert "1 added, 0 relabeled, 0 already imported, 2 blank (no label yet)" in capsys.readouterr().out
+    result = run(config, "label", "--import", str(queue), "--annotator", "ana")
+    assert result.return_value == 0
+    assert "1 added, 0 relabeled, 0 already imported, 2 blank (no label yet)" in result.stdout
     with config.open("a", encoding="utf-8") as handle:
         handle.write('annotator = "ana"\n')
-    assert run(config, "label", "--import", str(queue)) == 0  # the name from the settings; a no-op
-    assert "0 added, 0 relabeled, 1 already imported, 2 blank" in capsys.readouterr().out
+    result = run(config, "label", "--import", str(queue))  # the name from the settings; a no-op
+    assert result.return_value == 0
+    assert "0 added, 0 relabeled, 1 already imported, 2 blank" in result.stdout
     assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-1"]
     run(config, "label", "--size", "3", "--export", str(tmp_path / "week20.jsonl"))
     assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}
@@ -391,9 +389,11 @@ def test_label_command_exports_then_imports(project, capsys):
 
 def test_label_command_options(project):
     tmp_path, config, _ = project
-    with pytest.raises(SystemExit):
-        run(config, "label", "--export", "a.jsonl", "--import", "b.jsonl")
-    with pytest.raises(SystemExit):
+    filled = tmp_path / "b.jsonl"
+    filled.write_text("", encoding="utf-8")
+    with pytest.raises(UsageError, match="--export and --import cannot be used together"):
+        run(config, "label", "--export", tmp_path / "a.jsonl", "--import", filled)
+    with pytest.raises(click.BadParameter, match="expected a whole number of at least 1"):
         run(config, "label", "--size", "0")
     (tmp_path / "models" / "registry.json").write_text('{"models": []}', encoding="utf-8")
     with pytest.raises(ModelError, match="run 'signals train' first"):

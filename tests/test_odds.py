@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import math
@@ -16,6 +15,7 @@ from pipeline import odds, signals
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
 from pipeline.store import Store
+from signals_app import invoke
 from storekit import MODEL, PACK, classified_store, probs
 
 
@@ -331,14 +331,6 @@ def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
 # ---------------------------------------------------------------- the command
 
 
-def parser_with(module) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="signals")
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
-    module.add_commands(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 def write_registry(folder: Path, recall: dict) -> Path:
     """A models folder whose registry knows model v1 (the stores' model) with the given class recall."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -349,30 +341,30 @@ def write_registry(folder: Path, recall: dict) -> Path:
     return folder
 
 
-def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch, capsys):
+def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no signals.toml from the working directory
     models = write_registry(tmp_path / "models", {"base": 0.7, "accelerated": None, "contraction": 0.6, "none": 0.9})
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models))
-    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds", "--format", "json", "--since", "2026-04-09"])
-    assert args.func(args) == 0
-    doc = json.loads(capsys.readouterr().out)
+    result = invoke("--db", mixed_store, "odds", "--format", "json", "--since", "2026-04-09")
+    assert result.return_value == 0
+    doc = json.loads(result.stdout)
     assert doc["as_of"] == "2026-04-10" and doc["priors"] == PACK.priors
     assert [p["day"] for p in doc["path"]] == ["2026-04-09", "2026-04-10"]
     assert doc["movers"][0]["id"] == "strike"
     assert sum(doc["odds"].values()) == pytest.approx(1.0)
-    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds"])
-    assert args.func(args) == 0
-    text = capsys.readouterr().out
+    result = invoke("--db", mixed_store, "odds")
+    assert result.return_value == 0
+    text = result.stdout
     assert "as of 2026-04-10" in text and "top movers" in text and "Border clash near Taftan" in text
     assert "accelerated 30% (not measurable yet)" in text and "recall unknown < 0.3" in text
 
 
-def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_does_not_know(mixed_store, tmp_path, monkeypatch, capsys):
+def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_does_not_know(mixed_store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(tmp_path / "no-models"))
-    args = parser_with(odds).parse_args(["--db", str(mixed_store), "odds", "--format", "json"])
-    assert args.func(args) == 0
-    doc = json.loads(capsys.readouterr().out)
+    result = invoke("--db", mixed_store, "odds", "--format", "json")
+    assert result.return_value == 0
+    doc = json.loads(result.stdout)
     assert doc["odds"] == pytest.approx(PACK.priors) and doc["not_measurable"] == ["base", "accelerated", "contraction"]
     assert doc["movers"] == [] and "not in the registry" in doc["recall_source"]
 

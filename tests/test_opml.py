@@ -1,13 +1,13 @@
-"""OPML import and export, the feed registry, and the `feeds` commands (run through a bare argparse parser)."""
+"""OPML import and export, the feed registry, and the `feeds` commands (run through the real `signals` application)."""
 
-import argparse
 
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.opml import add_commands, feed_sources, import_opml, parse_opml, read_opml, registered_feeds
+from pipeline.opml import feed_sources, import_opml, parse_opml, read_opml, registered_feeds
 from pipeline.records import FeedOutcome
 from pipeline.store import Store
+from signals_app import invoke
 
 NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -63,22 +63,17 @@ def test_missing_file_and_file_without_feeds(tmp_path, settings):
 
 
 def run(settings, *argv):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config")
-    parser.add_argument("--db")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--db", str(settings.db), *argv])
-    return args.func(args)
+    return invoke("--db", settings.db, *argv)
 
 
-def test_import_export_round_trip_and_run_sources(tmp_path, settings, capsys):
+def test_import_export_round_trip_and_run_sources(tmp_path, settings):
     source = tmp_path / "feeds.opml"
     source.write_bytes(NESTED)
-    assert run(settings, "feeds", "import-opml", str(source)) == 0
-    assert run(settings, "feeds", "import-opml", str(source)) == 0  # again: nothing new
-    assert capsys.readouterr().out.splitlines() == [f"3 feeds in {source}, 3 new to the registry", f"3 feeds in {source}, 0 new to the registry"]
-    exported = tmp_path / "out" / "all.opml"
-    assert run(settings, "feeds", "export-opml", str(exported)) == 0
+    first, again = run(settings, "feeds", "import-opml", source), run(settings, "feeds", "import-opml", source)  # again: nothing new
+    assert (first.return_value, again.return_value) == (0, 0)
+    assert (first.stdout + again.stdout).splitlines() == [f"3 feeds in {source}, 3 new to the registry", f"3 feeds in {source}, 0 new to the registry"]
+    exported = tmp_path / "all.opml"
+    assert run(settings, "feeds", "export-opml", exported).return_value == 0
     again = parse_opml(exported.read_bytes())
     assert [f.url for f in again] == list(settings.feeds) + [f.url for f in read_opml(source)]
     assert again[-2].title == "Gulf Desk & Co"
@@ -87,13 +82,14 @@ def test_import_export_round_trip_and_run_sources(tmp_path, settings, capsys):
         assert feed_sources(settings, store)[: len(settings.feeds)] == list(settings.feeds)
 
 
-def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings, capsys):
+def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings):
     with Store(settings.db) as store:
         store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier")], origin="test")
         store.record_feed(FeedOutcome("https://frontier.example.org/rss.xml", False, error="HTTP 503"))
         store.record_feed(FeedOutcome("/data/backfill/items.jsonl", True))
-    assert run(settings, "feeds", "list") == 0
-    lines = capsys.readouterr().out.splitlines()
+    result = run(settings, "feeds", "list")
+    assert result.return_value == 0
+    lines = result.stdout.splitlines()
     assert lines[:2] == [f"polled feeds ({len(settings.feeds) + 1})", "feed\tlast success\tfailures\tnext poll\tlast error"]
     frontier = next(line for line in lines if line.startswith("https://frontier.example.org/rss.xml")).split("\t")
     assert frontier[1:3] == ["never", "1"] and frontier[4] == "HTTP 503"
@@ -105,14 +101,14 @@ def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings, capsys)
     assert all("items.jsonl" not in line for line in lines[:files_at])  # a file is never listed as a feed "due now"
 
 
-def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings, capsys):
+def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings):
     source = tmp_path / "feeds.opml"
     source.write_bytes(NESTED.replace(b"https://energy.example.org/atom", b"htps://energy.example.org/atom"))
-    assert run(settings, "feeds", "import-opml", str(source)) == 0
-    captured = capsys.readouterr()
-    assert captured.out.strip() == f"2 feeds in {source}, 2 new to the registry"
-    assert "skipped outline 'Energy': htps://energy.example.org/atom: scheme 'htps' is not http or https" in captured.err
-    assert "skipped outline 'Not a web feed': file:///etc/passwd" in captured.err
+    captured = run(settings, "feeds", "import-opml", source)
+    assert captured.return_value == 0
+    assert captured.stdout.strip() == f"2 feeds in {source}, 2 new to the registry"
+    assert "skipped outline 'Energy': htps://energy.example.org/atom: scheme 'htps' is not http or https" in captured.stderr
+    assert "skipped outline 'Not a web feed': file:///etc/passwd" in captured.stderr
 
 
 def test_registered_feeds_on_a_store_without_a_registry(settings):

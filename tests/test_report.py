@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -17,6 +16,7 @@ from pipeline import report
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
 from pipeline.store import Store
+from signals_app import invoke
 from storekit import MODEL, PACK, classified_store, probs
 
 HOSTILE_TITLE = "Border clash near Taftan <script>document.title='pwned'</script>"
@@ -126,15 +126,11 @@ def test_titles_and_outlets_with_markup_and_ampersands_stay_text(tmp_path):
     assert escaped in tooltip  # the chart's tooltip is escaped too
 
 
-def test_report_command(store_path, tmp_path, monkeypatch, capsys):
+def test_report_command(store_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
-    report.add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--db", str(store_path), "report", "--out", str(tmp_path / "cli.html"), "--since", "2026-04-02"])
-    assert args.func(args) == 0
-    assert "report written to" in capsys.readouterr().err
+    result = invoke("--db", store_path, "report", "--out", tmp_path / "cli.html", "--since", "2026-04-02")
+    assert result.return_value == 0
+    assert "report written to" in result.stderr
     assert '<figure id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
 
 
@@ -165,24 +161,19 @@ def test_the_week_summary_answers_the_weekly_question(store_path, tmp_path):
     assert any("accelerated: not measurable yet" in line for line in summary.blind)
 
 
-def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monkeypatch, capsys):
+def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config", type=Path)
-    parser.add_argument("--db", type=Path)
-    report.add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--db", str(store_path), "brief", "--week", "2026-W14"])
-    assert args.func(args) == 0
-    text = capsys.readouterr().out
+    result = invoke("--db", store_path, "brief", "--week", "2026-W14")
+    assert result.return_value == 0
+    text = result.stdout
     assert text.startswith(f"## {PACK.title}: week 2026-03-30 to 2026-04-05")
     assert "- accelerated 30% (not measurable yet), held at its prior" in text
     assert "1. " in text and "toward contraction" in text and "<script>" not in text and "&lt;script&gt;" in text
     assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
     assert "accelerated: not measurable yet (recall unknown < 0.3)" in text
-    args = parser.parse_args(["--db", str(store_path), "brief", "--week", "2026-W99"])
     with pytest.raises(SignalsError, match="2026 has no week 99"):
-        args.func(args)
+        invoke("--db", store_path, "brief", "--week", "2026-W99")
 
 
 def dump_dom(html_file: Path, profile: Path) -> str:

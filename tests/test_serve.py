@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.serve import build_deployments, check_api_auth, cmd_serve, prefect_api_auth_configured
+from flows.serve import build_deployments, check_api_auth, prefect_api_auth_configured
 from pipeline.errors import ConfigError
 from pipeline.store import Store
+from signals_app import invoke
 from test_dask import train_tiny_model
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -66,14 +67,10 @@ def test_a_bad_cron_is_a_config_error_naming_the_option(settings, option):
 
 
 def test_serve_without_a_server_says_how_to_start_one(tmp_path):
-    import argparse
-
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    args = argparse.Namespace(config=None, db=tmp_path / "s.duckdb", ingest_cron=None, retrain_cron=None, interval=5,
-                              source=None, dask=False, dask_address=None, dask_workers=2, work_pool=None)
     with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(ConfigError, match="prefect server start"):
-        cmd_serve(args)
+        invoke("--db", tmp_path / "s.duckdb", "serve", "--interval", "5")
 
 
 @pytest.mark.parametrize("url", ["http://prefect-host:4200/api", "http://10.0.0.5:4200/api", "https://ops:pw@prefect.example/api"])
@@ -90,16 +87,12 @@ def test_a_local_api_needs_no_auth(url):
 
 
 def test_serve_reads_the_auth_string_from_prefect_settings(tmp_path):
-    import argparse
-
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL, temporary_settings
 
-    args = argparse.Namespace(config=None, db=tmp_path / "s.duckdb", ingest_cron=None, retrain_cron=None, interval=5,
-                              source=None, dask=False, dask_address=None, dask_workers=2, work_pool=None)
     no_auth = {PREFECT_API_AUTH_STRING, PREFECT_API_KEY}
     with temporary_settings(updates={PREFECT_API_URL: "http://192.0.2.7:4200/api"}, restore_defaults=no_auth), \
             pytest.raises(ConfigError, match="no API auth is configured"):
-        cmd_serve(args)
+        invoke("--db", tmp_path / "s.duckdb", "serve", "--interval", "5")
     with temporary_settings(updates={PREFECT_API_AUTH_STRING: "s3cret"}, restore_defaults={PREFECT_API_KEY}):
         assert prefect_api_auth_configured()
     with temporary_settings(restore_defaults=no_auth):
@@ -116,12 +109,8 @@ def free_port() -> int:
 
 
 def serve_command() -> list[str]:
-    """`signals serve` once the CLI has it, else the same parser via `python -m flows.serve`."""
-    from pipeline.cli import build_parser
-
-    if "serve" in build_parser().format_help():
-        return [str(BIN / "signals")]
-    return [sys.executable, "-m", "flows.serve"]
+    """The `signals` command, as its console script runs it."""
+    return [sys.executable, "-m", "pipeline.cli"]
 
 
 def start(command: list[str], log: Path, env: dict, cwd: Path) -> subprocess.Popen:

@@ -1,0 +1,86 @@
+"""`signals feeds import-opml`, `export-opml` and `list`: the feed list and its polling state."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from .app import PATH, Argument, OrderedGroup, SignalsCommand, settings
+
+
+@click.group("feeds", cls=OrderedGroup, help="the feed list: import or export OPML, show polling state")
+def feeds_group() -> None:
+    """The sub-commands below do the work."""
+
+
+@feeds_group.command("import-opml", cls=SignalsCommand, inputs=("file",), outputs=(),
+                     help="add the feeds of an OPML file to the feed registry")
+@click.argument("file", cls=Argument, type=PATH, help="the OPML file to read")
+def import_opml_command(file: Path) -> int:
+    from ..opml import import_opml
+    from ..store import Store
+
+    current = settings()
+    rejected: list = []
+    with Store(current.db, memory_limit=current.duckdb_memory_limit) as store:
+        found, new = import_opml(store, file, rejected)
+    for entry, why in rejected:
+        print(f"signals: skipped outline {entry.title or '(untitled)'!r}: {entry.url}: {why}", file=sys.stderr)
+    print(f"{found} feeds in {file}, {new} new to the registry")
+    return 0
+
+
+@feeds_group.command("export-opml", cls=SignalsCommand, inputs=(), outputs=("file",),
+                     help="write the configured and registered feeds as an OPML file")
+@click.argument("file", cls=Argument, type=PATH, help="the OPML file to write")
+def export_opml_command(file: Path) -> int:
+    from ..opml import FeedEntry, export_opml, opml_document
+    from ..store import Store
+
+    current = settings()
+    if Path(current.db).exists():
+        with Store(current.db, read_only=True) as store:
+            n = export_opml(current, store, file)
+    else:  # no store yet: the configured feeds alone
+        Path(file).write_text(opml_document([FeedEntry(u) for u in current.feeds]), encoding="utf-8")
+        n = len(current.feeds)
+    print(f"{n} feeds written to {file}", file=sys.stderr)
+    return 0
+
+
+@feeds_group.command("list", cls=SignalsCommand, help="every feed: last success, failures in a row, next poll, last error")
+def list_command() -> int:
+    """Two tables, each with a header: the polled feeds (URLs, with their polling state), then the files
+    that were imported (never polled, so no next poll)."""
+    from ..opml import feed_status
+    from ..store import Store
+
+    current = settings()
+    if Path(current.db).exists():
+        with Store(current.db, read_only=True) as store:
+            rows = feed_status(current, store)
+    else:
+        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": ""}
+                for u in current.feeds]
+    polled = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
+    files = [row for row in rows if row not in polled]
+    print(f"polled feeds ({len(polled)})")
+    print("\t".join(["feed", "last success", "failures", "next poll", "last error"]))
+    for row in polled:
+        print("\t".join([row["name"], _when(row["last_success"]), str(row["consecutive_failures"] or 0),
+                         _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
+    if files:
+        print()
+        print(f"imported files ({len(files)})")
+        print("\t".join(["file", "last read", "result"]))
+        for row in files:
+            ok = not row["last_error"]
+            print("\t".join([row["name"], _when(row.get("last_attempt")), "ok" if ok else f"failed: {row['last_error']}"]))
+    return 0
+
+
+def _when(value, missing: str = "never") -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else missing

@@ -1,0 +1,120 @@
+"""`signals run` and `signals import`: read feeds or files into the store, then classify what is new."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..errors import SignalsError
+from .app import Argument, SignalsCommand, global_option, progress, settings
+
+
+@click.command("run", cls=SignalsCommand, help="run the ingest flow over the configured feeds")
+@click.option("--force", is_flag=True, help="poll every feed now, ignoring backoff")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line")
+def run_command(force: bool, as_json: bool) -> int:
+    # Prefect's temporary server gets 20 s to start by default, too little on a busy 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    import flows.ingest
+    from flows.ingest import ingest_flow
+
+    from ..opml import run_feed_sources
+
+    current = settings()
+    config = global_option("config")
+    debug_log = Path(current.db).with_suffix(".log")
+    bar, flows.ingest.progress_hook = progress("NLP + classify")
+    with quiet_console(debug_log):
+        try:
+            summary = ingest_flow(config=str(config) if config else None, db=str(current.db),
+                                  sources=run_feed_sources(current), force=force)
+        except RuntimeError as exc:
+            if "ephemeral Prefect API server" not in str(exc):
+                raise
+            raise SignalsError("Prefect's temporary server did not start in time; try again, raise "
+                               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a running server") from None
+        finally:
+            flows.ingest.progress_hook = None
+            if bar:
+                bar.stop()
+    print_summary(summary, as_json)
+    print(f"signals: the full log, tracebacks included, is in {debug_log}", file=sys.stderr)
+    return 0
+
+
+@click.command("import", cls=SignalsCommand, help="import feed URLs, feed files, folders or JSONL files, then classify")
+@click.argument("paths", cls=Argument, nargs=-1, required=True, metavar="SOURCE", help="an http(s) feed URL, a file or a folder")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line")
+def import_command(paths: tuple[str, ...], as_json: bool) -> int:
+    from ..jobs import Runtime, ingest
+
+    rt = Runtime(settings())
+    bar, on_progress = progress("NLP + classify")
+    summary: dict = {}
+    try:
+        ingest(rt, list(paths), force=True, progress=on_progress, summary=summary)  # URLs pass through untouched
+    except KeyboardInterrupt as stop:
+        stop.stored = summary
+        raise
+    finally:
+        if bar:
+            bar.stop()
+    print_summary(summary, as_json)
+    return 1 if summary["feeds_failed"] else 0
+
+
+class _ConsoleFilter(logging.Filter):
+    """What a command's console shows of Prefect's log: warnings and errors, without tracebacks, and without
+    the per-feed failure lines the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING and not record.exc_info and not record.getMessage().startswith("feed failed:")
+
+
+@contextmanager
+def quiet_console(debug_log: Path):
+    """Within: Prefect's console shows only what `_ConsoleFilter` lets through; everything it logs at INFO and
+    above, tracebacks included, is appended to `debug_log`."""
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    console_filter = _ConsoleFilter()
+    debug_log.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(debug_log, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    prefect_logger = logging.getLogger("prefect")
+    for handler in consoles:
+        handler.addFilter(console_filter)
+    prefect_logger.addHandler(to_file)
+    try:
+        yield
+    finally:
+        prefect_logger.removeHandler(to_file)
+        to_file.close()
+        for handler in consoles:
+            handler.removeFilter(console_filter)
+
+
+def print_summary(summary: dict, as_json: bool) -> None:
+    """Failures one line each on stderr, then the summary: JSON with --json, else a short table
+    (ok, failed, skipped by backoff with the next poll, new articles, predictions)."""
+    for failure in summary.get("failures", []):
+        print(f"signals: failed: {failure['feed']}: {failure['error']}", file=sys.stderr)
+    keys = ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")
+    if as_json:
+        print(json.dumps({k: summary[k] for k in keys}))
+        return
+    skipped = summary.get("skipped", [])
+    for feed in skipped:
+        print(f"signals: skipped (backing off after {feed['failures']} failures): {feed['feed']}: "
+              f"next poll {feed['next_poll']:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    rows = [("feeds ok", summary["feeds_ok"]), ("feeds failed", summary["feeds_failed"]),
+            ("feeds skipped", len(skipped)), ("articles new", summary["articles_new"]),
+            ("articles seen", summary["articles_seen"]), ("predictions", summary.get("predictions", 0))]
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}}  {value:>7}" for name, value in rows))

@@ -1,0 +1,77 @@
+"""`signals label`: label the articles the model is least sure of, in the terminal or through a JSONL file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..labeling import DEFAULT_SIZE
+from .app import AT_LEAST_ONE, PATH, SignalsCommand, settings
+
+
+@click.command("label", cls=SignalsCommand, exclusive=("export", "import_file"),
+               short_help="label the articles the model is least sure of (interactively, or via a JSONL file)",
+               help="Without --export or --import, asks for labels in the terminal; each answer is saved at once.")
+@click.option("--scenario", help="the pack to label for (default: the first watched one)")
+@click.option("--size", type=AT_LEAST_ONE, default=DEFAULT_SIZE, help=f"items in the queue (default {DEFAULT_SIZE})")
+@click.option("--export", type=PATH, metavar="FILE", help="write the queue to FILE to fill in 'label' and 'note'")
+@click.option("--import", "import_file", type=PATH, metavar="FILE", help="validate a filled FILE and add its labels")
+@click.option("--annotator", metavar="NAME", help="who is labeling; names the label file (default: `annotator` in the settings)")
+@click.option("--relabel", is_flag=True, help="with --import: let the file change labels already given (recorded with who and when)")
+def label_command(scenario: str | None, size: int, export: Path | None, import_file: Path | None,
+                  annotator: str | None, relabel: bool) -> int:
+    """--import a filled file, --export the queue, or label in the terminal."""
+    # Registry and scenario pack built directly, as Runtime.registry / Runtime.scenario do:
+    # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
+    from ..errors import ConfigError, ModelError
+    from ..labeling import ImportSummary, analyst_file, build_queue, export_queue, import_label_file, label_interactively
+    from ..labels import KnownIds, load_labels
+    from ..records import LABELS
+    from ..registry import Registry
+    from ..scenario import load_scenario
+    from ..store import Store
+
+    current = settings(scenario)
+    pack = load_scenario(current.scenario_dir)
+    scenario_id, labels_dir = pack.id, pack.labels_dir
+    annotator = annotator or current.annotator
+    if not export:  # importing and labeling need to know who; a bad name fails before any work
+        if not annotator:
+            raise ConfigError("say who is labeling: --annotator NAME, or annotator = \"NAME\" in signals.toml "
+                              "(or SIGNALS_ANNOTATOR)")
+        target = analyst_file(labels_dir, annotator)
+
+    if import_file:
+        store_ids: list[str] = []
+        if Path(current.db).exists():
+            with Store(current.db, read_only=True) as store:
+                store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+        summary = import_label_file(import_file, labels_dir, KnownIds(current.shared_data, store_ids), annotator,
+                                    relabel=relabel)
+        if summary == ImportSummary(blank=summary.blank):
+            print(f"{import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
+                  f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
+        else:
+            retrain = "; run 'signals train' to retrain" if summary.added or summary.relabeled else ""
+            print(f"{import_file}: {summary.describe()}; labels in {target}{retrain}")
+        return 0
+
+    entry = Registry(current.models_dir).active(scenario_id)
+    if entry is None:
+        raise ModelError(f"no active model for scenario {scenario_id}; run 'signals train' first")
+    labeled = {r.id for r in load_labels(labels_dir)} if any(Path(labels_dir).glob("*.jsonl")) else set()
+    with Store(current.db, read_only=True) as store:  # closed before any prompt: never hold the store while waiting
+        items = build_queue(store, scenario_id, entry.version, labeled, size=size)
+    if not items:
+        print(f"nothing to label: no unlabeled article has a prediction from model {entry.version}; "
+              "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
+        return 0
+    if export:
+        n = export_queue(items, export)
+        print(f"{n} items written to {export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
+              f"then run 'signals label --import {export}'")
+        return 0
+    label_interactively(items, labels_dir, annotator)
+    return 0

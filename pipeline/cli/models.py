@@ -1,0 +1,57 @@
+"""`signals train`, `signals predict` and `signals events`: fit the classifier, and apply the models to files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .app import PATH, SignalsCommand, settings
+
+
+@click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote if not worse")
+@click.option("--scenario", help="the pack to train (default: the first watched one)")
+def train_command(scenario: str | None) -> int:
+    from ..jobs import Runtime, retrain
+
+    rt = Runtime(settings(scenario))
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status("training: encoding the labeled articles, fitting, evaluating…"):
+            entry = retrain(rt)
+    else:
+        entry = retrain(rt)
+    m = entry.metrics
+    print(f"model {entry.version}: {entry.status} ({entry.reason})")
+    for name in ("holdout", "time_split"):
+        if name in m:
+            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items (ECE {m[name].get('ece', float('nan')):.3f})")
+    if m.get("probes"):
+        print(f"  probes: {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
+    if m.get("class_recall"):
+        print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items()))
+    return 0
+
+
+@click.command("predict", cls=SignalsCommand, help="classify a JSONL file of articles (no store needed)")
+@click.option("--input", "input", type=PATH, required=True, help="JSONL articles: id, title, text (summary, published optional)")
+@click.option("--output", type=PATH, required=True, help="JSONL predictions, one line per input line")
+def predict_command(input: Path, output: Path) -> int:
+    from ..jobs import Runtime, predict_file
+
+    n = predict_file(Runtime(settings()), input, output)
+    print(f"{n} predictions written to {output}", file=sys.stderr)
+    return 0
+
+
+@click.command("events", cls=SignalsCommand, help="who did what to whom: PLOVER events for a JSONL of {id, text}")
+@click.option("--input", "input", type=PATH, required=True, help="JSONL lines of {id, text}")
+@click.option("--output", type=PATH, required=True, help="JSONL lines of {id, events}")
+def events_command(input: Path, output: Path) -> int:
+    from ..jobs import Runtime, events_file
+
+    n = events_file(Runtime(settings()), input, output)
+    print(f"{n} lines written to {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,209 @@
+"""`signals trend`, `odds`, `alerts`, `report` and `brief`: read the store and show what it says.
+
+All of them open the store read-only, so they can run while an ingest is writing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .app import DAY, PATH, SignalsCommand, settings
+
+SCENARIO_HELP = "the scenario pack (default: the first watched one)"
+
+
+def odds_options(command):
+    """The model options `signals odds`, `report` and `brief` share."""
+    from ..odds import DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, MIN_RECALL
+
+    options = [
+        click.option("--half-life", type=float, default=DEFAULT_HALF_LIFE,
+                     help=f"days for news to lose half its weight (default {DEFAULT_HALF_LIFE:g})"),
+        click.option("--strength", type=float, default=DEFAULT_STRENGTH, help=f"prior worth, in stories (default {DEFAULT_STRENGTH:g})"),
+        click.option("--daily-cap", type=float, default=DEFAULT_DAILY_CAP,
+                     help=f"most stories' worth one day can add (default {DEFAULT_DAILY_CAP:g})"),
+        click.option("--min-recall", type=float, default=MIN_RECALL,
+                     help=f"a case below this measured recall is held at its prior (default {MIN_RECALL:g})"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command("trend", cls=SignalsCommand, help="daily signals for a scenario and date range")
+@click.option("--scenario", help=SCENARIO_HELP)
+@click.option("--since", type=DAY, help="first day, YYYY-MM-DD (default: the first with signals)")
+@click.option("--until", type=DAY, help="last day, YYYY-MM-DD (default: the last with signals)")
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "json", "parquet")), default="table",
+              help="output format (default: table)")
+@click.option("--output", type=PATH, help="write to this file instead of printing (needed for parquet)")
+@click.option("--by", type=click.Choice(("day", "week")), default="day", help="one row per day (default) or per ISO week")
+def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
+    from ..signals import emit_trend, trend, trend_by_week
+    from ..store import Store
+
+    current = settings(scenario)
+    with Store(current.db, read_only=True) as store:
+        frame = trend(store, scenario or current.scenario, since, until)
+    if by == "week":
+        frame = trend_by_week(frame)
+    return emit_trend(frame, fmt, output, since=since, until=until)
+
+
+@click.command("odds", cls=SignalsCommand, help="scenario odds today with intervals, their path, and the stories that moved them")
+@click.option("--scenario", help=SCENARIO_HELP)
+@click.option("--since", type=DAY, help="first day of the path, YYYY-MM-DD")
+@click.option("--until", type=DAY, help="the day the odds are for, YYYY-MM-DD (default: the newest data)")
+@odds_options
+@click.option("--top", type=int, default=5, help="how many movers to list (default 5)")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", help="output format (default: table)")
+def odds_command(scenario, since, until, half_life, strength, daily_cap, min_recall, top, fmt) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..odds import (
+        INTERVAL, OddsModel, compute_path, developments, format_odds, movers_as_of, odds_summary, percent_path,
+        rank_movers, shorten, visibility,
+    )
+    from ..records import CASES, is_zero_shot
+    from ..scenario import load_scenario
+    from ..signals import article_predictions, zero_shot_note
+    from ..store import Store
+
+    current = settings(scenario)
+    pack = load_scenario(current.scenario_dir)
+    with Store(current.db, read_only=True) as store:
+        seen = visibility(store, pack, current.models_dir, min_recall)
+        predictions = article_predictions(store, pack, None, until)
+    model = OddsModel.for_scenario(pack, half_life, strength, daily_cap, seen.measurable)
+    path = compute_path(predictions, model, since, until)
+    # movers of the week up to the last day (or of --since..), so one heavy last day does not fill the list
+    week = (path["day"].iloc[-1] - pd.Timedelta(days=6)) if not path.empty else None
+    top_movers = (movers_as_of(predictions, model, path["day"].iloc[-1], since or week, top)
+                  if not path.empty else rank_movers(predictions.iloc[0:0], np.zeros(3), np.zeros(0), model=model))
+    if fmt == "json":
+        print(json.dumps(odds_summary(path, top_movers, model, pack.id, seen), ensure_ascii=False))
+        return 0
+    if path.empty:
+        print("no predictions in that range; the odds are the priors: "
+              + ", ".join(f"{c} {p:.0%}" for c, p in model.priors.items()), file=sys.stderr)
+        return 0
+    latest = path.iloc[-1]
+    if is_zero_shot(seen.model_version):
+        print(zero_shot_note([seen.model_version]))
+    print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
+          f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
+    print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
+          + f"   (on {latest['evidence']:.1f} stories' worth of news)")
+    for case in model.blind_cases():
+        print(f"  {seen.describe(case)}; recall from {seen.source}")
+    print()
+    print(percent_path(path).to_string(index=False))
+    biggest = developments(predictions, model, path["day"].iloc[-1], since or week, 3)
+    if not biggest.empty:
+        print()
+        print("biggest developments (a day's stories pushing one way, led by its biggest story):")
+        for row in biggest.itertuples():
+            print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.others + 1:>3} stories, "
+                  f"led by [{row.outlet}] {shorten(row.title, 80)}")
+    if not top_movers.empty:
+        print()
+        print(f"top movers since {(pd.Timestamp(since) if since else week):%Y-%m-%d} (one row per story):")
+        for row in top_movers.itertuples():
+            copies = f" (+{row.articles - 1} more)" if row.articles > 1 else ""
+            print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.id}  [{row.outlet}] "
+                  f"{shorten(row.title, 90)}{copies}")
+    return 0
+
+
+@click.command("alerts", cls=SignalsCommand, help="which watchlist indicators fired, when, on what evidence; deadlines")
+@click.option("--scenario", help=SCENARIO_HELP)
+@click.option("--as-of", type=DAY, help="judge as of this day (default: the last day with articles)")
+@click.option("--limit", type=int, default=20, help="firings to list in the table (default 20)")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", help="output format (default: table)")
+def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
+    from ..alerts import check_alerts, count_words, status_table
+    from ..odds import shorten
+    from ..scenario import load_scenario
+    from ..store import Store
+
+    current = settings(scenario)
+    pack = load_scenario(current.scenario_dir)
+    with Store(current.db, read_only=True) as store:
+        report = check_alerts(store, pack, as_of)
+    if fmt == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 0
+    if not report.statuses:
+        print(f"scenario {pack.id} has no indicators", file=sys.stderr)
+        return 0
+    print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}:")
+    print(status_table(report).to_string(index=False))
+    if report.firings:
+        print()
+        print("firings, newest first:")
+        for firing in report.firings[:limit]:
+            print(f"  {firing.day}  {firing.indicator}  ({count_words(firing)})")
+            for ev in firing.evidence[:3]:
+                copies = f" (+{ev.copies} {'copy' if ev.copies == 1 else 'copies'})" if ev.copies else ""
+                print(f"      {ev.article_id}  [{ev.label}] {shorten(ev.title, 80)}{copies}")
+                print(f"          {ev.field}: {ev.snippet}")
+    return 0
+
+
+def _default_weeks() -> int:
+    from ..report import DEFAULT_WEEKS
+
+    return DEFAULT_WEEKS
+
+
+@click.command("report", cls=SignalsCommand,
+               help="write one self-contained HTML report: the week's summary, signals, odds, evidence, indicators")
+@click.option("--scenario", help=SCENARIO_HELP)
+@click.option("--out", type=PATH, required=True, help="the HTML file to write")
+@click.option("--png", type=PATH, help="also write the charts as PNG files here")
+@click.option("--since", type=DAY, help=f"first day (default: {_default_weeks()} weeks before --until)")
+@click.option("--until", type=DAY, help="last day (default: the newest data)")
+@odds_options
+def report_command(scenario, out, png, since, until, half_life, strength, daily_cap, min_recall) -> int:
+    from ..report import write_report
+    from ..scenario import load_scenario
+    from ..store import Store
+
+    current = settings(scenario)
+    pack = load_scenario(current.scenario_dir)
+    with Store(current.db, read_only=True) as store:
+        path = write_report(store, pack, out, since, until, png, half_life, strength,
+                            current.models_dir, min_recall, daily_cap)
+    print(f"report written to {path}" + (f"; PNG charts in {png}" if png else ""), file=sys.stderr)
+    return 0
+
+
+@click.command("brief", cls=SignalsCommand,
+               help="the week's summary as Markdown: odds and their change, top movers, indicators, blind spots")
+@click.option("--scenario", help=SCENARIO_HELP)
+@click.option("--week", help="ISO week, e.g. 2026-W15 (default: the 7 days up to the newest data)")
+@click.option("--out", type=PATH, help="write to this file instead of printing")
+@odds_options
+def brief_command(scenario, week, out, half_life, strength, daily_cap, min_recall) -> int:
+    from ..report import brief_markdown, parse_week, weekly_brief
+    from ..scenario import load_scenario
+    from ..store import Store
+
+    current = settings(scenario)
+    pack = load_scenario(current.scenario_dir)
+    week_end = parse_week(week) if week else None
+    with Store(current.db, read_only=True) as store:
+        text = brief_markdown(weekly_brief(store, pack, week_end, current.models_dir, half_life, strength,
+                                           min_recall, daily_cap))
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"brief written to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

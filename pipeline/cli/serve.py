@@ -1,0 +1,53 @@
+"""`signals serve`: the ingest and retrain flows on schedules (flows/serve.py builds and serves them)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ConfigError
+from .app import SignalsCommand, global_option, settings
+
+DESCRIPTION = (
+    "Serve the ingest flow (every 30 minutes by default) and the retrain flow (daily) "
+    "as Prefect deployments, running their scheduled runs here until stopped. "
+    "Start a server first: 'prefect server start', then PREFECT_API_URL=http://127.0.0.1:4200/api. "
+    "A server on another machine must require auth: PREFECT_SERVER_API_AUTH_STRING on the server, "
+    "PREFECT_API_AUTH_STRING here and on every worker; without it, serve refuses a non-local PREFECT_API_URL."
+)
+
+
+@click.command("serve", cls=SignalsCommand, short_help="run ingest and retrain on schedules (needs a Prefect server in PREFECT_API_URL)",
+               help=DESCRIPTION)
+@click.option("--ingest-cron", help="cron for ingest (default: settings ingest_cron, '*/30 * * * *')")
+@click.option("--retrain-cron", help="cron for retrain (default: settings retrain_cron, '0 3 * * *')")
+@click.option("--interval", type=float, metavar="SECONDS", help="run ingest every SECONDS instead of on its cron")
+@click.option("--source", multiple=True, help="ingest this URL, file or folder instead of the configured feeds "
+              "(repeatable; files and folders must be inside the settings' source_dirs)")
+@click.option("--dask", is_flag=True, help="run the NLP stage on a local Dask cluster")
+@click.option("--dask-address", help="run the NLP stage on the Dask scheduler at this address (tcp://host:8786)")
+@click.option("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")
+@click.option("--work-pool", help="register the deployments on this work pool for workers, instead of serving them here")
+def serve_command(ingest_cron, retrain_cron, interval, source, dask, dask_address, dask_workers, work_pool) -> int:
+    # the flows are imported here, not at the top: nothing else in the CLI needs Prefect loaded
+    from flows.serve import (
+        build_deployments, check_api_auth, deploy_to_pool, prefect_api_auth_configured, prefect_api_url, serve_deployments,
+    )
+
+    if not prefect_api_url():
+        raise ConfigError(
+            "schedules need a Prefect server: start one with 'prefect server start' and "
+            "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
+        )
+    check_api_auth(prefect_api_url(), prefect_api_auth_configured())
+    config = global_option("config")
+    deployments = build_deployments(
+        settings(), config, ingest_cron, retrain_cron, interval,
+        list(source) or None, dask, dask_address, dask_workers,
+    )
+    if work_pool:
+        ids = deploy_to_pool(deployments, work_pool)
+        print(f"{len(ids)} deployments registered on work pool '{work_pool}'; start a worker: "
+              f"prefect worker start --pool {work_pool} --limit 1")
+        return 0
+    serve_deployments(deployments)
+    return 0
