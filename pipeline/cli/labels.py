@@ -47,7 +47,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         store_ids: list[str] = []
         if Path(current.db).exists():
             with Store(current.db, read_only=True) as store:
-                store_ids = [r[0] for r in store.con.execute("SELECT id FROM articles").fetchall()]
+                store_ids = store.article_ids()
         summary = import_label_file(import_file, labels_dir, KnownIds(current.shared_data, store_ids), annotator,
                                     relabel=relabel)
         if summary == ImportSummary(blank=summary.blank):
