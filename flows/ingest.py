@@ -19,7 +19,7 @@ from prefect.cache_policies import NONE
 from pipeline.errors import FeedError
 from pipeline.ingest import fetch_feed, http_client, read_local
 from pipeline.jobs import Runtime, ingest, process_pending
-from pipeline.records import FeedOutcome
+from pipeline.records import FeedOutcome, FeedState
 from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store
@@ -65,14 +65,14 @@ def classify_task(rt: Runtime, store: Store, progress: Callable[[int, int], None
     return process_pending(rt, store, progress=report)
 
 
-def fetch_concurrently(settings: Settings, due: list[tuple[str, dict]]) -> Iterator[FeedOutcome]:
+def fetch_concurrently(settings: Settings, due: list[tuple[str, FeedState]]) -> Iterator[FeedOutcome]:
     """The flow's fetcher for `jobs.ingest`: one `fetch_task` per feed, hosts in parallel, the feeds of one
     host one after another (one request per host at a time); outcomes in the order the feeds were due."""
     futures, last_on_host = [], {}
     for url, state in due:
         host = urlsplit(url).netloc.lower()
         before = [allow_failure(last_on_host[host])] if host in last_on_host else []
-        future = fetch_task.submit(url, settings, state["etag"], state["last_modified"], wait_for=before)
+        future = fetch_task.submit(url, settings, state.etag, state.last_modified, wait_for=before)
         futures.append((url, future))
         last_on_host[host] = future
     for url, future in futures:

@@ -25,7 +25,7 @@ from .errors import InputError, ModelError
 from .fulltext import enrich_outcome
 from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
-from .records import Article, FeedOutcome, NlpResult, Prediction
+from .records import Article, FeedOutcome, FeedState, NlpResult, Prediction
 from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
 from .settings import Settings
@@ -175,36 +175,36 @@ def local_sources(sources: Iterable[str]) -> tuple[list[Path], list[FeedOutcome]
     return paths, bad
 
 
-def due_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[tuple[str, dict]]:
+def due_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[tuple[str, FeedState]]:
     """The feeds whose next poll time has come (all of them with `force`), with their stored state."""
     now = utcnow()
     due = []
     for url in urls:
         state = store.feed_state(url)
-        if force or not state["next_poll"] or state["next_poll"] <= now:
+        if force or not state.next_poll or state.next_poll <= now:
             due.append((url, state))
     return due
 
 
 def record_fetch(store: Store, outcome: FeedOutcome) -> None:
     """Store a feed's outcome; after failures the next poll backs off exponentially (30 min .. 12 h)."""
-    failures = 0 if outcome.ok else store.feed_state(outcome.name)["consecutive_failures"] + 1
+    failures = 0 if outcome.ok else store.feed_state(outcome.name).consecutive_failures + 1
     delay = min(POLL_INTERVAL * (2 ** failures), MAX_BACKOFF) if failures else POLL_INTERVAL
     store.record_feed(outcome, next_poll=utcnow() + delay)
 
 
-Fetcher = Callable[[Settings, list[tuple[str, dict]]], Iterable[FeedOutcome]]
+Fetcher = Callable[[Settings, list[tuple[str, FeedState]]], Iterable[FeedOutcome]]
 Reader = Callable[[Path], FeedOutcome]
 
 
-def fetch_in_turn(settings: Settings, due: list[tuple[str, dict]]) -> Iterator[FeedOutcome]:
+def fetch_in_turn(settings: Settings, due: list[tuple[str, FeedState]]) -> Iterator[FeedOutcome]:
     """The plain fetcher: each due feed in turn over one HTTP client (a conditional GET with its stored
     etag and last-modified). The Prefect flow passes its own, which fetches hosts concurrently as tasks."""
     if not due:
         return
     with http_client(settings) as client:
         for url, state in due:
-            yield fetch_feed(url, settings, client, state["etag"], state["last_modified"])
+            yield fetch_feed(url, settings, client, state.etag, state.last_modified)
 
 
 def read_sources(settings: Settings, store: Store, sources: Iterable[str], force: bool = False,
@@ -239,9 +239,9 @@ def skipped_feeds(store: Store, urls: Iterable[str], force: bool = False) -> lis
     now, skipped = utcnow(), []
     for url in urls:
         state = store.feed_state(url)
-        if state["next_poll"] and state["next_poll"] > now:
-            skipped.append({"feed": url, "next_poll": state["next_poll"], "failures": state["consecutive_failures"],
-                            "last_error": state["last_error"]})
+        if state.next_poll and state.next_poll > now:
+            skipped.append({"feed": url, "next_poll": state.next_poll, "failures": state.consecutive_failures,
+                            "last_error": state.last_error})
     return skipped
 
 

@@ -104,6 +104,19 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class FeedState:
+    """What the store remembers about a polled feed: its validators for the next conditional GET, failures in
+    a row, when to poll it next (None: due now), its last success and last error."""
+
+    etag: str = ""
+    last_modified: str = ""
+    consecutive_failures: int = 0
+    next_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
 class FeedOutcome:
     """The result of reading one feed or file: articles, or the reason it failed and whether that was transient."""
 

@@ -347,27 +347,3 @@ def zero_shot_note(models: Iterable[str]) -> str:
         return ""
     return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
             "and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario ...')")
-
-
-def emit_trend(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, stream: TextIO | None = None,
-               since: date | None = None, until: date | None = None) -> int:
-    """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
-
-    table prints a legend line and the per-day (or per-week) table, missing days shown as '-' over
-    since..until (or a note on stderr when empty); the others go through `emit_frame`, to --output
-    when given. Returns the exit code.
-    """
-    stream = stream or sys.stdout
-    if fmt == "table":
-        if output is not None:
-            raise SignalsError("--format table prints to the terminal; use csv, json or parquet with --output")
-        if frame.empty:
-            print("no signals in that range", file=sys.stderr)
-        else:
-            note = zero_shot_note(frame["model"]) if "model" in frame else ""
-            stream.write((note + "\n" if note else "") + TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
-        return 0
-    emit_frame(frame, fmt, output, stream)
-    if output is not None:
-        print(f"{len(frame)} rows written to {output}", file=sys.stderr)
-    return 0

@@ -42,7 +42,7 @@ import pandas as pd
 
 from .errors import StoreError
 from .migrations import migrate, require_current
-from .records import LABELS, Article, FeedOutcome, NlpResult, Prediction
+from .records import LABELS, Article, FeedOutcome, FeedState, NlpResult, Prediction
 
 # A refresh aggregates at most this many articles per query (whole days, so one very busy day may exceed it):
 # the memory a refresh needs is bounded by it, not by the size of the history.
@@ -543,16 +543,14 @@ class Store:
 
     # ------------------------------------------------------------ feeds and runs
 
-    def feed_state(self, name: str) -> dict:
+    def feed_state(self, name: str) -> FeedState:
         """A feed's polling state: validators, failures in a row, next poll time, last success."""
         row = self.con.execute(
             "SELECT etag, last_modified, consecutive_failures, next_poll, last_success, last_error FROM feeds WHERE name = ?", [name]
         ).fetchone()
         if not row:
-            return {"etag": "", "last_modified": "", "consecutive_failures": 0, "next_poll": None, "last_success": None,
-                    "last_error": ""}
-        return {"etag": row[0] or "", "last_modified": row[1] or "", "consecutive_failures": row[2] or 0,
-                "next_poll": row[3], "last_success": row[4], "last_error": row[5] or ""}
+            return FeedState()
+        return FeedState(row[0] or "", row[1] or "", row[2] or 0, row[3], row[4], row[5] or "")
 
     def record_feed(self, outcome: FeedOutcome, next_poll: datetime | None = None) -> None:
         """Remember a feed's outcome: new validators on success, the error and failure count otherwise."""
@@ -562,11 +560,11 @@ class Store:
             "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 outcome.name,
-                outcome.etag or state["etag"],
-                outcome.last_modified or state["last_modified"],
+                outcome.etag or state.etag,
+                outcome.last_modified or state.last_modified,
                 now,
-                now if outcome.ok else state["last_success"],
-                0 if outcome.ok else state["consecutive_failures"] + 1,
+                now if outcome.ok else state.last_success,
+                0 if outcome.ok else state.consecutive_failures + 1,
                 next_poll,
                 "" if outcome.ok else outcome.error,
             ],

@@ -121,7 +121,7 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     backing_off = "http://127.0.0.1:9/feed.rss"
     with Store(settings.db) as store:
         record_fetch(store, FeedOutcome(backing_off, False, error="ConnectError: connection refused"))
-        next_poll = store.feed_state(backing_off)["next_poll"]
+        next_poll = store.feed_state(backing_off).next_poll
     assert next_poll > utcnow() + timedelta(minutes=50)  # one failure: an hour's backoff
     summary = ingest(Runtime(settings), [backing_off], force=False)
     assert summary["feeds_failed"] == 0 and summary["feeds_ok"] == 0

@@ -108,4 +108,4 @@ def test_failures_back_off_and_are_recorded(server, quick):
         read_sources(quick, store, [server.url("/500")])  # not due yet: skipped
         assert server.hits["/500"] == hits
         row = store.con.execute("SELECT last_error FROM feeds WHERE name = ?", [server.url("/500")]).fetchone()
-    assert state["consecutive_failures"] == 2 and row[0] == "HTTP 500"
+    assert state.consecutive_failures == 2 and row[0] == "HTTP 500"

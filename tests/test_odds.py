@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline import odds, signals
+from pipeline.cli.read import emit_trend
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
 from pipeline.store import Store
@@ -294,14 +295,14 @@ def test_emit_trend_formats(mixed_store, tmp_path, capsys):
     with Store(mixed_store, read_only=True) as store:
         frame = signals.trend(store, PACK.id)
     out = io.StringIO()
-    signals.emit_trend(frame, "table", stream=out)
+    emit_trend(frame, "table", stream=out)
     assert "leading" in out.getvalue()
-    signals.emit_trend(frame, "parquet", tmp_path / "t.parquet")
+    emit_trend(frame, "parquet", tmp_path / "t.parquet")
     assert pd.read_parquet(tmp_path / "t.parquet").columns.tolist() == signals.TREND_COLUMNS
     with pytest.raises(SignalsError, match="--output"):
-        signals.emit_trend(frame, "parquet")
+        emit_trend(frame, "parquet")
     out = io.StringIO()
-    signals.emit_trend(frame, "json", stream=out)
+    emit_trend(frame, "json", stream=out)
     assert json.loads(out.getvalue())[0]["day"] == "2026-04-08"
 
 
@@ -311,7 +312,7 @@ def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
     with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
         frame = signals.trend(store, PACK.id)
     out = io.StringIO()
-    signals.emit_trend(frame, "table", stream=out, until=date(2026, 4, 8))
+    emit_trend(frame, "table", stream=out, until=date(2026, 4, 8))
     legend, header, *lines = out.getvalue().splitlines()
     assert legend.startswith("each cell: stories/articles (mass)") and "no data" in legend
     by_day = {line.split()[0]: line for line in lines if line.startswith("2026")}
@@ -324,7 +325,7 @@ def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
     w14 = weekly[weekly["week"] == "2026-W14"].set_index("case")
     assert w14.at["base", "articles"] == 2 and w14.at["contraction", "articles"] == 1 and w14.at["base", "days"] == 2
     out = io.StringIO()
-    signals.emit_trend(weekly, "table", stream=out)
+    emit_trend(weekly, "table", stream=out)
     assert "2026-W15" in out.getvalue() and "1/7" in out.getvalue()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import SignalsError
 from .app import DAY, PATH, SignalsCommand, settings
 
 SCENARIO_HELP = "the scenario pack (default: the first watched one)"
@@ -44,7 +45,7 @@ def odds_options(command):
 @click.option("--output", type=PATH, help="write to this file instead of printing (needed for parquet)")
 @click.option("--by", type=click.Choice(("day", "week")), default="day", help="one row per day (default) or per ISO week")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
-    from ..signals import emit_trend, trend, trend_by_week
+    from ..signals import trend, trend_by_week
     from ..store import Store
 
     current = settings(scenario)
@@ -53,6 +54,32 @@ def trend_command(scenario: str | None, since: date | None, until: date | None, 
     if by == "week":
         frame = trend_by_week(frame)
     return emit_trend(frame, fmt, output, since=since, until=until)
+
+
+def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
+               since: date | None = None, until: date | None = None) -> int:
+    """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
+
+    table prints a legend line and the per-day (or per-week) table, missing days shown as '-' over
+    since..until (or a note on stderr when empty); the others go through `emit_frame`, to --output
+    when given. Returns the exit code.
+    """
+    from ..signals import TREND_LEGEND, emit_frame, trend_table, zero_shot_note
+
+    stream = stream or sys.stdout
+    if fmt == "table":
+        if output is not None:
+            raise SignalsError("--format table prints to the terminal; use csv, json or parquet with --output")
+        if frame.empty:
+            print("no signals in that range", file=sys.stderr)
+        else:
+            note = zero_shot_note(frame["model"]) if "model" in frame else ""
+            stream.write((note + "\n" if note else "") + TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
+        return 0
+    emit_frame(frame, fmt, output, stream)
+    if output is not None:
+        print(f"{len(frame)} rows written to {output}", file=sys.stderr)
+    return 0
 
 
 @click.command("odds", cls=SignalsCommand, help="scenario odds today with intervals, their path, and the stories that moved them")
