@@ -114,11 +114,6 @@ class Runtime:
         check_features(entry, feature_parts(self))
         return model, entry
 
-    @property
-    def zero_shot(self) -> bool:
-        """True while the pack has no trained model (its predictions come from the prototypes alone)."""
-        return self.registry.active(self.scenario.id) is None
-
     @cached_property
     def encoder(self):
         if self.shared:

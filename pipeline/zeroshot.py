@@ -106,6 +106,5 @@ def zero_shot_proba(scenario: Scenario, articles: Sequence[Article], encoder: Se
     from .nlp import Relevance
 
     gate = Relevance(scenario)
-    model = ZeroShotModel.for_scenario(scenario, encoder)
-    model.none_bar, model.temperature = none_bar, temperature
+    model = ZeroShotModel(ZeroShotModel.for_scenario(scenario, encoder).prototypes, none_bar, temperature)
     return model.predict_proba(articles, [gate(a) for a in articles], encoder)

@@ -18,41 +18,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from pipeline.classify import Featurizer, article_frame, fit, scores
-from pipeline.labels import load_labels, load_shared_articles
+from pipeline.classify import article_frame, fit, scores
+from pipeline.jobs import Runtime, training_set
 from pipeline.records import LABELS
-from pipeline.scenario import load_scenario
 from pipeline.settings import PROJECT_ROOT, load_settings
-from pipeline.encoder import load_encoder
-from pipeline.nlp import Relevance
 from pipeline.zeroshot import NONE_BAR, TEMPERATURE, zero_shot_proba
 
 FOLDS = 5
 
 
-def labeled_articles(scenario, shared_data: Path):
-    """(articles, labels) of the pack's label files whose text is in the shared data, in label-file order."""
-    records = load_labels(scenario.labels_dir)
-    wanted: dict[str, set[str]] = {}
-    for r in records:
-        wanted.setdefault(r.source, set()).add(r.id)
-    found = load_shared_articles(shared_data, wanted)
-    kept = [r for r in records if r.id in found]
-    if len(kept) < len(records):
-        print(f"note: {len(records) - len(kept)} labeled ids have no text in {shared_data}", file=sys.stderr)
-    return [found[r.id] for r in kept], [r.label for r in kept]
-
-
-def cross_validated(scenario, articles, y, encoder, seed: int = 0) -> list[str]:
+def cross_validated(rt: Runtime, articles, y, seed: int = 0) -> list[str]:
     """Out-of-fold predictions of the trained recipe (prototypes as extra examples, as `signals train` does)."""
-    featurizer = Featurizer.from_texts(encoder, scenario.prototypes())
-    gate = Relevance(scenario)
-    relevant = np.array([gate(a) for a in articles])
+    featurizer, encoder, scenario = rt.featurizer, rt.encoder, rt.scenario
+    relevant = np.array([rt.relevance(a) for a in articles])
     frame = article_frame(articles, featurizer)
     y = np.asarray(y)
     pred = np.empty(len(y), dtype=object)
@@ -69,17 +51,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", required=True, help="a folder name under labels/")
     args = parser.parse_args()
-    settings = load_settings(os.environ.get("SIGNALS_CONFIG"))
-    scenario = load_scenario(PROJECT_ROOT / "labels" / args.scenario)
-    encoder = load_encoder(settings.encoders_dir, settings.encoder)
-    articles, y = labeled_articles(scenario, settings.shared_data)
+    settings = load_settings(os.environ.get("SIGNALS_CONFIG"), labels_dir=PROJECT_ROOT / "labels", scenario=args.scenario)
+    rt = Runtime(settings)
+    scenario, encoder = rt.scenario, rt.encoder
+    records, articles = training_set(rt)  # the labels whose article text is found, as `signals train` reads them
+    y = [r.label for r in records]
     print(f"scenario {scenario.id}: {len(y)} labels " + ", ".join(f"{c} {y.count(c)}" for c in LABELS))
     probs = zero_shot_proba(scenario, articles, encoder)
     zero = scores(y, [LABELS[i] for i in probs.argmax(axis=1)], LABELS)
     print(f"zero-shot (zero-shot-prototypes.v1, none bar {NONE_BAR}, temperature {TEMPERATURE}): "
           f"macro-F1 {zero['macro_f1']:.3f}, accuracy {zero['accuracy']:.3f}")
     print("  per class F1: " + ", ".join(f"{c} {v['f1']:.2f} (n={v['support']})" for c, v in zero["per_class"].items()))
-    trained = scores(y, cross_validated(scenario, articles, y, encoder), LABELS)
+    trained = scores(y, cross_validated(rt, articles, y), LABELS)
     print(f"trained recipe, {FOLDS}-fold stratified cross-validation on the same {len(y)} labels (small sample): "
           f"macro-F1 {trained['macro_f1']:.3f}, accuracy {trained['accuracy']:.3f}")
     print("  per class F1: " + ", ".join(f"{c} {v['f1']:.2f} (n={v['support']})" for c, v in trained["per_class"].items()))
