@@ -8,15 +8,18 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
 `accelerated` items, none in the test period). Also:
   - the probe suite (labels/<scenario>/probes/probes.jsonl, never trained on) against this time-split
     model and against the shipped active model: accuracy overall and per case;
-  - the baseline (the previous recipe's words-only part: TF-IDF + calibrated LinearSVC) on the
-    same split, with a paired bootstrap 95% interval of the macro-F1 difference;
-  - expected calibration error (ECE) on the test period, train seconds, encoder docs/s.
+  - the baseline (the v1 recipe's words-only part: TF-IDF + calibrated LinearSVC) and the previous
+    recipe (v3: the same regression without the reader, its `none` halved) on the same split, each with a
+    paired bootstrap 95% interval of the macro-F1 difference;
+  - expected calibration error (ECE) on the test period, train seconds, encoder docs/s and the fine-tuned
+    reader's docs/s (headline and lead).
 Prints one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import classify  # noqa: E402
 from pipeline.jobs import Runtime, load_probes, probe_check, training_set  # noqa: E402
+from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
@@ -77,6 +81,12 @@ def main() -> None:
     test_articles = [a for a, m in zip(articles, test) if m]
     split, probs = classify.evaluate(model, test_articles, relevant[test], y[test], rt.encoder)
     predicted = [LABELS[i] for i in probs.argmax(axis=1)]
+    reader_docs_per_s = None
+    if model.reader is not None:  # the fine-tuned reader, on the headline and lead of 300 test articles
+        leads = [reader_text(a.title, a.body()) for a in test_articles[:300]]
+        started = time.perf_counter()
+        model.reader.predict_proba(leads)
+        reader_docs_per_s = round(len(leads) / (time.perf_counter() - started), 1)
 
     out = {
         "recipe": classify.RECIPE, "encoder": rt.encoder.name,
@@ -88,6 +98,7 @@ def main() -> None:
         "ece": split["ece"],
         "train_seconds": round(train_seconds, 1),
         "encoder_docs_per_s": round(docs_per_s),
+        "reader_docs_per_s": reader_docs_per_s,
     }
     if load_probes(rt.scenario)[0]:
         out["probe_accuracy"] = probe_check(rt, model)
@@ -101,6 +112,13 @@ def main() -> None:
         out["baseline"] = {"recipe": "tfidf-words-linearsvc-sigmoid (v1 without NLP tokens)",
                            "time_split_macro_f1": classify.scores(list(y[test]), base, classify.SCORED_LABELS)["macro_f1"],
                            "difference_vs_baseline": classify.bootstrap_macro_f1_difference(y[test], predicted, base)}
+        # the previous recipe (v3: the regression alone, its none probability halved) on the same split
+        previous = dataclasses.replace(model, reader=None, reader_weight=0.0, none_shift=2.0)
+        _, previous_probs = classify.evaluate(previous, test_articles, relevant[test], y[test], rt.encoder)
+        previous_pred = [LABELS[i] for i in previous_probs.argmax(axis=1)]
+        out["previous_recipe"] = {"recipe": "gate-tfidf-m2v-protos-lr-shift.v3",
+                                  "time_split_macro_f1": classify.scores(list(y[test]), previous_pred, classify.SCORED_LABELS)["macro_f1"],
+                                  "difference": classify.bootstrap_macro_f1_difference(y[test], predicted, previous_pred)}
     print(json.dumps(out))
 
 

@@ -8,8 +8,9 @@ Two streams from ../shared/data:
 
 raw   `Runtime.nlp.pipe` (en_core_web_sm + the actor ruler) over every item's text, n_process=2,
       batch_size=64; the texts are prepared before the clock starts.
-raw encoder  the sentence encoder's features (`Featurizer.dense`: title, lead and sentences) over
-      the same items; `raw_combined` is spaCy plus encoder, the work the full pipeline cannot avoid.
+raw encoder  the sentence encoder's features (`Featurizer.dense`: title, lead and sentences) and, when
+      the classifier has one, the fine-tuned reader's pass over headline and lead, on the same items;
+      `raw_combined` is spaCy plus encoders, the work the full pipeline cannot avoid.
 full  `jobs.ingest` on a JSONL file of the same items into a temporary DuckDB: parse the file,
       store the articles, relevance gate, NLP with events, classify, save, refresh daily signals.
 
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pipeline.errors import ModelError  # noqa: E402
 from pipeline.ingest import article_from_record  # noqa: E402
 from pipeline.jobs import Runtime, ingest  # noqa: E402
+from pipeline.reader import reader_text  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
 
@@ -87,8 +89,11 @@ def time_raw(rt: Runtime, texts: list[str]) -> float:
 
 def time_encoder(rt: Runtime, articles) -> float:
     bodies = [a.body() for a in articles]
+    reader = getattr(rt.active_model[0], "reader", None)
     start = time.perf_counter()
     rt.featurizer.dense([a.title for a in articles], [b[:500] for b in bodies], bodies)
+    if reader is not None:
+        reader.predict_proba([reader_text(a.title, b) for a, b in zip(articles, bodies)])
     return time.perf_counter() - start
 
 
@@ -141,6 +146,9 @@ def main() -> None:
         rt, model = runtime_with_model(settings, tmp)
         rt.nlp, rt.extract_events, rt.featurizer  # load spaCy, the event rules and the encoder before any clock
         rt.nlp("Warm-up: Iran and Pakistan talk.")
+        reader = getattr(rt.active_model[0], "reader", None)
+        if reader is not None:
+            reader.predict_proba(["Warm-up: Iran and Pakistan talk."])  # the reader's weights, loaded outside the clock
         out = {"bench": "throughput", "model": model, "n_process": settings.nlp_processes,
                "batch_size": settings.nlp_batch_size, "repeat": args.repeat}
         streams = {"on-topic": on_topic, "mixed": mixed}

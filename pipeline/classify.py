@@ -1,6 +1,6 @@
 """The scenario classifier: article -> base | accelerated | contraction | none, with probabilities and evidence.
 
-Recipe `gate-tfidf-m2v-protos-lr-shift.v3`, in two steps:
+Recipe `gate-tfidf-m2v-protos-lr+reader.v4`, in two steps:
 
 1. **Is the article about the scenario?** The relevance gate (`nlp.Relevance`: does it
    name one of the pack's core actors?) decides. Articles that fail it are `none`, with
@@ -15,9 +15,11 @@ Recipe `gate-tfidf-m2v-protos-lr-shift.v3`, in two steps:
      sentence, the lead and the title; per prototype, the best sentence and the title.
    The prototype texts are also training examples of their case, which is how the
    brief teaches `accelerated` where the pool holds only a handful of real examples.
-   The regression's `none` probability is then divided by `NONE_SHIFT` and the row
-   renormalised (a prior shift): on the inner validation split the regression called half of
-   the on-topic base and contraction articles `none` (scripts/select_classifier.py).
+   Beside the regression, the fine-tuned reader (`pipeline.reader`: all-MiniLM-L6-v2 trained on
+   the labels to read headline and lead) gives its own probabilities; the two rows are averaged,
+   the reader weighing `READER_WEIGHT`. Recipe v3 instead divided the regression's `none` probability by 2
+   (a prior shift); with the reader beside it no shift measured best
+   (scripts/select_classifier.py, on the inner validation split).
 
 `predict` is pure: articles and NLP results in, `Prediction`s out, each with the
 sentences that most support the call. `train_and_evaluate` reports the fixed holdout,
@@ -43,19 +45,23 @@ from sklearn.pipeline import Pipeline
 
 from .encoder import SentenceEncoder
 from .nlp import split_sentences
+from .reader import Reader, reader_text
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
-RECIPE = "gate-tfidf-m2v-protos-lr-shift.v3"
+RECIPE = "gate-tfidf-m2v-protos-lr+reader.v4"
 TEXT_CHARS = 6000
 LEAD_CHARS = 500
 SENTENCE_CHARS = 3000  # prototype similarity looks at the sentences of the article's first part
 MAX_SENTENCES = 25
 EVIDENCE_SENTENCES = 3
 PROTOTYPE_WEIGHT = 1.0  # how many articles one prototype text weighs in training
-# Gated-in articles: the regression's `none` probability is divided by this, then renormalised.
-# Chosen on the inner validation split (train < 2026-01-15, validate 2026-01-15..2026-02-28) by
+# Gated-in articles: the averaged `none` probability is divided by this, then renormalised (v3: 2, the
+# regression alone; v4: 1, no shift). Chosen on the inner validation split (train < 2026-01-15, validate 2026-01-15..2026-02-28) by
 # scripts/select_classifier.py; the test period played no part in the choice.
-NONE_SHIFT = 2.0
+NONE_SHIFT = 1.0
+# Gated-in articles: the share of the fine-tuned reader in the averaged probabilities (0: regression alone).
+# Chosen on the same inner validation split (scripts/select_classifier.py).
+READER_WEIGHT = 0.7
 SCORED_LABELS = ("base", "contraction", "none")  # the time split's macro-F1 (the pool has 6 accelerated items)
 HOLDOUT_SHARE = 0.15  # the promotion holdout: the most recent 15% of labeled items by published date
 MIN_RECALL_SUPPORT = 10  # a class with fewer test items has no measured recall
@@ -154,6 +160,8 @@ class ScenarioModel:
     recipe: str = RECIPE
     extra: dict = field(default_factory=dict)
     none_shift: float = 1.0  # models pickled before the shift existed keep their plain argmax
+    reader: Reader | None = None  # the fine-tuned reader (recipe v4); None in older models
+    reader_weight: float = 0.0
 
     def shifted(self, p: np.ndarray) -> np.ndarray:
         """Divide the `none` column of gated-in probabilities (LABELS order) by `none_shift`, renormalise."""
@@ -183,16 +191,21 @@ class ScenarioModel:
         idx = [i for i, r in enumerate(relevant) if r]
         if idx:
             rows = frame.iloc[idx] if frame is not None else article_frame([articles[i] for i in idx], self.featurizer(encoder))
-            probs[idx] = self.shifted(self._in_label_order(self.estimator.predict_proba(rows)))
+            p = self._in_label_order(self.estimator.predict_proba(rows))
+            if self.reader is not None and self.reader_weight:
+                read = self.reader.predict_proba([reader_text(a.title, a.body()) for a in (articles[i] for i in idx)])
+                p = (1 - self.reader_weight) * p + self.reader_weight * self._in_label_order(read, self.reader.classes)
+            probs[idx] = self.shifted(p)
         return probs
 
     def text_proba(self, texts: Sequence[str], encoder: SentenceEncoder) -> np.ndarray:
-        """Probabilities (LABELS order) of short texts, such as evidence sentences, read as whole articles."""
+        """Probabilities (LABELS order) of short texts, such as evidence sentences, read as whole articles.
+        The regression alone: the reader would cost a transformer pass per candidate sentence."""
         return self.shifted(self._in_label_order(self.estimator.predict_proba(text_frame(texts, self.featurizer(encoder)))))
 
-    def _in_label_order(self, p: np.ndarray) -> np.ndarray:
+    def _in_label_order(self, p: np.ndarray, classes: Sequence[str] | None = None) -> np.ndarray:
         out = np.zeros((len(p), len(LABELS)))
-        for j, c in enumerate(self.classes_):
+        for j, c in enumerate(self.classes_ if classes is None else classes):
             out[:, LABELS.index(c)] = p[:, j]
         return out
 
@@ -203,9 +216,11 @@ def is_relevant(results: Sequence[NlpResult | None]) -> list[bool]:
 
 def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[bool], featurizer: Featurizer,
         prototype_texts: dict[str, list[str]], frame: pd.DataFrame | None = None, seed: int = 0,
-        prototype_weight: float = PROTOTYPE_WEIGHT, none_shift: float = NONE_SHIFT) -> ScenarioModel:
+        prototype_weight: float = PROTOTYPE_WEIGHT, none_shift: float = NONE_SHIFT,
+        reader_weight: float = READER_WEIGHT) -> ScenarioModel:
     """Train on the gated-in articles plus the prototype texts (each weighing `prototype_weight` articles);
-    the gate's probabilities come from the rest. `none_shift`: see `ScenarioModel.shifted`."""
+    the gate's probabilities come from the rest. The reader (when `reader_weight` > 0) fine-tunes on the same
+    articles and texts. `none_shift`: see `ScenarioModel.shifted`."""
     relevant = np.asarray(relevant, dtype=bool)
     y = np.asarray(labels)
     frame = article_frame(articles, featurizer) if frame is None else frame
@@ -217,8 +232,13 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
     # Laplace-smoothed label shares among the articles the gate keeps out.
     out = y[~relevant]
     irrelevant = {c: (float((out == c).sum()) + 0.5) / (len(out) + 0.5 * len(LABELS)) for c in LABELS}
+    reader = None
+    if reader_weight:
+        kept = [a for a, r in zip(articles, relevant) if r]
+        reader = Reader.fit([reader_text(a.title, a.body()) for a in kept] + [t for _, t in protos],
+                            list(y[relevant]) + [c for c, _ in protos], seed=seed)
     return ScenarioModel(estimator, featurizer.prototypes, irrelevant, featurizer.encoder.name,
-                         featurizer.encoder.fingerprint, none_shift=none_shift)
+                         featurizer.encoder.fingerprint, none_shift=none_shift, reader=reader, reader_weight=reader_weight)
 
 
 def predict(
@@ -372,16 +392,17 @@ def train_and_evaluate(
     relevant: Sequence[bool],
     featurizer: Featurizer,
     prototype_texts: dict[str, list[str]],
-    time_split: tuple[datetime, datetime, datetime] = TIME_SPLIT,
+    time_split: tuple[datetime, datetime, datetime] | None = TIME_SPLIT,
     seed: int = 0,
     frame: pd.DataFrame | None = None,
+    held_out: Sequence[bool] | None = None,
 ) -> tuple[ScenarioModel, dict]:
-    """Fit on everything before the holdout (the latest HOLDOUT_SHARE of items by published date; undated
-    items train); report the holdout and the time split.
+    """Fit on everything but the held-out items and score them; by default those are the latest HOLDOUT_SHARE
+    of items by published date (undated items train). Also report the time split, unless `time_split` is None.
 
     time_split = (train before, test from, test before): by default train on items up to
-    2026-02-28 and test on 2026-03-01 .. 2026-04-14. `class_recall` (from the time split)
-    says how much of each case the model is measured to find.
+    2026-02-28 and test on 2026-03-01 .. 2026-04-14. `class_recall` (from the time split, else from the
+    held-out items) says how much of each case the model is measured to find.
     """
     import time
 
@@ -389,8 +410,11 @@ def train_and_evaluate(
     relevant = np.asarray(relevant, dtype=bool)
     frame = article_frame(articles, featurizer) if frame is None else frame
     published = [a.published for a in articles]
-    hold_from = holdout_start(published)
-    hold = np.array([hold_from is not None and p is not None and p >= hold_from for p in published])
+    hold_from = None
+    if held_out is None:
+        hold_from = holdout_start(published)
+        held_out = [hold_from is not None and p is not None and p >= hold_from for p in published]
+    hold = np.asarray(held_out, dtype=bool)
     metrics: dict = {"recipe": RECIPE, "encoder": featurizer.encoder.name, "encoder_fingerprint": featurizer.encoder.fingerprint,
                      "n_labels": len(y), "class_counts": {c: int((y == c).sum()) for c in LABELS}}
 
@@ -402,20 +426,26 @@ def train_and_evaluate(
         return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,
                         frame[mask].reset_index(drop=True))
 
-    before, start, end = time_split
-    train_mask = np.array([p is not None and p < before for p in published])
-    test_mask = np.array([p is not None and start <= p < end for p in published])
-    if train_mask.sum() and test_mask.sum():
-        time_model = fit_on(train_mask)
-        split_scores, _ = score_on(time_model, test_mask)
-        metrics["time_split"] = {"train_until": before.date().isoformat(), "test_from": start.date().isoformat(),
-                                 "test_until": end.date().isoformat(), "n_train": int(train_mask.sum()), **split_scores}
-        metrics["class_recall"] = class_recall(split_scores)
-        metrics["class_recall_source"] = (f"time split: trained before {before.date()}, tested {start.date()}.."
-                                          f"{end.date()}; None where fewer than {MIN_RECALL_SUPPORT} test items")
+    if time_split is not None:
+        before, start, end = time_split
+        train_mask = np.array([p is not None and p < before for p in published])
+        test_mask = np.array([p is not None and start <= p < end for p in published])
+        if train_mask.sum() and test_mask.sum():
+            time_model = fit_on(train_mask)
+            split_scores, _ = score_on(time_model, test_mask)
+            metrics["time_split"] = {"train_until": before.date().isoformat(), "test_from": start.date().isoformat(),
+                                     "test_until": end.date().isoformat(), "n_train": int(train_mask.sum()), **split_scores}
+            metrics["class_recall"] = class_recall(split_scores)
+            metrics["class_recall_source"] = (f"time split: trained before {before.date()}, tested {start.date()}.."
+                                              f"{end.date()}; None where fewer than {MIN_RECALL_SUPPORT} test items")
     started = time.perf_counter()
     model = fit_on(~hold)
     metrics["train_seconds"] = round(time.perf_counter() - started, 1)
-    metrics["holdout"], _ = score_on(model, hold)
-    metrics["holdout"]["from"] = hold_from.date().isoformat() if hold_from else None
+    if hold.any():
+        metrics["holdout"], _ = score_on(model, hold)
+        metrics["holdout"]["from"] = hold_from.date().isoformat() if hold_from else None
+        if "class_recall" not in metrics:
+            metrics["class_recall"] = class_recall(metrics["holdout"])
+            metrics["class_recall_source"] = (f"{int(hold.sum())} held-out labeled items the model did not train on; "
+                                              f"None where fewer than {MIN_RECALL_SUPPORT}")
     return model, metrics

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -487,40 +487,60 @@ def training_features(rt: Runtime, articles: Sequence[Article]):
 
 
 def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article], frame=None) -> ModelEntry:
-    """Train and evaluate, then register the model. It becomes active only if it is better than the active
-    model on the latest labeled period (the time holdout, `classify.holdout_start`) by more than the bootstrap
-    noise (the 95% interval of the macro-F1 difference lies above zero) and does no worse on the probe suite;
-    the first model is always promoted."""
+    """Train, compare with the active model, and register.
+
+    1. The candidate trains on what the active model trained on and is scored on the labeled items the
+       active model never saw (`held_out_for`), so both models are judged on the same unseen items with the
+       same training information; the first model holds out the latest labeled period.
+    2. It becomes active only if its macro-F1 there is higher beyond the bootstrap noise (the 95% interval of
+       the difference lies above zero) and it does no worse on the probe suite (`promotion_decision`).
+    3. A promoted recipe is fit again on every label before it is saved, so the shipped model learns from the
+       newest labels; its entry records `trained_through`, and the next candidate is judged on later items.
+    """
     labels = [r.label for r in records]
     relevant = [rt.relevance(a) for a in articles]
-    model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
-    metrics["probes"] = probe_check(rt, model)
     registry = rt.registry
+    active = registry.active(rt.scenario.id)
+    held = held_out_for(articles, active)
+    model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
+                                                 time_split=None, frame=frame, held_out=held)
+    metrics["probes"] = probe_check(rt, model)
+    promote, reason = True, "first model"
+    if active is not None:
+        promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics)
+    if promote:
+        metrics["candidate_probes"] = metrics.pop("probes")
+        model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
+        metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
+        metrics["probes"] = probe_check(rt, model)
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
                                     features=feature_parts(rt))
-    promote, reason = True, "first model"
-    if registry.active(rt.scenario.id) is not None:
-        promote, reason = compare_with_active(rt, model, articles, labels, relevant, metrics)
     entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
 
 
 def unseen_by(entry: ModelEntry, article: Article) -> bool:
-    """Whether the model of `entry` was trained without this article: one trained on a time holdout never saw
-    the items from its holdout's first day on; an older model (random holdout) never saw its hashed fifth."""
+    """Whether the model of `entry` was trained without this article. A model fit on every label saw every
+    article published up to its `trained_through` day; one trained on a time holdout never saw the items from
+    its holdout's first day on; an older model (random holdout) never saw its hashed fifth."""
+    through = entry.metrics.get("trained_through")
+    if through:
+        return article.published is not None and article.published.date() > date.fromisoformat(through)
     start = entry.metrics.get("holdout", {}).get("from")
     if start:
         return article.published is not None and article.published >= datetime.fromisoformat(start)
     return classify.in_holdout(article.id)
 
 
-def comparison_items(articles: Sequence[Article], holdout_from: str | None, active: ModelEntry) -> list[int]:
-    """The candidate's time holdout, less anything the active model trained on: both models score only unseen items."""
-    if not holdout_from:
-        return []
-    start = datetime.fromisoformat(holdout_from)
-    return [i for i, a in enumerate(articles) if a.published is not None and a.published >= start and unseen_by(active, a)]
+def held_out_for(articles: Sequence[Article], active: ModelEntry | None) -> list[bool]:
+    """What a candidate leaves out of its training and is scored on: the items the active model never saw
+    (so the candidate trains on what the active model trained on), or, for a scenario's first model, the
+    latest labeled period (`classify.holdout_start`)."""
+    if active is not None:
+        return [unseen_by(active, a) for a in articles]
+    start = classify.holdout_start([a.published for a in articles])
+    return [start is not None and a.published is not None and a.published >= start for a in articles]
 
 
 def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Sequence[str], candidate_probes: float,
@@ -528,9 +548,9 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
     difference above zero) on the same items, and its probe accuracy is no lower."""
     if not len(y):
-        return False, "no holdout items unseen by both models: cannot show the candidate is better"
+        return False, "no labeled items that the active model did not train on: label newer articles, then train"
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
-    text = (f"time-holdout macro-F1 difference {diff['difference']:+.4f} on {len(y)} items "
+    text = (f"macro-F1 difference {diff['difference']:+.4f} on {len(y)} items neither model trained on "
             f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")
     if candidate_probes < active_probes:
         return False, f"{text}; probes {candidate_probes} < active {active_probes}"
@@ -539,13 +559,13 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     return True, f"{text}; probes {candidate_probes} >= active {active_probes}"
 
 
-def compare_with_active(rt: Runtime, model, articles, labels, relevant, metrics: dict) -> tuple[bool, str]:
-    """(promote?, why): the candidate against the active model on the latest labeled period and the probes."""
+def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], metrics: dict) -> tuple[bool, str]:
+    """(promote?, why): the candidate against the active model on the held-out items and the probes."""
     try:
-        active, active_entry = rt.registry.load_active(rt.scenario.id)
+        active, _ = rt.registry.load_active(rt.scenario.id)
         if not isinstance(active, classify.ScenarioModel):
-            raise ModelError(f"recipe {active_entry.recipe} is not comparable")
-        hold = comparison_items(articles, metrics.get("holdout", {}).get("from"), active_entry)
+            raise ModelError("its recipe is not comparable")
+        hold = [i for i, h in enumerate(held) if h]
         pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
         pred = lambda m: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]  # noqa: E731
         candidate_pred, active_pred = (pred(model), pred(active)) if hold else ([], [])
@@ -554,3 +574,5 @@ def compare_with_active(rt: Runtime, model, articles, labels, relevant, metrics:
         return True, f"active model not comparable ({exc})"
     return promotion_decision(pick(labels), candidate_pred, active_pred,
                               metrics.get("probes", {}).get("accuracy", 0.0), active_probes)
+
+

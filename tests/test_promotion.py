@@ -1,10 +1,10 @@
-"""Promotion compares candidate and active model on the latest labeled period, on items neither trained on,
-and only beyond the bootstrap noise."""
+"""Promotion trains the candidate on what the active model trained on, compares both on the items neither
+trained on, and promotes only beyond the bootstrap noise."""
 
 from datetime import datetime, timedelta
 
 from pipeline import classify
-from pipeline.jobs import comparison_items, promotion_decision, unseen_by
+from pipeline.jobs import held_out_for, promotion_decision, unseen_by
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
 
@@ -28,17 +28,21 @@ def test_holdout_is_the_most_recent_share_in_whole_days():
     assert classify.holdout_start([None, DAY0]) is None
 
 
-def test_an_active_model_never_scores_items_it_trained_on():
+def test_a_candidate_holds_out_exactly_what_the_active_model_never_saw():
     articles = [article(n, n) for n in range(40)] + [article(99, None)]
+    first = held_out_for(articles, None)  # no active model: the latest labeled period
+    assert [i for i, h in enumerate(first) if h] == list(range(34, 40))
     time_held = entry({"from": (DAY0 + timedelta(days=30)).date().isoformat()})
-    assert comparison_items(articles, (DAY0 + timedelta(days=34)).date().isoformat(), time_held) == list(range(34, 40))
-    # an older active model saw items from a later day on: only what it held out may be scored
-    assert comparison_items(articles, "2026-01-10", time_held) == list(range(30, 40))
+    assert [i for i, h in enumerate(held_out_for(articles, time_held)) if h] == list(range(30, 40))
     legacy = entry({"macro_f1": 0.6})  # random holdout: it never saw its hashed fifth
-    picked = comparison_items(articles, "2026-01-10", legacy)
-    assert picked == [i for i in range(9, 40) if classify.in_holdout(articles[i].id)]
+    picked = [i for i, h in enumerate(held_out_for(articles, legacy)) if h]
+    assert picked == [i for i in range(41) if classify.in_holdout(articles[i].id)] and picked
     assert all(unseen_by(legacy, articles[i]) for i in picked)
-    assert comparison_items(articles, None, legacy) == []
+    shipped = entry({"from": "2026-01-20"})
+    shipped.metrics["trained_through"] = (DAY0 + timedelta(days=35)).date().isoformat()  # refit on every label
+    assert [i for i, h in enumerate(held_out_for(articles, shipped)) if h] == list(range(36, 40))
+    shipped.metrics["trained_through"] = (DAY0 + timedelta(days=39)).date().isoformat()
+    assert not any(held_out_for(articles, shipped))  # nothing newer: nothing to judge a candidate on
 
 
 def test_a_clearly_better_candidate_is_promoted_and_noise_is_not():
