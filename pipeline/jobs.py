@@ -19,8 +19,6 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from . import classify, nlp as nlp_stage
 from .errors import InputError, ModelError
 from .fulltext import fill_full_text, is_stub

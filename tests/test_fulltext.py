@@ -124,6 +124,11 @@ def test_the_full_text_stage_reads_stored_stubs_once_and_a_repoll_keeps_their_te
         assert enrich_stored(on, store, [feed], allow_private_hosts=True) == []  # and no page is read again
         assert server.hits == hits and stored_texts(store, ids) == texts
 
+        changed = dataclasses.replace(feed.articles[0], summary="Officials opened an office on Tuesday.")
+        assert store.add_articles([changed]) == (0, 1)  # the feed changed the article: its page is read again
+        reads = enrich_stored(on, store, [dataclasses.replace(feed, articles=[changed])], allow_private_hosts=True)
+        assert [r.article_id for r in reads if r.ok] == [ids[0]] and stored_texts(store, ids) == texts
+
 
 def test_the_full_text_stage_is_off_by_default_and_skips_local_files(server, quick):
     from pipeline.jobs import enrich_stored, store_outcomes
