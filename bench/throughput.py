@@ -104,7 +104,7 @@ def time_full(rt: Runtime, source: Path, db: Path, expected: int) -> float:
     start = time.perf_counter()
     summary = ingest(full_rt, [str(source)], force=True)
     seconds = time.perf_counter() - start
-    assert summary["predictions"] == expected, summary
+    assert summary.predictions == expected, summary
     return seconds
 
 

@@ -30,7 +30,7 @@ from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
 from pipeline.jobs import Progress, Runtime, classify_and_save, pending_ids, published_days, refresh_signals
-from pipeline.records import Article, NlpResult
+from pipeline.records import Article, NlpResult, RunSummary
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -102,7 +102,7 @@ def process_pending_on_dask(
 def ingest_dask_flow(
     config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False,
     dask_address: str | None = None, dask_workers: int = 2,
-) -> dict:
+) -> RunSummary:
     """The ingest flow with its NLP stage on Dask: a local cluster of `dask_workers`, or the one at `dask_address`."""
     check_served_run({"config": config, "db": db, "sources": sources, "dask_address": dask_address, "dask_workers": dask_workers})
 

@@ -1,4 +1,4 @@
-"""The ingest flow: `jobs.ingest` (fetch -> parse -> store -> NLP -> classify -> aggregate) with Prefect tasks.
+"""The ingest flow: `jobs.ingest` (fetch -> parse -> store -> full text -> NLP -> classify -> aggregate) with Prefect tasks.
 
 The job is the library's; this module only passes its task versions of the seams: feeds fetched
 concurrently as tasks with retries (the only place the network is), files read as tasks, NLP and
@@ -19,7 +19,7 @@ from prefect.cache_policies import NONE
 from pipeline.errors import FeedError
 from pipeline.ingest import fetch_feed, http_client, read_local
 from pipeline.jobs import Runtime, ingest, process_pending
-from pipeline.records import FeedOutcome, FeedState
+from pipeline.records import FeedOutcome, FeedState, RunSummary
 from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store
@@ -111,7 +111,7 @@ def check_served_run(parameters: dict) -> None:
 
 
 def run_ingest(config: str | None, db: str | None, sources: list[str] | None, force: bool,
-               kind: str, process: Callable[..., int]) -> dict:
+               kind: str, process: Callable[..., int]) -> RunSummary:
     """The body every ingest flow shares: `jobs.ingest` with this flow's fetcher and file reader and the
     given `process` (NLP in process, or on Dask), then the summary log. Call it from inside a flow."""
     logger = get_run_logger()
@@ -119,21 +119,24 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
     sources = list(sources if sources is not None else settings.feeds)
     summary = ingest(Runtime(settings), sources, force, fetch=fetch_concurrently, read=read_file_task, process=process,
                      kind=kind)
-    for failure in summary["failures"]:
-        logger.warning("feed failed: %s: %s", failure["feed"], failure["error"])
-    for feed in summary.get("skipped", []):
-        logger.info("feed skipped (backing off after %d failures): %s: next poll %s UTC", feed["failures"], feed["feed"],
-                    f"{feed['next_poll']:%Y-%m-%d %H:%M}")
+    for failure in summary.failures:
+        logger.warning("feed failed: %s: %s", failure.feed, failure.error)
+    for feed in summary.skipped:
+        logger.info("feed skipped (backing off after %d failures): %s: next poll %s UTC", feed.failures, feed.feed,
+                    f"{feed.next_poll:%Y-%m-%d %H:%M}")
+    for page in summary.page_reads:
+        if not page.ok:
+            logger.info("page not read: %s: %s", page.url, page.error)
     logger.info(
-        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d predictions", kind, summary["feeds_ok"],
-        summary["feeds_failed"], len(summary.get("skipped", [])), summary["articles_new"], summary["articles_seen"],
-        summary["predictions"],
+        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d pages read (%d not), %d predictions",
+        kind, summary.feeds_ok, summary.feeds_failed, len(summary.skipped), summary.articles_new, summary.articles_seen,
+        summary.pages_read, summary.pages_failed, summary.predictions,
     )
     return summary
 
 
 @flow(name="ingest", log_prints=False)
-def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> dict:
+def ingest_flow(config: str | None = None, db: str | None = None, sources: list[str] | None = None, force: bool = False) -> RunSummary:
     """Ingest `sources` (URLs, files or folders; default: the configured feeds) into the store at `db`.
     Run from a deployment, the parameters must be the registered ones (`check_served_run`)."""
     check_served_run({"config": config, "db": db, "sources": sources})

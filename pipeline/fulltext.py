@@ -12,7 +12,8 @@ header and the TLS server name (SNI, and so the certificate check) still the nam
 with a public address for the check and with 127.0.0.1 for the connection (DNS rebinding) gets nowhere,
 and each redirect hop is a new request, resolved, checked and pinned the same way.
 
-Per-article failures are data (`FullTextOutcome.error`); the article keeps its stub.
+Per-article failures are data (`PageRead.error`); the article keeps its stub. This module reads pages; the
+job's full-text stage (`jobs.enrich_stored`) picks the stored articles to read and writes their new text.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import dataclasses
 import ipaddress
 import socket
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,23 +29,12 @@ import trafilatura
 
 from .errors import FeedError
 from .ingest import clean_text, fetch_bounded, http_client
-from .records import Article, FeedOutcome
+from .records import Article, PageRead
 from .settings import Settings
 
 STUB_CHARS = 300
 MIN_MAIN_TEXT = 200  # less than this from a page is a menu or a caption, not an article
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-@dataclass(frozen=True)
-class FullTextOutcome:
-    """What happened to one article's page: `chars` of main text found, or the reason there is none."""
-
-    article_id: str
-    url: str
-    ok: bool
-    chars: int = 0
-    error: str = ""
 
 
 def is_stub(article: Article, min_chars: int = STUB_CHARS) -> bool:
@@ -165,7 +154,7 @@ def page_client(settings: Settings, allow_private_hosts: bool | Collection[str] 
 
 
 def fetch_full_text(article: Article, settings: Settings, client: httpx.Client,
-                    allow_private_hosts: bool = False) -> tuple[Article, FullTextOutcome]:
+                    allow_private_hosts: bool = False) -> tuple[Article, PageRead]:
     """The article with the main text of its page as `text` (when longer than what it had), and the outcome.
     Use a client from `page_client`: its transport checks the address of every request it connects to,
     redirects included (`allow_private_hosts` is the client's; kept here for callers that pass it)."""
@@ -183,14 +172,14 @@ def fetch_full_text(article: Article, settings: Settings, client: httpx.Client,
         if len(text) < MIN_MAIN_TEXT or len(text) <= max(len(article.text), len(article.summary)):
             raise FeedError(url, f"no main text found on the page (only {len(text)} characters)")
     except FeedError as exc:
-        return article, FullTextOutcome(article.id, url, False, error=exc.reason)
-    return dataclasses.replace(article, text=text), FullTextOutcome(article.id, url, True, len(text))
+        return article, PageRead(article.id, url, False, error=exc.reason)
+    return dataclasses.replace(article, text=text), PageRead(article.id, url, True, len(text))
 
 
 def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: bool | None = None,
                    min_chars: int = STUB_CHARS, allow_private_hosts: bool | Collection[str] = False,
                    client: httpx.Client | None = None,
-                   resolve: Resolver = system_resolver) -> tuple[list[Article], list[FullTextOutcome]]:
+                   resolve: Resolver = system_resolver) -> tuple[list[Article], list[PageRead]]:
     """Articles with stubs replaced by their pages' main text, and one outcome per page tried.
 
     Does nothing unless `enabled` (default: `settings.fetch_full_text`, off). Articles that are not stubs
@@ -214,26 +203,3 @@ def fill_full_text(articles: Sequence[Article], settings: Settings, enabled: boo
         if own_client:
             client.close()
     return [filled.get(a.id, a) for a in articles], outcomes
-
-
-def enrich_outcome(store, outcome: FeedOutcome, settings: Settings, enabled: bool | None = None,
-                   allow_private_hosts: bool = False,
-                   resolve: Resolver = system_resolver) -> tuple[FeedOutcome, list[FullTextOutcome]]:
-    """A feed outcome ready to store: stubs of articles new to `store` filled from their pages, and stubs of
-    articles already stored given back the full text they have there (so that a feed polled again does not
-    turn a stored full text back into its stub). Off unless `enabled` (default: settings.fetch_full_text)."""
-    if enabled is None:
-        enabled = bool(getattr(settings, "fetch_full_text", False))
-    if not enabled or not outcome.articles:
-        return outcome, []
-    stored = {a.id: a for a in store.articles([a.id for a in outcome.articles])}
-    kept = [
-        dataclasses.replace(a, text=stored[a.id].text)
-        if a.id in stored and is_stub(a) and len(stored[a.id].text) > len(a.text) else a
-        for a in outcome.articles
-    ]
-    new = [a for a in kept if a.id not in stored]
-    filled, tried = fill_full_text(new, settings, enabled=True, allow_private_hosts=allow_private_hosts,
-                                   resolve=resolve)
-    by_id = {a.id: a for a in filled}
-    return dataclasses.replace(outcome, articles=[by_id.get(a.id, a) for a in kept]), tried

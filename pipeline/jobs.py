@@ -3,7 +3,8 @@
 `Runtime` holds what a job loads once (settings, scenario pack, spaCy
 pipeline, active model). Each job is a short sequence of stage calls:
 
-    ingest:   read sources -> store articles -> NLP + classify pending -> daily signals
+    ingest:   read sources -> store articles -> full text of stubs (when on) -> stories -> NLP + classify pending
+              -> daily signals
     retrain:  labels -> texts -> NLP -> train + evaluate -> register (promote if not worse)
     predict:  JSONL in -> NLP -> classify -> JSONL out (no store)
 """
@@ -18,14 +19,12 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from . import classify, nlp as nlp_stage
 from .errors import InputError, ModelError
-from .fulltext import enrich_outcome
+from .fulltext import fill_full_text, is_stub
 from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
-from .records import Article, FeedOutcome, FeedState, NlpResult, Prediction
+from .records import Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
 from .settings import Settings
@@ -211,7 +210,6 @@ def read_sources(settings: Settings, store: Store, sources: Iterable[str], force
     due = due_feeds(store, [s for s in sources if is_url(s)], force)
     store.release()  # no store while waiting on the network
     for outcome in fetch(settings, due):
-        outcome, _ = enrich_outcome(store, outcome, settings)
         record_fetch(store, outcome)
         store.release()
         outcomes.append(outcome)
@@ -227,34 +225,55 @@ def read_sources(settings: Settings, store: Store, sources: Iterable[str], force
     return outcomes
 
 
-def skipped_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[dict]:
-    """The feeds a run does not poll because of backoff: `{"feed", "next_poll", "failures", "last_error"}` each."""
+def skipped_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[SkippedFeed]:
+    """The feeds a run does not poll because of backoff."""
     if force:
         return []
     now, skipped = utcnow(), []
     for url in urls:
         state = store.feed_state(url)
         if state.next_poll and state.next_poll > now:
-            skipped.append({"feed": url, "next_poll": state.next_poll, "failures": state.consecutive_failures,
-                            "last_error": state.last_error})
+            skipped.append(SkippedFeed(url, state.next_poll, state.consecutive_failures, state.last_error))
     return skipped
 
 
-def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome]) -> dict:
-    """Store every article read (a failed JSONL file still gives its good lines) and count."""
-    new = updated = seen = 0
+def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome], summary: RunSummary) -> None:
+    """Store every article read, as its feed or file gave it (a failed JSONL file still gives its good lines),
+    and count feeds and articles into `summary`."""
     for outcome in outcomes:
+        if outcome.ok:
+            summary.feeds_ok += 1
+        else:
+            summary.feeds_failed += 1
+            summary.failures.append(FeedFailure(outcome.name, outcome.error))
         if outcome.articles:
-            n, u = store.add_articles(outcome.articles)
-            new, updated, seen = new + n, updated + u, seen + len(outcome.articles)
-    return {
-        "feeds_ok": sum(o.ok for o in outcomes),
-        "feeds_failed": sum(not o.ok for o in outcomes),
-        "articles_new": new,
-        "articles_seen": seen,
-        "articles_updated": updated,
-        "failures": [{"feed": o.name, "error": o.error} for o in outcomes if not o.ok],
-    }
+            new, updated = store.add_articles(outcome.articles)
+            summary.articles_new += new
+            summary.articles_updated += updated
+            summary.articles_seen += len(outcome.articles)
+
+
+def enrich_stored(settings: Settings, store: Store, outcomes: Sequence[FeedOutcome],
+                  allow_private_hosts: bool = False) -> list[PageRead]:
+    """The full-text stage, after storing and before NLP (off unless `settings.fetch_full_text`): the stored
+    articles of this run's feeds that are stubs (`fulltext.is_stub`) and whose page was not read for their
+    current content get their page's main text as their text (`Store.update_text`). Every read is recorded
+    (`Store.record_page_reads`); a failed one leaves the article as stored. Returns the reads.
+    Articles from local files are left as they are: their links are not fetched."""
+    if not settings.fetch_full_text:
+        return []
+    ids = [a.id for outcome in outcomes if is_url(outcome.name) for a in outcome.articles]
+    stubs = [a for a in store.articles_without_page_read(ids) if is_stub(a)] if ids else []
+    if not stubs:
+        return []
+    store.release()  # no store while waiting on the network
+    filled, reads = fill_full_text(stubs, settings, enabled=True, allow_private_hosts=allow_private_hosts)
+    texts = {a.id: a.text for a in filled}
+    for read in reads:
+        if read.ok:
+            store.update_text(read.article_id, texts[read.article_id])
+    store.record_page_reads(reads)
+    return reads
 
 
 def pending_ids(rt: Runtime, store: Store) -> list[str]:
@@ -313,39 +332,41 @@ def published_days(articles: Iterable[Article]) -> set:
 
 
 def read_and_store(settings: Settings, store: Store, sources: Sequence[str], force: bool = False,
-                   fetch: Fetcher = fetch_in_turn, read: Reader = read_local) -> dict:
-    """Everything before NLP: read the sources, store their articles, group new articles into stories.
-    Returns the run summary so far (feeds ok and failed, articles new and seen, feeds skipped by backoff)."""
-    skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
-    summary = store_outcomes(store, read_sources(settings, store, sources, force, fetch, read))
-    summary["skipped"] = skipped
-    summary["stories"] = update_stories(store)
+                   fetch: Fetcher = fetch_in_turn, read: Reader = read_local,
+                   summary: RunSummary | None = None) -> RunSummary:
+    """Everything before NLP: read the sources, store their articles, read the pages of stubs (when full text
+    is on), group new articles into stories. Returns the run summary so far (`summary` filled in, when given)."""
+    summary = RunSummary() if summary is None else summary
+    summary.skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
+    outcomes = read_sources(settings, store, sources, force, fetch, read)
+    store_outcomes(store, outcomes, summary)
+    summary.page_reads = enrich_stored(settings, store, outcomes)
+    summary.stories = update_stories(store)
     store.release()
     return summary
 
 
 def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: Progress | None = None,
-           summary: dict | None = None, *, fetch: Fetcher = fetch_in_turn, read: Reader = read_local,
-           process: Callable[..., int] = process_pending, kind: str = "ingest") -> dict:
+           summary: RunSummary | None = None, *, fetch: Fetcher = fetch_in_turn, read: Reader = read_local,
+           process: Callable[..., int] = process_pending, kind: str = "ingest") -> RunSummary:
     """The one ingest job: read and store the sources, then NLP + classify what is pending (`process`),
     and record the run as `kind`. Returns the run summary. `signals import` calls it as it is; the Prefect
     flows pass their task versions of `fetch`, `read` and `process` (the Dask flow's `process` parses on Dask).
 
-    `summary`, when given, is filled in as the job goes (`articles_new` once the articles are stored,
+    `summary`, when given, is filled in as the job goes (the counts once the articles are stored,
     `predictions` after each committed chunk), so that a caller stopped by a signal can say what was stored.
     """
     started = utcnow()
-    summary = {} if summary is None else summary
-    summary.setdefault("predictions", 0)
+    summary = RunSummary() if summary is None else summary
 
     def count(done: int, total: int) -> None:
-        summary["predictions"] = done
+        summary.predictions = done
         if progress:
             progress(done, total)
 
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
-        summary.update(read_and_store(rt.settings, store, sources, force, fetch, read))
-        summary["predictions"] = process(rt, store, progress=count)
+        read_and_store(rt.settings, store, sources, force, fetch, read, summary)
+        summary.predictions = process(rt, store, progress=count)
         store.record_run(kind, started, summary)
     return summary
 

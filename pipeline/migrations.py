@@ -95,6 +95,16 @@ UNKEYED_V4 = {
 }
 
 
+# Migration 5: the full-text stage's record of article pages read, one row per article (its latest read), with
+# the content hash the article had from its feed then: a page is read again only when the feed changes the article.
+PAGE_READS_V5 = """
+CREATE TABLE page_reads (
+    article_id VARCHAR NOT NULL, content_hash VARCHAR, url VARCHAR, ok BOOLEAN, chars INTEGER, error VARCHAR,
+    read_at TIMESTAMP
+);
+"""
+
+
 def _run_script(script: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return lambda con: con.execute(script)
 
@@ -120,6 +130,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "daily_signals.stories and events.coder", _run_script(COLUMNS_V2)),
     Migration(3, "articles.story_id and feed_registry", _run_script(STORIES_V3)),
     Migration(4, "articles, nlp, predictions and daily_signals without in-memory key indexes", _rebuild_without_keys),
+    Migration(5, "page_reads (the full-text stage's page reads)", _run_script(PAGE_READS_V5)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -133,3 +133,58 @@ class FeedOutcome:
     def transient(self) -> bool:
         """A failure worth trying again (timeout, dropped connection, 5xx)."""
         return self.error_kind is ErrorKind.TRANSIENT
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """One article page read for its main text (the full-text stage): `chars` of main text found, or the
+    reason there is none."""
+
+    article_id: str
+    url: str
+    ok: bool
+    chars: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FeedFailure:
+    """A feed or file a run could not read, and why."""
+
+    feed: str
+    error: str
+
+
+@dataclass(frozen=True)
+class SkippedFeed:
+    """A feed a run did not poll because it is backing off after failures in a row."""
+
+    feed: str
+    next_poll: datetime
+    failures: int
+    last_error: str = ""
+
+
+@dataclass
+class RunSummary:
+    """What one ingest run did. The job fills it in as it goes (the counts once the articles are stored,
+    `predictions` after each committed chunk), so a caller stopped midway can still say what was stored."""
+
+    feeds_ok: int = 0
+    feeds_failed: int = 0
+    articles_new: int = 0
+    articles_seen: int = 0
+    articles_updated: int = 0
+    failures: list[FeedFailure] = field(default_factory=list)
+    skipped: list[SkippedFeed] = field(default_factory=list)
+    page_reads: list[PageRead] = field(default_factory=list)  # the full-text stage's reads (none when it is off)
+    stories: dict[str, int] = field(default_factory=dict)  # `stories.update_stories`'s counts
+    predictions: int = 0
+
+    @property
+    def pages_read(self) -> int:
+        return sum(r.ok for r in self.page_reads)
+
+    @property
+    def pages_failed(self) -> int:
+        return sum(not r.ok for r in self.page_reads)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from .errors import StoreError
 from .migrations import migrate, require_current
-from .records import LABELS, Article, FeedOutcome, FeedState, NlpResult, Prediction
+from .records import LABELS, Article, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary
 
 # A refresh aggregates at most this many articles per query (whole days, so one very busy day may exceed it):
 # the memory a refresh needs is bounded by it, not by the size of the history.
@@ -311,6 +311,37 @@ class Store:
                 self._forget_derived(changed)
         return int(new), len(changed)
 
+    def update_text(self, article_id: str, text: str) -> None:
+        """Replace a stored article's text (with its page's main text, by the full-text stage). Its content hash
+        stays the one of what the feed gave, so the same stub polled again does not overwrite the new text; its
+        derived rows go, so the NLP stage reads the new text."""
+        with self._batch() as con:
+            con.execute("UPDATE articles SET text = ?, updated = ? WHERE id = ?", [text, utcnow(), article_id])
+            self._forget_derived([article_id])
+
+    def articles_without_page_read(self, ids: Sequence[str]) -> list[Article]:
+        """The stored articles among `ids` whose page has not been read for their current content (none read
+        yet, or the feed changed the article since), oldest first."""
+        self.con.register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
+        try:
+            return [_article(r) for r in self._article_rows([
+                "id IN (SELECT id FROM wanted)",
+                "NOT EXISTS (SELECT 1 FROM page_reads p WHERE p.article_id = articles.id AND p.content_hash = articles.content_hash)",
+            ], [])]
+        finally:
+            self.con.unregister("wanted")
+
+    def record_page_reads(self, reads: Sequence[PageRead]) -> None:
+        """Remember each article's latest page read, failed or not, with the content it was read for."""
+        if not reads:
+            return
+        frame = pd.DataFrame([[r.article_id, r.url, r.ok, r.chars, r.error] for r in reads],
+                             columns=["article_id", "url", "ok", "chars", "error"]).drop_duplicates("article_id", keep="last")
+        with self._batch(page_read=frame) as con:
+            con.execute("DELETE FROM page_reads WHERE article_id IN (SELECT article_id FROM page_read)")
+            con.execute("INSERT INTO page_reads SELECT r.article_id, a.content_hash, r.url, r.ok, r.chars, r.error, ? "
+                        "FROM page_read r JOIN articles a ON a.id = r.article_id", [utcnow()])
+
     def _forget_derived(self, ids: list[str]) -> None:
         frame = pd.DataFrame({"id": ids})
         self.con.register("stale", frame)
@@ -570,11 +601,11 @@ class Store:
             ],
         )
 
-    def record_run(self, kind: str, started: datetime, summary: dict) -> None:
+    def record_run(self, kind: str, started: datetime, summary: RunSummary) -> None:
         self.con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [started, utcnow(), kind, summary.get("feeds_ok", 0), summary.get("feeds_failed", 0),
-             summary.get("articles_new", 0), summary.get("articles_seen", 0), summary.get("predictions", 0)],
+            [started, utcnow(), kind, summary.feeds_ok, summary.feeds_failed,
+             summary.articles_new, summary.articles_seen, summary.predictions],
         )
 
     # ------------------------------------------------------------ reading signals and predictions back
@@ -726,6 +757,7 @@ def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
             leftover.unlink(missing_ok=True)  # from an interrupted vacuum
         source = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
         with store._memory_cap_hint("compacting the store"):
+            # a quoted literal, not a parameter: DuckDB 1.1 and 1.2 (which pyproject.toml allows) take none in ATTACH
             con.execute(f"ATTACH '{_sql_text(str(fresh))}' AS vacuum_copy")
             try:
                 tables = [r[0] for r in con.execute(

@@ -124,8 +124,8 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
         next_poll = store.feed_state(backing_off).next_poll
     assert next_poll > utcnow() + timedelta(minutes=50)  # one failure: an hour's backoff
     summary = ingest(Runtime(settings), [backing_off], force=False)
-    assert summary["feeds_failed"] == 0 and summary["feeds_ok"] == 0
-    assert [(s["feed"], s["next_poll"], s["failures"]) for s in summary["skipped"]] == [(backing_off, next_poll, 1)]
+    assert summary.feeds_failed == 0 and summary.feeds_ok == 0
+    assert [(s.feed, s.next_poll, s.failures) for s in summary.skipped] == [(backing_off, next_poll, 1)]
     print_summary(summary, as_json=False)
     out, err = capsys.readouterr()
     assert f"skipped (backing off after 1 failures): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err

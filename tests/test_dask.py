@@ -86,8 +86,8 @@ def test_dask_flow_stores_what_the_in_process_pipeline_stores(iran_items, settin
     dask_db = tmp_path / "dask.duckdb"
     summary = ingest_dask_flow(str(config), str(dask_db), [str(iran_items)], True, dask_address=None, dask_workers=2)
 
-    assert summary["articles_new"] == expected["articles_new"] == ITEMS
-    assert summary["predictions"] == expected["predictions"] == ITEMS
+    assert summary.articles_new == expected.articles_new == ITEMS
+    assert summary.predictions == expected.predictions == ITEMS
     got, want = stored_rows(dask_db), stored_rows(in_process_db)
     assert sum(r[1] for r in want["nlp"]) > ITEMS // 2, "most items should pass the relevance gate and be parsed"
     assert want["events"] or want["entities"], "the batch should give entities or events to compare"

@@ -22,9 +22,9 @@ def test_ingest_flow_records_a_broken_feed_and_goes_on(prefect_harness, tmp_path
         sources = [server.url("/500"), server.url("/404"), server.url("/feed.rss"), str(FIXTURES / "feeds" / "energy.atom")]
         summary = ingest_flow(db=str(db), sources=sources)
         assert server.hits["/500"] == 3  # retried twice: 5xx is transient
-    assert summary["feeds_ok"] == 2 and summary["feeds_failed"] == 2
-    assert sorted(f["error"] for f in summary["failures"]) == ["HTTP 404", "HTTP 500"]
-    assert summary["articles_new"] == 5 and summary["predictions"] == 5
+    assert summary.feeds_ok == 2 and summary.feeds_failed == 2
+    assert sorted(f.error for f in summary.failures) == ["HTTP 404", "HTTP 500"]
+    assert summary.articles_new == 5 and summary.predictions == 5
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM daily_signals").fetchone()[0] > 0
         assert con.execute("SELECT consecutive_failures FROM feeds WHERE name LIKE '%/404'").fetchone()[0] == 1

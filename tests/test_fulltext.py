@@ -93,22 +93,73 @@ def test_extract_main_text_of_a_string_page():
     assert extract_main_text("<html><body></body></html>") == ""
 
 
-def test_enrich_outcome_fills_new_stubs_once_and_keeps_stored_full_text(server, quick):
-    from pipeline.fulltext import enrich_outcome
+def stored_texts(store, ids):
+    return {a.id: a.text for a in store.articles(ids)}
+
+
+def test_the_full_text_stage_reads_stored_stubs_once_and_a_repoll_keeps_their_text(server, quick):
+    """Stored as the feed gave them, then the stage reads each stub's page once: the page with an article
+    replaces the stored text; the two without one leave their articles as stored, and every read is recorded."""
+    from pipeline.jobs import enrich_stored, store_outcomes
+    from pipeline.records import RunSummary
     from pipeline.store import Store
 
+    on = quick.replace(fetch_full_text=True)
     with http_client(quick) as client:
         feed = fetch_feed(server.url("/stubs.rss"), quick, client)
+    ids = [a.id for a in feed.articles]
     with Store(quick.db) as store:
-        first, tried = enrich_outcome(store, feed, quick, enabled=True, allow_private_hosts=True)
-        assert len(tried) == 3 and len(first.articles[0].text) > 500
-        store.add_articles(first.articles)
-        hits = server.hits["/article/border.html"]
-        again, tried = enrich_outcome(store, feed, quick, enabled=True, allow_private_hosts=True)
-        assert tried == [] and server.hits["/article/border.html"] == hits  # known articles: no page fetched
-        assert again.articles[0].text == first.articles[0].text  # the stub does not overwrite the full text
-        assert store.add_articles(again.articles) == (0, 0)
-    assert enrich_outcome(None, feed, quick) == (feed, [])  # off by default
+        store_outcomes(store, [feed], RunSummary())
+        assert stored_texts(store, ids) == {a.id: a.text for a in feed.articles}  # before the stage: the feed's stubs
+        reads = enrich_stored(on, store, [feed], allow_private_hosts=True)
+        assert [r.ok for r in reads] == [True, False, False]
+        texts = stored_texts(store, ids)
+        assert all(p in texts[ids[0]] for p in ARTICLE_BODY) and len(texts[ids[0]]) == reads[0].chars
+        assert [texts[i] for i in ids[1:]] == [a.text for a in feed.articles[1:]]  # failed reads: stored intact
+        recorded = store.con.execute("SELECT article_id, ok, error FROM page_reads ORDER BY article_id").fetchall()
+        assert recorded == sorted((r.article_id, r.ok, r.error) for r in reads)
+
+        hits = dict(server.hits)
+        assert store.add_articles(feed.articles) == (0, 0)  # the same stubs polled again change nothing stored
+        assert enrich_stored(on, store, [feed], allow_private_hosts=True) == []  # and no page is read again
+        assert server.hits == hits and stored_texts(store, ids) == texts
+
+        changed = dataclasses.replace(feed.articles[0], summary="Officials opened an office on Tuesday.")
+        assert store.add_articles([changed]) == (0, 1)  # the feed changed the article: its page is read again
+        reads = enrich_stored(on, store, [dataclasses.replace(feed, articles=[changed])], allow_private_hosts=True)
+        assert [r.article_id for r in reads if r.ok] == [ids[0]] and stored_texts(store, ids) == texts
+
+
+def test_the_full_text_stage_is_off_by_default_and_skips_local_files(server, quick):
+    from pipeline.jobs import enrich_stored, store_outcomes
+    from pipeline.records import FeedOutcome, RunSummary
+    from pipeline.store import Store
+
+    article = stub(server, "/article/border.html")
+    from_file = FeedOutcome("articles.jsonl", True, [article])
+    from_feed = FeedOutcome(server.url("/stubs.rss"), True, [article])
+    with Store(quick.db) as store:
+        store_outcomes(store, [from_feed], RunSummary())
+        assert enrich_stored(quick, store, [from_feed], allow_private_hosts=True) == []  # fetch_full_text is off
+        assert enrich_stored(quick.replace(fetch_full_text=True), store, [from_file], allow_private_hosts=True) == []
+        assert stored_texts(store, [article.id]) == {article.id: ""}
+
+
+def test_an_article_is_stored_when_its_page_cannot_be_read(server, quick):
+    """A whole ingest with full text on: the pages' host is refused (127.0.0.1 is not public), so every read
+    fails; the articles are stored as the feed gave them and the failed reads are in the summary and the store."""
+    from pipeline.jobs import read_and_store
+    from pipeline.store import Store
+
+    on = quick.replace(fetch_full_text=True)
+    with Store(on.db) as store:
+        summary = read_and_store(on, store, [server.url("/stubs.rss")], force=True)
+        assert summary.articles_new == 3 and summary.pages_read == 0 and summary.pages_failed == 3
+        assert all("non-public address" in r.error for r in summary.page_reads)
+        stored = store.articles()
+        assert sorted(a.title for a in stored) == ["A picture", "Joint border office opens at Taftan", "Nothing to read here"]
+        assert all(a.text == "" and a.summary for a in stored)
+        assert store.con.execute("SELECT count(*) FROM page_reads WHERE NOT ok").fetchone()[0] == 3
 
 
 # ---------------------------------------------------------------- DNS rebinding: the fetch connects to what it checked

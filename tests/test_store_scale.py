@@ -124,7 +124,7 @@ def test_one_ingest_on_a_store_past_the_old_failure_point(tmp_path, runtime_sess
         fill_predictions_in_sql(store.con, history, rt.scenario.id, version, date(2023, 1, 1), 1216,
                                 chunk=20_000, hashed_ids=True, older_versions=("retired-1", "retired-2"))
     summary = ingest(rt, [str(PROJECT_ROOT / "tests" / "fixtures" / "articles.jsonl")], force=True)
-    assert summary["articles_new"] == 3 and summary["predictions"] == 3
+    assert summary.articles_new == 3 and summary.predictions == 3
     with Store(rt.settings.db) as store:
         day = date(2026, 4, 11)
         stored = store.con.execute(
@@ -196,6 +196,20 @@ def test_vacuum_reclaims_the_space_of_pruned_predictions_and_keeps_the_rest(tmp_
 def table_definitions(store: Store) -> list[tuple]:
     return store.con.execute("SELECT table_name, sql FROM duckdb_tables() ORDER BY 1").fetchall() + \
         store.con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+
+
+def test_vacuum_of_a_store_in_a_folder_with_a_quote_in_its_name(tmp_path):
+    """The copy is attached by a quoted SQL literal (DuckDB 1.1 and 1.2, which pyproject.toml allows, take no parameter there): a quote
+    in the path must not break it."""
+    folder = tmp_path / "analyst's store"
+    folder.mkdir()
+    path = folder / "s.duckdb"
+    with Store(path) as store:
+        store.add_articles([article(i, date(2026, 1, 1)) for i in range(5)])
+    vacuum_store(path)
+    assert sorted(p.name for p in folder.iterdir()) == ["s.duckdb", "s.duckdb.lock"]
+    with Store(path, read_only=True) as store:
+        assert sorted(store.article_ids()) == [f"a{i}" for i in range(5)]
 
 
 def test_vacuum_of_a_missing_store_says_so(tmp_path):

@@ -59,7 +59,7 @@ def _stopped_line(exc: KeyboardInterrupt) -> tuple[str, int]:
     stored = getattr(exc, "stored", None)
     if stored is not None:
         line += ("; the batch in progress was rolled back; stored before stopping: "
-                 f"{stored.get('articles_new', 0)} new articles, {stored.get('predictions', 0)} predictions; "
+                 f"{stored.articles_new} new articles, {stored.predictions} predictions; "
                  "run the same command again to finish")
     return line, 128 + signum
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import SignalsError
+from ..records import RunSummary
 from .app import Argument, SignalsCommand, global_option, progress, settings
 
 
@@ -56,7 +57,7 @@ def import_command(paths: tuple[str, ...], as_json: bool) -> int:
 
     rt = Runtime(settings())
     bar, on_progress = progress("NLP + classify")
-    summary: dict = {}
+    summary = RunSummary()
     try:
         ingest(rt, list(paths), force=True, progress=on_progress, summary=summary)  # URLs pass through untouched
     except KeyboardInterrupt as stop:
@@ -66,7 +67,7 @@ def import_command(paths: tuple[str, ...], as_json: bool) -> int:
         if bar:
             bar.stop()
     print_summary(summary, as_json)
-    return 1 if summary["feeds_failed"] else 0
+    return 1 if summary.feeds_failed else 0
 
 
 class _ConsoleFilter(logging.Filter):
@@ -100,21 +101,23 @@ def quiet_console(debug_log: Path):
             handler.removeFilter(console_filter)
 
 
-def print_summary(summary: dict, as_json: bool) -> None:
+def print_summary(summary: RunSummary, as_json: bool) -> None:
     """Failures one line each on stderr, then the summary: JSON with --json, else a short table
-    (ok, failed, skipped by backoff with the next poll, new articles, predictions)."""
-    for failure in summary.get("failures", []):
-        print(f"signals: failed: {failure['feed']}: {failure['error']}", file=sys.stderr)
-    keys = ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")
+    (ok, failed, skipped by backoff with the next poll, new articles, pages read when full text is on,
+    predictions)."""
+    for failure in summary.failures:
+        print(f"signals: failed: {failure.feed}: {failure.error}", file=sys.stderr)
     if as_json:
-        print(json.dumps({k: summary[k] for k in keys}))
+        print(json.dumps({k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")}))
         return
-    skipped = summary.get("skipped", [])
-    for feed in skipped:
-        print(f"signals: skipped (backing off after {feed['failures']} failures): {feed['feed']}: "
-              f"next poll {feed['next_poll']:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
-    rows = [("feeds ok", summary["feeds_ok"]), ("feeds failed", summary["feeds_failed"]),
-            ("feeds skipped", len(skipped)), ("articles new", summary["articles_new"]),
-            ("articles seen", summary["articles_seen"]), ("predictions", summary.get("predictions", 0))]
+    for feed in summary.skipped:
+        print(f"signals: skipped (backing off after {feed.failures} failures): {feed.feed}: "
+              f"next poll {feed.next_poll:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    rows = [("feeds ok", summary.feeds_ok), ("feeds failed", summary.feeds_failed),
+            ("feeds skipped", len(summary.skipped)), ("articles new", summary.articles_new),
+            ("articles seen", summary.articles_seen)]
+    if summary.page_reads:
+        rows += [("pages read", summary.pages_read), ("pages not read", summary.pages_failed)]
+    rows.append(("predictions", summary.predictions))
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name:<{width}}  {value:>7}" for name, value in rows))
