@@ -53,7 +53,7 @@ def child(size: int, chunk_size: int, trace: bool, memory_limit: str | None = No
     """One import in this process; returns its figures."""
     import tracemalloc
 
-    from pipeline.ingest import article_from_record
+    from pipeline.files import article_from_record
     from pipeline.settings import load_settings
     from pipeline.store import Store
 

@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pipeline.ingest import read_jsonl
+from pipeline.files import read_jsonl
 from pipeline.nlp import Relevance
 from pipeline.scenario import load_scenario
 from pipeline.settings import PROJECT_ROOT

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.ingest import read_jsonl  # noqa: E402
+from pipeline.files import read_jsonl  # noqa: E402
 from pipeline.settings import PROJECT_ROOT  # noqa: E402
 from pipeline.stories import RECIPE, WINDOW, assign_stories, story_groups  # noqa: E402
 

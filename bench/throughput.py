@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from pipeline.errors import ModelError  # noqa: E402
-from pipeline.ingest import article_from_record  # noqa: E402
+from pipeline.files import article_from_record  # noqa: E402
 from pipeline.jobs import Runtime, ingest  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402

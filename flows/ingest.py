@@ -17,7 +17,9 @@ from prefect import allow_failure, flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pipeline.errors import FeedError
-from pipeline.ingest import fetch_feed, http_client, read_local
+from pipeline.feeds import fetch_feed
+from pipeline.files import read_local
+from pipeline.http import http_client
 from pipeline.jobs import Runtime, ingest, process_pending
 from pipeline.records import FeedOutcome, FeedState, RunSummary
 from pipeline.run_parameters import check_pinned_parameters, check_sources
@@ -47,7 +49,7 @@ def read_file_task(path: Path) -> FeedOutcome:
     return read_local(path)
 
 
-progress_hook: Callable[[int, int], None] | None = None  # `signals run` sets it to show NLP progress
+progress_hook: Callable[[int, int], None] | None = None  # set by `ingest_with_progress` (`signals run`'s NLP progress)
 
 
 @task(cache_policy=NONE)
@@ -141,3 +143,14 @@ def ingest_flow(config: str | None = None, db: str | None = None, sources: list[
     Run from a deployment, the parameters must be the registered ones (`check_served_run`)."""
     check_served_run({"config": config, "db": db, "sources": sources})
     return run_ingest(config, db, sources, force, "ingest-flow", classify_task)
+
+
+def ingest_with_progress(progress: Callable[[int, int], None] | None = None, **parameters) -> RunSummary:
+    """`ingest_flow(**parameters)` called directly, with `progress(done, total)` told after each NLP chunk.
+    What `signals run` calls: the CLI finds it through the `signals.flows` entry point `ingest`."""
+    global progress_hook
+    progress_hook = progress
+    try:
+        return ingest_flow(**parameters)
+    finally:
+        progress_hook = None

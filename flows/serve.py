@@ -137,6 +137,36 @@ def build_deployments(
     return [ingest, retrain]
 
 
+def serve_or_deploy(
+    settings: Settings,
+    config: Path | None = None,
+    *,
+    ingest_cron: str | None = None,
+    retrain_cron: str | None = None,
+    interval: float | None = None,
+    sources: list[str] | None = None,
+    dask: bool = False,
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+    work_pool: str | None = None,
+) -> list:
+    """What `signals serve` does (the CLI finds it through the `signals.flows` entry point `serve`): refuse to go
+    on without a Prefect server, or with a remote one and no auth; build both deployments; then register them on
+    `work_pool` and return their ids, or, without a pool, serve them here until stopped and return []."""
+    if not prefect_api_url():
+        raise ConfigError(
+            "schedules need a Prefect server: start one with 'prefect server start' and "
+            "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
+        )
+    check_api_auth(prefect_api_url(), prefect_api_auth_configured())
+    deployments = build_deployments(settings, config, ingest_cron, retrain_cron, interval, sources, dask, dask_address,
+                                    dask_workers)
+    if work_pool:
+        return deploy_to_pool(deployments, work_pool)
+    serve_deployments(deployments)
+    return []
+
+
 def serve_deployments(deployments: list) -> None:
     """Register the deployments and run their scheduled runs here, one at a time, until stopped."""
     from prefect import serve

@@ -3,7 +3,8 @@
 The library does the work; `signals` (pipeline.cli) and the Prefect flows
 (`flows/`) are thin shells over it. The stages, one module each:
 
-    ingest    feeds, files and JSONL -> Article
+    feeds     RSS/Atom feeds -> Article (through `http`, `xmlsafety`, `text`, `identity`)
+    files     JSONL backfills, feed files and folders -> Article
     nlp       spaCy: actors, entities, actor sentences (and events via `events`)
     classify  scikit-learn: Article + NLP -> Prediction with evidence
     store     DuckDB: articles, NLP rows, predictions, daily signals, feed state

@@ -11,7 +11,8 @@
     │                             its `kind` says whether trying again may help
     ├── ModelError                no model, or a model that must not be loaded
     │   └── ModelIntegrityError   its bytes do not match the registry
-    └── StoreError                the store is locked by another run, or unusable
+    ├── StoreError                the store is locked by another run, or unusable
+    └── InstallError              the installed project lacks a part it declares (a flow's entry point)
 
 Messages say what to check next.
 """
@@ -82,3 +83,7 @@ class ModelIntegrityError(ModelError):
 
 class StoreError(SignalsError):
     pass
+
+
+class InstallError(SignalsError):
+    """The project is installed without something pyproject.toml declares; reinstalling it mends that."""

@@ -1,7 +1,7 @@
 """Full text: for articles whose feed gave only a stub, fetch the article page and extract its main text.
 
 Optional and off by default (`settings.fetch_full_text`). The page is fetched with the same bounds as a
-feed (`ingest.fetch_bounded`: http/https only, redirect limit, per-read timeout, wall-clock deadline,
+feed (`http.fetch_bounded`: http/https only, redirect limit, per-read timeout, wall-clock deadline,
 size cap on the decoded body), and only HTML is read. Article links come from feeds, i.e. from strangers:
 unless `allow_private_hosts` is set, a link (or a redirect) to a loopback, private, link-local or reserved
 address is refused, so a feed cannot make us fetch our own network. Main text is extracted with trafilatura.
@@ -28,9 +28,10 @@ import httpx
 import trafilatura
 
 from .errors import FeedError
-from .ingest import clean_text, fetch_bounded, http_client
+from .http import fetch_bounded, http_client
 from .records import Article, PageRead
 from .settings import Settings
+from .text import clean_text
 
 STUB_CHARS = 300
 MIN_MAIN_TEXT = 200  # less than this from a page is a menu or a caption, not an article
@@ -146,7 +147,7 @@ class PinnedTransport(httpx.BaseTransport):
 
 def page_client(settings: Settings, allow_private_hosts: bool | Collection[str] = False,
                 resolve: Resolver = system_resolver) -> httpx.Client:
-    """A client for article pages: `ingest.http_client`'s bounds, sending every request, redirects included,
+    """A client for article pages: `http.http_client`'s bounds, sending every request, redirects included,
     through a `PinnedTransport` (resolve once, refuse non-public addresses unless allowed, connect to the
     checked address). Proxies from the environment are not used: they would connect for us, unchecked."""
     transport = PinnedTransport(resolve, allow_private_hosts, limits=httpx.Limits(max_keepalive_connections=0))

@@ -21,8 +21,10 @@ from urllib.parse import urlsplit
 
 from . import classify, nlp as nlp_stage
 from .errors import InputError, ModelError
+from .feeds import fetch_feed
+from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
-from .ingest import expand_paths, fetch_feed, http_client, read_jsonl, read_local
+from .http import http_client
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
 from .records import Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .registry import ModelEntry, Registry

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import LabelError
-from .ingest import article_from_record
+from .files import article_from_record
 from .records import LABELS, Article
 
 REQUIRED = ("id", "source", "label")

@@ -20,9 +20,9 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from .errors import InputError
-from .ingest import unsafe_xml_reason
 from .settings import Settings
 from .store import Store
+from .xmlsafety import unsafe_xml_reason
 
 MAX_OPML_BYTES = 5_000_000
 

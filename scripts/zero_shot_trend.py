@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 
 from pipeline.encoder import load_encoder
-from pipeline.ingest import article_from_record
+from pipeline.files import article_from_record
 from pipeline.records import CASES, LABELS
 from pipeline.scenario import load_scenario
 from pipeline.settings import PROJECT_ROOT, load_settings

@@ -1,4 +1,7 @@
-"""The README documents every command and option of the real `signals` application, each with help text."""
+"""The README documents every command and option of the real `signals` application, each with help text,
+and its layout table names every module of `pipeline/` and `flows/`, and nothing that is not there."""
+
+import re
 
 import click
 
@@ -36,3 +39,20 @@ def test_a_command_without_help_is_caught():
                                    "signals undocumented-command THING"]
     assert "undocumented-command" in render(probe) and "undocumented-command" not in render(app)
     assert START in README.read_text(encoding="utf-8") and END in README.read_text(encoding="utf-8")
+
+
+def layout_paths() -> list[str]:
+    """The paths in the first column of README.md's layout table, in order."""
+    section = README.read_text(encoding="utf-8").split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)` \|", section, flags=re.M)
+
+
+def test_the_layout_table_names_every_module_and_nothing_else():
+    root = README.parent
+    paths = layout_paths()
+    modules = {p.relative_to(root).as_posix() for folder in ("pipeline", "flows") for p in (root / folder).rglob("*.py")}
+    assert sorted(modules - set(paths)) == [], "modules missing from README.md's layout table"
+    assert [p for p in paths if not (root / p).exists()] == [], "README.md's layout table names paths that do not exist"
+    assert [p for p in paths if p.endswith("/") != (root / p).is_dir()] == [], "folders end with '/', files do not"
+    assert len(paths) == len(set(paths)), "a path has more than one row"
+    assert {"pipeline/data/", "pipeline/templates/", "labels/", "models/", "tests/"} <= set(paths)

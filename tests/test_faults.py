@@ -12,8 +12,9 @@ import duckdb
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from pipeline.ingest import TRACKING_PARAMS, article_id, canonical_url, parse_datetime
+from pipeline.identity import TRACKING_PARAMS, article_id, canonical_url
 from pipeline.settings import PROJECT_ROOT
+from pipeline.text import parse_datetime
 
 
 @pytest.mark.slow

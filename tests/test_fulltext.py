@@ -6,8 +6,9 @@ import time
 import pytest
 
 from feedserver import ARTICLE_BODY, FeedServer
+from pipeline.feeds import fetch_feed
 from pipeline.fulltext import extract_main_text, fill_full_text, is_stub, refused_host_reason
-from pipeline.ingest import fetch_feed, http_client
+from pipeline.http import http_client
 from pipeline.records import Article
 
 
@@ -80,7 +81,7 @@ def test_links_to_our_own_network_are_refused_unless_allowed(server, quick):
 def test_page_client_checks_every_request_it_sends(server, quick):
     """The check is a request hook, so it runs for each redirect hop as for the first request."""
     from pipeline.fulltext import page_client
-    from pipeline.ingest import fetch_bounded
+    from pipeline.http import fetch_bounded
     from pipeline.errors import FeedError
 
     with page_client(quick) as client, pytest.raises(FeedError, match="non-public"):

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from feedserver import HOSTILE, PASSWD_MARKERS, FeedServer
-from pipeline.ingest import fetch_feed, http_client, parse_feed_bytes, unsafe_xml_reason
+from pipeline.feeds import fetch_feed, parse_feed_bytes
+from pipeline.http import http_client
 from pipeline.jobs import read_sources
 from pipeline.settings import load_settings
 from pipeline.store import Store
+from pipeline.xmlsafety import unsafe_xml_reason
 
 CAP = 1_000_000  # over the gzip bomb's compressed size (265 kB), far under its inflated size (256 MB)
 TIMEOUT = 1.0
@@ -170,7 +172,7 @@ def test_single_character_entities_and_doctype_lookalikes_are_allowed():
 
 def test_local_feed_file_is_screened_like_a_fetched_one(tmp_path):
     from feedserver import LOL
-    from pipeline.ingest import read_local
+    from pipeline.files import read_local
 
     path = tmp_path / "laughs.xml"
     path.write_bytes(LOL)

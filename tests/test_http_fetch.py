@@ -6,7 +6,8 @@ import pytest
 
 from feedserver import ETAG, LAST_MODIFIED, FeedServer
 from pipeline.errors import ErrorKind
-from pipeline.ingest import fetch_feed, http_client
+from pipeline.feeds import fetch_feed
+from pipeline.http import http_client
 from pipeline.jobs import read_sources
 from pipeline.store import Store
 
@@ -79,7 +80,7 @@ def test_compressed_bodies_are_inflated_here(server, quick, path):
 
 
 def test_only_codings_we_inflate_ourselves_are_asked_for(server, quick):
-    from pipeline.ingest import ACCEPT_ENCODING
+    from pipeline.http import ACCEPT_ENCODING
 
     with http_client(quick) as client:
         response = client.get(server.url("/feed.rss"), headers={"Accept-Encoding": ACCEPT_ENCODING})

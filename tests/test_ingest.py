@@ -3,7 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import article_id, canonical_url, clean_text, expand_paths, parse_feed_bytes, read_jsonl, read_local
+from pipeline.feeds import parse_feed_bytes
+from pipeline.files import expand_paths, read_jsonl, read_local
+from pipeline.identity import article_id, canonical_url
+from pipeline.text import clean_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -14,7 +14,7 @@ from click.testing import Result
 
 from pipeline.cli.app import UsageError
 from pipeline.errors import ConfigError, InputError, LabelError, ModelError
-from pipeline.ingest import read_jsonl
+from pipeline.files import read_jsonl
 from pipeline.labeling import (
     PROMPT,
     REASON_PROMPT,

@@ -12,17 +12,19 @@ import os
 import sys
 import time
 from datetime import date
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
-from ..errors import InputError, SignalsError
+from ..errors import InputError, InstallError, SignalsError
 from ..settings import Settings, load_settings
 
 PROGRESS_EVERY = 500  # predictions between progress lines when stderr is not a terminal...
 PROGRESS_SECONDS = 10.0  # ...or seconds, whichever comes first (lines come after each committed NLP chunk)
 
 PATH = click.Path(path_type=Path)
+FLOWS_GROUP = "signals.flows"  # pyproject.toml's entry points for the flows the commands run
 
 
 class UsageError(SignalsError):
@@ -132,6 +134,17 @@ def global_option(name: str):
 def settings(scenario: str | None = None) -> Settings:
     """The settings for this command line: the file, SIGNALS_* variables, then --db and --scenario."""
     return load_settings(global_option("config"), db=global_option("db"), scenario=scenario)
+
+
+def installed_flow(name: str, group: str = FLOWS_GROUP):
+    """The object the installed project names as entry point `name` in `group` (`flows.ingest:ingest_with_progress`
+    for "ingest"). The library never imports `flows/`, which sits above it; the commands that run a flow find
+    it through the install's metadata instead. Missing from an install made before the entry point existed."""
+    found = entry_points(group=group, name=name)
+    if not found:
+        raise InstallError(f"the '{name}' flow is not installed (no entry point '{name}' in group '{group}'); "
+                           "reinstall the project with 'make setup'")
+    return next(iter(found)).load()
 
 
 def progress(label: str, every: int = PROGRESS_EVERY, seconds: float = PROGRESS_SECONDS):

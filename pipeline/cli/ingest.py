@@ -13,7 +13,7 @@ import click
 
 from ..errors import SignalsError
 from ..records import RunSummary
-from .app import Argument, SignalsCommand, global_option, progress, settings
+from .app import Argument, SignalsCommand, global_option, installed_flow, progress, settings
 
 
 @click.command("run", cls=SignalsCommand, help="run the ingest flow over the configured feeds")
@@ -22,26 +22,23 @@ from .app import Argument, SignalsCommand, global_option, progress, settings
 def run_command(force: bool, as_json: bool) -> int:
     # Prefect's temporary server gets 20 s to start by default, too little on a busy 2-core machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    import flows.ingest
-    from flows.ingest import ingest_flow
-
     from ..opml import run_feed_sources
 
+    ingest_with_progress = installed_flow("ingest")
     current = settings()
     config = global_option("config")
     debug_log = Path(current.db).with_suffix(".log")
-    bar, flows.ingest.progress_hook = progress("NLP + classify")
+    bar, on_progress = progress("NLP + classify")
     with quiet_console(debug_log):
         try:
-            summary = ingest_flow(config=str(config) if config else None, db=str(current.db),
-                                  sources=run_feed_sources(current), force=force)
+            summary = ingest_with_progress(on_progress, config=str(config) if config else None, db=str(current.db),
+                                           sources=run_feed_sources(current), force=force)
         except RuntimeError as exc:
             if "ephemeral Prefect API server" not in str(exc):
                 raise
             raise SignalsError("Prefect's temporary server did not start in time; try again, raise "
                                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a running server") from None
         finally:
-            flows.ingest.progress_hook = None
             if bar:
                 bar.stop()
     print_summary(summary, as_json)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import ConfigError
-from .app import SignalsCommand, global_option, settings
+from .app import SignalsCommand, global_option, installed_flow, settings
 
 DESCRIPTION = (
     "Serve the ingest flow (every 30 minutes by default) and the retrain flow (daily) "
@@ -28,26 +27,14 @@ DESCRIPTION = (
 @click.option("--dask-workers", type=int, default=2, help="local Dask worker processes (default 2)")
 @click.option("--work-pool", help="register the deployments on this work pool for workers, instead of serving them here")
 def serve_command(ingest_cron, retrain_cron, interval, source, dask, dask_address, dask_workers, work_pool) -> int:
-    # the flows are imported here, not at the top: nothing else in the CLI needs Prefect loaded
-    from flows.serve import (
-        build_deployments, check_api_auth, deploy_to_pool, prefect_api_auth_configured, prefect_api_url, serve_deployments,
-    )
-
-    if not prefect_api_url():
-        raise ConfigError(
-            "schedules need a Prefect server: start one with 'prefect server start' and "
-            "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
-        )
-    check_api_auth(prefect_api_url(), prefect_api_auth_configured())
-    config = global_option("config")
-    deployments = build_deployments(
-        settings(), config, ingest_cron, retrain_cron, interval,
-        list(source) or None, dask, dask_address, dask_workers,
+    # the flows are loaded here, not at the top: nothing else in the CLI needs Prefect loaded
+    serve_or_deploy = installed_flow("serve")
+    ids = serve_or_deploy(
+        settings(), global_option("config"), ingest_cron=ingest_cron, retrain_cron=retrain_cron, interval=interval,
+        sources=list(source) or None, dask=dask, dask_address=dask_address, dask_workers=dask_workers,
+        work_pool=work_pool,
     )
     if work_pool:
-        ids = deploy_to_pool(deployments, work_pool)
         print(f"{len(ids)} deployments registered on work pool '{work_pool}'; start a worker: "
               f"prefect worker start --pool {work_pool} --limit 1")
-        return 0
-    serve_deployments(deployments)
     return 0

@@ -1,0 +1,95 @@
+"""Feeds become `FeedOutcome`s: articles, or the reason the feed failed; one bad feed never stops the others.
+
+`fetch_feed` GETs a feed politely (conditional GET with ETag / Last-Modified) through the bounded fetch
+(`http.fetch_bounded`); `parse_feed_bytes` screens the bytes for hostile XML (`xmlsafety`), lets feedparser
+parse them, and reduces every entry to plain text (`text.clean_text`), never keeping a `javascript:` or
+other non-http link.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import feedparser
+import httpx
+
+from .errors import ErrorKind, FeedError
+from .http import fetch_bounded
+from .identity import article_id, canonical_url
+from .records import Article, FeedOutcome
+from .settings import Settings
+from .text import clean_text, parse_datetime
+from .xmlsafety import unsafe_xml_reason
+
+
+def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "") -> FeedOutcome:
+    """Parse RSS/Atom bytes. A document with no entries that is broken or is not a feed is a failure,
+    and so is one that declares XML entities (see `unsafe_xml_reason`)."""
+    unsafe = unsafe_xml_reason(data)
+    if unsafe:
+        return FeedOutcome(name, False, error=unsafe)
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    entries = parsed.get("entries", [])
+    if not entries:
+        if parsed.get("bozo"):
+            reason = f"unreadable feed: {type(parsed.bozo_exception).__name__}: {str(parsed.bozo_exception)[:160]}"
+        elif not parsed.get("version"):
+            reason = "not an RSS or Atom document (no feed elements found)"
+        else:
+            return FeedOutcome(name, True)  # a real feed that is empty right now
+        return FeedOutcome(name, False, error=reason)
+    outlet = clean_text(parsed.feed.get("title", "")) or outlet_hint
+    articles = [a for a in (_entry_article(e, name, outlet) for e in entries) if a is not None]
+    if not articles:
+        return FeedOutcome(name, False, error="feed has entries but none with a title, link or text")
+    return FeedOutcome(name, True, articles=articles)
+
+
+def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
+    title = clean_text(entry.get("title", ""))
+    summary = clean_text(entry.get("summary", ""))
+    content = entry.get("content") or []
+    text = clean_text(content[0].get("value", "")) if content else ""
+    link = entry.get("link", "") or ""
+    if link and urlsplit(link).scheme.lower() not in ("http", "https"):
+        link = ""  # javascript:, data: and friends are never kept
+    if not (title or summary or text or link):
+        return None
+    # dict.keys: FeedParserDict.get would fall back from one key to the other with a warning
+    present = dict.keys(entry)
+    published = parse_datetime(next((entry[k] for k in ("published_parsed", "updated_parsed") if k in present and entry[k]), None))
+    return Article(
+        id=article_id(entry.get("id", ""), link, title, summary),
+        source="feed",
+        outlet=outlet,
+        title=title,
+        summary=summary,
+        text=text,
+        published=published,
+        link=canonical_url(link),
+        feed=feed_name,
+    )
+
+
+def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "", last_modified: str = "") -> FeedOutcome:
+    """GET a feed politely and parse it. Never raises for a feed's own faults: returns a failed outcome."""
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        fetched = fetch_bounded(url, settings, client, headers)
+    except FeedError as exc:
+        return FeedOutcome(url, False, error=exc.reason, error_kind=exc.kind)
+    if fetched.status == 304:
+        return FeedOutcome(url, True, not_modified=True, etag=etag, last_modified=last_modified)
+    if fetched.status >= 400:
+        kind = ErrorKind.TRANSIENT if fetched.status >= 500 else ErrorKind.PERMANENT
+        return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
+    outcome = parse_feed_bytes(fetched.body, url)
+    return FeedOutcome(
+        url, outcome.ok, outcome.articles, outcome.error,
+        etag=fetched.headers.get("ETag", ""),
+        last_modified=fetched.headers.get("Last-Modified", ""),
+    )

@@ -1,0 +1,38 @@
+"""Article identity: the canonical form of a URL (tracking parameters, fragment and case dropped) and the
+stable article id derived from a guid, a link or the content, so that the same article read twice, from a
+feed or a file, is stored once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|partner|ito|at_\w+|_ga|igshid)$", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, no tracking parameters, sorted query."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return url
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
+
+
+def article_id(guid: str, link: str, title: str, summary: str) -> str:
+    """Stable id: from the guid, else the canonical link, else a hash of the content."""
+    if guid and guid.strip():
+        key = "guid:" + guid.strip()
+    elif link and link.strip():
+        key = "url:" + canonical_url(link)
+    else:
+        key = "content:" + " ".join((title + " " + summary).split()).lower()
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()

@@ -1,0 +1,75 @@
+"""Feed text made plain: HTML removed (scripts, styles and frames with their content, markup escaped twice
+too), control characters dropped, mojibake repaired, whitespace folded; and feed dates made UTC."""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+from datetime import datetime, timezone
+
+import ftfy
+import lxml.html
+from lxml import etree
+
+# UTF-8 read as Latin-1/cp1252 leaves a lead byte (Ã, Â, â, Ø...) before a continuation
+# character; only text with such a pair is handed to ftfy, which is slow on long text.
+MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20ac\u2122]")
+# C0 controls other than tab/newline/CR, DEL, and lone surrogates: never useful in text, break some stores.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Markup escaped twice (`&amp;lt;script&amp;gt;`) reads as `&lt;script&gt;` after one parse.
+ESCAPED_TAG = re.compile(r"&lt;\s*/?\s*[a-zA-Z!]")
+# A tag cut off by a source that truncated its summary: `... <img src="https://..." srcset="a 250w, …`
+CUT_TAG = re.compile(r"""<([a-zA-Z][\w:-]*)(?:\s+[\w:-]+(?:\s*=\s*(?:"[^"]*"?|'[^']*'?|[^\s"'<>]*))?)*[\s\u2026.]*$""")
+HTML_TAG_NAMES = {"a", "img", "p", "div", "span", "br", "iframe", "script", "style", "figure", "video", "source", "picture"}
+BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
+DROPPED_ELEMENTS = "//script|//style|//noscript|//template|//iframe|//object|//embed"
+
+
+def clean_text(value: str) -> str:
+    """Plain text from a feed field: HTML removed (scripts, styles and frames with their content),
+    markup escaped twice removed too, control characters dropped, mojibake repaired, whitespace folded."""
+    if not value:
+        return ""
+    value = _strip_markup(value)
+    if ESCAPED_TAG.search(value):
+        value = _strip_markup(html.unescape(value))
+    value = CONTROL_CHARS.sub("", value)
+    if MOJIBAKE_HINT.search(value):
+        value = ftfy.fix_text(value)
+    value = re.sub(r"[ \t\r\f\v]+", " ", re.sub(r"\n\s*\n+", "\n\n", value))
+    return re.sub(r" ?\n ?", "\n", value).strip()
+
+
+def _strip_markup(value: str) -> str:
+    if "<" not in value:
+        return value
+    cut = CUT_TAG.search(value)
+    if cut and ("=" in cut.group(0) or cut.group(1).lower() in HTML_TAG_NAMES):  # "if a<b then" is not a tag
+        value = value[: cut.start()]
+    if ">" not in value:
+        return value
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+        for bad in root.xpath(DROPPED_ELEMENTS):
+            bad.drop_tree()
+        for block in root.iter(*BLOCK_TAGS):  # "<p>a</p><p>b</p>" is "a\nb", not "ab"
+            block.tail = "\n" + (block.tail or "")
+        return root.text_content()
+    except (etree.ParserError, ValueError):
+        return re.sub(r"<[^>]+>", " ", re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", value))
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """UTC naive datetime from an ISO string, a struct_time, or None."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "tm_year"):
+        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc).replace(tzinfo=None)
+    try:
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
