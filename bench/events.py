@@ -8,9 +8,10 @@ In:
   /work/shared/data/conflibert_cameo_satp/labeled.jsonl, task `cameo_class`, split `test` (451
       sentences, never trained on): gold is a CAMEO PentaClass label; the coder's main event is
       mapped to it through its PLOVER quad class (no event = neutral, a negated event = REJECT).
-  bench/data/event_gold_v2.jsonl: the fresh scenario sample (129 sentences of spnn_dawn_geo
-      articles naming Iran and Pakistan, drawn by bench/draw_event_sample.py before the coder
-      changed, read by a person; not tuned on). The sentence is re-derived at run time.
+  bench/data/event_gold_v2.jsonl and event_gold_v3.jsonl: the fresh scenario sample (129 + 170
+      sentences of spnn_dawn_geo articles naming Iran and Pakistan, each part drawn by
+      bench/draw_event_sample.py before the coder changed, read by a person; not tuned on).
+      The sentence is re-derived at run time. Figures are on the union, then per part.
 Out: per-type precision/recall on the sample (stderr), then one JSON line:
   cameo_test_accuracy     share of CAMEO test sentences whose main event's quad class (or neutral) is right
   scenario_accuracy       share of sample sentences whose main PLOVER type (or NONE) is right
@@ -41,7 +42,8 @@ from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLD = ROOT / "bench" / "data" / "event_gold_v2.jsonl"
+GOLD_PARTS = {"v2": ROOT / "bench" / "data" / "event_gold_v2.jsonl",
+              "v3": ROOT / "bench" / "data" / "event_gold_v3.jsonl"}
 
 
 def same_actor(coded: str, gold: str) -> bool:
@@ -67,36 +69,46 @@ def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float
     return accuracy, len(rows) / total, len(rows) / coder_only
 
 
+def read_gold() -> list[dict]:
+    """Every sample row, each tagged with the part (`v2`, `v3`) it was drawn in."""
+    return [{**json.loads(line), "part": part} for part, path in GOLD_PARTS.items()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def sample_figures(rows: list[dict]) -> dict:
+    """Main-type, detection, source and target accuracy over rows carrying `pred`, `source_ok`, `target_ok`."""
+    events = [r for r in rows if r["gold_type"] != "NONE"]
+    return {
+        "scenario_n": len(rows),
+        "scenario_accuracy": round(sum(r["gold_type"] == r["pred"] for r in rows) / len(rows), 4),
+        "scenario_event_detection": round(sum((r["gold_type"] == "NONE") == (r["pred"] == "NONE") for r in rows) / len(rows), 4),
+        "actor_n": len(events),
+        "source_accuracy": round(sum(r["source_ok"] for r in events) / len(events), 4),
+        "target_accuracy": round(sum(r["target_ok"] for r in events) / len(events), 4),
+    }
+
+
 def scenario_figures(nlp, coder, show: bool) -> dict:
-    """Main-type, source and target accuracy on the fresh sample."""
-    gold_rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Main-type, source and target accuracy on the fresh sample: the union, then each part."""
+    rows = read_gold()
     articles = read_articles(ITEMS)
-    gold, pred, sources, targets = [], [], [], []
-    for row in gold_rows:
+    for row in rows:
         doc = nlp(articles[row["article_id"]].body())
         events = [e for e in coder(doc) if e.sentence_index == row["sentence_index"]]
-        gold.append(row["gold_type"])
-        pred.append(main_type(events))
         main = events[0] if events else None
-        if row["gold_type"] != "NONE":
-            sources.append(same_actor(main.source if main else "", row["source"]))
-            targets.append(same_actor(main.target if main else "", row["target"]))
+        row["pred"] = main_type(events)
+        row["source_ok"] = same_actor(main.source if main else "", row["source"])
+        row["target_ok"] = same_actor(main.target if main else "", row["target"])
         if show:
             sentence = list(doc.sents)[row["sentence_index"]].text.strip()
-            mark = "ok " if gold[-1] == pred[-1] else "XX "
-            print(f"{mark}{gold[-1]:<11} {pred[-1]:<11} gold {row['source']!r}->{row['target']!r} coded "
+            mark = "ok " if row["gold_type"] == row["pred"] else "XX "
+            print(f"{mark}{row['gold_type']:<11} {row['pred']:<11} gold {row['source']!r}->{row['target']!r} coded "
                   f"{[(e.type, e.trigger, e.source, e.target) for e in events][:2]}\n    {sentence}", file=sys.stderr)
-    for t, figures in per_type(gold, pred).items():
+    for t, figures in per_type([r["gold_type"] for r in rows], [r["pred"] for r in rows]).items():
         print(f"{t:<12} precision {figures['precision']!s:<6} recall {figures['recall']!s:<6} "
               f"gold {figures['gold']:>3} predicted {figures['predicted']:>3}", file=sys.stderr)
-    return {
-        "scenario_n": len(gold),
-        "scenario_accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4),
-        "scenario_event_detection": round(sum((g == "NONE") == (p == "NONE") for g, p in zip(gold, pred)) / len(gold), 4),
-        "actor_n": len(sources),
-        "source_accuracy": round(sum(sources) / len(sources), 4),
-        "target_accuracy": round(sum(targets) / len(targets), 4),
-    }
+    parts = {part: sample_figures([r for r in rows if r["part"] == part]) for part in GOLD_PARTS}
+    return {**sample_figures(rows), "by_part": parts}
 
 
 def main() -> None:

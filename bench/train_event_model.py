@@ -1,9 +1,10 @@
 """Train the event-type model (models/events/<version>/) from the CAMEO, SATP and v1 scenario sentences.
 
-    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v2/
+    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v3/
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
+    .venv/bin/python bench/train_event_model.py --cache /tmp/rows.pkl   # parse once, reuse the parsed rows after
 
-Training data (never the CAMEO test split, never the fresh sample bench/data/event_gold_v2.jsonl):
+Training data (never the CAMEO test split, never the fresh samples bench/data/event_gold_v2.jsonl, v3):
   cameo   /work/shared/data/conflibert_cameo_satp/labeled.jsonl, task `cameo_class`, split `train`
           (that task has no dev split). Gold is a CAMEO PentaClass label, mapped to PLOVER so:
             neutral (0)                         -> NONE
@@ -20,7 +21,9 @@ Training data (never the CAMEO test split, never the fresh sample bench/data/eve
           of the earlier draw left out): Iran-Pakistan
           news sentences typed by reading (weight 3, in-domain); and bench/data/event_train_v2.jsonl
           (93 more, drawn by `bench/draw_event_sample.py --n 110 --seed 1603` excluding both gold
-          files and event_train_v1, typed by reading with a reason each; 16 unclear ones left out)
+          files and event_train_v1, typed by reading with a reason each; 16 unclear ones left out);
+          bench/data/event_train_v3.jsonl (163 more, drawn by `--n 190 --seed 1605` excluding every other
+          event file, each typed by reading with a reason; 25 unclear ones and fragments left out)
 Out: the model and manifest.json (training-data fingerprint, counts, library versions,
 thresholds, out-of-fold per-type precision/recall), and one JSON line.
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import pickle
 import sys
 from collections import Counter
 from pathlib import Path
@@ -49,9 +53,12 @@ from eval_events_scenario import GOLD as GOLD_V1, ITEMS, PACK, per_type, read_ar
 
 TRAIN_V1 = Path(__file__).resolve().parent / "data" / "event_train_v1.jsonl"
 TRAIN_V2 = Path(__file__).resolve().parent / "data" / "event_train_v2.jsonl"
+TRAIN_V3 = Path(__file__).resolve().parent / "data" / "event_train_v3.jsonl"
+SCENARIO_FILES = (GOLD_V1, TRAIN_V1, TRAIN_V2, TRAIN_V3)
 
 from pipeline.event_model import (  # noqa: E402
     DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, save_event_model, sentence_features,
+    syntactic_features,
 )
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class  # noqa: E402
 from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
@@ -83,59 +90,87 @@ def sentence_with_events(extractor: EventExtractor, doc, index: int | None = Non
     return sentences[index], [e for e in events if e.sentence_index == index]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default=DEFAULT_VERSION)
-    parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
-    args = parser.parse_args()
+def row_record(sentence, events, gold: str, row_id: str, weight: float, origin: str, quad: str = "") -> dict:
+    """One training row: feature strings, the rules' main type, gold, id, weight, origin and CAMEO quad."""
+    return {"features": sentence_features(sentence, events), "syntax": " ".join(syntactic_features(sentence)),
+            "text": sentence.text, "rule_type": main_type(events), "gold": gold, "id": row_id, "weight": weight,
+            "origin": origin, "quad": quad}
 
+
+def scenario_rows(nlp, extractor: EventExtractor, paths) -> list[dict]:
+    """Rows of the scenario sentences typed by reading; `scenario_tuned` for event_gold_v1 (the rules were tuned on it)."""
+    articles = read_articles(ITEMS)
+    rows = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            sentence, events = sentence_with_events(extractor, nlp(articles[row["article_id"]].body()), row["sentence_index"])
+            rows.append({**row_record(sentence, events, row["gold_type"], f"{row['article_id']}:{row['sentence_index']}",
+                                      SCENARIO_WEIGHT, "scenario" if path != GOLD_V1 else "scenario_tuned"), "file": path.name})
+    return rows
+
+
+def training_rows() -> list[dict]:
+    """Every training sentence once parsed: its feature string (`features`, the rules' answer included),
+    the rules' main type, gold type, weight, origin (cameo, satp, scenario) and id. Each row also
+    carries the CAMEO quad defaults and the rules' version (the same in all rows)."""
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
     nlp = build_nlp(actors)
     rules = load_event_rules()
     extractor = EventExtractor(nlp, rules, ActorIndex(actors))
     cameo, satp = read_labeled()
+    rows = []
 
-    features, rule_types, gold, weights, origin, ids = [], [], [], [], [], []
     cameo_rule = []
+    parsed = []
     for row, doc in zip(cameo, nlp.pipe([r["text"] for r in cameo], batch_size=64)):
         sentence, events = sentence_with_events(extractor, doc)
-        features.append(sentence_features(sentence, events))
-        rule_types.append(main_type(events))
-        cameo_rule.append((CLASSES[int(row["label"])], rule_types[-1]))
-        ids.append(row["id"])
-        weights.append(1.0)
-        origin.append("cameo")
+        parsed.append((row, sentence, events))
+        cameo_rule.append((CLASSES[int(row["label"])], main_type(events)))
     agreeing = Counter((g, r) for g, r in cameo_rule if g != "neutral" and r != "NONE" and quad_class(r) == g)
     defaults = {quad: max((c, t) for (g, t), c in agreeing.items() if g == quad)[1] for quad in CLASSES[1:]}
-    for g, r in cameo_rule:
+    for (row, sentence, events), (g, r) in zip(parsed, cameo_rule):
         if g == "neutral":
-            gold.append("NONE")
+            gold = "NONE"
         elif r != "NONE" and quad_class(r) == g:
-            gold.append(r)
+            gold = r
         else:
-            gold.append(defaults[g])
+            gold = defaults[g]
+        rows.append(row_record(sentence, events, gold, row["id"], 1.0, "cameo", g))
 
     for row, doc in zip(satp, nlp.pipe([r["text"] for r in satp], batch_size=64)):
         sentence, events = sentence_with_events(extractor, doc, 0)
-        features.append(sentence_features(sentence, events))
-        rule_types.append(main_type(events))
-        gold.append("ASSAULT")
-        ids.append(row["id"])
-        weights.append(1.0)
-        origin.append("satp")
+        rows.append(row_record(sentence, events, "ASSAULT", row["id"], 1.0, "satp"))
 
-    articles = read_articles(ITEMS)
-    scenario = [json.loads(line) for path in (GOLD_V1, TRAIN_V1, TRAIN_V2)
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for row in scenario:
-        sentence, events = sentence_with_events(extractor, nlp(articles[row["article_id"]].body()), row["sentence_index"])
-        features.append(sentence_features(sentence, events))
-        rule_types.append(main_type(events))
-        gold.append(row["gold_type"])
-        ids.append(f"{row['article_id']}:{row['sentence_index']}")
-        weights.append(SCENARIO_WEIGHT)
-        origin.append("scenario")
+    rows += scenario_rows(nlp, extractor, SCENARIO_FILES)
+    for row in rows:
+        row["cameo_defaults"], row["rules_version"] = defaults, rules.version
+    return rows
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default=DEFAULT_VERSION)
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    parser.add_argument("--cache", type=Path, help="pickle of the parsed training rows (written when missing)")
+    args = parser.parse_args()
+
+    if args.cache and args.cache.exists():
+        rows = pickle.loads(args.cache.read_bytes())
+    else:
+        rows = training_rows()
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(rows))
+    features = [r["features"] for r in rows]
+    rule_types = [r["rule_type"] for r in rows]
+    gold = [r["gold"] for r in rows]
+    weights = [r["weight"] for r in rows]
+    origin = [r["origin"] for r in rows]
+    ids = [r["id"] for r in rows]
+    defaults = rows[0]["cameo_defaults"]
+    rules_version = rows[0]["rules_version"]
     y = np.array(gold)
     w = np.array(weights)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
@@ -157,18 +192,18 @@ def main() -> None:
             "rules_accuracy": round(np.mean([r == g for r, g, o in zip(rule_types, gold, origin) if o == name]), 4),
             "combined_accuracy": round(np.mean([c == g for c, g, o in zip(combined, gold, origin) if o == name]), 4),
         }
-        for name in ("cameo", "satp", "scenario")
+        for name in ("cameo", "satp", "scenario", "scenario_tuned")
     }
 
     estimator = build_estimator(SEED)
     estimator.fit(features, y, classifier__sample_weight=w)
     fingerprint = hashlib.sha256("\n".join(f"{i}\t{g}\t{wt}" for i, g, wt in zip(ids, gold, weights)).encode()).hexdigest()
     manifest = {
-        "rules": rules.version,
+        "rules": rules_version,
         "training_data": {
             "fingerprint_sha256": fingerprint,
             "sources": {"cameo": "conflibert_cameo_satp cameo_class train", "satp": "conflibert_cameo_satp satp_relevant train+dev, attacks",
-                        "scenario": "bench/data/event_gold_v1.jsonl + event_train_v1.jsonl + event_train_v2.jsonl"},
+                        "scenario": "bench/data/event_gold_v1.jsonl + event_train_v1.jsonl + event_train_v2.jsonl + event_train_v3.jsonl"},
             "counts": dict(Counter(origin)),
             "labels": dict(sorted(Counter(gold).items())),
             "scenario_weight": SCENARIO_WEIGHT,

@@ -241,7 +241,7 @@ def test_actors_of_participles_object_phrases_and_loose_names(pipeline):
 def test_every_event_carries_the_coder_version(coder):
     _, code = coder
     assert code.version == event_coder_version()
-    assert code.version.startswith("plover-v2+plover-model-v2@")
+    assert code.version.startswith(f"plover-v2+{DEFAULT_VERSION}@") and DEFAULT_VERSION == "plover-model-v3"
     events = events_of(coder, "Pakistan and Iran signed an agreement on border trade.")
     assert events and {e.coder for e in events} == {code.version}
 
