@@ -132,7 +132,7 @@ def build_deployments(
     )
     retrain = retrain_flow.to_deployment(
         DEPLOYMENT_NAME, cron=retrain_cron, parameters=params, entrypoint_type=EntrypointType.MODULE_PATH,
-        description="Retrain on the labels; promote if not worse; re-score the store with a promoted model.",
+        description="Retrain on the labels; promote only if better beyond the noise; re-score the store with a promoted model.",
     )
     return [ingest, retrain]
 

@@ -5,7 +5,7 @@ pipeline, active model). Each job is a short sequence of stage calls:
 
     ingest:   read sources -> store articles -> full text of stubs (when on) -> stories -> NLP + classify pending
               -> daily signals
-    retrain:  labels -> texts -> NLP -> train + evaluate -> register (promote if not worse)
+    retrain:  labels -> texts -> NLP -> train + evaluate -> register (promote if better beyond the noise, then refit on every label)
     predict:  JSONL in -> NLP -> classify -> JSONL out (no store)
 """
 

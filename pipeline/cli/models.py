@@ -10,7 +10,7 @@ import click
 from .app import PATH, SignalsCommand, settings
 
 
-@click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote if not worse")
+@click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote only if better beyond the noise, then refit on every label")
 @click.option("--scenario", help="the pack to train (default: the first watched one)")
 def train_command(scenario: str | None) -> int:
     from ..jobs import Runtime, retrain
