@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train_event_model import PACK, SEED, TRAIN_V3, scenario_rows, training_rows  # noqa: E402
+from train_event_model import PACK, SEED, TRAIN_V3, cached_training_rows, scenario_rows  # noqa: E402
 
 from pipeline.event_model import best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, merge_actors, quad_class  # noqa: E402
@@ -138,12 +138,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
     parser.add_argument("--without-v3", action="store_true", help="leave out the event_train_v3 sentences")
     args = parser.parse_args()
-    if args.cache and args.cache.exists():
-        rows = pickle.loads(args.cache.read_bytes())
-    else:
-        rows = training_rows()
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(rows))
+    rows = cached_training_rows(args.cache)
     if not any(r.get("file") == TRAIN_V3.name for r in rows) and not args.without_v3:
         actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
         nlp = build_nlp(actors)

@@ -150,6 +150,16 @@ def training_rows() -> list[dict]:
     return rows
 
 
+def cached_training_rows(cache: Path | None) -> list[dict]:
+    """`training_rows`, read from the pickle `cache` when it exists, else parsed and written there."""
+    if cache and cache.exists():
+        return pickle.loads(cache.read_bytes())
+    rows = training_rows()
+    if cache:
+        cache.write_bytes(pickle.dumps(rows))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", default=DEFAULT_VERSION)
@@ -157,12 +167,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="pickle of the parsed training rows (written when missing)")
     args = parser.parse_args()
 
-    if args.cache and args.cache.exists():
-        rows = pickle.loads(args.cache.read_bytes())
-    else:
-        rows = training_rows()
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(rows))
+    rows = cached_training_rows(args.cache)
     features = [r["features"] for r in rows]
     rule_types = [r["rule_type"] for r in rows]
     gold = [r["gold"] for r in rows]
