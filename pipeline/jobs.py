@@ -522,6 +522,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     """
     labels = [r.label for r in records]
     relevant = [rt.relevance(a) for a in articles]
+    frame = training_features(rt, articles) if frame is None else frame  # encoded once: candidate, comparison, refit
     registry = rt.registry
     active = registry.active(rt.scenario.id)
     held = held_out_for(articles, active)
@@ -530,7 +531,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
     if active is not None:
-        promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics)
+        promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
     if promote:
         metrics["candidate_probes"] = metrics.pop("probes")
         model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
@@ -582,16 +583,20 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     return True, f"{text}; probes {candidate_probes} >= active {active_probes}"
 
 
-def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], metrics: dict) -> tuple[bool, str]:
-    """(promote?, why): the candidate against the active model on the held-out items and the probes."""
+def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], metrics: dict,
+                        frame=None) -> tuple[bool, str]:
+    """(promote?, why): the candidate against the active model on the held-out items and the probes. `frame`,
+    the articles' features with this pipeline's prototypes, spares the candidate a second encoding; the active
+    model encodes with its own prototypes."""
     try:
         active, _ = rt.registry.load_active(rt.scenario.id)
         if not isinstance(active, classify.ScenarioModel):
             raise ModelError("its recipe is not comparable")
         hold = [i for i, h in enumerate(held) if h]
         pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
-        pred = lambda m: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]  # noqa: E731
-        candidate_pred, active_pred = (pred(model), pred(active)) if hold else ([], [])
+        rows = frame.iloc[hold].reset_index(drop=True) if frame is not None else None
+        pred = lambda m, f=None: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder, f).argmax(axis=1)]  # noqa: E731
+        candidate_pred, active_pred = (pred(model, rows), pred(active)) if hold else ([], [])
         active_probes = probe_check(rt, active).get("accuracy", 0.0)
     except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
         return True, f"active model not comparable ({exc})"
