@@ -48,6 +48,8 @@ from .nlp import split_sentences
 from .reader import Reader, reader_text
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
+# A pack's written examples: articles written from the guide and their labels (`jobs.load_examples`).
+WrittenExamples = tuple[Sequence[Article], Sequence[str]]
 RECIPE = "gate-tfidf-m2v-protos-lr+reader.v4"
 TEXT_CHARS = 6000
 LEAD_CHARS = 500
@@ -217,17 +219,23 @@ def is_relevant(results: Sequence[NlpResult | None]) -> list[bool]:
 def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[bool], featurizer: Featurizer,
         prototype_texts: dict[str, list[str]], frame: pd.DataFrame | None = None, seed: int = 0,
         prototype_weight: float = PROTOTYPE_WEIGHT, none_shift: float = NONE_SHIFT,
-        reader_weight: float = READER_WEIGHT) -> ScenarioModel:
-    """Train on the gated-in articles plus the prototype texts (each weighing `prototype_weight` articles);
-    the gate's probabilities come from the rest. The reader (when `reader_weight` > 0) fine-tunes on the same
-    articles and texts. `none_shift`: see `ScenarioModel.shifted`."""
+        reader_weight: float = READER_WEIGHT, examples: WrittenExamples = ((), ())) -> ScenarioModel:
+    """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and the
+    pack's written examples (`(articles, labels)`, each weighing one article, whatever the split: like the
+    prototypes they are the brief, not news); the gate's probabilities come from the labeled articles it keeps
+    out. The reader (when `reader_weight` > 0) fine-tunes on the same articles and texts.
+    `none_shift`: see `ScenarioModel.shifted`."""
     relevant = np.asarray(relevant, dtype=bool)
     y = np.asarray(labels)
     frame = article_frame(articles, featurizer) if frame is None else frame
     protos = [(c, t) for c in CASES for t in prototype_texts.get(c, [])]
-    train = pd.concat([frame[relevant], text_frame([t for _, t in protos], featurizer)], ignore_index=True)
-    y_train = np.concatenate([y[relevant], [c for c, _ in protos]])
-    weights = np.concatenate([np.ones(int(relevant.sum())), np.full(len(protos), prototype_weight)])
+    written, written_labels = list(examples[0]), list(examples[1])
+    parts = [frame[relevant], text_frame([t for _, t in protos], featurizer)]
+    if written:
+        parts.append(article_frame(written, featurizer))
+    train = pd.concat(parts, ignore_index=True)
+    y_train = np.concatenate([y[relevant], [c for c, _ in protos], written_labels])
+    weights = np.concatenate([np.ones(int(relevant.sum())), np.full(len(protos), prototype_weight), np.ones(len(written))])
     estimator = build_estimator(train.shape[1] - 2, seed).fit(train, y_train, classifier__sample_weight=weights)
     # Laplace-smoothed label shares among the articles the gate keeps out.
     out = y[~relevant]
@@ -235,8 +243,8 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
     reader = None
     if reader_weight:
         kept = [a for a, r in zip(articles, relevant) if r]
-        reader = Reader.fit([reader_text(a.title, a.body()) for a in kept] + [t for _, t in protos],
-                            list(y[relevant]) + [c for c, _ in protos], seed=seed)
+        reader = Reader.fit([reader_text(a.title, a.body()) for a in kept + written] + [t for _, t in protos],
+                            list(y[relevant]) + written_labels + [c for c, _ in protos], seed=seed)
     return ScenarioModel(estimator, featurizer.prototypes, irrelevant, featurizer.encoder.name,
                          featurizer.encoder.fingerprint, none_shift=none_shift, reader=reader, reader_weight=reader_weight)
 
@@ -396,6 +404,7 @@ def train_and_evaluate(
     seed: int = 0,
     frame: pd.DataFrame | None = None,
     held_out: Sequence[bool] | None = None,
+    examples: WrittenExamples = ((), ()),
 ) -> tuple[ScenarioModel, dict]:
     """Fit on everything but the held-out items and score them; by default those are the latest HOLDOUT_SHARE
     of items by published date (undated items train). Also report the time split, unless `time_split` is None.
@@ -420,7 +429,7 @@ def train_and_evaluate(
 
     def fit_on(mask):
         return fit([a for a, m in zip(articles, mask) if m], y[mask], relevant[mask], featurizer, prototype_texts,
-                   frame=frame[mask].reset_index(drop=True), seed=seed)
+                   frame=frame[mask].reset_index(drop=True), seed=seed, examples=examples)
 
     def score_on(model, mask):  # the frame is already encoded: no article is encoded twice
         return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,

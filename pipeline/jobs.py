@@ -431,15 +431,44 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     return kept, [found[r.id] for r in kept]
 
 
-def load_probes(scenario) -> tuple[list[Article], list[str]]:
-    """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
-    path = scenario.folder / "probes" / "probes.jsonl"
+def written_articles(path: Path) -> tuple[list[Article], list[str]]:
+    """Articles written for a pack (`{id, label, title, text, ...}` a line) and their labels; none if no file."""
     if not path.exists():
         return [], []
-    articles = read_jsonl(path, strict=True).articles
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    labels = {r["id"]: r["label"] for r in map(json.loads, lines)}
+    articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
+    labels = {}
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        record = json.loads(line) if line.strip() else {}
+        if record and record.get("label") not in classify.LABELS:
+            raise InputError(path, line_no, f"label {record.get('label')!r} is not one of {', '.join(classify.LABELS)}")
+        if record:
+            labels[record["id"]] = record["label"]
     return articles, [labels[a.id] for a in articles]
+
+
+def examples_hash(examples: classify.WrittenExamples) -> str:
+    """A fingerprint of the written examples a model trained on (ids, labels and text), independent of order."""
+    import hashlib
+
+    lines = sorted(f"{a.id}\t{label}\t{a.title}\t{a.text}" for a, label in zip(*examples))
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:12]
+
+
+def load_probes(scenario) -> tuple[list[Article], list[str]]:
+    """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
+    return written_articles(scenario.folder / "probes" / "probes.jsonl")
+
+
+def load_examples(scenario) -> tuple[list[Article], list[str]]:
+    """The pack's written examples (`labels/<id>/examples/*.jsonl`): short articles written from the guide's
+    typical signals and hard-case rules, trained on like the prototype texts (see labels/README.md)."""
+    articles: list[Article] = []
+    labels: list[str] = []
+    for path in sorted((scenario.folder / "examples").glob("*.jsonl")):
+        more, more_labels = written_articles(path)
+        articles += more
+        labels += more_labels
+    return articles, labels
 
 
 def probe_check(rt: Runtime, model) -> dict:
@@ -526,15 +555,18 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     registry = rt.registry
     active = registry.active(rt.scenario.id)
     held = held_out_for(articles, active)
+    examples = load_examples(rt.scenario)
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
-                                                 time_split=None, frame=frame, held_out=held)
+                                                 time_split=None, frame=frame, held_out=held, examples=examples)
+    metrics["written_examples"] = {"count": len(examples[0]), "sha256": examples_hash(examples)}
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
     if active is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
     if promote:
         metrics["candidate_probes"] = metrics.pop("probes")
-        model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
+        model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame,
+                             examples=examples)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
         metrics["probes"] = probe_check(rt, model)
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
