@@ -259,7 +259,8 @@ def main() -> None:
         rows = reweighted(rows, scenario_weight)
         features = [" ".join(t for t in r["features"].split() if not (no_syntax and t.startswith("x:"))) for r in rows]
         oof, oof_stripped, classes = out_of_fold(make, rows, features)
-        print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **figures(rows, oof, oof_stripped, classes, args.per_type)}), flush=True)
+        scores = figures(rows, oof, oof_stripped, classes, args.per_type)
+        print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
 
