@@ -19,6 +19,11 @@ known actor from each, as sentence `sentence_index` of `Article.body()` parsed b
     .venv/bin/python bench/draw_event_sample.py --n 170 --seed 1604 --exclude bench/data/event_gold_v1.jsonl \
         bench/data/event_gold_v2.jsonl bench/data/event_train_v1.jsonl bench/data/event_train_v2.jsonl \
         bench/data/event_actors_v1.jsonl > /tmp/draw.jsonl   # second fresh sample, read into event_gold_v3.jsonl
+    .venv/bin/python bench/draw_event_sample.py --n 270 --seed 1606 --exclude bench/data/event_actors_v1.jsonl \
+        bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl bench/data/event_train_v[123].jsonl \
+        > bench/data/event_draw_v4.jsonl   # fourth round's training draw, read into event_train_v4.jsonl
+    (then --n 110 --seed 1607, also excluding event_train_v4.jsonl and event_draw_v4.jsonl, read into
+    event_train_v5.jsonl; that left 87 unread pool articles for a future fresh sample)
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
-    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603 training sentences")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1607 training sentences")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
                         help="gold files whose articles are left out of the pool")
     args = parser.parse_args()

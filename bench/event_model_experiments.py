@@ -2,52 +2,54 @@
 
     .venv/bin/python bench/event_model_experiments.py                  # every variant, one JSON line each
     .venv/bin/python bench/event_model_experiments.py --cache /tmp/rows.pkl   # parse once, reuse after
+    .venv/bin/python bench/event_model_experiments.py --cache /tmp/rows.pkl --only "v4 recipe" --errors
+                                                                       # + where the combined coder errs (stderr)
 
 In: the training rows of `bench/train_event_model.py` (CAMEO train, SATP, scenario sentences typed by
 reading); never the CAMEO test split or the fresh samples (bench/data/event_gold_v2/v3.jsonl).
 Out: per variant, with the add/override thresholds chosen on the same folds (as the train script does):
   weighted       weighted out-of-fold accuracy of the combined coder over all rows
-  scenario       the combined coder's accuracy on the read pool sentences the rules were never tuned on
-                 (event_train_v*; the honest in-domain figure)
-  scenario_v1_v2 the same on the pool sentences read before this round (event_train_v1, v2)
-  scenario_tuned the same on event_gold_v1, which the rules were tuned on
+  pool           the combined coder's accuracy on the read pool sentences the rules were never tuned on
+                 (event_train_v*; the honest in-domain figure); `pool_v1_v3` on those read before the
+                 fourth round (comparable with the earlier rounds' "pool"), `pool_new` on the fourth
+                 round's (event_train_v4, v5)
+  tuned          the same on event_gold_v1, which the rules were tuned on
   cameo_quad     quad-class accuracy on CAMEO train (the rules were tuned on it: flattering to rule-heavy variants)
-  rules_weight   how far the thresholds let the rules stand: the share of scenario rows where the combined answer
+  cameo_no_rules the same with the rules' answer taken out of each held-out CAMEO row (its rule features
+                 dropped, the model alone deciding at the add threshold): how the model fares on text whose
+                 rules were not tuned on it, the proxy for CAMEO test that in-sample rule answers cannot flatter
+  rules_stand    how far the thresholds let the rules stand: the share of pool rows where the combined answer
                  is the rules' own
+  nested         weighted accuracy with the thresholds chosen on the other four folds' predictions and applied
+                 to the fifth (honest when a recipe has many thresholds); `nested_pool` the same on the pool
+With `--per-type`, each variant is also scored with one add and one override threshold per model type
+(searched type by type from the global pair), nested the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train_event_model import PACK, SEED, TRAIN_V3, cached_training_rows, scenario_rows  # noqa: E402
+from train_event_model import SEED, TRAIN_V4, TRAIN_V5, cached_training_rows  # noqa: E402
 
-from pipeline.event_model import best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
-from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, merge_actors, quad_class  # noqa: E402
-from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
-from pipeline.scenario import load_scenario  # noqa: E402
+from pipeline.event_model import NONE, best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
+from pipeline.events import quad_class  # noqa: E402
 
-
-def single_block(seed: int) -> Pipeline:
-    """The v2 recipe: one TF-IDF over every token, rules' answer included."""
-    return Pipeline([
-        ("features", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True, min_df=2)),
-        ("classifier", LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000, random_state=seed)),
-    ])
+NEW_FILES = (TRAIN_V4.name, TRAIN_V5.name)  # the pool sentences read in the fourth round
+GRID = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)] + [1.01]
 
 
 def words_only(features: str) -> str:
@@ -55,106 +57,212 @@ def words_only(features: str) -> str:
     return " ".join(t[2:] for t in features.split() if t.startswith("w:"))
 
 
-def blocks(seed: int, rule_weight: float = 1.0, char_ngrams: bool = False) -> Pipeline:
-    """`event_model.build_estimator` (the rules' answer in its own block scaled by `rule_weight`),
-    optionally with character 3-5-grams of the words as a third block."""
-    pipeline = build_estimator(seed, rule_weight)
-    if char_ngrams:
-        pipeline.named_steps["features"].transformer_list.append(
-            ("chars", TfidfVectorizer(preprocessor=words_only, analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3)))
-    return pipeline
+def recipe(rule_weight: float = 0.1, C: float = 10.0, class_weight: str = "balanced",
+           char_ngrams: bool = False) -> Callable[[np.ndarray], Pipeline]:
+    """A factory of `event_model.build_estimator` variants, given the fold's training labels:
+    the rules' answer block scaled by `rule_weight`, LogisticRegression C, class weights
+    ('balanced', 'sqrt' = the square root of balanced, 'none'), optionally character 3-5-grams
+    of the words as a third block."""
+    def make(y: np.ndarray) -> Pipeline:
+        pipeline = build_estimator(SEED, rule_weight)
+        classifier = pipeline.named_steps["classifier"]
+        classifier.set_params(C=C)
+        if class_weight == "none":
+            classifier.set_params(class_weight=None)
+        elif class_weight == "sqrt":
+            counts = Counter(y)
+            classifier.set_params(class_weight={c: (len(y) / (len(counts) * n)) ** 0.5 for c, n in counts.items()})
+        if char_ngrams:
+            pipeline.named_steps["features"].transformer_list.append(
+                ("chars", TfidfVectorizer(preprocessor=words_only, analyzer="char_wb", ngram_range=(3, 5),
+                                          sublinear_tf=True, min_df=3)))
+        return pipeline
+    return make
 
 
-def out_of_fold(make, features: list[str], gold: list[str], weights: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """5-fold out-of-fold class probabilities (the train script's folds) and the class order."""
+FOLD_SEED = [SEED]  # the train script's; `--fold-seed` draws other folds, to see which differences outlast the split
+
+
+def folds(gold: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """5 stratified folds (rare types pooled into one stratum), the train script's unless `--fold-seed` says."""
+    strata = [g if Counter(gold)[g] >= 5 else "rare" for g in gold]
+    return list(StratifiedKFold(n_splits=5, shuffle=True, random_state=FOLD_SEED[0]).split(gold, strata))
+
+
+def out_of_fold(make, rows: list[dict], features: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """5-fold out-of-fold class probabilities, the same for CAMEO rows with their rule features dropped
+    (the other rows as they are), and the class order."""
+    gold = [r["gold"] for r in rows]
+    weights = np.array([r["weight"] for r in rows])
     classes = sorted(set(gold))
     y = np.array(gold)
-    oof = np.zeros((len(y), len(classes)))
-    strata = [g if Counter(gold)[g] >= 5 else "rare" for g in gold]
-    for train_idx, test_idx in StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(features, strata):
-        est = make()
+    stripped = [" ".join(text_tokens(f)) if r["origin"] == "cameo" else f for f, r in zip(features, rows)]
+    oof, oof_stripped = np.zeros((len(y), len(classes))), np.zeros((len(y), len(classes)))
+    for train_idx, test_idx in folds(gold):
+        est = make(y[train_idx])
         est.fit([features[i] for i in train_idx], y[train_idx], classifier__sample_weight=weights[train_idx])
-        proba = est.predict_proba([features[i] for i in test_idx])
-        for j, c in enumerate(est.classes_):
-            oof[test_idx, classes.index(c)] = proba[:, j]
-    return oof, classes
+        columns = [classes.index(c) for c in est.classes_]
+        oof[np.ix_(test_idx, columns)] = est.predict_proba([features[i] for i in test_idx])
+        oof_stripped[np.ix_(test_idx, columns)] = est.predict_proba([stripped[i] for i in test_idx])
+    return oof, oof_stripped, classes
 
 
-def figures(rows: list[dict], oof: np.ndarray, classes: list[str]) -> dict:
+class Decider:
+    """`event_model.combine` over every row at once, with one (add, override) pair per model type."""
+
+    def __init__(self, rows: list[dict], oof: np.ndarray, classes: list[str]):
+        self.classes = classes
+        code = {c: i for i, c in enumerate(classes)}
+        self.none = code[NONE]
+        self.rule = np.array([code.get(r["rule_type"], -1) for r in rows])
+        self.model = oof.argmax(axis=1)
+        self.p = oof[np.arange(len(rows)), self.model]
+        self.gold = np.array([code[r["gold"]] for r in rows])
+        self.weight = np.array([r["weight"] for r in rows])
+
+    def decide(self, add: np.ndarray, override: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Class codes of the combined answer; `add` and `override` hold one threshold per class."""
+        rule, model, p = self.rule, self.model, self.p
+        if mask is not None:
+            rule, model, p = rule[mask], model[mask], p[mask]
+        with_rule = np.where((model != rule) & (p >= override[model]), model, rule)
+        without = np.where((model != self.none) & (p >= add[model]), model, self.none)
+        return np.where(rule != self.none, with_rule, without)
+
+    def accuracy(self, add: np.ndarray, override: np.ndarray, mask: np.ndarray) -> float:
+        hits = self.decide(add, override, mask) == self.gold[mask]
+        return float((hits * self.weight[mask]).sum() / self.weight[mask].sum())
+
+    def search(self, mask: np.ndarray, per_type: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Thresholds maximising weighted accuracy on `mask`: the best global pair, then (per_type) each
+        type's pair searched in turn with the others held."""
+        n = len(self.classes)
+        best = max(((a, o) for a in GRID[:-1] for o in GRID),
+                   key=lambda pair: self.accuracy(np.full(n, pair[0]), np.full(n, pair[1]), mask))
+        add, override = np.full(n, best[0]), np.full(n, best[1])
+        if per_type:
+            for c in range(n):
+                for table in (override, add):
+                    scores = []
+                    for value in GRID:
+                        table[c] = value
+                        scores.append(self.accuracy(add, override, mask))
+                    table[c] = GRID[int(np.argmax(scores))]
+        return add, override
+
+
+def nested(decider: Decider, fold_list, per_type: bool, pool: np.ndarray) -> tuple[float, float]:
+    """(weighted, pool) accuracy with each fold decided by thresholds searched on the other four."""
+    decided = np.zeros(len(decider.gold), dtype=int)
+    for train_idx, test_idx in fold_list:
+        mask = np.zeros(len(decider.gold), dtype=bool)
+        mask[train_idx] = True
+        add, override = decider.search(mask, per_type)
+        decided[test_idx] = decider.decide(add, override)[test_idx]
+    hits = decided == decider.gold
+    return (round(float((hits * decider.weight).sum() / decider.weight.sum()), 4), round(float(hits[pool].mean()), 4))
+
+
+def quad_hit(coded: str, quad: str) -> bool:
+    return (coded == NONE and quad == "neutral") or (coded != NONE and quad_class(coded) == quad)
+
+
+def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes: list[str], per_type: bool) -> dict:
     """The combined coder's validation figures (see the module docstring)."""
     rule_types = [r["rule_type"] for r in rows]
-    gold = [r["gold"] for r in rows]
-    weights = [r["weight"] for r in rows]
-    add, override, weighted = best_thresholds(rule_types, oof, classes, gold, weights)
-    top = oof.argmax(axis=1)
+    add, override, weighted = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
+    top, top_stripped = oof.argmax(axis=1), oof_stripped.argmax(axis=1)
     combined = [combine(rt, classes[i], float(oof[k, i]), add, override) for k, (rt, i) in enumerate(zip(rule_types, top))]
 
-    def accuracy(origin: str, new_pool: bool | None = None) -> float:
-        pairs = [(c, r["gold"]) for c, r in zip(combined, rows)
-                 if r["origin"] == origin and new_pool in (None, r.get("file") == TRAIN_V3.name)]
-        return round(sum(c == g for c, g in pairs) / len(pairs), 4)
+    def accuracy(keep) -> float | None:
+        pairs = [(c, r["gold"]) for c, r in zip(combined, rows) if keep(r)]
+        return round(sum(c == g for c, g in pairs) / len(pairs), 4) if pairs else None
 
-    cameo = [(c, r["quad"]) for c, r in zip(combined, rows) if r["origin"] == "cameo"]
-    scenario = [(c, r["rule_type"]) for c, r in zip(combined, rows) if r["origin"] == "scenario"]
-    return {"weighted": round(weighted, 4), "scenario": accuracy("scenario"),
-            "scenario_v1_v2": accuracy("scenario", new_pool=False),
-            "scenario_tuned": accuracy("scenario_tuned"),
-            "cameo_quad": round(sum((c == "NONE" and q == "neutral") or (c != "NONE" and quad_class(c) == q)
-                                    for c, q in cameo) / len(cameo), 4),
-            "rules_stand": round(sum(c == r for c, r in scenario) / len(scenario), 4),
-            "thresholds": [add, override]}
+    cameo = [k for k, r in enumerate(rows) if r["origin"] == "cameo"]
+    no_rules = [combine(NONE, classes[top_stripped[k]], float(oof_stripped[k, top_stripped[k]]), add, override) for k in cameo]
+    pool = np.array([r["origin"] == "scenario" for r in rows])
+    out = {"weighted": round(weighted, 4), "pool": accuracy(lambda r: r["origin"] == "scenario"),
+           "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in NEW_FILES),
+           "pool_new": accuracy(lambda r: r.get("file") in NEW_FILES),
+           "tuned": accuracy(lambda r: r["origin"] == "scenario_tuned"),
+           "cameo_quad": round(np.mean([quad_hit(combined[k], rows[k]["quad"]) for k in cameo]), 4),
+           "cameo_no_rules": round(np.mean([quad_hit(c, rows[k]["quad"]) for c, k in zip(no_rules, cameo)]), 4),
+           "rules_stand": round(np.mean([c == rows[k]["rule_type"] for k, c in enumerate(combined) if pool[k]]), 4),
+           "thresholds": [add, override]}
+    decider = Decider(rows, oof, classes)
+    fold_list = folds([r["gold"] for r in rows])
+    out["nested"], out["nested_pool"] = nested(decider, fold_list, False, pool)
+    if per_type:
+        out["per_type_nested"], out["per_type_nested_pool"] = nested(decider, fold_list, True, pool)
+    return out
 
 
-# name: (add the syntactic features, learn the rule features from untuned rows only, estimator)
+def errors(rows: list[dict], oof: np.ndarray, classes: list[str]) -> dict:
+    """Where the combined coder errs: pool confusions (gold -> coded), the rules' and the model's share of
+    them, and CAMEO quad confusions (gold quad -> coded quad), on the out-of-fold predictions."""
+    rule_types = [r["rule_type"] for r in rows]
+    add, override, _ = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
+    top = oof.argmax(axis=1)
+    pool_confusions, cameo_confusions, who = Counter(), Counter(), Counter()
+    for k, r in enumerate(rows):
+        model = classes[top[k]]
+        coded = combine(r["rule_type"], model, float(oof[k, top[k]]), add, override)
+        if r["origin"] == "scenario":
+            if coded != r["gold"]:
+                pool_confusions[f"{r['gold']}->{coded}"] += 1
+            who[("rules right" if r["rule_type"] == r["gold"] else "rules wrong") + ", "
+                + ("model right" if model == r["gold"] else "model wrong") + ", "
+                + ("combined right" if coded == r["gold"] else "combined wrong")] += 1
+        elif r["origin"] == "cameo" and not quad_hit(coded, r["quad"]):
+            cameo_confusions[f"{r['quad']}->{'neutral' if coded == NONE else quad_class(coded)}"] += 1
+    return {"pool_confusions": dict(pool_confusions.most_common(15)), "pool_rules_model": dict(who.most_common()),
+            "cameo_quad_confusions": dict(cameo_confusions.most_common(10))}
+
+
+# name: (drop the syntactic markers, weight of a read pool sentence, estimator factory)
 VARIANTS = {
-    "v2 recipe (one block)": (False, False, lambda: single_block(SEED)),
-    "two blocks, rule weight 1": (False, False, lambda: blocks(SEED, 1.0)),
-    "rule weight 0.5": (False, False, lambda: blocks(SEED, 0.5)),
-    "rule weight 0.25": (False, False, lambda: blocks(SEED, 0.25)),
-    "rule weight 0.1": (False, False, lambda: blocks(SEED, 0.1)),
-    "rule weight 0.05": (False, False, lambda: blocks(SEED, 0.05)),
-    "rule features learned off CAMEO": (False, True, lambda: blocks(SEED, 1.0)),
-    "+ syntax": (True, False, lambda: blocks(SEED, 1.0)),
-    "+ syntax, rule weight 0.5": (True, False, lambda: blocks(SEED, 0.5)),
-    "+ char n-grams": (False, False, lambda: blocks(SEED, 1.0, char_ngrams=True)),
-    "one block + syntax": (True, False, lambda: single_block(SEED)),
-    "one block, rule features learned off CAMEO": (False, True, lambda: single_block(SEED)),
-    "one block + syntax, rule features off CAMEO": (True, True, lambda: single_block(SEED)),
+    "v4 recipe": (False, 3.0, recipe()),
+    "without the syntactic markers (v3 recipe)": (True, 3.0, recipe()),
+    "class weight none": (False, 3.0, recipe(class_weight="none")),
+    "class weight sqrt": (False, 3.0, recipe(class_weight="sqrt")),
+    "C=5": (False, 3.0, recipe(C=5.0)),
+    "C=20": (False, 3.0, recipe(C=20.0)),
+    "rule weight 0.15": (False, 3.0, recipe(rule_weight=0.15)),
+    "rule weight 0.07": (False, 3.0, recipe(rule_weight=0.07)),
+    "+ char n-grams": (False, 3.0, recipe(char_ngrams=True)),
+    "scenario weight 2": (False, 2.0, recipe()),
+    "scenario weight 4": (False, 4.0, recipe()),
 }
 
 
-def row_features(row: dict, syntax: bool, untuned_rules: bool) -> str:
-    """A row's feature string for a variant: with the syntactic markers, and without the rules' answer
-    on CAMEO rows (whose rules were tuned on them) when the rule features are to be learned elsewhere."""
-    tokens = row["features"] + (" " + row["syntax"] if syntax else "")
-    if untuned_rules and row["origin"] == "cameo":
-        tokens = " ".join(text_tokens(tokens))
-    return tokens
+def reweighted(rows: list[dict], scenario_weight: float) -> list[dict]:
+    """The rows with every read scenario sentence (pool and tuned) weighted `scenario_weight`."""
+    return [{**r, "weight": scenario_weight} if r["origin"].startswith("scenario") else r for r in rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="pickle of the parsed training rows (written when missing)")
     parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
-    parser.add_argument("--without-v3", action="store_true", help="leave out the event_train_v3 sentences")
+    parser.add_argument("--without", nargs="*", default=[], help="leave out the sentences of these files "
+                        "(e.g. event_train_v4.jsonl event_train_v5.jsonl: what the read data added)")
+    parser.add_argument("--per-type", action="store_true", help="also score per-type thresholds (nested)")
+    parser.add_argument("--errors", action="store_true", help="print where each variant errs (stderr)")
+    parser.add_argument("--fold-seed", type=int, default=SEED, help="seed of the 5 folds (default: the train script's)")
     args = parser.parse_args()
+    FOLD_SEED[0] = args.fold_seed
     rows = cached_training_rows(args.cache)
-    if not any(r.get("file") == TRAIN_V3.name for r in rows) and not args.without_v3:
-        actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
-        nlp = build_nlp(actors)
-        rows += scenario_rows(nlp, EventExtractor(nlp, load_event_rules(), ActorIndex(actors)), [TRAIN_V3])
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(rows))
-    if args.without_v3:
-        rows = [r for r in rows if r.get("file") != TRAIN_V3.name]
-    gold = [r["gold"] for r in rows]
-    weights = np.array([r["weight"] for r in rows])
-    for name, (syntax, untuned_rules, make) in VARIANTS.items():
+    rows = [r for r in rows if r.get("file") not in args.without]
+    for name, (no_syntax, scenario_weight, make) in VARIANTS.items():
         if args.only and name not in args.only:
             continue
-        features = [row_features(r, syntax, untuned_rules) for r in rows]
-        oof, classes = out_of_fold(make, features, gold, weights)
-        print(json.dumps({"variant": name, **figures(rows, oof, classes)}), flush=True)
+        rows = reweighted(rows, scenario_weight)
+        features = [" ".join(t for t in r["features"].split() if not (no_syntax and t.startswith("x:"))) for r in rows]
+        oof, oof_stripped, classes = out_of_fold(make, rows, features)
+        scores = figures(rows, oof, oof_stripped, classes, args.per_type)
+        print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **scores}), flush=True)
+        if args.errors:
+            print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Train the event-type model (models/events/<version>/) from the CAMEO, SATP and v1 scenario sentences.
+"""Train the event-type model (models/events/<version>/) from the CAMEO, SATP and read scenario sentences.
 
-    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v3/
+    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v4/
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
     .venv/bin/python bench/train_event_model.py --cache /tmp/rows.pkl   # parse once, reuse the parsed rows after
 
@@ -23,7 +23,10 @@ Training data (never the CAMEO test split, never the fresh samples bench/data/ev
           (93 more, drawn by `bench/draw_event_sample.py --n 110 --seed 1603` excluding both gold
           files and event_train_v1, typed by reading with a reason each; 16 unclear ones left out);
           bench/data/event_train_v3.jsonl (163 more, drawn by `--n 190 --seed 1605` excluding every other
-          event file, each typed by reading with a reason; 25 unclear ones and fragments left out)
+          event file, each typed by reading with a reason; 25 unclear ones and fragments left out);
+          bench/data/event_train_v4.jsonl (221 more, drawn by `--n 270 --seed 1606` excluding every other
+          event file; 44 unclear ones, fragments and bare threats left out) and event_train_v5.jsonl (88 more,
+          `--n 110 --seed 1607` excluding those too and the v4 draw; 19 left out)
 Out: the model and manifest.json (training-data fingerprint, counts, library versions,
 thresholds, out-of-fold per-type precision/recall), and one JSON line.
 
@@ -54,11 +57,12 @@ from eval_events_scenario import GOLD as GOLD_V1, ITEMS, PACK, per_type, read_ar
 TRAIN_V1 = Path(__file__).resolve().parent / "data" / "event_train_v1.jsonl"
 TRAIN_V2 = Path(__file__).resolve().parent / "data" / "event_train_v2.jsonl"
 TRAIN_V3 = Path(__file__).resolve().parent / "data" / "event_train_v3.jsonl"
-SCENARIO_FILES = (GOLD_V1, TRAIN_V1, TRAIN_V2, TRAIN_V3)
+TRAIN_V4 = Path(__file__).resolve().parent / "data" / "event_train_v4.jsonl"
+TRAIN_V5 = Path(__file__).resolve().parent / "data" / "event_train_v5.jsonl"
+SCENARIO_FILES = (GOLD_V1, TRAIN_V1, TRAIN_V2, TRAIN_V3, TRAIN_V4, TRAIN_V5)
 
 from pipeline.event_model import (  # noqa: E402
     DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, save_event_model, sentence_features,
-    syntactic_features,
 )
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class  # noqa: E402
 from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
@@ -92,8 +96,8 @@ def sentence_with_events(extractor: EventExtractor, doc, index: int | None = Non
 
 def row_record(sentence, events, gold: str, row_id: str, weight: float, origin: str, quad: str = "") -> dict:
     """One training row: feature strings, the rules' main type, gold, id, weight, origin and CAMEO quad."""
-    return {"features": sentence_features(sentence, events), "syntax": " ".join(syntactic_features(sentence)),
-            "text": sentence.text, "rule_type": main_type(events), "gold": gold, "id": row_id, "weight": weight,
+    return {"features": sentence_features(sentence, events), "text": sentence.text, "rule_type": main_type(events),
+            "gold": gold, "id": row_id, "weight": weight,
             "origin": origin, "quad": quad}
 
 
@@ -208,7 +212,7 @@ def main() -> None:
         "training_data": {
             "fingerprint_sha256": fingerprint,
             "sources": {"cameo": "conflibert_cameo_satp cameo_class train", "satp": "conflibert_cameo_satp satp_relevant train+dev, attacks",
-                        "scenario": "bench/data/event_gold_v1.jsonl + event_train_v1.jsonl + event_train_v2.jsonl + event_train_v3.jsonl"},
+                        "scenario": "bench/data/event_gold_v1.jsonl + event_train_v1.jsonl ... event_train_v5.jsonl"},
             "counts": dict(Counter(origin)),
             "labels": dict(sorted(Counter(gold).items())),
             "scenario_weight": SCENARIO_WEIGHT,

@@ -519,17 +519,26 @@ def _prep_objects(token: Token, preps: set[str]) -> list[Token]:
 
 
 def _subject(verb: Token) -> Token | None:
-    """The verb's subject, borrowed from the governing verb for xcomp/conj clauses and from the noun of a relcl."""
+    """The verb's subject, borrowed from the governing verb for xcomp/conj clauses, from the noun of a relcl,
+    and from the noun a to-infinitive hangs off ('PM Shehbaz to visit Saudi Arabia': a headline's announced deed)."""
     for _ in range(4):
         subject = _child(verb, SUBJECT_DEPS)
         if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
             return subject
         if verb.dep_ == "relcl" and subject is not None:
             return verb.head
+        if _is_noun_infinitive(verb):
+            return verb.head
         if verb.dep_ not in ("xcomp", "conj", "advcl", "acomp") or verb.head == verb:
             return None
         verb = verb.head
     return None
+
+
+def _is_noun_infinitive(verb: Token) -> bool:
+    """'Dar to visit Beijing': a to-infinitive without a subject of its own, attached to a name."""
+    return (verb.dep_ in ("relcl", "acl", "advcl") and (verb.head.pos_ == "PROPN" or bool(verb.head.ent_type_))
+            and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children))
 
 
 def _conjoined(token: Token | None) -> Token | None:
@@ -685,7 +694,7 @@ class EventCoder:
     it is NONE the sentence's events go; where it is another type the rule event of
     that type moves first, or the main event is retyped, or, in a sentence without
     rule events, a new event is made at the sentence's root verb with the actors its
-    parse gives. `version` ('plover-v2+plover-model-v3@<sha12>') is what the events table stores.
+    parse gives. `version` ('plover-v2+plover-model-v4@<sha12>') is what the events table stores.
     """
 
     def __init__(self, extractor: EventExtractor, model: EventTypeModel):
@@ -729,7 +738,7 @@ class EventCoder:
 
 
 def event_coder_version(rules_version: str = RULES_VERSION, model_version: str | None = None) -> str:
-    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v3@<sha12>'
+    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v4@<sha12>'
     (the model file's sha256 from its manifest, so a retrained model changes it)."""
     manifest = read_manifest(model_version or DEFAULT_VERSION)
     return f"{rules_version}+{manifest['version']}@{manifest['sha256'][:12]}"

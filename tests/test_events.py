@@ -238,10 +238,20 @@ def test_actors_of_participles_object_phrases_and_loose_names(pipeline):
     assert (event.type, event.source, event.target) == ("AID", "India", "Tehreek-i-Taliban Pakistan")
 
 
+def test_a_headline_infinitive_takes_its_noun_as_source_and_xi_is_xi_jinping(pipeline):
+    """'PM Shehbaz to visit Saudi Arabia': the announced visitor is the source; a bare 'Xi' is the Chinese leader."""
+    event = main_event(pipeline, "PM Shehbaz to visit Saudi Arabia after the talks")
+    assert (event.type, event.source, event.target) == ("CONSULT", "Shehbaz Sharif", "Saudi Arabia")
+    event = main_event(pipeline, "Efforts to visit Saudi Arabia stalled.")
+    assert event.source == ""
+    event = main_event(pipeline, "Xi met Shehbaz Sharif in Beijing.")
+    assert (event.type, event.source, event.target) == ("CONSULT", "Xi Jinping", "Shehbaz Sharif")
+
+
 def test_every_event_carries_the_coder_version(coder):
     _, code = coder
     assert code.version == event_coder_version()
-    assert code.version.startswith(f"plover-v2+{DEFAULT_VERSION}@") and DEFAULT_VERSION == "plover-model-v3"
+    assert code.version.startswith(f"plover-v2+{DEFAULT_VERSION}@") and DEFAULT_VERSION == "plover-model-v4"
     events = events_of(coder, "Pakistan and Iran signed an agreement on border trade.")
     assert events and {e.coder for e in events} == {code.version}
 
