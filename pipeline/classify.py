@@ -48,7 +48,8 @@ from .nlp import split_sentences
 from .reader import Reader, reader_text
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
-# A pack's written examples: articles written from the guide and their labels (`jobs.load_examples`).
+# Written examples: articles written from the guide and their labels (`jobs.written_articles`). Tried as
+# training data beside the prototypes (bench/classifier.py --examples); they cost macro-F1 on real news.
 WrittenExamples = tuple[Sequence[Article], Sequence[str]]
 RECIPE = "gate-tfidf-m2v-protos-lr+reader.v4"
 TEXT_CHARS = 6000
@@ -220,10 +221,9 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
         prototype_texts: dict[str, list[str]], frame: pd.DataFrame | None = None, seed: int = 0,
         prototype_weight: float = PROTOTYPE_WEIGHT, none_shift: float = NONE_SHIFT,
         reader_weight: float = READER_WEIGHT, examples: WrittenExamples = ((), ())) -> ScenarioModel:
-    """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and the
-    pack's written examples (`(articles, labels)`, each weighing one article, whatever the split: like the
-    prototypes they are the brief, not news); the gate's probabilities come from the labeled articles it keeps
-    out. The reader (when `reader_weight` > 0) fine-tunes on the same articles and texts.
+    """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and any
+    written `examples` (`(articles, labels)`, each weighing one article; the shipped recipe uses none, see
+    README "The classifier"); the gate's probabilities come from the labeled articles it keeps out. The reader (when `reader_weight` > 0) fine-tunes on the same articles and texts.
     `none_shift`: see `ScenarioModel.shifted`."""
     relevant = np.asarray(relevant, dtype=bool)
     y = np.asarray(labels)
@@ -404,7 +404,6 @@ def train_and_evaluate(
     seed: int = 0,
     frame: pd.DataFrame | None = None,
     held_out: Sequence[bool] | None = None,
-    examples: WrittenExamples = ((), ()),
 ) -> tuple[ScenarioModel, dict]:
     """Fit on everything but the held-out items and score them; by default those are the latest HOLDOUT_SHARE
     of items by published date (undated items train). Also report the time split, unless `time_split` is None.
@@ -429,7 +428,7 @@ def train_and_evaluate(
 
     def fit_on(mask):
         return fit([a for a, m in zip(articles, mask) if m], y[mask], relevant[mask], featurizer, prototype_texts,
-                   frame=frame[mask].reset_index(drop=True), seed=seed, examples=examples)
+                   frame=frame[mask].reset_index(drop=True), seed=seed)
 
     def score_on(model, mask):  # the frame is already encoded: no article is encoded twice
         return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,

@@ -432,7 +432,8 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
 
 
 def written_articles(path: Path) -> tuple[list[Article], list[str]]:
-    """Articles written for a pack (`{id, label, title, text, ...}` a line) and their labels; none if no file."""
+    """Written articles (`{id, label, title, text, ...}` a line: the probe suite, the written examples of
+    bench/data) and their labels; none if there is no file."""
     if not path.exists():
         return [], []
     articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
@@ -446,29 +447,9 @@ def written_articles(path: Path) -> tuple[list[Article], list[str]]:
     return articles, [labels[a.id] for a in articles]
 
 
-def examples_hash(examples: classify.WrittenExamples) -> str:
-    """A fingerprint of the written examples a model trained on (ids, labels and text), independent of order."""
-    import hashlib
-
-    lines = sorted(f"{a.id}\t{label}\t{a.title}\t{a.text}" for a, label in zip(*examples))
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:12]
-
-
 def load_probes(scenario) -> tuple[list[Article], list[str]]:
     """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
     return written_articles(scenario.folder / "probes" / "probes.jsonl")
-
-
-def load_examples(scenario) -> tuple[list[Article], list[str]]:
-    """The pack's written examples (`labels/<id>/examples/*.jsonl`): short articles written from the guide's
-    typical signals and hard-case rules, trained on like the prototype texts (see labels/README.md)."""
-    articles: list[Article] = []
-    labels: list[str] = []
-    for path in sorted((scenario.folder / "examples").glob("*.jsonl")):
-        more, more_labels = written_articles(path)
-        articles += more
-        labels += more_labels
-    return articles, labels
 
 
 def probe_check(rt: Runtime, model) -> dict:
@@ -555,18 +536,15 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     registry = rt.registry
     active = registry.active(rt.scenario.id)
     held = held_out_for(articles, active)
-    examples = load_examples(rt.scenario)
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
-                                                 time_split=None, frame=frame, held_out=held, examples=examples)
-    metrics["written_examples"] = {"count": len(examples[0]), "sha256": examples_hash(examples)}
+                                                 time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
     if active is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
     if promote:
         metrics["candidate_probes"] = metrics.pop("probes")
-        model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame,
-                             examples=examples)
+        model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
         metrics["probes"] = probe_check(rt, model)
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,

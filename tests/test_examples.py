@@ -1,5 +1,6 @@
-"""A pack's written examples (labels/<scenario>/examples/*.jsonl): loaded with their labels, refused by line
-when malformed, trained on by the classifier, and kept apart from the probe suite they must not imitate."""
+"""Written articles (the probe suite; the written examples of bench/data, an experiment the recipe leaves out):
+loaded with their labels, refused by line when malformed, trained on when `fit` is given them, and the examples
+kept apart from the probe suite they must not imitate."""
 
 import json
 
@@ -10,44 +11,33 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline import classify
 from pipeline.encoder import load_encoder
 from pipeline.errors import InputError
-from pipeline.jobs import load_examples, load_probes
+from pipeline.jobs import load_probes, written_articles
 from pipeline.records import Article
 from pipeline.scenario import load_scenario
 from pipeline.settings import PROJECT_ROOT, load_settings
 
 PACK = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
-
-
-def write_pack(tmp_path, lines: list[str]):
-    """A copy of the shipped pack's scenario.toml with one examples file holding `lines`."""
-    folder = tmp_path / "pack"
-    (folder / "examples").mkdir(parents=True)
-    (folder / "scenario.toml").write_text((PACK.folder / "scenario.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "examples" / "written.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return load_scenario(folder)
+EXAMPLES = PROJECT_ROOT / "bench" / "data" / "guide_examples_v1.jsonl"
 
 
 def example(n: int, label: str, title: str) -> str:
     return json.dumps({"id": f"ex-{n}", "label": label, "rule": "test", "title": title, "text": ""})
 
 
-def test_examples_load_with_their_labels_in_file_order(tmp_path):
-    pack = write_pack(tmp_path, [example(1, "accelerated", "Pipeline work resumes"), example(2, "none", "Cricket final")])
-    articles, labels = load_examples(pack)
+def test_written_articles_load_with_their_labels_in_file_order(tmp_path):
+    path = tmp_path / "written.jsonl"
+    path.write_text(example(1, "accelerated", "Pipeline work resumes") + "\n\n" + example(2, "none", "Cricket final") + "\n")
+    articles, labels = written_articles(path)
     assert [a.id for a in articles] == ["ex-1", "ex-2"] and labels == ["accelerated", "none"]
     assert articles[0].title == "Pipeline work resumes"
+    assert written_articles(tmp_path / "absent.jsonl") == ([], [])
 
 
 def test_an_unknown_label_names_the_file_and_line(tmp_path):
-    pack = write_pack(tmp_path, [example(1, "base", "Talks go on"), example(2, "escalation", "Strikes")])
+    path = tmp_path / "written.jsonl"
+    path.write_text(example(1, "base", "Talks go on") + "\n" + example(2, "escalation", "Strikes") + "\n")
     with pytest.raises(InputError, match=r"written\.jsonl:2: label 'escalation' is not one of"):
-        load_examples(pack)
-
-
-def test_a_pack_without_examples_has_none(tmp_path):
-    (tmp_path / "bare").mkdir()
-    (tmp_path / "bare" / "scenario.toml").write_text((PACK.folder / "scenario.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    assert load_examples(load_scenario(tmp_path / "bare")) == ([], [])
+        written_articles(path)
 
 
 def test_the_regression_learns_from_the_examples():
@@ -70,10 +60,10 @@ def test_the_regression_learns_from_the_examples():
     assert taught.predict_proba(probe, [True], encoder)[0, accelerated] > plain.predict_proba(probe, [True], encoder)[0, accelerated]
 
 
-def test_the_shipped_examples_cover_every_case_and_copy_no_probe():
+def test_the_written_examples_cover_every_case_and_copy_no_probe():
     """The examples are the brief written out, not the probe suite: none is close to a probe (TF-IDF cosine under
-    0.45), so the probes still check what the model learned rather than what it memorised."""
-    articles, labels = load_examples(PACK)
+    0.45), so a model trained on them is still checked by the probes rather than by what it memorised."""
+    articles, labels = written_articles(EXAMPLES)
     for label in classify.LABELS:
         assert labels.count(label) >= 40, label
     probes, _ = load_probes(PACK)
