@@ -223,8 +223,8 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
         reader_weight: float = READER_WEIGHT, examples: WrittenExamples = ((), ())) -> ScenarioModel:
     """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and any
     written `examples` (`(articles, labels)`, each weighing one article; the shipped recipe uses none, see
-    README "The classifier"); the gate's probabilities come from the labeled articles it keeps out. The reader (when `reader_weight` > 0) fine-tunes on the same articles and texts.
-    `none_shift`: see `ScenarioModel.shifted`."""
+    README "The classifier"); the gate's probabilities come from the labeled articles it keeps out. The reader
+    (when `reader_weight` > 0) fine-tunes on the same articles and texts. `none_shift`: see `ScenarioModel.shifted`."""
     relevant = np.asarray(relevant, dtype=bool)
     y = np.asarray(labels)
     frame = article_frame(articles, featurizer) if frame is None else frame
