@@ -439,11 +439,12 @@ def written_articles(path: Path) -> tuple[list[Article], list[str]]:
     articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
     labels = {}
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        record = json.loads(line) if line.strip() else {}
-        if record and record.get("label") not in classify.LABELS:
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record.get("label") not in classify.LABELS:
             raise InputError(path, line_no, f"label {record.get('label')!r} is not one of {', '.join(classify.LABELS)}")
-        if record:
-            labels[record["id"]] = record["label"]
+        labels[record["id"]] = record["label"]
     return articles, [labels[a.id] for a in articles]
 
 
