@@ -31,11 +31,11 @@ leaving those 87 articles alone (neither ever draws from an unread article namin
 listed file holds is skipped), and `--wider` draws from the articles naming Iran or Pakistan, not both,
 together with another state of the gazetteer (Afghanistan, India, the United States, China...).
 
-    .venv/bin/python bench/draw_event_sample.py --n 260 --seed 1608 --exclude bench/data/event_actors_v1.jsonl \
+    .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1608 --exclude bench/data/event_actors_v1.jsonl \
         bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl \
         --reuse bench/data/event_train_v[12345].jsonl bench/data/event_draw_v4.jsonl \
         > /tmp/draw_v6.jsonl   # fifth round: further sentences of read articles, into event_train_v6.jsonl
-    .venv/bin/python bench/draw_event_sample.py --n 260 --seed 1609 --wider --exclude bench/data/event_actors_v1.jsonl \
+    .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1609 --wider --exclude bench/data/event_actors_v1.jsonl \
         bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl bench/data/event_train_v[123456].jsonl \
         bench/data/event_draw_v4.jsonl > /tmp/draw_v7.jsonl   # and Iran or Pakistan with another state, into v7
 """
