@@ -24,6 +24,20 @@ known actor from each, as sentence `sentence_index` of `Article.body()` parsed b
         > bench/data/event_draw_v4.jsonl   # fourth round's training draw, read into event_train_v4.jsonl
     (then --n 110 --seed 1607, also excluding event_train_v4.jsonl and event_draw_v4.jsonl, read into
     event_train_v5.jsonl; that left 87 unread pool articles for a future fresh sample)
+
+The Iran-Pakistan pool being nearly used up, two options widen the draw for training sentences while
+leaving those 87 articles alone (neither ever draws from an unread article naming both states):
+`--reuse FILES` draws further sentences from the articles of already-read files (every sentence any
+listed file holds is skipped), and `--wider` draws from the articles naming Iran or Pakistan, not both,
+together with another state of the gazetteer (Afghanistan, India, the United States, China...).
+
+    .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1608 --exclude bench/data/event_actors_v1.jsonl \
+        bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl \
+        --reuse bench/data/event_train_v[12345].jsonl bench/data/event_draw_v4.jsonl \
+        > /tmp/draw_v6.jsonl   # fifth round: further sentences of read articles, into event_train_v6.jsonl
+    .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1609 --wider --exclude bench/data/event_actors_v1.jsonl \
+        bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl bench/data/event_train_v[123456].jsonl \
+        bench/data/event_draw_v4.jsonl > /tmp/draw_v7.jsonl   # and Iran or Pakistan with another state, into v7
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -40,6 +55,7 @@ from eval_events_scenario import IRAN, ITEMS, PACK, PAKISTAN, read_articles  # n
 
 from pipeline.events import load_gazetteer, merge_actors  # noqa: E402
 from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
+from pipeline.records import Article  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,26 +63,60 @@ GOLD_V1 = ROOT / "bench" / "data" / "event_gold_v1.jsonl"
 SEED = 16
 
 
+def read_rows(paths: list[Path]) -> list[dict]:
+    """Every row of the given JSON-lines files."""
+    return [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def other_state_pattern() -> re.Pattern:
+    """Any name of a gazetteer state other than Iran and Pakistan, longest names first."""
+    forms = sorted({form for actor in load_gazetteer() if actor.kind == "state" and actor.name not in ("Iran", "Pakistan")
+                    for form in actor.surface_forms()}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, forms)) + r")\b")
+
+
+def article_pool(articles: dict[str, Article], excluded: set[str], reused: set[str], wider: bool) -> list[str]:
+    """Sorted ids to draw from: by default the articles naming both Iran and Pakistan; with `reused` those
+    articles only (for further sentences), plus with `wider` the articles naming one of the two and another
+    state. Articles in `excluded` never."""
+    if not reused and not wider:
+        return sorted(a.id for a in articles.values() if a.id not in excluded and IRAN.search(a.body()) and PAKISTAN.search(a.body()))
+    other = other_state_pattern()
+    pool = set(reused)
+    if wider:
+        for a in articles.values():
+            body = a.body()
+            if bool(IRAN.search(body)) != bool(PAKISTAN.search(body)) and other.search(body):
+                pool.add(a.id)
+    return sorted(pool - excluded)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
-    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1607 training sentences")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1609 training sentences")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
                         help="gold files whose articles are left out of the pool")
+    parser.add_argument("--reuse", type=Path, nargs="*", default=[],
+                        help="read files whose articles give further sentences (their listed sentences skipped)")
+    parser.add_argument("--wider", action="store_true",
+                        help="also draw from articles naming Iran or Pakistan (not both) with another state")
     args = parser.parse_args()
 
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
     nlp = build_nlp(actors)
     index = ActorIndex(actors)
     articles = read_articles(ITEMS)
-    used = {json.loads(line)["article_id"] for path in args.exclude
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-    pool = sorted(a.id for a in articles.values() if a.id not in used and IRAN.search(a.body()) and PAKISTAN.search(a.body()))
+    excluded = {row["article_id"] for row in read_rows(args.exclude)}
+    reused = {row["article_id"] for row in read_rows(args.reuse)}
+    taken = {(row["article_id"], row["sentence_index"]) for row in read_rows(args.exclude + args.reuse)}
+    pool = article_pool(articles, excluded, reused, args.wider)
     rng = random.Random(args.seed)
     for article_id in rng.sample(pool, args.n):
         sentences = list(nlp(articles[article_id].body()).sents)
-        candidates = [i for i, s in enumerate(sentences) if 8 <= len(s) <= 60 and any(index.resolve(e) for e in s.ents)]
+        candidates = [i for i, s in enumerate(sentences) if 8 <= len(s) <= 60 and (article_id, i) not in taken
+                      and any(index.resolve(e) for e in s.ents)]
         if not candidates:
             continue
         i = rng.choice(candidates)
