@@ -1,7 +1,7 @@
 """The classifier on a split that mimics production: train on the past, test on a later period.
 
     .venv/bin/python bench/classifier.py [--until 2026-03-01 --test-until 2026-04-15] [--no-baseline]
-                                         [--examples bench/data/guide_examples_v1.jsonl]
+                                         [--examples bench/data/guide_examples_v1.jsonl] [--reader-seeds 0,1,2]
 
 Trains the shipped recipe (`pipeline.classify`, RECIPE) on the labeled items published before
 2026-03-01 and tests it on those published 2026-03-01 .. 2026-04-14 (labels from labels/<scenario>/labels,
@@ -16,6 +16,8 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
     reader's docs/s (headline and lead).
 `--examples FILE` also trains on written examples (the experiment of issue 11's fourth round: 295 short
 articles written from the guide; they cost macro-F1 on real news, so the recipe leaves them out).
+`--reader-seeds 0,1,2` averages three fine-tuned readers (issue 11's fifth round: better on both splits, but
+too slow for `signals train` on 2 cores, so the recipe keeps one).
 Prints one JSON line.
 """
 
@@ -34,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import classify  # noqa: E402
+from pipeline import classify, reader  # noqa: E402
 from pipeline.jobs import Runtime, load_probes, probe_check, training_set, written_articles  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
@@ -62,6 +64,8 @@ def main() -> None:
     ap.add_argument("--test-until", default="2026-04-15", help="test on items from --until up to this day")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--examples", help="a JSONL of written examples to train on as well (an experiment)")
+    ap.add_argument("--reader-seeds", default=",".join(map(str, reader.SEEDS)),
+                    help="seeds of the fine-tuned readers to average (an experiment; default: the recipe's)")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     until, test_until = datetime.fromisoformat(args.until), datetime.fromisoformat(args.test_until)
@@ -81,7 +85,9 @@ def main() -> None:
     started = time.perf_counter()
     train_articles = [a for a, m in zip(articles, train) if m]
     examples = written_articles(Path(args.examples)) if args.examples else ([], [])
-    model = classify.fit(train_articles, y[train], relevant[train], featurizer, rt.scenario.prototypes(), examples=examples)
+    seeds = [int(s) for s in args.reader_seeds.split(",")]
+    model = classify.fit(train_articles, y[train], relevant[train], featurizer, rt.scenario.prototypes(), examples=examples,
+                         reader_seeds=seeds)
     train_seconds = time.perf_counter() - started
     test_articles = [a for a, m in zip(articles, test) if m]
     split, probs = classify.evaluate(model, test_articles, relevant[test], y[test], rt.encoder)
@@ -94,7 +100,8 @@ def main() -> None:
         reader_docs_per_s = round(len(leads) / (time.perf_counter() - started), 1)
 
     out = {
-        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else ""),
+        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else "")
+        + (f" with readers of seeds {seeds}" if tuple(seeds) != reader.SEEDS else ""),
         "encoder": rt.encoder.name,
         "train_until": args.until, "test_until": args.test_until,
         "n_train": int(train.sum()), "n_test": int(test.sum()),

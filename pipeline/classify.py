@@ -16,8 +16,8 @@ Recipe `gate-tfidf-m2v-protos-lr+reader.v4`, in two steps:
    The prototype texts are also training examples of their case, which is how the
    brief teaches `accelerated` where the pool holds only a handful of real examples.
    Beside the regression, the fine-tuned reader (`pipeline.reader`: all-MiniLM-L6-v2 trained on
-   the labels to read headline and lead) gives its own probabilities; the two rows are averaged,
-   the reader weighing `READER_WEIGHT`. Recipe v3 instead divided the regression's `none` probability by 2
+   the labels to read headline and lead; `reader.SEEDS` says how many seeds are averaged) gives its own
+   probabilities; the two rows are averaged, the reader weighing `READER_WEIGHT`. Recipe v3 instead divided the regression's `none` probability by 2
    (a prior shift); with the reader beside it no shift measured best
    (scripts/select_classifier.py, on the inner validation split).
 
@@ -45,7 +45,7 @@ from sklearn.pipeline import Pipeline
 
 from .encoder import SentenceEncoder
 from .nlp import split_sentences
-from .reader import Reader, reader_text
+from .reader import SEEDS, Reader, Readers, reader_text
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
 # Written examples: articles written from the guide and their labels (`jobs.written_articles`). Tried as
@@ -163,7 +163,7 @@ class ScenarioModel:
     recipe: str = RECIPE
     extra: dict = field(default_factory=dict)
     none_shift: float = 1.0  # models pickled before the shift existed keep their plain argmax
-    reader: Reader | None = None  # the fine-tuned reader (recipe v4); None in older models
+    reader: Readers | Reader | None = None  # the fine-tuned readers (a `Reader` in models before `Readers`); None before v4
     reader_weight: float = 0.0
 
     def shifted(self, p: np.ndarray) -> np.ndarray:
@@ -220,11 +220,13 @@ def is_relevant(results: Sequence[NlpResult | None]) -> list[bool]:
 def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[bool], featurizer: Featurizer,
         prototype_texts: dict[str, list[str]], frame: pd.DataFrame | None = None, seed: int = 0,
         prototype_weight: float = PROTOTYPE_WEIGHT, none_shift: float = NONE_SHIFT,
-        reader_weight: float = READER_WEIGHT, examples: WrittenExamples = ((), ())) -> ScenarioModel:
+        reader_weight: float = READER_WEIGHT, examples: WrittenExamples = ((), ()),
+        reader_seeds: Sequence[int] = SEEDS) -> ScenarioModel:
     """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and any
     written `examples` (`(articles, labels)`, each weighing one article; the shipped recipe uses none, see
     README "The classifier"); the gate's probabilities come from the labeled articles it keeps out. The reader
-    (when `reader_weight` > 0) fine-tunes on the same articles and texts. `none_shift`: see `ScenarioModel.shifted`."""
+    (when `reader_weight` > 0) fine-tunes on the same articles and texts, once per seed in `reader_seeds`
+    (offset by `seed`), and the readers are averaged. `none_shift`: see `ScenarioModel.shifted`."""
     relevant = np.asarray(relevant, dtype=bool)
     y = np.asarray(labels)
     frame = article_frame(articles, featurizer) if frame is None else frame
@@ -243,8 +245,8 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
     reader = None
     if reader_weight:
         kept = [a for a, r in zip(articles, relevant) if r]
-        reader = Reader.fit([reader_text(a.title, a.body()) for a in kept + written] + [t for _, t in protos],
-                            list(y[relevant]) + written_labels + [c for c, _ in protos], seed=seed)
+        reader = Readers.fit([reader_text(a.title, a.body()) for a in kept + written] + [t for _, t in protos],
+                             list(y[relevant]) + written_labels + [c for c, _ in protos], seeds=[seed + s for s in reader_seeds])
     return ScenarioModel(estimator, featurizer.prototypes, irrelevant, featurizer.encoder.name,
                          featurizer.encoder.fingerprint, none_shift=none_shift, reader=reader, reader_weight=reader_weight)
 
@@ -404,13 +406,14 @@ def train_and_evaluate(
     seed: int = 0,
     frame: pd.DataFrame | None = None,
     held_out: Sequence[bool] | None = None,
+    reader_seeds: Sequence[int] = SEEDS,
 ) -> tuple[ScenarioModel, dict]:
     """Fit on everything but the held-out items and score them; by default those are the latest HOLDOUT_SHARE
     of items by published date (undated items train). Also report the time split, unless `time_split` is None.
 
     time_split = (train before, test from, test before): by default train on items up to
     2026-02-28 and test on 2026-03-01 .. 2026-04-14. `class_recall` (from the time split, else from the
-    held-out items) says how much of each case the model is measured to find.
+    held-out items) says how much of each case the model is measured to find. `reader_seeds`: see `fit`.
     """
     import time
 
@@ -428,7 +431,7 @@ def train_and_evaluate(
 
     def fit_on(mask):
         return fit([a for a, m in zip(articles, mask) if m], y[mask], relevant[mask], featurizer, prototype_texts,
-                   frame=frame[mask].reset_index(drop=True), seed=seed)
+                   frame=frame[mask].reset_index(drop=True), seed=seed, reader_seeds=reader_seeds)
 
     def score_on(model, mask):  # the frame is already encoded: no article is encoded twice
         return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,

@@ -6,7 +6,7 @@ import joblib
 import numpy as np
 import pytest
 
-from pipeline.reader import FROZEN_PREFIX, Reader, reader_text
+from pipeline.reader import FROZEN_PREFIX, Reader, Readers, reader_text
 
 CALM = ["Iran and Pakistan hold talks on border trade", "Ceasefire holds as mediators meet in Islamabad",
         "Taftan crossing reopens for traders", "Foreign ministers discuss cooperation by phone",
@@ -48,3 +48,14 @@ def test_reader_text_is_the_headline_then_the_lead_without_repeating_it():
     assert reader_text("Talks resume", body) == "Talks resume . The two sides met in Islamabad on Monday. They agreed to meet again."
     assert reader_text("Headline only", "Headline only") == "Headline only"
     assert len(reader_text("T", "T " + "word " * 500)) <= len("T . ") + 400
+
+
+def test_readers_average_their_members_which_differ_by_seed():
+    texts = CALM + BROKEN
+    labels = ["base"] * len(CALM) + ["contraction"] * len(BROKEN)
+    readers = Readers.fit(texts, labels, seeds=(0, 1), epochs=2)
+    probe = ["Envoys meet again in Islamabad", "Border post shelled overnight"]
+    first, second = (m.predict_proba(probe) for m in readers.members)
+    assert readers.classes == ["base", "contraction"] and len(readers.members) == 2
+    assert not np.allclose(first, second)  # two seeds, two different readers
+    np.testing.assert_allclose(readers.predict_proba(probe), (first + second) / 2)
