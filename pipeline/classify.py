@@ -17,9 +17,9 @@ Recipe `gate-tfidf-m2v-protos-lr+reader.v4`, in two steps:
    brief teaches `accelerated` where the pool holds only a handful of real examples.
    Beside the regression, the fine-tuned reader (`pipeline.reader`: all-MiniLM-L6-v2 trained on
    the labels to read headline and lead; `reader.SEEDS` says how many seeds are averaged) gives its own
-   probabilities; the two rows are averaged, the reader weighing `READER_WEIGHT`. Recipe v3 instead divided the regression's `none` probability by 2
-   (a prior shift); with the reader beside it no shift measured best
-   (scripts/select_classifier.py, on the inner validation split).
+   probabilities; the two rows are averaged, the reader weighing `READER_WEIGHT`. Recipe v3 instead
+   divided the regression's `none` probability by 2 (a prior shift); with the reader beside it no shift
+   measured best (scripts/select_classifier.py, on the inner validation split).
 
 `predict` is pure: articles and NLP results in, `Prediction`s out, each with the
 sentences that most support the call. `train_and_evaluate` reports the fixed holdout,
@@ -406,14 +406,13 @@ def train_and_evaluate(
     seed: int = 0,
     frame: pd.DataFrame | None = None,
     held_out: Sequence[bool] | None = None,
-    reader_seeds: Sequence[int] = SEEDS,
 ) -> tuple[ScenarioModel, dict]:
     """Fit on everything but the held-out items and score them; by default those are the latest HOLDOUT_SHARE
     of items by published date (undated items train). Also report the time split, unless `time_split` is None.
 
     time_split = (train before, test from, test before): by default train on items up to
     2026-02-28 and test on 2026-03-01 .. 2026-04-14. `class_recall` (from the time split, else from the
-    held-out items) says how much of each case the model is measured to find. `reader_seeds`: see `fit`.
+    held-out items) says how much of each case the model is measured to find.
     """
     import time
 
@@ -431,7 +430,7 @@ def train_and_evaluate(
 
     def fit_on(mask):
         return fit([a for a, m in zip(articles, mask) if m], y[mask], relevant[mask], featurizer, prototype_texts,
-                   frame=frame[mask].reset_index(drop=True), seed=seed, reader_seeds=reader_seeds)
+                   frame=frame[mask].reset_index(drop=True), seed=seed)
 
     def score_on(model, mask):  # the frame is already encoded: no article is encoded twice
         return evaluate(model, [a for a, m in zip(articles, mask) if m], relevant[mask], y[mask], featurizer.encoder,
