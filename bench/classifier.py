@@ -16,8 +16,8 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
     reader's docs/s (headline and lead).
 `--examples FILE` also trains on written examples (the experiment of issue 11's fourth round: 295 short
 articles written from the guide; they cost macro-F1 on real news, so the recipe leaves them out).
-`--reader-seeds 0,1,2` averages three fine-tuned readers (issue 11's fifth round: better on both splits, but
-too slow for `signals train` on 2 cores, so the recipe keeps one).
+`--reader-seeds 0,1,2` averages three fine-tuned readers (issue 11's fifth round: steadier across seeds and better
+on the time split, but too slow for `signals train` on 2 cores, so the recipe keeps one).
 Prints one JSON line.
 """
 
