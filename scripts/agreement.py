@@ -3,7 +3,8 @@
     python scripts/agreement.py [--labels labels/iran-pakistan-2026/labels] \
         [--second labels/iran-pakistan-2026/agreement/second_pass.jsonl] [--disagreements OUT.jsonl]
 
-Prints overall Cohen's kappa, per-class (one-vs-rest) kappa and raw agreement,
+Prints overall Cohen's kappa, macro-F1 over base, contraction and none (the classifier's
+figure, so the two compare), per-class (one-vs-rest) kappa and raw agreement,
 as a Markdown table and, last, one JSON line. The first-pass labels are read
 from `--first` if given (the labels as they were before reconciliation).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
 
+from pipeline.classify import SCORED_LABELS, scores
 from pipeline.labels import load_labels, parse_label_file
 from pipeline.records import LABELS
 
@@ -38,8 +40,11 @@ def main() -> None:
     a = [first[i].label for i in ids]
     b = [second[i].label for i in ids]
     result = {"n": len(ids), "agreement": round(sum(x == y for x, y in zip(a, b)) / len(ids), 4),
-              "kappa": round(float(cohen_kappa_score(a, b)), 4), "per_class": {}}
-    print(f"{len(ids)} items labeled twice; raw agreement {result['agreement']:.3f}; Cohen's kappa {result['kappa']:.3f}\n")
+              "kappa": round(float(cohen_kappa_score(a, b)), 4),
+              # the figure the classifier is held to (macro-F1 over base, contraction, none), one reader as the other's key
+              "macro_f1": scores(a, b, SCORED_LABELS)["macro_f1"], "per_class": {}}
+    print(f"{len(ids)} items labeled twice; raw agreement {result['agreement']:.3f}; Cohen's kappa {result['kappa']:.3f}; "
+          f"macro-F1 {result['macro_f1']:.3f}\n")
     print("| class | first pass | second pass | both | kappa (one vs rest) |\n|---|---:|---:|---:|---:|")
     for label in LABELS:
         x = [v == label for v in a]
