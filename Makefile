@@ -28,7 +28,7 @@ run:
 	$(BIN)/signals run
 
 test:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast:
 	$(BIN)/python -m pytest -q -m "not slow"
