@@ -92,7 +92,8 @@ FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
 PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
 TITLES = {"pm", "president", "gen", "general", "mr", "ms", "mrs", "dr", "fm", "minister", "premier", "marshal",
-          "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj"}
+          "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj",
+          "cdf", "coas", "cjcsc", "dpm", "deputy", "chief", "commander", "envoy", "spokesperson", "spokesman"}
 REPORTING_VERBS = {"say", "tell", "report", "add", "note", "state", "write", "claim", "quote", "cite"}
 REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it
 _PERSON, _BODY = {"PERSON"}, {"GPE", "ORG", "NORP"}
@@ -304,15 +305,20 @@ class EventExtractor:
         self.surnames = _unique_surnames(name for name, kind in index.kinds.items() if kind == "leader")
 
     def _loose_actor(self, text: str) -> str:
-        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', 'the FIA's' without
-        the possessive, 'Gen Munir' or 'Xi' by a leader's surname (titles dropped, only when one leader has
-        it); else the entity's text as it stands."""
-        bare = text.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
+        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', a name without the soft
+        hyphens of the page's typesetting, 'the FIA's' without
+        the possessive, 'Gen Munir', 'CDF Munir' or 'Xi' by a leader's surname (titles dropped, only when one
+        leader has it); a bare title ('the CDF', 'PM') names nobody in particular, so ''; else the entity's text
+        as it stands."""
+        bare = text.replace("\xad", "")
+        bare = bare.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
         for form in (bare, bare.removesuffix("s")):
             actor = self.index.by_form.get(form.lower(), "")
             if actor:
                 return "" if self.index.is_place(actor) else actor
         words = [w for w in bare.split() if w.lower().rstrip(".") not in TITLES]
+        if not words:
+            return ""
         if len(words) == 1 and words[0] in self.surnames:
             return self.surnames[words[0]]
         return bare
@@ -455,6 +461,9 @@ class EventExtractor:
         """
         if token.lower_ in PRONOUN_LABELS:
             return self._antecedent(token, entity_at)
+        own = entity_at.get(token.i)
+        if own is not None and own.label_ in FALLBACK_LABELS and not self.index.resolve(own):
+            return self._loose_actor(own.text)  # 'Pakistani national Muhammad Asif Hafeez': the head's own name
         entities = _entities_in_phrase(token, entity_at)
         for ent in entities:
             actor = self.index.resolve(ent)
