@@ -90,6 +90,7 @@ RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
+BACKER_LEMMAS = {"back", "sponsor", "fund", "finance", "arm", "support"}  # 'India-backed terrorists': India did not act
 PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
 TITLES = {"pm", "president", "gen", "general", "mr", "ms", "mrs", "dr", "fm", "minister", "premier", "marshal",
           "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj",
@@ -595,8 +596,9 @@ def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
 
 
 def _phrase_tokens(token: Token) -> list[Token]:
-    """The token's phrase, nearest tokens first: its subtree minus clauses and prepositions other than
-    'of', 'inside' and 'within'."""
+    """The token's phrase, nearest tokens first: its subtree minus clauses, prepositions other than
+    'of', 'inside' and 'within', and a backer's modifier ('India-backed', 'Indian-sponsored': the backer
+    is not the one the phrase names)."""
     keep, stack = [], [token]
     while stack:
         current = stack.pop()
@@ -604,6 +606,7 @@ def _phrase_tokens(token: Token) -> list[Token]:
         stack.extend(
             c for c in current.children
             if c.dep_ not in CLAUSE_DEPS and not (c.dep_ == "prep" and c.lower_ not in PHRASE_PREPS)
+            and not (c.dep_ in ("amod", "compound") and c.lemma_.lower() in BACKER_LEMMAS)
         )
     return sorted(keep, key=lambda t: abs(t.i - token.i))
 
