@@ -567,7 +567,16 @@ def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
     subject = _subject(verb)
     objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS]
     object_preps = [t for o in objects for t in _prep_objects(o, TARGET_PREPS)]  # 'fired rockets towards Israel'
-    return _present(subject), objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
+    targets = objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
+    return _present(subject), targets + _subject_deed_targets(subject)
+
+
+def _subject_deed_targets(subject: Token | None) -> list[Token]:
+    """'Iran's attacks on Israel killed 28 people': a common-noun subject that is itself a deed names its
+    target in its own phrase, where the verb's object (the victims) names none."""
+    if subject is None or subject.pos_ != "NOUN":
+        return []
+    return _prep_objects(subject, TARGET_PREPS)
 
 
 def _reduced_passive_subject(verb: Token) -> Token | None:
