@@ -427,8 +427,14 @@ class EventExtractor:
         return "AGREE" if cooperation else "THREATEN"
 
     def _noun_arguments(self, noun: Token) -> tuple[list[Token], list[Token]]:
-        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's."""
+        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's.
+        A trigger that modifies another noun ('a bailout programme', 'peace talks') is read through the
+        phrase it heads: 'Pakistan secured a bailout programme from the IMF'."""
         sources, targets = _noun_own_arguments(noun)
+        while noun.dep_ == "compound" and noun.head.pos_ in ("NOUN", "PROPN"):
+            noun = noun.head
+            more_sources, more_targets = _noun_own_arguments(noun)
+            sources, targets = sources + more_sources, targets + more_targets
         verb = noun.head
         if noun.dep_ not in OBJECT_DEPS | {"attr", "oprd"} or verb.pos_ not in ("VERB", "AUX"):
             return sources, targets
