@@ -536,7 +536,9 @@ def _prep_objects(token: Token, preps: set[str]) -> list[Token]:
 
 def _subject(verb: Token) -> Token | None:
     """The verb's subject, borrowed from the governing verb for xcomp/conj clauses, from the noun of a relcl,
-    and from the noun a to-infinitive hangs off ('PM Shehbaz to visit Saudi Arabia': a headline's announced deed)."""
+    from the noun a to-infinitive hangs off ('PM Shehbaz to visit Saudi Arabia': a headline's announced deed),
+    and for a gerund under a preposition from the verb the preposition hangs off ('Muttaqi will travel to
+    Russia before visiting New Delhi')."""
     for _ in range(4):
         subject = _child(verb, SUBJECT_DEPS)
         if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
@@ -545,6 +547,9 @@ def _subject(verb: Token) -> Token | None:
             return verb.head
         if _is_noun_infinitive(verb):
             return verb.head
+        if verb.dep_ == "pcomp" and verb.head.dep_ == "prep" and verb.head.head.pos_ in ("VERB", "AUX"):
+            verb = verb.head.head
+            continue
         if verb.dep_ not in ("xcomp", "conj", "advcl", "acomp") or verb.head == verb:
             return None
         verb = verb.head
