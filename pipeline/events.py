@@ -479,6 +479,8 @@ class EventExtractor:
         for ent in entities:
             if ent.label_ in FALLBACK_LABELS:
                 return self._loose_actor(ent.text)
+        if token.pos_ == "PROPN" and token.text in self.surnames:  # 'Dar spoke with ...', untagged by the parser
+            return self.surnames[token.text]
         owner = _child(token, {"poss"})  # 'its embassy': the embassy's owner
         if owner is not None and owner.lower_ in PRONOUN_LABELS:
             return self._antecedent(owner, entity_at)
