@@ -581,15 +581,17 @@ def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
     objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS]
     object_preps = [t for o in objects for t in _prep_objects(o, TARGET_PREPS)]  # 'fired rockets towards Israel'
     targets = objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
-    return _present(subject), targets + _subject_deed_targets(subject)
+    deed_sources, deed_targets = _subject_deed_arguments(subject)
+    return _present(subject) + deed_sources, targets + deed_targets
 
 
-def _subject_deed_targets(subject: Token | None) -> list[Token]:
-    """'Iran's attacks on Israel killed 28 people': a common-noun subject that is itself a deed names its
-    target in its own phrase, where the verb's object (the victims) names none."""
+def _subject_deed_arguments(subject: Token | None) -> tuple[list[Token], list[Token]]:
+    """'Iran's attacks on Israel killed 28 people', 'an investigation by Amnesty blamed the US': a common-noun
+    subject that is itself a deed names its maker ('by', 'from') and its target in its own phrase, where
+    the subject (the attacks) and the verb's object (the victims) name none."""
     if subject is None or subject.pos_ != "NOUN":
-        return []
-    return _prep_objects(subject, TARGET_PREPS)
+        return [], []
+    return _prep_objects(subject, SOURCE_PREPS), _prep_objects(subject, TARGET_PREPS)
 
 
 def _reduced_passive_subject(verb: Token) -> Token | None:
