@@ -460,11 +460,12 @@ class EventExtractor:
         """Actor named by the phrase headed by `token`.
 
         A pronoun ('it', 'they', 'he') stands for the nearest actor before it in the
-        same sentence (`_antecedent`). Otherwise: the entity covering the head word if it
-        resolves to a canonical actor; else the nearest entity in the phrase that does
-        ('the foreign minister of Iran', 'targets inside Iran'); else the text of a
-        GPE/ORG/NORP/PERSON entity, the head's first. A place (Taftan, the Strait of
-        Hormuz) is no actor: it leaves the slot empty rather than stand in it.
+        same sentence (`_antecedent`). Otherwise: the entity covering the head word, resolved
+        or read loosely (`_loose_actor`: 'Pakistani national Ahmed Raza' is Ahmed Raza, not
+        Pakistan); else the nearest entity in the phrase that resolves ('the foreign minister
+        of Iran', 'targets inside Iran'); else the text of a GPE/ORG/NORP/PERSON entity; else
+        a leader's unique surname the parser left untagged ('Dar'). A place (Taftan, the
+        Strait of Hormuz) is no actor: it leaves the slot empty rather than stand in it.
         """
         if token.lower_ in PRONOUN_LABELS:
             return self._antecedent(token, entity_at)
