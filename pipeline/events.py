@@ -91,6 +91,7 @@ NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
 BACKER_LEMMAS = {"back", "sponsor", "fund", "finance", "arm", "support"}  # 'India-backed terrorists': India did not act
+SUFFERING_VERBS = {"die", "suffer", "perish", "lose", "kill", "injure", "wound", "hurt", "martyr"}
 PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
 TITLES = {"pm", "president", "gen", "general", "mr", "ms", "mrs", "dr", "fm", "minister", "premier", "marshal",
           "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj",
@@ -427,8 +428,8 @@ class EventExtractor:
         return "AGREE" if cooperation else "THREATEN"
 
     def _noun_arguments(self, noun: Token) -> tuple[list[Token], list[Token]]:
-        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's.
-        A trigger that modifies another noun ('a bailout programme', 'peace talks') is read through the
+        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's,
+        or (under a verb's preposition, `_prep_verb_arguments`) its verb's subject. A trigger that modifies another noun ('a bailout programme', 'peace talks') is read through the
         phrase it heads: 'Pakistan secured a bailout programme from the IMF'."""
         sources, targets = _noun_own_arguments(noun)
         while noun.dep_ == "compound" and noun.head.pos_ in ("NOUN", "PROPN"):
@@ -436,6 +437,8 @@ class EventExtractor:
             more_sources, more_targets = _noun_own_arguments(noun)
             sources, targets = sources + more_sources, targets + more_targets
         verb = noun.head
+        if noun.dep_ == "pobj" and not sources:
+            return _prep_verb_arguments(noun, targets)
         if noun.dep_ not in OBJECT_DEPS | {"attr", "oprd"} or verb.pos_ not in ("VERB", "AUX"):
             return sources, targets
         if self.rules.verbs.get(verb.lemma_.lower()) in REACTION_TYPES:
@@ -607,6 +610,22 @@ def _reduced_passive_subject(verb: Token) -> Token | None:
     if verb.dep_ == "acl":
         return verb.head
     return _child(verb, SUBJECT_DEPS)
+
+
+def _prep_verb_arguments(noun: Token, targets: list[Token]) -> tuple[list[Token], list[Token]]:
+    """'Iran took part in talks with Pakistan', 'Pakistan has witnessed in skirmishes with Afghanistan': a deed
+    noun without a maker of its own, under a preposition of an active verb, was made by that verb's subject
+    and shares the verb's targets. Not under a passive or a verb of suffering ('soldiers died in the attack'
+    did not make it): then the noun's own `targets` alone."""
+    verb = noun.head.head
+    if noun.head.dep_ != "prep" or verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() in SUFFERING_VERBS:
+        return [], targets
+    if _child(verb, PASSIVE_SUBJECT_DEPS) is not None or _reduced_passive_subject(verb) is not None:
+        return [], targets
+    subject = _subject(verb)
+    if subject is None:
+        return [], targets
+    return [subject], targets + [t for t in _prep_objects(verb, TARGET_PREPS) if t != noun]
 
 
 def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:

@@ -345,3 +345,10 @@ def test_gazetteer_names_added_in_the_sixth_round(pipeline):
         ["Mohamed bin Zayed", "Mohammed bin Salman", "Frontier Corps"]
     event = main_event(pipeline, "TLP supporters held a protest in Lahore.")
     assert (event.type, event.source) == ("PROTEST", "Tehreek-i-Labbaik Pakistan")
+
+
+def test_a_deed_noun_under_an_active_verbs_preposition_takes_the_verbs_subject(pipeline):
+    event = main_event(pipeline, "Iran took part in talks with Pakistan on border security.")
+    assert (event.type, event.source, event.target) == ("CONSULT", "Iran", "Pakistan")
+    event = main_event(pipeline, "Pakistani soldiers died in an attack near the border.")
+    assert (event.type, event.source) == ("ASSAULT", "")  # the dead did not make the attack
