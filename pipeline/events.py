@@ -307,11 +307,10 @@ class EventExtractor:
         self.surnames = _unique_surnames(name for name, kind in index.kinds.items() if kind == "leader")
 
     def _loose_actor(self, text: str) -> str:
-        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', a name without the soft
-        hyphens of the page's typesetting, 'the FIA's' without
-        the possessive, 'Gen Munir', 'CDF Munir' or 'Xi' by a leader's surname (titles dropped, only when one
-        leader has it); a bare title ('the CDF', 'PM') names nobody in particular, so ''; else the entity's text
-        as it stands."""
+        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', a name without the
+        soft hyphens of the page's typesetting, 'the FIA's' without the possessive, 'Gen Munir', 'CDF Munir'
+        or 'Xi' by a leader's surname (titles dropped, only when one leader has it); a bare title ('the CDF',
+        'PM') names nobody in particular, so ''; else the entity's text as it stands."""
         bare = text.replace("\xad", "")
         bare = bare.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
         for form in (bare, bare.removesuffix("s")):
@@ -429,8 +428,9 @@ class EventExtractor:
 
     def _noun_arguments(self, noun: Token) -> tuple[list[Token], list[Token]]:
         """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's,
-        or (under a verb's preposition, `_prep_verb_arguments`) its verb's subject. A trigger that modifies another noun ('a bailout programme', 'peace talks') is read through the
-        phrase it heads: 'Pakistan secured a bailout programme from the IMF'."""
+        or (under a verb's preposition, `_prep_verb_arguments`) its verb's subject. A trigger that modifies
+        another noun ('a bailout programme', 'peace talks') is read through the phrase it heads: 'Pakistan
+        secured a bailout programme from the IMF'."""
         sources, targets = _noun_own_arguments(noun)
         while noun.dep_ == "compound" and noun.head.pos_ in ("NOUN", "PROPN"):
             noun = noun.head
