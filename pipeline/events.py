@@ -90,9 +90,12 @@ RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 NEGATORS = {"not", "n't", "no", "never", "neither", "nor", "without"}
 FALLBACK_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 QUANTITY_LABELS = {"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
+BACKER_LEMMAS = {"back", "sponsor", "fund", "finance", "arm", "support"}  # 'India-backed terrorists': India did not act
+SUFFERING_VERBS = {"die", "suffer", "perish", "lose", "kill", "injure", "wound", "hurt", "martyr"}
 PHRASE_PREPS = {"of", "inside", "within"}  # 'targets inside Iran': the place's state names the phrase
 TITLES = {"pm", "president", "gen", "general", "mr", "ms", "mrs", "dr", "fm", "minister", "premier", "marshal",
-          "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj"}
+          "field", "prime", "foreign", "senator", "sheikh", "prince", "king", "ayatollah", "lt", "col", "maj",
+          "cdf", "coas", "cjcsc", "dpm", "deputy", "chief", "commander", "envoy", "spokesperson", "spokesman"}
 REPORTING_VERBS = {"say", "tell", "report", "add", "note", "state", "write", "claim", "quote", "cite"}
 REACTION_TYPES = {"SUPPORT", "DISAPPROVE", "REJECT", "DEMAND"}  # verbs that react to their object's event, not make it
 _PERSON, _BODY = {"PERSON"}, {"GPE", "ORG", "NORP"}
@@ -304,15 +307,19 @@ class EventExtractor:
         self.surnames = _unique_surnames(name for name, kind in index.kinds.items() if kind == "leader")
 
     def _loose_actor(self, text: str) -> str:
-        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', 'the FIA's' without
-        the possessive, 'Gen Munir' or 'Xi' by a leader's surname (titles dropped, only when one leader has
-        it); else the entity's text as it stands."""
-        bare = text.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
+        """An entity the index does not know, read more loosely: 'Indians' as 'Indian', a name without the
+        soft hyphens of the page's typesetting, 'the FIA's' without the possessive, 'Gen Munir', 'CDF Munir'
+        or 'Xi' by a leader's surname (titles dropped, only when one leader has it); a bare title ('the CDF',
+        'PM') names nobody in particular, so ''; else the entity's text as it stands."""
+        bare = text.replace("\xad", "")
+        bare = bare.removeprefix("the ").removeprefix("The ").removesuffix("’s").removesuffix("'s").strip()
         for form in (bare, bare.removesuffix("s")):
             actor = self.index.by_form.get(form.lower(), "")
             if actor:
                 return "" if self.index.is_place(actor) else actor
         words = [w for w in bare.split() if w.lower().rstrip(".") not in TITLES]
+        if not words:
+            return ""
         if len(words) == 1 and words[0] in self.surnames:
             return self.surnames[words[0]]
         return bare
@@ -420,9 +427,18 @@ class EventExtractor:
         return "AGREE" if cooperation else "THREATEN"
 
     def _noun_arguments(self, noun: Token) -> tuple[list[Token], list[Token]]:
-        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's."""
+        """Source and target candidates of a noun trigger: its own modifiers, then (for an object) its verb's,
+        or (under a verb's preposition, `_prep_verb_arguments`) its verb's subject. A trigger that modifies
+        another noun ('a bailout programme', 'peace talks') is read through the phrase it heads: 'Pakistan
+        secured a bailout programme from the IMF'."""
         sources, targets = _noun_own_arguments(noun)
+        while noun.dep_ == "compound" and noun.head.pos_ in ("NOUN", "PROPN"):
+            noun = noun.head
+            more_sources, more_targets = _noun_own_arguments(noun)
+            sources, targets = sources + more_sources, targets + more_targets
         verb = noun.head
+        if noun.dep_ == "pobj" and not sources:
+            return _prep_verb_arguments(noun, targets)
         if noun.dep_ not in OBJECT_DEPS | {"attr", "oprd"} or verb.pos_ not in ("VERB", "AUX"):
             return sources, targets
         if self.rules.verbs.get(verb.lemma_.lower()) in REACTION_TYPES:
@@ -447,14 +463,18 @@ class EventExtractor:
         """Actor named by the phrase headed by `token`.
 
         A pronoun ('it', 'they', 'he') stands for the nearest actor before it in the
-        same sentence (`_antecedent`). Otherwise: the entity covering the head word if it
-        resolves to a canonical actor; else the nearest entity in the phrase that does
-        ('the foreign minister of Iran', 'targets inside Iran'); else the text of a
-        GPE/ORG/NORP/PERSON entity, the head's first. A place (Taftan, the Strait of
-        Hormuz) is no actor: it leaves the slot empty rather than stand in it.
+        same sentence (`_antecedent`). Otherwise: the entity covering the head word, resolved
+        or read loosely (`_loose_actor`: 'Pakistani national Ahmed Raza' is Ahmed Raza, not
+        Pakistan); else the nearest entity in the phrase that resolves ('the foreign minister
+        of Iran', 'targets inside Iran'); else the text of a GPE/ORG/NORP/PERSON entity; else
+        a leader's unique surname the parser left untagged ('Dar'). A place (Taftan, the
+        Strait of Hormuz) is no actor: it leaves the slot empty rather than stand in it.
         """
         if token.lower_ in PRONOUN_LABELS:
             return self._antecedent(token, entity_at)
+        own = entity_at.get(token.i)
+        if own is not None and own.label_ in FALLBACK_LABELS and not self.index.resolve(own):
+            return self._loose_actor(own.text)  # 'Pakistani national Muhammad Asif Hafeez': the head's own name
         entities = _entities_in_phrase(token, entity_at)
         for ent in entities:
             actor = self.index.resolve(ent)
@@ -463,6 +483,8 @@ class EventExtractor:
         for ent in entities:
             if ent.label_ in FALLBACK_LABELS:
                 return self._loose_actor(ent.text)
+        if token.pos_ == "PROPN" and token.text in self.surnames:  # 'Dar spoke with ...', untagged by the parser
+            return self.surnames[token.text]
         owner = _child(token, {"poss"})  # 'its embassy': the embassy's owner
         if owner is not None and owner.lower_ in PRONOUN_LABELS:
             return self._antecedent(owner, entity_at)
@@ -520,7 +542,9 @@ def _prep_objects(token: Token, preps: set[str]) -> list[Token]:
 
 def _subject(verb: Token) -> Token | None:
     """The verb's subject, borrowed from the governing verb for xcomp/conj clauses, from the noun of a relcl,
-    and from the noun a to-infinitive hangs off ('PM Shehbaz to visit Saudi Arabia': a headline's announced deed)."""
+    from the noun a to-infinitive hangs off ('PM Shehbaz to visit Saudi Arabia': a headline's announced deed),
+    and for a gerund under a preposition from the verb the preposition hangs off ('Muttaqi will travel to
+    Russia before visiting New Delhi')."""
     for _ in range(4):
         subject = _child(verb, SUBJECT_DEPS)
         if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
@@ -529,6 +553,9 @@ def _subject(verb: Token) -> Token | None:
             return verb.head
         if _is_noun_infinitive(verb):
             return verb.head
+        if verb.dep_ == "pcomp" and verb.head.dep_ == "prep" and verb.head.head.pos_ in ("VERB", "AUX"):
+            verb = verb.head.head
+            continue
         if verb.dep_ not in ("xcomp", "conj", "advcl", "acomp") or verb.head == verb:
             return None
         verb = verb.head
@@ -557,7 +584,18 @@ def _verb_arguments(verb: Token) -> tuple[list[Token], list[Token]]:
     subject = _subject(verb)
     objects = [c for c in verb.children if c.dep_ in OBJECT_DEPS]
     object_preps = [t for o in objects for t in _prep_objects(o, TARGET_PREPS)]  # 'fired rockets towards Israel'
-    return _present(subject), objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
+    targets = objects + _prep_objects(verb, TARGET_PREPS) + object_preps + _present(_conjoined(subject))
+    deed_sources, deed_targets = _subject_deed_arguments(subject)
+    return _present(subject) + deed_sources, targets + deed_targets
+
+
+def _subject_deed_arguments(subject: Token | None) -> tuple[list[Token], list[Token]]:
+    """'Iran's attacks on Israel killed 28 people', 'an investigation by Amnesty blamed the US': a common-noun
+    subject that is itself a deed names its maker ('by', 'from') and its target in its own phrase, where
+    the subject (the attacks) and the verb's object (the victims) name none."""
+    if subject is None or subject.pos_ != "NOUN":
+        return [], []
+    return _prep_objects(subject, SOURCE_PREPS), _prep_objects(subject, TARGET_PREPS)
 
 
 def _reduced_passive_subject(verb: Token) -> Token | None:
@@ -574,6 +612,22 @@ def _reduced_passive_subject(verb: Token) -> Token | None:
     return _child(verb, SUBJECT_DEPS)
 
 
+def _prep_verb_arguments(noun: Token, targets: list[Token]) -> tuple[list[Token], list[Token]]:
+    """'Iran took part in talks with Pakistan', 'Pakistan has witnessed in skirmishes with Afghanistan': a deed
+    noun without a maker of its own, under a preposition of an active verb, was made by that verb's subject
+    and shares the verb's targets. Not under a passive or a verb of suffering ('soldiers died in the attack'
+    did not make it): then the noun's own `targets` alone."""
+    verb = noun.head.head
+    if noun.head.dep_ != "prep" or verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() in SUFFERING_VERBS:
+        return [], targets
+    if _child(verb, PASSIVE_SUBJECT_DEPS) is not None or _reduced_passive_subject(verb) is not None:
+        return [], targets
+    subject = _subject(verb)
+    if subject is None:
+        return [], targets
+    return [subject], targets + [t for t in _prep_objects(verb, TARGET_PREPS) if t != noun]
+
+
 def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
     """From the noun phrase alone: 'Israeli strikes on Iran', 'talks between Iran and Pakistan', 'attack by militants'."""
     sources = _prep_objects(noun, SOURCE_PREPS)
@@ -586,8 +640,9 @@ def _noun_own_arguments(noun: Token) -> tuple[list[Token], list[Token]]:
 
 
 def _phrase_tokens(token: Token) -> list[Token]:
-    """The token's phrase, nearest tokens first: its subtree minus clauses and prepositions other than
-    'of', 'inside' and 'within'."""
+    """The token's phrase, nearest tokens first: its subtree minus clauses, prepositions other than
+    'of', 'inside' and 'within', and a backer's modifier ('India-backed', 'Indian-sponsored': the backer
+    is not the one the phrase names)."""
     keep, stack = [], [token]
     while stack:
         current = stack.pop()
@@ -595,6 +650,7 @@ def _phrase_tokens(token: Token) -> list[Token]:
         stack.extend(
             c for c in current.children
             if c.dep_ not in CLAUSE_DEPS and not (c.dep_ == "prep" and c.lower_ not in PHRASE_PREPS)
+            and not (c.dep_ in ("amod", "compound") and c.lemma_.lower() in BACKER_LEMMAS)
         )
     return sorted(keep, key=lambda t: abs(t.i - token.i))
 
