@@ -47,6 +47,7 @@ back to any sentence when the article has none:
     .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1610 --wider --confusable --exclude \
         bench/data/event_actors_v1.jsonl bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl \
         bench/data/event_train_v[1234567].jsonl bench/data/event_draw_v4.jsonl > /tmp/draw_v8.jsonl   # sixth round, v8
+    (then --seed 1611, also excluding event_train_v8.jsonl, read into event_train_v9.jsonl)
 """
 
 from __future__ import annotations
