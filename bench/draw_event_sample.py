@@ -38,6 +38,16 @@ together with another state of the gazetteer (Afghanistan, India, the United Sta
     .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1609 --wider --exclude bench/data/event_actors_v1.jsonl \
         bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl bench/data/event_train_v[123456].jsonl \
         bench/data/event_draw_v4.jsonl > /tmp/draw_v7.jsonl   # and Iran or Pakistan with another state, into v7
+
+The coder's remaining misses lie between NONE and the verbal types (CONSULT, SUPPORT, DISAPPROVE), so
+`--confusable` prefers, within each drawn article, a sentence with one of `CONFUSABLE_LEMMAS` (meetings,
+visits, appeals, criticism, aid, statements of position; a fixed word list, never the read files), falling
+back to any sentence when the article has none:
+
+    .venv/bin/python bench/draw_event_sample.py --n 230 --seed 1610 --wider --confusable --exclude \
+        bench/data/event_actors_v1.jsonl bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl \
+        bench/data/event_train_v[1234567].jsonl bench/data/event_draw_v4.jsonl > /tmp/draw_v8.jsonl   # sixth round, v8
+    (then --seed 1611, also excluding event_train_v8.jsonl, read into event_train_v9.jsonl)
 """
 
 from __future__ import annotations
@@ -61,6 +71,11 @@ from pipeline.scenario import load_scenario  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 GOLD_V1 = ROOT / "bench" / "data" / "event_gold_v1.jsonl"
 SEED = 16
+CONFUSABLE_LEMMAS = frozenset({
+    "meet", "visit", "talk", "discuss", "host", "receive", "call", "hold", "urge", "appeal", "ask", "welcome",
+    "condemn", "criticise", "criticize", "denounce", "slam", "blame", "accuse", "support", "back", "endorse",
+    "praise", "aid", "help", "assist", "donate", "pledge", "offer", "express", "reiterate", "stress", "vow",
+})
 
 
 def read_rows(paths: list[Path]) -> list[dict]:
@@ -91,17 +106,28 @@ def article_pool(articles: dict[str, Article], excluded: set[str], reused: set[s
     return sorted(pool - excluded)
 
 
+def pick_sentence(rng: random.Random, sentences: list, candidates: list[int], confusable: bool) -> int:
+    """One candidate index, at random; with `confusable`, among the candidates using a lemma of
+    `CONFUSABLE_LEMMAS` when there are any (the zone where NONE and the verbal types are mixed up)."""
+    if confusable:
+        preferred = [i for i in candidates if any(t.lemma_.lower() in CONFUSABLE_LEMMAS for t in sentences[i])]
+        candidates = preferred or candidates
+    return rng.choice(candidates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
-    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1609 training sentences")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1611 training sentences")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
                         help="gold files whose articles are left out of the pool")
     parser.add_argument("--reuse", type=Path, nargs="*", default=[],
                         help="read files whose articles give further sentences (their listed sentences skipped)")
     parser.add_argument("--wider", action="store_true",
                         help="also draw from articles naming Iran or Pakistan (not both) with another state")
+    parser.add_argument("--confusable", action="store_true",
+                        help="prefer sentences with a meeting, visit, appeal, criticism or aid word (CONFUSABLE_LEMMAS)")
     args = parser.parse_args()
 
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
@@ -119,7 +145,7 @@ def main() -> None:
                       and any(index.resolve(e) for e in s.ents)]
         if not candidates:
             continue
-        i = rng.choice(candidates)
+        i = pick_sentence(rng, sentences, candidates, args.confusable)
         print(json.dumps({"article_id": article_id, "sentence_index": i}))
         if args.show:
             print(f"[{article_id[:8]} {i}] {sentences[i].text.strip()}", file=sys.stderr)

@@ -12,8 +12,9 @@ Out: per variant, with the add/override thresholds chosen on the same folds (as 
   pool           the combined coder's accuracy on the read pool sentences the rules were never tuned on
                  (event_train_v*; the honest in-domain figure); `pool_v1_v3` on those read before the
                  fourth round (comparable with the third round's "pool"), `pool_v1_v5` on those read
-                 before the fifth (comparable with the fourth round's "pool"), `pool_v6` and `pool_v7`
-                 on the fifth round's two files (further sentences of read articles; the wider draw)
+                 before the fifth (comparable with the fourth round's "pool"), `pool_v1_v7` on those read
+                 before the sixth (comparable with the fifth round's "pool"), `pool_v8` and `pool_v9` on the
+                 sixth round's two files (the wider draw, confusable-zone sentences preferred)
   tuned          the same on event_gold_v1, which the rules were tuned on
   cameo_quad     quad-class accuracy on CAMEO train (the rules were tuned on it: flattering to rule-heavy variants)
   cameo_no_rules the same with the rules' answer taken out of each held-out CAMEO row (its rule features
@@ -24,7 +25,10 @@ Out: per variant, with the add/override thresholds chosen on the same folds (as 
   nested         weighted accuracy with the thresholds chosen on the other four folds' predictions and applied
                  to the fifth (honest when a recipe has many thresholds); `nested_pool` the same on the pool
 With `--per-type`, each variant is also scored with one add and one override threshold per model type
-(searched type by type from the global pair), nested the same way.
+(searched type by type from the global pair), nested the same way. With `--none-scale`, the model's NONE
+probability is also multiplied by a factor (renormalised) before the coder decides, the factor searched with
+the thresholds (`NONE_SCALES`), nested the same way: a shift of the line between NONE and the verbal types,
+where most misses lie; `none_scale` is the factor chosen on all folds, `none_scale_pool` its pool figure.
 """
 
 from __future__ import annotations
@@ -44,14 +48,16 @@ from sklearn.pipeline import Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train_event_model import SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, cached_training_rows  # noqa: E402
+from train_event_model import SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, cached_training_rows  # noqa: E402
 
 from pipeline.event_model import NONE, best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
 from pipeline.events import quad_class  # noqa: E402
 
 ROUND_4 = (TRAIN_V4.name, TRAIN_V5.name)  # the pool sentences read in the fourth round
-NEW_FILES = (TRAIN_V6.name, TRAIN_V7.name)  # and in the fifth
+ROUND_5 = (TRAIN_V6.name, TRAIN_V7.name)  # and in the fifth
+ROUND_6 = (TRAIN_V8.name, TRAIN_V9.name)  # and in the sixth
 GRID = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)] + [1.01]
+NONE_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0]
 
 
 def words_only(features: str) -> str:
@@ -165,11 +171,49 @@ def nested(decider: Decider, fold_list, per_type: bool, pool: np.ndarray) -> tup
     return (round(float((hits * decider.weight).sum() / decider.weight.sum()), 4), round(float(hits[pool].mean()), 4))
 
 
+def none_scaled(oof: np.ndarray, classes: list[str], scale: float) -> np.ndarray:
+    """The probabilities with NONE's multiplied by `scale`, each row renormalised."""
+    scaled = oof.copy()
+    scaled[:, classes.index(NONE)] *= scale
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def none_scale_figures(rows: list[dict], oof: np.ndarray, classes: list[str], fold_list, pool: np.ndarray) -> dict:
+    """The NONE factor and thresholds chosen together: on all folds (the factor and its pool accuracy) and
+    nested (each fold decided by the factor and thresholds best on the other four)."""
+    n = len(classes)
+    deciders = {s: Decider(rows, none_scaled(oof, classes, s), classes) for s in NONE_SCALES}
+
+    def best(mask: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        choices = [(s, *d.search(mask, False)) for s, d in deciders.items()]
+        return max(choices, key=lambda c: deciders[c[0]].accuracy(c[1], c[2], mask))
+
+    everything = np.ones(len(rows), dtype=bool)
+    scale, add, override = best(everything)
+    decided_all = deciders[scale].decide(add, override)
+    gold = deciders[1.0].gold
+    decided = np.zeros(len(rows), dtype=int)
+    chosen = []
+    for train_idx, test_idx in fold_list:
+        mask = np.zeros(len(rows), dtype=bool)
+        mask[train_idx] = True
+        s, a, o = best(mask)
+        chosen.append(s)
+        decided[test_idx] = deciders[s].decide(a, o)[test_idx]
+    weight = deciders[1.0].weight
+    hits = decided == gold
+    return {"none_scale": scale, "none_scale_thresholds": [float(add[0]), float(override[0])],
+            "none_scale_pool": round(float((decided_all == gold)[pool].mean()), 4),
+            "none_scale_nested": round(float((hits * weight).sum() / weight.sum()), 4),
+            "none_scale_nested_pool": round(float(hits[pool].mean()), 4), "none_scale_per_fold": chosen}
+
+
 def quad_hit(coded: str, quad: str) -> bool:
     return (coded == NONE and quad == "neutral") or (coded != NONE and quad_class(coded) == quad)
 
 
-def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes: list[str], per_type: bool) -> dict:
+def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes: list[str], per_type: bool,
+            none_scale: bool = False) -> dict:
     """The combined coder's validation figures (see the module docstring)."""
     rule_types = [r["rule_type"] for r in rows]
     add, override, weighted = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
@@ -184,10 +228,11 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
     no_rules = [combine(NONE, classes[top_stripped[k]], float(oof_stripped[k, top_stripped[k]]), add, override) for k in cameo]
     pool = np.array([r["origin"] == "scenario" for r in rows])
     out = {"weighted": round(weighted, 4), "pool": accuracy(lambda r: r["origin"] == "scenario"),
-           "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_4 + NEW_FILES),
-           "pool_v1_v5": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in NEW_FILES),
-           "pool_v6": accuracy(lambda r: r.get("file") == TRAIN_V6.name),
-           "pool_v7": accuracy(lambda r: r.get("file") == TRAIN_V7.name),
+           "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_4 + ROUND_5 + ROUND_6),
+           "pool_v1_v5": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_5 + ROUND_6),
+           "pool_v1_v7": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_6),
+           "pool_v8": accuracy(lambda r: r.get("file") == TRAIN_V8.name),
+           "pool_v9": accuracy(lambda r: r.get("file") == TRAIN_V9.name),
            "tuned": accuracy(lambda r: r["origin"] == "scenario_tuned"),
            "cameo_quad": round(np.mean([quad_hit(combined[k], rows[k]["quad"]) for k in cameo]), 4),
            "cameo_no_rules": round(np.mean([quad_hit(c, rows[k]["quad"]) for c, k in zip(no_rules, cameo)]), 4),
@@ -198,6 +243,8 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
     out["nested"], out["nested_pool"] = nested(decider, fold_list, False, pool)
     if per_type:
         out["per_type_nested"], out["per_type_nested_pool"] = nested(decider, fold_list, True, pool)
+    if none_scale:
+        out.update(none_scale_figures(rows, oof, classes, fold_list, pool))
     return out
 
 
@@ -267,6 +314,7 @@ def main() -> None:
     parser.add_argument("--without", nargs="*", default=[], help="leave out the sentences of these files "
                         "(e.g. event_train_v4.jsonl event_train_v5.jsonl: what the read data added)")
     parser.add_argument("--per-type", action="store_true", help="also score per-type thresholds (nested)")
+    parser.add_argument("--none-scale", action="store_true", help="also score a searched factor on NONE's probability (nested)")
     parser.add_argument("--errors", action="store_true", help="print where each variant errs (stderr)")
     parser.add_argument("--fold-seed", type=int, default=SEED, help="seed of the 5 folds (default: the train script's)")
     args = parser.parse_args()
@@ -279,7 +327,7 @@ def main() -> None:
         rows = reweighted(rows, scenario_weight, default_weight)
         features = [" ".join(t for t in r["features"].split() if not (no_syntax and t.startswith("x:"))) for r in rows]
         oof, oof_stripped, classes = out_of_fold(make, rows, features)
-        scores = figures(rows, oof, oof_stripped, classes, args.per_type)
+        scores = figures(rows, oof, oof_stripped, classes, args.per_type, args.none_scale)
         print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
