@@ -11,7 +11,9 @@ macro-F1 difference against the previous recipe (v2: no prior shift). A change i
 better here; the bench's test period is then read once for the kept recipe.
 
 The variants are the experiments of issue 11's second and third rounds, kept ones and failed ones alike, so
-every figure in the README's selection table can be rerun (`--only reader` runs the third round alone).
+every figure in the README's selection table can be rerun (`--only reader` runs the third round alone,
+`--only round6` the sixth: the event coder's type probabilities as features, EM label-shift adaptation and
+story smoothing).
 """
 
 from __future__ import annotations
@@ -100,11 +102,19 @@ class Split:
         reference.estimator = estimator  # same gate probabilities and prototypes, the variant's estimator
         return reference
 
-    def score(self, model, frame=None) -> tuple[dict, list[str]]:
+    def score(self, model, frame=None, adapt=None) -> tuple[dict, list[str]]:
+        """Scores on the validation items; `adapt`, when given, post-processes the on-topic items' probabilities."""
         frame = self.frame if frame is None else frame
         mask = self.validate
         result, probs = classify.evaluate(model, [a for a, m in zip(self.articles, mask) if m], self.relevant[mask],
                                           self.y[mask], self.encoder, frame[mask].reset_index(drop=True))
+        if adapt is not None:
+            on = self.relevant[mask]
+            probs = probs.copy()
+            probs[on] = adapt(probs[on], [a for a, m in zip(self.articles, mask & self.relevant) if m])
+            pred = [LABELS[i] for i in probs.argmax(axis=1)]
+            result = {**classify.scores(list(self.y[mask]), pred, classify.SCORED_LABELS),
+                      "ece": classify.expected_calibration_error(probs, list(self.y[mask]))}
         return result, [LABELS[i] for i in probs.argmax(axis=1)]
 
 
@@ -142,11 +152,108 @@ def round_two(split: Split, rt: Runtime, protos, featurizer, n_dense):
     yield "rule 2/6 prototypes added", split.fit(more_featurizer, more, frame=more_frame), more_frame
 
 
+def event_type_block(rt: Runtime, texts: list[str]) -> np.ndarray:
+    """Per text, the event coder's learned type probabilities (`event_model`), the maximum over its sentences:
+    a general notion of "material conflict" or "consultation" learned from CAMEO and read pool sentences."""
+    from pipeline.event_model import sentence_features
+
+    coder = rt.extract_events
+    out = np.zeros((len(texts), len(coder.model.classes)))
+    for i, doc in enumerate(rt.nlp.pipe(texts, batch_size=64)):
+        by_sentence: dict[int, list] = {}
+        for event in coder.extractor(doc):
+            by_sentence.setdefault(event.sentence_index, []).append(event)
+        sentences = list(doc.sents)
+        if sentences:
+            out[i] = coder.model.probabilities([sentence_features(s, by_sentence.get(j, [])) for j, s in enumerate(sentences)]).max(0)
+    return out
+
+
+def with_columns(frame: pd.DataFrame, block: np.ndarray, scale: float) -> pd.DataFrame:
+    """`frame` with `block` appended to its dense columns (d0..dN), times `scale`."""
+    frame = frame.reset_index(drop=True).copy()
+    n = sum(c.startswith("d") for c in frame.columns)
+    for j in range(block.shape[1]):
+        frame[f"d{n + j}"] = scale * block[:, j]
+    return frame
+
+
+def em_prior_adaptation(probs: np.ndarray, articles, iterations: int = 200) -> np.ndarray:
+    """Saerens et al. (2002): re-weight posteriors to the class priors that EM estimates on unlabeled items.
+    The training prior is taken as uniform (both the regression and the reader are class-balanced)."""
+    source = np.full(probs.shape[1], 1.0 / probs.shape[1])
+    prior = source.copy()
+    for _ in range(iterations):
+        adapted = probs * (prior / source)
+        adapted /= adapted.sum(axis=1, keepdims=True)
+        prior = adapted.mean(axis=0)
+    return adapted
+
+
+def story_smoothing(probs: np.ndarray, articles, similarity: float = 0.5) -> np.ndarray:
+    """Each article's probabilities half its own, half the mean of its story's: the articles within a day of it
+    whose headlines' TF-IDF cosine reaches `similarity` (the same development, told by several outlets)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    titles = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(
+        [a.title or "" for a in articles])
+    days = np.array([a.published.toordinal() for a in articles])
+    same = ((titles @ titles.T).toarray() >= similarity) & (np.abs(days[:, None] - days[None, :]) <= 1)
+    np.fill_diagonal(same, False)
+    out = probs.copy()
+    for i in np.where(same.any(axis=1))[0]:
+        out[i] = 0.5 * probs[i] + 0.5 * probs[same[i]].mean(axis=0)
+    return out
+
+
+def round_six(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's sixth round; `adapt` post-processes the validation probabilities."""
+    protos = rt.scenario.prototypes()
+    with_reader = split.fit(rt.featurizer, protos, reader_weight=classify.READER_WEIGHT)
+    yield "v4 (reader weight 0.7)", with_reader, None, None
+    yield "v4, EM label-shift adaptation on the validation items", with_reader, None, em_prior_adaptation
+    for similarity in (0.3, 0.5, 0.7):
+        yield (f"v4, story smoothing (headline cosine >= {similarity})", with_reader, None,
+               lambda p, a, s=similarity: story_smoothing(p, a, s))
+    titles = event_type_block(rt, [a.title or "" for a in split.articles])
+    leads = event_type_block(rt, [reader_lead(a) for a in split.articles])
+    proto_texts = [t for c in CASES for t in protos.get(c, [])]
+    proto_block = event_type_block(rt, proto_texts)
+    for name, block, proto in (("headline", titles, proto_block), ("headline and lead", np.hstack([titles, leads]),
+                                                                   np.hstack([proto_block, proto_block]))):
+        for scale in (1.0, 3.0):
+            frame = with_columns(split.frame, block, scale)
+            featurizer = ExtendedFeaturizer(rt.featurizer, proto_texts, proto, scale)
+            model = split.fit(featurizer, protos, frame=frame, estimator=classify.build_estimator(frame.shape[1] - 2))
+            model = dataclasses.replace(model, reader=with_reader.reader, reader_weight=classify.READER_WEIGHT)
+            yield f"event types of the {name} x{scale:g}, with the reader", model, frame, None
+
+
+def reader_lead(article) -> str:
+    """The start of an article after its headline (what the reader also sees)."""
+    body = article.body()
+    rest = body[len(article.title):] if article.title and body.startswith(article.title) else body
+    return " ".join(rest.split())[:400]
+
+
+class ExtendedFeaturizer(classify.Featurizer):
+    """The pack's featurizer whose prototype rows carry the event-type block too (for `Split.fit`'s text frame)."""
+
+    def __init__(self, base: classify.Featurizer, texts: list[str], block: np.ndarray, scale: float):
+        super().__init__(base.encoder, base.prototypes)
+        self._rows = {t: scale * row for t, row in zip(texts, block)}
+
+    def dense(self, titles, leads, bodies):
+        dense = super().dense(titles, leads, bodies)
+        return np.hstack([dense, np.array([self._rows[t] for t in titles])])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader"], help="run only the reference and the third round (the reader)")
+    ap.add_argument("--only", choices=["reader", "round6"],
+                    help="run only the reference and the third round (the reader), or only the sixth round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
@@ -156,14 +263,18 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    for name, model, frame in variants(split, rt, only_reader=args.only == "reader"):
-        result, pred = split.score(model, frame)
+    runs = (round_six(split, rt) if args.only == "round6" else
+            ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
+    for name, model, frame, adapt in runs:
+        result, pred = split.score(model, frame, adapt)
         reference_pred = reference_pred or pred
         print(json.dumps({
             "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"],
             "per_class": {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS},
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
-            "probes": {k: v for k, v in probe_check(rt, model).items() if k != "missed"},
+            # the round-6 feature variants need columns the pipeline does not compute for a probe
+            "probes": ({k: v for k, v in probe_check(rt, model).items() if k != "missed"}
+                       if frame is None or args.only != "round6" else None),
         }), flush=True)
 
 
