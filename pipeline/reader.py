@@ -52,9 +52,14 @@ FROZEN_PREFIX = "embeddings."  # not trained, not saved: read from the pinned pa
 
 def reader_text(title: str, body: str) -> str:
     """What the reader sees: the headline (guide rule 1: it decides) and the start of the rest."""
-    rest = body[len(title):] if body.startswith(title) else body
-    lead = " ".join(rest.split())[:LEAD_CHARS]
+    lead = lead_after_title(title, body)
     return f"{title} . {lead}" if lead else title
+
+
+def lead_after_title(title: str, body: str) -> str:
+    """The first `LEAD_CHARS` of an article's text after its headline, whitespace folded."""
+    rest = body[len(title):] if body.startswith(title) else body
+    return " ".join(rest.split())[:LEAD_CHARS]
 
 
 @lru_cache(maxsize=1)

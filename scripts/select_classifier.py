@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import classify  # noqa: E402
 from pipeline.jobs import Runtime, probe_check, training_set  # noqa: E402
+from pipeline.reader import lead_after_title  # noqa: E402
 from pipeline.records import CASES, LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 
@@ -216,7 +217,7 @@ def round_six(split: Split, rt: Runtime):
         yield (f"v4, story smoothing (headline cosine >= {similarity})", with_reader, None,
                lambda p, a, s=similarity: story_smoothing(p, a, s))
     titles = event_type_block(rt, [a.title or "" for a in split.articles])
-    leads = event_type_block(rt, [reader_lead(a) for a in split.articles])
+    leads = event_type_block(rt, [lead_after_title(a.title or "", a.body()) for a in split.articles])
     proto_texts = [t for c in CASES for t in protos.get(c, [])]
     proto_block = event_type_block(rt, proto_texts)
     for name, block, proto in (("headline", titles, proto_block), ("headline and lead", np.hstack([titles, leads]),
@@ -227,13 +228,6 @@ def round_six(split: Split, rt: Runtime):
             model = split.fit(featurizer, protos, frame=frame, estimator=classify.build_estimator(frame.shape[1] - 2))
             model = dataclasses.replace(model, reader=with_reader.reader, reader_weight=classify.READER_WEIGHT)
             yield f"event types of the {name} x{scale:g}, with the reader", model, frame, None
-
-
-def reader_lead(article) -> str:
-    """The start of an article after its headline (what the reader also sees)."""
-    body = article.body()
-    rest = body[len(article.title):] if article.title and body.startswith(article.title) else body
-    return " ".join(rest.split())[:400]
 
 
 class ExtendedFeaturizer(classify.Featurizer):
