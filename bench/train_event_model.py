@@ -1,6 +1,7 @@
 """Train the event-type model (models/events/<version>/) from the CAMEO, SATP and read scenario sentences.
 
-    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v6/
+    .venv/bin/python bench/train_event_model.py                 # writes models/events/plover-model-v5/ (the default)
+    .venv/bin/python bench/train_event_model.py --version plover-model-v6   # v5's data and event_train_v8/v9
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
     .venv/bin/python bench/train_event_model.py --cache /tmp/rows.pkl   # parse once, reuse the parsed rows after
 
