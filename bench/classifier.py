@@ -10,14 +10,16 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
   - the probe suite (labels/<scenario>/probes/probes.jsonl, never trained on) against this time-split
     model and against the shipped active model: accuracy overall and per case;
   - the baseline (the v1 recipe's words-only part: TF-IDF + calibrated LinearSVC) and the previous
-    recipe (v3: the same regression without the reader, its `none` halved) on the same split, each with a
-    paired bootstrap 95% interval of the macro-F1 difference;
-  - expected calibration error (ECE) on the test period, train seconds, encoder docs/s and the fine-tuned
-    reader's docs/s (headline and lead).
+    recipes on the same split (v4: the same regression with the fine-tuned MiniLM reader instead of the
+    case head; v3: the regression alone, its `none` halved), each with a paired bootstrap 95% interval of
+    the macro-F1 difference;
+  - expected calibration error (ECE) on the test period, train seconds (the time-split model; the case
+    head's vectors of texts already in the vector cache are not encoded again: `train_head_texts_encoded`
+    says how many were), the static encoder's docs/s, and the case head's encoder (all-mpnet-base-v2) docs/s
+    on the headline and lead of 300 test articles, uncached.
 `--examples FILE` also trains on written examples (the experiment of issue 11's fourth round: 295 short
 articles written from the guide; they cost macro-F1 on real news, so the recipe leaves them out).
-`--reader-seeds 0,1,2` averages three fine-tuned readers (issue 11's fifth round: steadier across seeds and better
-on the time split, but too slow for `signals train` on 2 cores, so the recipe keeps one).
+`--reader-seeds 0,1,2` gives the v4 comparison three fine-tuned readers, averaged (issue 11's fifth round).
 Prints one JSON line.
 """
 
@@ -36,11 +38,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import classify, reader  # noqa: E402
+from pipeline import classify, mpnet, reader  # noqa: E402
 from pipeline.jobs import Runtime, load_probes, probe_check, training_set, written_articles  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
+
+
+V4_READER_WEIGHT = 0.7  # recipe v4's share of the fine-tuned reader
 
 
 def baseline_predictions(train_articles, y_train, test_articles) -> list[str]:
@@ -65,7 +70,7 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--examples", help="a JSONL of written examples to train on as well (an experiment)")
     ap.add_argument("--reader-seeds", default=",".join(map(str, reader.SEEDS)),
-                    help="seeds of the fine-tuned readers to average (an experiment; default: the recipe's)")
+                    help="seeds of the fine-tuned readers the v4 comparison averages (default: v4's one)")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     until, test_until = datetime.fromisoformat(args.until), datetime.fromisoformat(args.test_until)
@@ -86,23 +91,22 @@ def main() -> None:
     train_articles = [a for a, m in zip(articles, train) if m]
     examples = written_articles(Path(args.examples)) if args.examples else ([], [])
     seeds = [int(s) for s in args.reader_seeds.split(",")]
-    model = classify.fit(train_articles, y[train], relevant[train], featurizer, rt.scenario.prototypes(), examples=examples,
-                         reader_seeds=seeds)
+    cache = mpnet.shared_cache()
+    encoded_before = cache.encoded
+    model = classify.fit(train_articles, y[train], relevant[train], featurizer, rt.scenario.prototypes(), examples=examples)
     train_seconds = time.perf_counter() - started
+    train_encoded = cache.encoded - encoded_before
     test_articles = [a for a, m in zip(articles, test) if m]
     split, probs = classify.evaluate(model, test_articles, relevant[test], y[test], rt.encoder)
     predicted = [LABELS[i] for i in probs.argmax(axis=1)]
-    reader_docs_per_s = None
-    if model.reader is not None:  # the fine-tuned reader, on the headline and lead of 300 test articles
-        leads = [reader_text(a.title, a.body()) for a in test_articles[:300]]
-        started = time.perf_counter()
-        model.reader.predict_proba(leads)
-        reader_docs_per_s = round(len(leads) / (time.perf_counter() - started), 1)
+    leads = [reader_text(a.title, a.body()) for a in test_articles[:300]]
+    started = time.perf_counter()
+    cache.encoder.encode(leads)  # the case head's encoder on its own, past the cache
+    head_docs_per_s = round(len(leads) / (time.perf_counter() - started), 1)
 
     out = {
-        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else "")
-        + (f" with readers of seeds {seeds}" if tuple(seeds) != reader.SEEDS else ""),
-        "encoder": rt.encoder.name,
+        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else ""),
+        "encoder": rt.encoder.name, "head_encoder": f"{mpnet.NAME} (zip sha256 {mpnet.ZIP_SHA256[:12]}…)",
         "train_until": args.until, "test_until": args.test_until,
         "n_train": int(train.sum()), "n_test": int(test.sum()),
         "test_counts": {c: int((y[test] == c).sum()) for c in LABELS},
@@ -110,8 +114,9 @@ def main() -> None:
         "per_class": {c: {k: v for k, v in s.items() if k in ("precision", "recall", "support")} for c, s in split["per_class"].items()},
         "ece": split["ece"],
         "train_seconds": round(train_seconds, 1),
+        "train_head_texts_encoded": train_encoded,
         "encoder_docs_per_s": round(docs_per_s),
-        "reader_docs_per_s": reader_docs_per_s,
+        "head_encoder_docs_per_s": head_docs_per_s,
     }
     if load_probes(rt.scenario)[0]:
         out["probe_accuracy"] = probe_check(rt, model)
@@ -125,13 +130,21 @@ def main() -> None:
         out["baseline"] = {"recipe": "tfidf-words-linearsvc-sigmoid (v1 without NLP tokens)",
                            "time_split_macro_f1": classify.scores(list(y[test]), base, classify.SCORED_LABELS)["macro_f1"],
                            "difference_vs_baseline": classify.bootstrap_macro_f1_difference(y[test], predicted, base)}
-        # the previous recipe (v3: the regression alone, its none probability halved) on the same split
-        previous = dataclasses.replace(model, reader=None, reader_weight=0.0, none_shift=2.0)
-        _, previous_probs = classify.evaluate(previous, test_articles, relevant[test], y[test], rt.encoder)
-        previous_pred = [LABELS[i] for i in previous_probs.argmax(axis=1)]
-        out["previous_recipe"] = {"recipe": "gate-tfidf-m2v-protos-lr-shift.v3",
-                                  "time_split_macro_f1": classify.scores(list(y[test]), previous_pred, classify.SCORED_LABELS)["macro_f1"],
-                                  "difference": classify.bootstrap_macro_f1_difference(y[test], predicted, previous_pred)}
+        # the previous recipes on the same split: v4 (the regression with the fine-tuned reader instead of the
+        # case head) and v3 (the regression alone, its none probability halved)
+        started = time.perf_counter()
+        v4 = classify.fit(train_articles, y[train], relevant[train], featurizer, rt.scenario.prototypes(), examples=examples,
+                          reader_weight=V4_READER_WEIGHT, reader_seeds=seeds, head_weight=0.0,
+                          temperature=1.0)
+        v4_seconds = time.perf_counter() - started
+        v3 = dataclasses.replace(model, head=None, head_weight=0.0, none_shift=2.0, temperature=1.0)
+        for key, name, previous in (("v4", "gate-tfidf-m2v-protos-lr+reader.v4" + (f", readers of seeds {seeds}" if tuple(seeds) != reader.SEEDS else ""), v4),
+                                    ("v3", "gate-tfidf-m2v-protos-lr-shift.v3", v3)):
+            previous_split, previous_probs = classify.evaluate(previous, test_articles, relevant[test], y[test], rt.encoder)
+            previous_pred = [LABELS[i] for i in previous_probs.argmax(axis=1)]
+            out[f"previous_recipe_{key}"] = {"recipe": name, "time_split_macro_f1": previous_split["macro_f1"], "ece": previous_split["ece"],
+                                             "difference": classify.bootstrap_macro_f1_difference(y[test], predicted, previous_pred)}
+        out["previous_recipe_v4"]["train_seconds"] = round(v4_seconds, 1)
     print(json.dumps(out))
 
 

@@ -13,7 +13,7 @@ better here; the bench's test period is then read once for the kept recipe.
 The variants are the experiments of issue 11's second and third rounds, kept ones and failed ones alike, so
 every figure in the README's selection table can be rerun (`--only reader` runs the third round alone,
 `--only round6` the sixth: the event coder's type probabilities as features, EM label-shift adaptation and
-story smoothing).
+story smoothing; `--only round7` the seventh: the case head over frozen all-mpnet-base-v2 vectors, recipe v5).
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import classify  # noqa: E402
+from pipeline import classify, mpnet  # noqa: E402
 from pipeline.jobs import Runtime, probe_check, training_set  # noqa: E402
-from pipeline.reader import lead_after_title  # noqa: E402
+from pipeline.reader import lead_after_title, reader_text  # noqa: E402
 from pipeline.records import CASES, LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
+
+V4_READER_WEIGHT = 0.7  # recipe v4's share of the fine-tuned reader (round 3)
 
 # Texts paraphrasing the guide's rules 2 and 6 and the C2 "military posturing" reading (not the probes).
 RULE_PROTOTYPES = {
@@ -81,15 +83,16 @@ class Split:
         self.encoder = rt.encoder
         self.frame = classify.article_frame(self.articles, featurizer)
 
-    def fit(self, featurizer, prototype_texts, frame=None, weights=None, estimator=None, none_shift=1.0, reader_weight=0.0):
+    def fit(self, featurizer, prototype_texts, frame=None, weights=None, estimator=None, none_shift=1.0, reader_weight=0.0,
+            head_weight=0.0, temperature=1.0):
         """A ScenarioModel trained on the inner training items, like `classify.fit` but with the variant's parts
-        (without the reader unless `reader_weight` is given: the round-2 variants predate it)."""
+        (without the reader, the case head or a temperature unless given: the earlier rounds predate them)."""
         frame = self.frame if frame is None else frame
         mask = self.train
         if estimator is None and weights is None:
             return classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
                                 featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift,
-                                reader_weight=reader_weight)
+                                reader_weight=reader_weight, head_weight=head_weight, temperature=temperature)
         on = mask & self.relevant
         protos = [(c, t) for c in CASES for t in prototype_texts.get(c, [])]
         x = pd.concat([frame[on], classify.text_frame([t for _, t in protos], featurizer)], ignore_index=True)
@@ -99,7 +102,7 @@ class Split:
         estimator.fit(x, y, classifier__sample_weight=w)
         reference = classify.fit([a for a, m in zip(self.articles, mask) if m], self.y[mask], self.relevant[mask],
                                  featurizer, prototype_texts, frame=frame[mask].reset_index(drop=True), none_shift=none_shift,
-                                 reader_weight=0.0)
+                                 reader_weight=0.0, head_weight=0.0, temperature=temperature)
         reference.estimator = estimator  # same gate probabilities and prototypes, the variant's estimator
         return reference
 
@@ -116,6 +119,8 @@ class Split:
             pred = [LABELS[i] for i in probs.argmax(axis=1)]
             result = {**classify.scores(list(self.y[mask]), pred, classify.SCORED_LABELS),
                       "ece": classify.expected_calibration_error(probs, list(self.y[mask]))}
+        truth = [LABELS.index(label) for label in self.y[mask]]
+        result["log_loss"] = round(float(-np.mean(np.log(probs[np.arange(len(truth)), truth] + 1e-12))), 4)
         return result, [LABELS[i] for i in probs.argmax(axis=1)]
 
 
@@ -210,7 +215,7 @@ def story_smoothing(probs: np.ndarray, articles, similarity: float = 0.5) -> np.
 def round_six(split: Split, rt: Runtime):
     """(name, model, frame, adapt) for issue 11's sixth round; `adapt` post-processes the validation probabilities."""
     protos = rt.scenario.prototypes()
-    with_reader = split.fit(rt.featurizer, protos, reader_weight=classify.READER_WEIGHT)
+    with_reader = split.fit(rt.featurizer, protos, reader_weight=V4_READER_WEIGHT)
     yield "v4 (reader weight 0.7)", with_reader, None, None
     yield "v4, EM label-shift adaptation on the validation items", with_reader, None, em_prior_adaptation
     for similarity in (0.3, 0.5, 0.7):
@@ -226,7 +231,7 @@ def round_six(split: Split, rt: Runtime):
             frame = with_columns(split.frame, block, scale)
             featurizer = ExtendedFeaturizer(rt.featurizer, proto_texts, proto, scale)
             model = split.fit(featurizer, protos, frame=frame, estimator=classify.build_estimator(frame.shape[1] - 2))
-            model = dataclasses.replace(model, reader=with_reader.reader, reader_weight=classify.READER_WEIGHT)
+            model = dataclasses.replace(model, reader=with_reader.reader, reader_weight=V4_READER_WEIGHT)
             yield f"event types of the {name} x{scale:g}, with the reader", model, frame, None
 
 
@@ -242,12 +247,41 @@ class ExtendedFeaturizer(classify.Featurizer):
         return np.hstack([dense, np.array([self._rows[t] for t in titles])])
 
 
+def round_seven(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's seventh round: the case head, a logistic regression over the
+    frozen all-mpnet-base-v2 vector of the headline and lead (`classify.VectorHead`), in place of the reader."""
+    protos = rt.scenario.prototypes()
+    v4 = split.fit(rt.featurizer, protos, reader_weight=V4_READER_WEIGHT)
+    yield "v4 (reader seed 0, weight 0.7)", v4, None, None
+    with_head = split.fit(rt.featurizer, protos, head_weight=1.0)
+    regression = dataclasses.replace(with_head, head_weight=0.0)
+    yield "the regression alone", regression, None, None
+    for weight in (1.0, 0.5, 0.7):
+        yield f"case head weight {weight}", dataclasses.replace(with_head, head_weight=weight), None, None
+    for temperature in (0.5, 0.6, 0.7, 0.8):  # v5's is the one of lowest log-loss (`log_loss` below)
+        yield (f"case head weight 0.7, temperature {temperature}" + (" (v5)" if temperature == classify.TEMPERATURE else ""),
+               dataclasses.replace(with_head, head_weight=classify.HEAD_WEIGHT, temperature=temperature), None, None)
+    yield ("regression 0.3, reader 0.35, case head 0.35",
+           dataclasses.replace(with_head, reader=v4.reader, reader_weight=0.35 / 0.65, head_weight=0.35), None, None)  # reader, then head
+    texts = [reader_text(a.title, a.body()) for a in split.articles]
+    vectors = mpnet.shared_cache().vectors(texts)
+    proto_texts = [t for c in CASES for t in protos.get(c, [])]
+    proto_vectors = mpnet.shared_cache().vectors(proto_texts)
+    for scale in (1.0, 3.0):  # the vectors as one more dense block of the regression instead
+        frame = with_columns(split.frame, vectors, scale)
+        featurizer = ExtendedFeaturizer(rt.featurizer, proto_texts, proto_vectors, scale)
+        model = split.fit(featurizer, protos, frame=frame, estimator=classify.build_estimator(frame.shape[1] - 2))
+        yield f"mpnet vectors as regression features x{scale:g}, alone", model, frame, None
+        yield (f"mpnet vectors as regression features x{scale:g}, with the reader",
+               dataclasses.replace(model, reader=v4.reader, reader_weight=V4_READER_WEIGHT), frame, None)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6"],
-                    help="run only the reference and the third round (the reader), or only the sixth round")
+    ap.add_argument("--only", choices=["reader", "round6", "round7"],
+                    help="run only the reference and the third round (the reader), or only the sixth or seventh round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
@@ -257,18 +291,18 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    runs = (round_six(split, rt) if args.only == "round6" else
+    runs = (round_six(split, rt) if args.only == "round6" else round_seven(split, rt) if args.only == "round7" else
             ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
     for name, model, frame, adapt in runs:
         result, pred = split.score(model, frame, adapt)
         reference_pred = reference_pred or pred
         print(json.dumps({
-            "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"],
+            "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"], "log_loss": result["log_loss"],
             "per_class": {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS},
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
             # the round-6 feature variants need columns the pipeline does not compute for a probe
             "probes": ({k: v for k, v in probe_check(rt, model).items() if k != "missed"}
-                       if frame is None or args.only != "round6" else None),
+                       if frame is None or args.only not in ("round6", "round7") else None),
         }), flush=True)
 
 

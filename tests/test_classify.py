@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pytest
 
-from pipeline import classify
+from pipeline import classify, mpnet
 from pipeline.encoder import load_encoder
 from pipeline.errors import ModelError
 from pipeline.labels import load_labels, load_shared_articles
@@ -54,6 +54,7 @@ def test_train_evaluate_and_predict_with_evidence(sample, encoder):
     assert metrics["holdout"]["macro_f1"] > 0.5  # far above chance (0.33) over base, contraction, none
     assert set(metrics["class_recall"]) == set(LABELS) and metrics["class_recall"]["accelerated"] is None
     assert metrics["encoder_fingerprint"] == encoder.fingerprint
+    assert model.head is not None and metrics["head_encoder_zip_sha256"] == mpnet.ZIP_SHA256  # the manifest names it
     unseen = [
         Article("u1", "t", "", "US and Iran agree to extend ceasefire after talks hosted by Pakistan", "",
                 "Pakistan hosted another round of talks between Iran and the United States. The ceasefire between "

@@ -27,8 +27,8 @@ FILLERS = ("Taftan", "Panjgur", "Gwadar", "Chabahar", "Turbat", "Mand", "Zahedan
 
 def train_tiny_model(models_dir, scenario: str) -> str:
     """Register a small real model (the project's regression on 40 hand-written texts); returns its version.
-    Without the fine-tuned reader: the tests using it are about running flows, and tests/test_reader.py
-    trains and reads a reader."""
+    Without the fine-tuned reader or the case head: the tests using it are about running flows; tests/test_reader.py
+    and tests/test_mpnet.py test those."""
     articles, labels = [], []
     for label, template in TINY_TEXTS.items():
         for n, filler in enumerate(FILLERS):
@@ -36,7 +36,7 @@ def train_tiny_model(models_dir, scenario: str) -> str:
             labels.append(label)
     pack = load_scenario(PROJECT_ROOT / "labels" / scenario)
     featurizer = classify.Featurizer.from_texts(load_encoder(load_settings(environ={}).encoders_dir), pack.prototypes())
-    model = classify.fit(articles, labels, [True] * len(articles), featurizer, pack.prototypes(), reader_weight=0.0)
+    model = classify.fit(articles, labels, [True] * len(articles), featurizer, pack.prototypes(), reader_weight=0.0, head_weight=0.0)
     registry = Registry(models_dir)
     entry = registry.save_candidate(model, scenario, "tiny-test-labels", classify.RECIPE, {})
     return registry.register(entry, 0.0, None, "test").version

