@@ -19,6 +19,7 @@ story smoothing; `--only round7` the seventh: the case head over frozen all-mpne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -247,6 +248,17 @@ class ExtendedFeaturizer(classify.Featurizer):
         return np.hstack([dense, np.array([self._rows[t] for t in titles])])
 
 
+@contextlib.contextmanager
+def module_constant(module, name: str, value):
+    """`module.name` set to `value` for the block (a variant of a recipe constant), then restored."""
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
+
+
 def round_seven(split: Split, rt: Runtime):
     """(name, model, frame, adapt) for issue 11's seventh round: the case head, a logistic regression over the
     frozen all-mpnet-base-v2 vector of the headline and lead (`classify.VectorHead`), in place of the reader."""
@@ -261,6 +273,9 @@ def round_seven(split: Split, rt: Runtime):
     for temperature in (0.5, 0.6, 0.7, 0.8):  # v5's is the one of lowest log-loss (`log_loss` below)
         yield (f"case head weight 0.7, temperature {temperature}" + (" (v5)" if temperature == classify.TEMPERATURE else ""),
                dataclasses.replace(with_head, head_weight=classify.HEAD_WEIGHT, temperature=temperature), None, None)
+    for c in (0.3, 3.0, 10.0):  # the head's C, fixed at 1 beforehand, checked afterwards
+        with module_constant(classify, "HEAD_C", c):
+            yield f"case head weight 0.7, C {c:g}", split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT), None, None
     yield ("regression 0.3, reader 0.35, case head 0.35",
            dataclasses.replace(with_head, reader=v4.reader, reader_weight=0.35 / 0.65, head_weight=0.35), None, None)  # reader, then head
     texts = [reader_text(a.title, a.body()) for a in split.articles]
