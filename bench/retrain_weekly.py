@@ -1,13 +1,14 @@
-"""What retraining on the newest labels buys: the regression, refit weekly, against one frozen at the time split.
+"""What retraining on the newest labels buys: the recipe, refit weekly, against one frozen at the time split.
 
     PYTHONPATH=$PWD .venv/bin/python bench/retrain_weekly.py
 
 For each week of the bench's test period from 2026-03-08 (the last one ends 2026-04-14), two models are scored
-on that week's labeled items: the recipe's regression trained on every label published before 2026-03-01
-(the time split's model, frozen) and the same regression trained on every label published before that week
-(what a weekly `signals train` would know). The reader is left out of both (six fine-tunings would take an
-hour here); the regression alone is what the comparison needs. One JSON line per week, then the pooled
-macro-F1 (base, contraction, none) of both with the paired bootstrap interval of the difference.
+on that week's labeled items: the recipe (v5: the regression and the case head) trained on every label
+published before 2026-03-01 (the time split's model, frozen) and the same recipe trained on every label
+published before that week (what a weekly `signals train` would know). The case head's vectors come from the
+vector cache, so each refit takes about a minute. (Until round 7 this measured the regression alone: the v4
+reader's six fine-tunings would have taken an hour.) One JSON line per week, then the pooled macro-F1 (base,
+contraction, none) of both with the paired bootstrap interval of the difference.
 
 This reads the test period's labels for training, week by week, so it is not the bench's time-split figure
 and nothing is chosen on it: it measures the label-and-retrain loop (README "The classifier").
@@ -48,7 +49,7 @@ def main() -> None:
     def fit_before(day: datetime):
         mask = np.array([p is not None and p < day for p in published])
         return classify.fit(pick(mask), y[mask], relevant[mask], rt.featurizer, rt.scenario.prototypes(),
-                            frame=frame[mask].reset_index(drop=True), reader_weight=0.0)
+                            frame=frame[mask].reset_index(drop=True))
 
     def predict(model, mask) -> list[str]:
         _, probs = classify.evaluate(model, pick(mask), relevant[mask], y[mask], rt.encoder, frame[mask].reset_index(drop=True))
