@@ -29,6 +29,10 @@ With `--per-type`, each variant is also scored with one add and one override thr
 probability is also multiplied by a factor (renormalised) before the coder decides, the factor searched with
 the thresholds (`NONE_SCALES`), nested the same way: a shift of the line between NONE and the verbal types,
 where most misses lie; `none_scale` is the factor chosen on all folds, `none_scale_pool` its pool figure.
+With `--delete-threshold`, a third threshold is also tried (issue 16's seventh round): the model may turn a rule
+event into NONE only when its NONE probability reaches `delete` (`DELETES`), searched with the other two,
+nested the same way, plus the figures of each `delete` at the all-fold thresholds and how many pool rows it
+changes (`changed_now_right`: wrong before, right after; `changed_was_right`: the reverse).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ ROUND_5 = (TRAIN_V6.name, TRAIN_V7.name)  # and in the fifth
 ROUND_6 = (TRAIN_V8.name, TRAIN_V9.name)  # and in the sixth
 GRID = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)] + [1.01]
 NONE_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0]
+DELETES = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]  # 0: NONE needs only `override`, as in `event_model.combine`
 
 
 def words_only(features: str) -> str:
@@ -208,12 +213,49 @@ def none_scale_figures(rows: list[dict], oof: np.ndarray, classes: list[str], fo
             "none_scale_nested_pool": round(float(hits[pool].mean()), 4), "none_scale_per_fold": chosen}
 
 
+def delete_threshold_figures(decider: Decider, fold_list, pool: np.ndarray) -> dict:
+    """The coder with a separate threshold for deleting a rule event (a NONE over a rule's type), nested."""
+    d = decider
+
+    def decide(add: float, override: float, delete: float) -> np.ndarray:
+        need = np.where(d.model == d.none, max(override, delete), override)
+        with_rule = np.where((d.model != d.rule) & (d.p >= need), d.model, d.rule)
+        without = np.where((d.model != d.none) & (d.p >= add), d.model, d.none)
+        return np.where(d.rule != d.none, with_rule, without)
+
+    def weighted(decided: np.ndarray, mask: np.ndarray) -> float:
+        hits = decided[mask] == d.gold[mask]
+        return float((hits * d.weight[mask]).sum() / d.weight[mask].sum())
+
+    def search(mask: np.ndarray) -> tuple[float, float, float]:
+        return max(((a, o, x) for a in GRID[:-1] for o in GRID for x in DELETES), key=lambda t: weighted(decide(*t), mask))
+
+    decided, chosen = np.zeros(len(d.gold), dtype=int), []
+    for train_idx, test_idx in fold_list:
+        mask = np.zeros(len(d.gold), dtype=bool)
+        mask[train_idx] = True
+        chosen.append(search(mask))
+        decided[test_idx] = decide(*chosen[-1])[test_idx]
+    everything = np.ones(len(d.gold), dtype=bool)
+    add, override, delete = search(everything)
+    before = decide(add, override, 0.0)
+    sweep = []
+    for x in DELETES:
+        after = decide(add, override, x)
+        changed = (after != before) & pool
+        sweep.append({"delete": x, "weighted": round(weighted(after, everything), 4), "pool": round(float((after == d.gold)[pool].mean()), 4),
+                      "pool_rows_changed": int(changed.sum()), "changed_now_right": int((changed & (after == d.gold)).sum()),
+                      "changed_was_right": int((changed & (before == d.gold)).sum())})
+    return {"delete_nested": round(weighted(decided, everything), 4), "delete_nested_pool": round(float((decided == d.gold)[pool].mean()), 4),
+            "delete_per_fold": chosen, "delete_all_folds": [add, override, delete], "delete_sweep": sweep}
+
+
 def quad_hit(coded: str, quad: str) -> bool:
     return (coded == NONE and quad == "neutral") or (coded != NONE and quad_class(coded) == quad)
 
 
 def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes: list[str], per_type: bool,
-            none_scale: bool = False) -> dict:
+            none_scale: bool = False, delete_threshold: bool = False) -> dict:
     """The combined coder's validation figures (see the module docstring)."""
     rule_types = [r["rule_type"] for r in rows]
     add, override, weighted = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
@@ -245,6 +287,8 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
         out["per_type_nested"], out["per_type_nested_pool"] = nested(decider, fold_list, True, pool)
     if none_scale:
         out.update(none_scale_figures(rows, oof, classes, fold_list, pool))
+    if delete_threshold:
+        out.update(delete_threshold_figures(decider, fold_list, pool))
     return out
 
 
@@ -315,6 +359,8 @@ def main() -> None:
                         "(e.g. event_train_v4.jsonl event_train_v5.jsonl: what the read data added)")
     parser.add_argument("--per-type", action="store_true", help="also score per-type thresholds (nested)")
     parser.add_argument("--none-scale", action="store_true", help="also score a searched factor on NONE's probability (nested)")
+    parser.add_argument("--delete-threshold", action="store_true",
+                        help="also score a separate threshold for deleting a rule event (nested)")
     parser.add_argument("--errors", action="store_true", help="print where each variant errs (stderr)")
     parser.add_argument("--fold-seed", type=int, default=SEED, help="seed of the 5 folds (default: the train script's)")
     args = parser.parse_args()
@@ -327,7 +373,7 @@ def main() -> None:
         rows = reweighted(rows, scenario_weight, default_weight)
         features = [" ".join(t for t in r["features"].split() if not (no_syntax and t.startswith("x:"))) for r in rows]
         oof, oof_stripped, classes = out_of_fold(make, rows, features)
-        scores = figures(rows, oof, oof_stripped, classes, args.per_type, args.none_scale)
+        scores = figures(rows, oof, oof_stripped, classes, args.per_type, args.none_scale, args.delete_threshold)
         print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
