@@ -530,6 +530,11 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
        the difference lies above zero) and it does no worse on the probe suite (`promotion_decision`).
     3. A promoted recipe is fit again on every label before it is saved, so the shipped model learns from the
        newest labels; its entry records `trained_through`, and the next candidate is judged on later items.
+    4. A refresh: when the active model is this pipeline's own recipe over the same features, the candidate
+       would be the active model itself (same data, same deterministic fit), so there is nothing to compare.
+       If analysts have labeled items it never saw, the recipe is refit on every label and promoted unless it
+       does worse on the probes; its score on those new items is recorded as the candidate's holdout figure.
+       Without this, a recipe once active would never learn another label.
     """
     labels = [r.label for r in records]
     relevant = [rt.relevance(a) for a in articles]
@@ -541,13 +546,19 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
-    if active is not None:
+    refresh = active is not None and any(held) and is_same_recipe(rt, active)
+    if refresh:
+        reason = (f"refresh: the active recipe refit with {sum(held)} labeled items it never saw "
+                  f"(macro-F1 {metrics['holdout']['macro_f1']:.4f} on them before the refit)")
+    elif active is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
     if promote:
         metrics["candidate_probes"] = metrics.pop("probes")
         model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
         metrics["probes"] = probe_check(rt, model)
+    if refresh:
+        promote, reason = refresh_decision(reason, metrics["probes"], active.metrics.get("probes", {}))
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
                                     features=feature_parts(rt))
     entry = registry.decide(entry, promote, reason)
@@ -566,6 +577,20 @@ def unseen_by(entry: ModelEntry, article: Article) -> bool:
     if start:
         return article.published is not None and article.published >= datetime.fromisoformat(start)
     return classify.in_holdout(article.id)
+
+
+def is_same_recipe(rt: Runtime, active: ModelEntry) -> bool:
+    """Whether the active model is this pipeline's recipe over the same features (`feature_parts`): then a
+    candidate trained on what it trained on is the same model, and only a refresh can teach it new labels."""
+    return active.recipe == classify.RECIPE and active.features == feature_parts(rt)
+
+
+def refresh_decision(reason: str, probes: dict, active_probes: dict) -> tuple[bool, str]:
+    """(promote?, why) for a refresh: the refit may not do worse on the probe suite than the model it replaces."""
+    new, old = probes.get("accuracy", 0.0), active_probes.get("accuracy", 0.0)
+    if new < old:
+        return False, f"{reason}; probes {new} < active {old}: not promoted"
+    return True, f"{reason}; probes {new} >= active {old}"
 
 
 def held_out_for(articles: Sequence[Article], active: ModelEntry | None) -> list[bool]:

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import pytest
 from feedserver import FeedServer
 from flows.ingest import ingest_flow
 from flows.retrain import retrain_flow
+from pipeline.labels import load_shared_articles
 from pipeline.settings import PROJECT_ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,9 +37,10 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     labels = tmp_path / "labels" / "iran-pakistan-2026"
     (labels / "labels").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "scenario.toml", labels)
-    # a small but real slice of the label set: every non-none label of one batch file plus its none labels
-    source = PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch01.jsonl"
-    (labels / "labels" / "slice.jsonl").write_text(source.read_text())
+    # a small but real slice of the label set: one batch file, its items published before March 2026 first
+    earlier, later = batch_before(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch01.jsonl",
+                                  shared_data, datetime(2026, 3, 1))
+    (labels / "labels" / "slice.jsonl").write_text("".join(earlier))
     config = tmp_path / "signals.toml"
     config.write_text(
         f'[signals]\nlabels_dir = "{tmp_path / "labels"}"\nmodels_dir = "{tmp_path / "models"}"\n'
@@ -51,8 +54,28 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]
 
     second = retrain_flow(config=str(config), db=str(db))  # same labels: the features come from the task cache
-    assert second["status"] == "rejected"  # the same model again is not better beyond the bootstrap noise
+    assert second["status"] == "rejected" and "no labeled items" in second["reason"]  # nothing new to learn
     assert features_task_states() == ["Completed", "Cached"]
+
+    (labels / "labels" / "later.jsonl").write_text("".join(later))  # analysts label the newer articles
+    third = retrain_flow(config=str(config), db=str(db))
+    assert third["status"] == "active" and third["reason"].startswith(f"refresh: the active recipe refit with {len(later)} ")
+    registry = json.loads((tmp_path / "models" / "registry.json").read_text())
+    assert [m["status"] for m in registry["models"]] == ["retired", "rejected", "active"]
+    through = [m["metrics"]["trained_through"] for m in registry["models"] if m["status"] != "rejected"]
+    assert through[0] < "2026-03-01" <= through[1]  # the refresh learned the newer labels
+
+
+def batch_before(path: Path, shared_data: Path, cut: datetime) -> tuple[list[str], list[str]]:
+    """A label file's lines split by their article's published date (read from the shared items)."""
+    lines = path.read_text().splitlines(keepends=True)
+    records = [json.loads(line) for line in lines]
+    wanted: dict[str, set[str]] = {}
+    for r in records:
+        wanted.setdefault(r["source"], set()).add(r["id"])
+    articles = load_shared_articles(shared_data, wanted)
+    early = [articles[r["id"]].published < cut for r in records]
+    return [line for line, e in zip(lines, early) if e], [line for line, e in zip(lines, early) if not e]
 
 
 def features_task_states() -> list[str]:

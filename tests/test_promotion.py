@@ -4,7 +4,7 @@ trained on, and promotes only beyond the bootstrap noise."""
 from datetime import datetime, timedelta
 
 from pipeline import classify
-from pipeline.jobs import held_out_for, promotion_decision, unseen_by
+from pipeline.jobs import held_out_for, promotion_decision, refresh_decision, unseen_by
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
 
@@ -62,3 +62,11 @@ def test_worse_probes_block_promotion_and_no_items_cannot_promote():
     promote, reason = promotion_decision(y, y, ["none"] * len(y), 0.7, 0.8)
     assert not promote and "probes 0.7 < active 0.8" in reason
     assert promotion_decision([], [], [], 1.0, 0.0)[0] is False
+
+
+def test_a_refresh_is_promoted_unless_its_probes_are_worse():
+    promote, reason = refresh_decision("refresh: the active recipe refit with 12 labeled items it never saw",
+                                       {"accuracy": 0.8}, {"accuracy": 0.8})
+    assert promote and reason.endswith("probes 0.8 >= active 0.8")
+    promote, reason = refresh_decision("refresh: ...", {"accuracy": 0.7}, {"accuracy": 0.8})
+    assert not promote and "probes 0.7 < active 0.8: not promoted" in reason
