@@ -48,6 +48,13 @@ back to any sentence when the article has none:
         bench/data/event_actors_v1.jsonl bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl \
         bench/data/event_train_v[1234567].jsonl bench/data/event_draw_v4.jsonl > /tmp/draw_v8.jsonl   # sixth round, v8
     (then --seed 1611, also excluding event_train_v8.jsonl, read into event_train_v9.jsonl)
+
+The eighth round went back to the Iran-Pakistan articles already read, the population the fresh samples come from
+(the actor validation file's sentences skipped, its articles reused):
+
+    .venv/bin/python bench/draw_event_sample.py --n 240 --seed 1612 --exclude bench/data/event_actors_v1.jsonl \
+        bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl --reuse bench/data/event_train_v[123456].jsonl \
+        bench/data/event_draw_v4.jsonl bench/data/event_actors_v2.jsonl > /tmp/draw_v10.jsonl   # into event_train_v10
 """
 
 from __future__ import annotations
@@ -119,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
-    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1611 training sentences")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1612 training sentences")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
                         help="gold files whose articles are left out of the pool")
     parser.add_argument("--reuse", type=Path, nargs="*", default=[],

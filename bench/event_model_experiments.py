@@ -52,7 +52,9 @@ from sklearn.pipeline import Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train_event_model import SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, cached_training_rows  # noqa: E402
+from train_event_model import (  # noqa: E402
+    SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, TRAIN_V10, cached_training_rows,
+)
 
 from pipeline.event_model import NONE, best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
 from pipeline.events import quad_class  # noqa: E402
@@ -60,6 +62,7 @@ from pipeline.events import quad_class  # noqa: E402
 ROUND_4 = (TRAIN_V4.name, TRAIN_V5.name)  # the pool sentences read in the fourth round
 ROUND_5 = (TRAIN_V6.name, TRAIN_V7.name)  # and in the fifth
 ROUND_6 = (TRAIN_V8.name, TRAIN_V9.name)  # and in the sixth
+ROUND_8 = (TRAIN_V10.name,)  # and in the eighth
 GRID = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)] + [1.01]
 NONE_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0]
 DELETES = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]  # 0: NONE needs only `override`, as in `event_model.combine`
@@ -270,11 +273,12 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
     no_rules = [combine(NONE, classes[top_stripped[k]], float(oof_stripped[k, top_stripped[k]]), add, override) for k in cameo]
     pool = np.array([r["origin"] == "scenario" for r in rows])
     out = {"weighted": round(weighted, 4), "pool": accuracy(lambda r: r["origin"] == "scenario"),
-           "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_4 + ROUND_5 + ROUND_6),
-           "pool_v1_v5": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_5 + ROUND_6),
-           "pool_v1_v7": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_6),
+           "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_4 + ROUND_5 + ROUND_6 + ROUND_8),
+           "pool_v1_v5": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_5 + ROUND_6 + ROUND_8),
+           "pool_v1_v7": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_6 + ROUND_8),
            "pool_v8": accuracy(lambda r: r.get("file") == TRAIN_V8.name),
            "pool_v9": accuracy(lambda r: r.get("file") == TRAIN_V9.name),
+           "pool_v10": accuracy(lambda r: r.get("file") == TRAIN_V10.name),
            "tuned": accuracy(lambda r: r["origin"] == "scenario_tuned"),
            "cameo_quad": round(np.mean([quad_hit(combined[k], rows[k]["quad"]) for k in cameo]), 4),
            "cameo_no_rules": round(np.mean([quad_hit(c, rows[k]["quad"]) for c, k in zip(no_rules, cameo)]), 4),

@@ -38,7 +38,7 @@ from .records import Event
 from .registry import MUST_MATCH, file_sha256, library_versions
 
 MODEL_ROOT = Path(__file__).resolve().parents[1] / "models" / "events"
-DEFAULT_VERSION = "plover-model-v5"
+DEFAULT_VERSION = "plover-model-v7"
 NONE = "NONE"
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"

@@ -750,7 +750,7 @@ class EventCoder:
     it is NONE the sentence's events go; where it is another type the rule event of
     that type moves first, or the main event is retyped, or, in a sentence without
     rule events, a new event is made at the sentence's root verb with the actors its
-    parse gives. `version` ('plover-v2+plover-model-v5@<sha12>') is what the events table stores.
+    parse gives. `version` ('plover-v2+plover-model-v7@<sha12>') is what the events table stores.
     """
 
     def __init__(self, extractor: EventExtractor, model: EventTypeModel):
@@ -794,7 +794,7 @@ class EventCoder:
 
 
 def event_coder_version(rules_version: str = RULES_VERSION, model_version: str | None = None) -> str:
-    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v5@<sha12>'
+    """The version `load_event_coder` would report, without loading spaCy: 'plover-v2+plover-model-v7@<sha12>'
     (the model file's sha256 from its manifest, so a retrained model changes it)."""
     manifest = read_manifest(model_version or DEFAULT_VERSION)
     return f"{rules_version}+{manifest['version']}@{manifest['sha256'][:12]}"

@@ -13,7 +13,8 @@ better here; the bench's test period is then read once for the kept recipe.
 The variants are the experiments of issue 11's second and third rounds, kept ones and failed ones alike, so
 every figure in the README's selection table can be rerun (`--only reader` runs the third round alone,
 `--only round6` the sixth: the event coder's type probabilities as features, EM label-shift adaptation and
-story smoothing; `--only round7` the seventh: the case head over frozen all-mpnet-base-v2 vectors, recipe v5).
+story smoothing; `--only round7` the seventh: the case head over frozen all-mpnet-base-v2 vectors, recipe v5;
+`--only round8` the eighth: other heads over the same vectors, none kept).
 """
 
 from __future__ import annotations
@@ -291,12 +292,90 @@ def round_seven(split: Split, rt: Runtime):
                dataclasses.replace(model, reader=v4.reader, reader_weight=V4_READER_WEIGHT), frame, None)
 
 
+@dataclasses.dataclass
+class ScratchHead:
+    """A case head for round eight: any estimator over vectors that `vectorize` makes from the head's texts."""
+
+    estimator: object
+    vectorize: object
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.estimator.classes_)
+
+    def predict_proba(self, texts):
+        return self.estimator.predict_proba(self.vectorize(texts))
+
+
+def round_eight(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's eighth round: other case heads over the same frozen mpnet vectors
+    (centred, the prototypes weighing more, a small neural network), the headline's own vector beside the
+    headline-and-lead one, and training weights that take out the label prior of headline-only items."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    protos = rt.scenario.prototypes()
+    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    yield "v5", v5, None, None
+    kept = [a for a, m in zip(split.articles, split.train & split.relevant) if m]
+    proto_texts = [t for c in CASES for t in protos.get(c, [])]
+    texts = [reader_text(a.title, a.body()) for a in kept] + proto_texts
+    labels = np.concatenate([split.y[split.train & split.relevant], [c for c in CASES for _ in protos.get(c, [])]])
+    is_proto = np.arange(len(texts)) >= len(kept)
+    title_of = {reader_text(a.title, a.body()): a.title for a in split.articles} | {t: t for t in proto_texts}
+    cache = mpnet.shared_cache()
+    lead = lambda ts: cache.vectors(list(ts))  # noqa: E731  (the v5 head's input)
+    headline = lambda ts: cache.vectors([title_of.get(t, t.split(" . ", 1)[0]) for t in ts])  # noqa: E731  (probes: not in the split)
+    balanced_lr = lambda: LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)  # noqa: E731
+
+    def variant(name, estimator, vectorize, x=None, y=labels, weights=None):
+        estimator.fit(vectorize(texts) if x is None else x, y, **({} if weights is None else {"sample_weight": weights}))
+        return name, dataclasses.replace(v5, head=ScratchHead(estimator, vectorize)), None, None
+
+    mean = lead(texts)[~is_proto].mean(axis=0)
+    centred = lambda ts: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(lead(ts) - mean)  # noqa: E731
+    yield variant("head on centred vectors", balanced_lr(), centred)
+    yield variant("head, prototypes weigh 10", balanced_lr(), lead, weights=np.where(is_proto, 10.0, 1.0))
+    x_over, y_over = oversampled(lead(texts), labels)
+    yield variant("head as a network (256 hidden, alpha 1e-3, one seed)",
+                  MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, early_stopping=True, random_state=0), lead,
+                  x=x_over, y=y_over)
+    both = lambda ts: np.hstack([lead(ts), headline(ts)])  # noqa: E731
+    yield variant("head on [headline and lead, headline]", balanced_lr(), both)
+    yield variant("head on the mean of the two vectors", balanced_lr(), lambda ts: (lead(ts) + headline(ts)) / 2)
+    bare = np.array([title_of[t] == t for t in texts])
+    copies = [i for i, t in enumerate(texts) if not bare[i]]
+    yield variant("head with headline-only copies of the full-text items", balanced_lr(), lead,
+                  x=np.vstack([lead(texts), headline([texts[i] for i in copies])]), y=np.concatenate([labels, labels[copies]]))
+    yield variant("head, headline-only items' label prior weighted out", balanced_lr(), lead,
+                  weights=format_weights(labels, bare & ~is_proto, smoothing=20.0))
+
+
+def oversampled(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every class resampled up to the largest one's count (a network has no class weights)."""
+    rng = np.random.default_rng(seed)
+    most = max(int((y == c).sum()) for c in set(y))
+    idx = np.concatenate([np.concatenate([i, rng.choice(i, most - len(i))]) for i in (np.where(y == c)[0] for c in sorted(set(y)))])
+    return x[idx], y[idx]
+
+
+def format_weights(y: np.ndarray, bare: np.ndarray, smoothing: float) -> np.ndarray:
+    """Weights that give headline-only items and full-text items the same label shares as the whole set: before
+    2026, nearly every headline-only item is `none`, so a head can learn the format instead of the content."""
+    w = np.ones(len(y))
+    for group in (bare, ~bare):
+        for c in set(y):
+            share_in_group = (((y == c) & group).sum() + smoothing) / (group.sum() + len(set(y)) * smoothing)
+            w[group & (y == c)] = (y == c).mean() / share_in_group
+    return w / w.mean()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7"],
-                    help="run only the reference and the third round (the reader), or only the sixth or seventh round")
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8"],
+                    help="run only the reference and the third round (the reader), or only the sixth, seventh or eighth round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
@@ -306,7 +385,8 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    runs = (round_six(split, rt) if args.only == "round6" else round_seven(split, rt) if args.only == "round7" else
+    rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight}
+    runs = (rounds[args.only](split, rt) if args.only in rounds else
             ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
     for name, model, frame, adapt in runs:
         result, pred = split.score(model, frame, adapt)

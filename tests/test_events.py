@@ -251,7 +251,7 @@ def test_a_headline_infinitive_takes_its_noun_as_source_and_xi_is_xi_jinping(pip
 def test_every_event_carries_the_coder_version(coder):
     _, code = coder
     assert code.version == event_coder_version()
-    assert code.version.startswith(f"plover-v2+{DEFAULT_VERSION}@") and DEFAULT_VERSION == "plover-model-v5"
+    assert code.version.startswith(f"plover-v2+{DEFAULT_VERSION}@") and DEFAULT_VERSION == "plover-model-v7"
     events = events_of(coder, "Pakistan and Iran signed an agreement on border trade.")
     assert events and {e.coder for e in events} == {code.version}
 
