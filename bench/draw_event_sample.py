@@ -54,7 +54,9 @@ The eighth round went back to the Iran-Pakistan articles already read, the popul
 
     .venv/bin/python bench/draw_event_sample.py --n 240 --seed 1612 --exclude bench/data/event_actors_v1.jsonl \
         bench/data/event_gold_v[123].jsonl bench/data/event_sample_v2.jsonl --reuse bench/data/event_train_v[123456].jsonl \
-        bench/data/event_draw_v4.jsonl bench/data/event_actors_v2.jsonl > /tmp/draw_v10.jsonl   # into event_train_v10
+        bench/data/event_draw_v4.jsonl bench/data/event_actors_v2.jsonl > bench/data/event_draw_v10.jsonl   # read into v10
+    (then --seed 1613, also reusing event_train_v10.jsonl and event_draw_v10.jsonl, into event_draw_v11.jsonl and
+    event_train_v11.jsonl; then --seed 1614, also reusing those, into event_draw_v12.jsonl and event_train_v12.jsonl)
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="articles to sample (one sentence each)")
     parser.add_argument("--show", action="store_true", help="print each drawn sentence to stderr")
-    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1612 training sentences")
+    parser.add_argument("--seed", type=int, default=SEED, help="16 drew the gold v2 sample, 1604 gold v3; 1601-1603, 1605-1614 training sentences")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[GOLD_V1],
                         help="gold files whose articles are left out of the pool")
     parser.add_argument("--reuse", type=Path, nargs="*", default=[],
