@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -313,6 +314,7 @@ def round_eight(split: Split, rt: Runtime):
     headline-and-lead one, and training weights that take out the label prior of headline-only items."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
+    from sklearn.svm import SVC
 
     protos = rt.scenario.prototypes()
     v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
@@ -349,6 +351,27 @@ def round_eight(split: Split, rt: Runtime):
                   x=np.vstack([lead(texts), headline([texts[i] for i in copies])]), y=np.concatenate([labels, labels[copies]]))
     yield variant("head, headline-only items' label prior weighted out", balanced_lr(), lead,
                   weights=format_weights(labels, bare & ~is_proto, smoothing=20.0))
+    yield variant("head as an RBF support-vector machine (C 1, Platt probabilities)",
+                  SVC(C=1.0, class_weight="balanced", probability=True, random_state=0), lead)
+    title_or_guess = lambda t: title_of.get(t, t.split(" . ", 1)[0])  # noqa: E731
+    for scale in (0.3, 1.0, 3.0):
+        flagged = lambda ts, k=scale: np.hstack([lead(ts), k * np.array([genre_flags(t, title_or_guess(t)) for t in ts])])  # noqa: E731
+        yield variant(f"head with genre flags beside the vector (x{scale:g})", balanced_lr(), flagged)
+
+
+GENRE_WORDS = re.compile(r"^(explainer|analysis|opinion|editorial|backgrounder|comment|what|why|how|who|can|will|is|are)\b", re.I)
+DATELINE = re.compile(r"^[A-Z][A-Za-z .'-]{2,30}(,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*[:—–-]")
+
+
+def genre_flags(text: str, title: str) -> list[float]:
+    """Five format flags of a head's text (`reader_text`: the headline, then " . " and the lead): the lead opens
+    with a dateline; with a capitalised word and no dateline (Dawn's op-ed and editorial style); the headline is a
+    question; it opens with an explainer or opinion word; there is no lead (a headline-only item)."""
+    rest = text[len(title) + 3:] if text.startswith(title + " . ") else ""
+    dated = bool(DATELINE.match(rest))
+    opener = bool(re.match(r"^[A-Z]{3,}\b", rest)) and not dated
+    return [float(dated), float(opener), float(title.strip().endswith("?")), float(bool(GENRE_WORDS.match(title.strip()))),
+            float(not rest)]
 
 
 def oversampled(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
