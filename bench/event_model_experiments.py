@@ -62,8 +62,10 @@ from pipeline.events import quad_class  # noqa: E402
 
 ROUND_4 = (TRAIN_V4.name, TRAIN_V5.name)  # the pool sentences read in the fourth round
 ROUND_5 = (TRAIN_V6.name, TRAIN_V7.name)  # and in the fifth
-ROUND_6 = (TRAIN_V8.name, TRAIN_V9.name)  # and in the sixth
-ROUND_8 = (TRAIN_V10.name, TRAIN_V11.name, TRAIN_V12.name)  # and in the eighth
+ROUND_6_FILES = (TRAIN_V8, TRAIN_V9)  # and in the sixth
+ROUND_8_FILES = (TRAIN_V10, TRAIN_V11, TRAIN_V12)  # and in the eighth
+ROUND_6 = tuple(path.name for path in ROUND_6_FILES)
+ROUND_8 = tuple(path.name for path in ROUND_8_FILES)
 GRID = [round(x, 2) for x in np.arange(0.2, 1.0, 0.05)] + [1.01]
 NONE_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0]
 DELETES = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]  # 0: NONE needs only `override`, as in `event_model.combine`
@@ -277,11 +279,8 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
            "pool_v1_v3": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_4 + ROUND_5 + ROUND_6 + ROUND_8),
            "pool_v1_v5": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_5 + ROUND_6 + ROUND_8),
            "pool_v1_v7": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_6 + ROUND_8),
-           "pool_v8": accuracy(lambda r: r.get("file") == TRAIN_V8.name),
-           "pool_v9": accuracy(lambda r: r.get("file") == TRAIN_V9.name),
-           "pool_v10": accuracy(lambda r: r.get("file") == TRAIN_V10.name),
-           "pool_v11": accuracy(lambda r: r.get("file") == TRAIN_V11.name),
-           "pool_v12": accuracy(lambda r: r.get("file") == TRAIN_V12.name),
+           **{f"pool_{path.stem.removeprefix('event_train_')}": accuracy(lambda r, name=path.name: r.get("file") == name)
+              for path in ROUND_6_FILES + ROUND_8_FILES},  # each later file on its own: pool_v8 ... pool_v12
            "tuned": accuracy(lambda r: r["origin"] == "scenario_tuned"),
            "cameo_quad": round(np.mean([quad_hit(combined[k], rows[k]["quad"]) for k in cameo]), 4),
            "cameo_no_rules": round(np.mean([quad_hit(c, rows[k]["quad"]) for c, k in zip(no_rules, cameo)]), 4),

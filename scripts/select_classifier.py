@@ -326,19 +326,21 @@ def round_eight(split: Split, rt: Runtime):
     is_proto = np.arange(len(texts)) >= len(kept)
     title_of = {reader_text(a.title, a.body()): a.title for a in split.articles} | {t: t for t in proto_texts}
     cache = mpnet.shared_cache()
+    title_or_guess = lambda t: title_of.get(t, t.split(" . ", 1)[0])  # noqa: E731  (probes are not in the split)
     lead = lambda ts: cache.vectors(list(ts))  # noqa: E731  (the v5 head's input)
-    headline = lambda ts: cache.vectors([title_of.get(t, t.split(" . ", 1)[0]) for t in ts])  # noqa: E731  (probes: not in the split)
+    headline = lambda ts: cache.vectors([title_or_guess(t) for t in ts])  # noqa: E731
+    lead_of_texts = lead(texts)  # read from the cache once for the variants that need it outside `variant`
     balanced_lr = lambda: LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)  # noqa: E731
 
     def variant(name, estimator, vectorize, x=None, y=labels, weights=None):
         estimator.fit(vectorize(texts) if x is None else x, y, **({} if weights is None else {"sample_weight": weights}))
         return name, dataclasses.replace(v5, head=ScratchHead(estimator, vectorize)), None, None
 
-    mean = lead(texts)[~is_proto].mean(axis=0)
+    mean = lead_of_texts[~is_proto].mean(axis=0)
     centred = lambda ts: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(lead(ts) - mean)  # noqa: E731
     yield variant("head on centred vectors", balanced_lr(), centred)
     yield variant("head, prototypes weigh 10", balanced_lr(), lead, weights=np.where(is_proto, 10.0, 1.0))
-    x_over, y_over = oversampled(lead(texts), labels)
+    x_over, y_over = oversampled(lead_of_texts, labels)
     yield variant("head as a network (256 hidden, alpha 1e-3, one seed)",
                   MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, early_stopping=True, random_state=0), lead,
                   x=x_over, y=y_over)
@@ -348,12 +350,11 @@ def round_eight(split: Split, rt: Runtime):
     bare = np.array([title_of[t] == t for t in texts])
     copies = [i for i, t in enumerate(texts) if not bare[i]]
     yield variant("head with headline-only copies of the full-text items", balanced_lr(), lead,
-                  x=np.vstack([lead(texts), headline([texts[i] for i in copies])]), y=np.concatenate([labels, labels[copies]]))
+                  x=np.vstack([lead_of_texts, headline([texts[i] for i in copies])]), y=np.concatenate([labels, labels[copies]]))
     yield variant("head, headline-only items' label prior weighted out", balanced_lr(), lead,
                   weights=format_weights(labels, bare & ~is_proto, smoothing=20.0))
     yield variant("head as an RBF support-vector machine (C 1, Platt probabilities)",
                   SVC(C=1.0, class_weight="balanced", probability=True, random_state=0), lead)
-    title_or_guess = lambda t: title_of.get(t, t.split(" . ", 1)[0])  # noqa: E731
     for scale in (0.3, 1.0, 3.0):
         flagged = lambda ts, k=scale: np.hstack([lead(ts), k * np.array([genre_flags(t, title_or_guess(t)) for t in ts])])  # noqa: E731
         yield variant(f"head with genre flags beside the vector (x{scale:g})", balanced_lr(), flagged)
