@@ -20,6 +20,10 @@ Out: per variant, with the add/override thresholds chosen on the same folds (as 
   cameo_no_rules the same with the rules' answer taken out of each held-out CAMEO row (its rule features
                  dropped, the model alone deciding at the add threshold): how the model fares on text whose
                  rules were not tuned on it, the proxy for CAMEO test that in-sample rule answers cannot flatter
+  pool_other     the pool figure against the other label set, with `--conventions` (bench/data/event_conventions_v1.jsonl:
+                 the ninth round's re-typings under one convention table): trained on the re-typed types, scored
+                 against the first readings; with `--score-conventions` the other way round (without either, the
+                 same as `pool`)
   rules_stand    how far the thresholds let the rules stand: the share of pool rows where the combined answer
                  is the rules' own
   nested         weighted accuracy with the thresholds chosen on the other four folds' predictions and applied
@@ -54,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from train_event_model import (  # noqa: E402
     SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, TRAIN_V10, TRAIN_V11, TRAIN_V12,
-    cached_training_rows,
+    apply_conventions, cached_training_rows,
 )
 
 from pipeline.event_model import NONE, best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
@@ -281,6 +285,7 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
            "pool_v1_v7": accuracy(lambda r: r["origin"] == "scenario" and r.get("file") not in ROUND_6 + ROUND_8),
            **{f"pool_{path.stem.removeprefix('event_train_')}": accuracy(lambda r, name=path.name: r.get("file") == name)
               for path in ROUND_6_FILES + ROUND_8_FILES},  # each later file on its own: pool_v8 ... pool_v12
+           "pool_other": round(float(np.mean([c == r["gold_other"] for c, r in zip(combined, rows) if r["origin"] == "scenario"])), 4),
            "tuned": accuracy(lambda r: r["origin"] == "scenario_tuned"),
            "cameo_quad": round(np.mean([quad_hit(combined[k], rows[k]["quad"]) for k in cameo]), 4),
            "cameo_no_rules": round(np.mean([quad_hit(c, rows[k]["quad"]) for c, k in zip(no_rules, cameo)]), 4),
@@ -357,6 +362,15 @@ def reweighted(rows: list[dict], scenario_weight: float, default_weight: float =
     return [{**r, "weight": weight(r)} for r in rows]
 
 
+def with_other_gold(row: dict, first_reading: bool) -> dict:
+    """The row with `gold_other`, the type the other label set gives it (the first reading against the
+    re-typing): the row is trained on its re-typed gold, or with `first_reading` on its first reading."""
+    read = row.get("gold_read", row["gold"])
+    if first_reading:
+        return {**row, "gold": read, "gold_other": row["gold"]}
+    return {**row, "gold_other": read}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="pickle of the parsed training rows (written when missing)")
@@ -369,10 +383,15 @@ def main() -> None:
                         help="also score a separate threshold for deleting a rule event (nested)")
     parser.add_argument("--errors", action="store_true", help="print where each variant errs (stderr)")
     parser.add_argument("--fold-seed", type=int, default=SEED, help="seed of the 5 folds (default: the train script's)")
+    parser.add_argument("--conventions", nargs="*", type=Path, default=[],
+                        help="re-typing files applied over the read sentences (e.g. bench/data/event_conventions_v1.jsonl)")
+    parser.add_argument("--score-conventions", action="store_true",
+                        help="train on the first readings; the re-typings only give the `pool_other` figure")
     args = parser.parse_args()
     FOLD_SEED[0] = args.fold_seed
     rows = cached_training_rows(args.cache)
     rows = [r for r in rows if r.get("file") not in args.without]
+    rows = [with_other_gold(r, args.score_conventions) for r in apply_conventions(rows, args.conventions)]
     for name, (no_syntax, scenario_weight, default_weight, make) in VARIANTS.items():
         if args.only and name not in args.only:
             continue
