@@ -4,7 +4,7 @@ trained on, and promotes only beyond the bootstrap noise."""
 from datetime import datetime, timedelta
 
 from pipeline import classify
-from pipeline.jobs import held_out_for, promotion_decision, refresh_decision, unseen_by
+from pipeline.jobs import held_out_for, lost_probe_floors, promotion_decision, refresh_decision, unseen_by
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
 
@@ -70,3 +70,12 @@ def test_a_refresh_is_promoted_unless_its_probes_are_worse():
     assert promote and reason.endswith("probes 0.8 >= active 0.8")
     promote, reason = refresh_decision("refresh: ...", {"accuracy": 0.7}, {"accuracy": 0.8})
     assert not promote and "probes 0.7 < active 0.8: not promoted" in reason
+
+
+def test_a_model_may_not_lose_a_probe_floor_the_active_model_keeps():
+    active = {"per_label": {"accelerated": [10, 25], "base": [20, 25], "contraction": [13, 25], "none": [26, 30]}}
+    better_overall = {"per_label": {"accelerated": [24, 25], "base": [25, 25], "contraction": [14, 25], "none": [23, 30]}}
+    assert lost_probe_floors(better_overall, active) == "none 23/30 < 80%"
+    # a label below the floor on both sides, or one the active model also misses, is no loss
+    assert lost_probe_floors({"per_label": {**better_overall["per_label"], "none": [24, 30]}}, active) == ""
+    assert lost_probe_floors(active, {"per_label": {"none": [20, 30]}}) == ""
