@@ -14,7 +14,8 @@ The variants are the experiments of issue 11's second and third rounds, kept one
 every figure in the README's selection table can be rerun (`--only reader` runs the third round alone,
 `--only round6` the sixth: the event coder's type probabilities as features, EM label-shift adaptation and
 story smoothing; `--only round7` the seventh: the case head over frozen all-mpnet-base-v2 vectors, recipe v5;
-`--only round8` the eighth: other heads over the same vectors, none kept).
+`--only round8` the eighth: other heads over the same vectors, none kept; `--only round9` the ninth: the head
+in two stages and recency weights, `--only round9-encoders` a second frozen encoder beside mpnet, none kept).
 """
 
 from __future__ import annotations
@@ -360,6 +361,136 @@ def round_eight(split: Split, rt: Runtime):
         yield variant(f"head with genre flags beside the vector (x{scale:g})", balanced_lr(), flagged)
 
 
+class TwoStageHead:
+    """Round nine: the decision in two, as the issue suggests. `about` (any case against `none`) and `direction`
+    (which case, trained on the case items alone) are class-balanced regressions over the same vectors;
+    P(case) = P(about) * P(case | about), P(none) = 1 - P(about)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, vectorize, weights=None):
+        from sklearn.linear_model import LogisticRegression
+
+        w = {} if weights is None else {"sample_weight": weights}
+        self.vectorize = vectorize
+        self.about = LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, y != "none", **w)
+        on = y != "none"
+        w_on = {} if weights is None else {"sample_weight": weights[on]}
+        self.direction = LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x[on], y[on], **w_on)
+        self.classes_ = np.array(sorted(set(y)))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        about = self.about.predict_proba(x)[:, list(self.about.classes_).index(True)]
+        direction = self.direction.predict_proba(x)
+        out = np.zeros((len(x), len(self.classes_)))
+        for j, c in enumerate(self.direction.classes_):
+            out[:, list(self.classes_).index(c)] = about * direction[:, j]
+        out[:, list(self.classes_).index("none")] = 1 - about
+        return out
+
+
+def round_nine(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's ninth round: the case head split in two (is it about the scenario,
+    then which way it points), and the head trained with recency weights (newer labels weigh more: the news drifts)."""
+    from sklearn.linear_model import LogisticRegression
+
+    protos = rt.scenario.prototypes()
+    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    yield "v5", v5, None, None
+    on = split.train & split.relevant
+    kept = [a for a, m in zip(split.articles, on) if m]
+    proto_texts = [t for c in CASES for t in protos.get(c, [])]
+    texts = [reader_text(a.title, a.body()) for a in kept] + proto_texts
+    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    age = np.concatenate([[(split.train_until - a.published).days for a in kept], np.zeros(len(proto_texts))])
+    lead = lambda ts: mpnet.shared_cache().vectors(list(ts))  # noqa: E731  (the v5 head's input)
+    x = lead(texts)
+
+    def head(name, estimator):
+        return name, dataclasses.replace(v5, head=ScratchHead(estimator, lead)), None, None
+
+    yield head("two-stage head (about the scenario x which way)", TwoStageHead(x, labels, lead))
+    for half_life in (60, 120, 240):
+        weights = np.maximum(0.5 ** (age / half_life), 0.05)
+        weights = weights / weights.mean()
+        yield head(f"head with recency weights (half-life {half_life} days)",
+                   LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, labels, sample_weight=weights))
+    for half_life in (60, 120):
+        weights = np.maximum(0.5 ** (age / half_life), 0.05)
+        weights = weights / weights.mean()
+        all_age = np.array([(split.train_until - p).days for p in split.published])
+        weighted = split.fit(rt.featurizer, protos, temperature=classify.TEMPERATURE,
+                             weights=np.maximum(0.5 ** (all_age / half_life), 0.05))
+        yield (f"regression and head with recency weights (half-life {half_life} days)",
+               dataclasses.replace(weighted, head_weight=classify.HEAD_WEIGHT, head=ScratchHead(
+                   LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, labels, sample_weight=weights), lead)),
+               None, None)
+
+
+class MiniLMVectors:
+    """Round nine: the frozen all-MiniLM-L6-v2 (the reader's pinned package, not fine-tuned), mean-pooled and unit
+    length over the same text as the case head (128 tokens), kept in an .npz beside the vector cache so a rerun
+    encodes nothing twice (the vector cache's table is sized for mpnet's 768 dimensions)."""
+
+    def __init__(self):
+        self.path = mpnet.cache_root() / "minilm-vectors-select.npz"
+        self.found = dict(np.load(self.path)) if self.path.exists() else {}
+        self.parts = None
+
+    def __call__(self, texts) -> np.ndarray:
+        import torch
+
+        from pipeline.reader import _base_encoder
+
+        texts = list(texts)
+        keys = [mpnet.text_key(t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.found))
+        if missing:
+            first = dict(zip(keys, texts))
+            self.parts = self.parts or _base_encoder()
+            model, tokenizer = self.parts
+            model.eval()
+            with torch.inference_mode():
+                for start in range(0, len(missing), 32):
+                    batch = missing[start:start + 32]
+                    pooled = torch.nn.functional.normalize(mpnet.mean_pooled(model, tokenizer, [first[k] for k in batch], 128), dim=1)
+                    self.found.update(zip(batch, pooled.numpy()))
+            np.savez(self.path, **self.found)
+        return np.vstack([self.found[k] for k in keys])
+
+
+class AveragedHeads:
+    """Two heads over different vectors of the same texts, their probabilities averaged."""
+
+    def __init__(self, heads):
+        self.heads = heads
+        self.classes_ = heads[0][0].classes_
+
+    def predict_proba(self, texts):
+        return np.mean([h.predict_proba(v(texts)) for h, v in self.heads], axis=0)
+
+
+def round_nine_encoders(split: Split, rt: Runtime):
+    """Round nine, second part: a second frozen encoder (all-MiniLM-L6-v2) beside mpnet in the case head."""
+    from sklearn.linear_model import LogisticRegression
+
+    protos = rt.scenario.prototypes()
+    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    yield "v5", v5, None, None
+    on = split.train & split.relevant
+    kept = [a for a, m in zip(split.articles, on) if m]
+    texts = [reader_text(a.title, a.body()) for a in kept] + [t for c in CASES for t in protos.get(c, [])]
+    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    lead = lambda ts: mpnet.shared_cache().vectors(list(ts))  # noqa: E731
+    minilm = MiniLMVectors()
+    both = lambda ts: np.hstack([lead(ts), minilm(ts)])  # noqa: E731
+    lr = lambda: LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)  # noqa: E731
+    alone = lr().fit(minilm(texts), labels)
+    yield "head over MiniLM vectors instead of mpnet", dataclasses.replace(v5, head=ScratchHead(alone, minilm)), None, None
+    yield "head over [mpnet, MiniLM] vectors", dataclasses.replace(v5, head=ScratchHead(lr().fit(both(texts), labels), both)), None, None
+    mp = lr().fit(lead(texts), labels)
+    averaged = AveragedHeads([(mp, lead), (alone, minilm)])
+    yield "two heads averaged (mpnet, MiniLM)", dataclasses.replace(v5, head=ScratchHead(averaged, lambda ts: ts)), None, None
+
+
 GENRE_WORDS = re.compile(r"^(explainer|analysis|opinion|editorial|backgrounder|comment|what|why|how|who|can|will|is|are)\b", re.I)
 DATELINE = re.compile(r"^[A-Z][A-Za-z .'-]{2,30}(,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*[:—–-]")
 
@@ -398,7 +529,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8"],
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders"],
                     help="run only the reference and the third round (the reader), or only the sixth, seventh or eighth round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
@@ -409,7 +540,7 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight}
+    rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight, "round9": round_nine, "round9-encoders": round_nine_encoders}
     runs = (rounds[args.only](split, rt) if args.only in rounds else
             ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
     for name, model, frame, adapt in runs:
