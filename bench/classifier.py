@@ -19,6 +19,8 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
     on the headline and lead of 300 test articles, uncached.
 `--examples FILE` also trains on written examples (the experiment of issue 11's fourth round: 295 short
 articles written from the guide; they cost macro-F1 on real news, so the recipe leaves them out).
+`--extra-labels labels/iran-pakistan-2026/held-out-round6` also trains on label round 6 (the January 2026 RSS archive's
+remaining 682 Iran items, read; they cost macro-F1 on real news, so they are held out of labels/).
 `--reader-seeds 0,1,2` gives the v4 comparison three fine-tuned readers, averaged (issue 11's fifth round).
 Prints one JSON line.
 """
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import classify, mpnet, reader  # noqa: E402
 from pipeline.jobs import Runtime, load_probes, probe_check, training_set, written_articles  # noqa: E402
+from pipeline.labels import KnownIds, load_labels, load_shared_articles  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
@@ -69,12 +72,24 @@ def main() -> None:
     ap.add_argument("--test-until", default="2026-04-15", help="test on items from --until up to this day")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--examples", help="a JSONL of written examples to train on as well (an experiment)")
+    ap.add_argument("--extra-labels", type=Path,
+                    help="a folder of label files read but not trained on (labels/<scenario>/held-out-round6), added to "
+                         "the labels for this run (an experiment)")
     ap.add_argument("--reader-seeds", default=",".join(map(str, reader.SEEDS)),
                     help="seeds of the fine-tuned readers the v4 comparison averages (default: v4's one)")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     until, test_until = datetime.fromisoformat(args.until), datetime.fromisoformat(args.test_until)
     records, articles = training_set(rt)
+    if args.extra_labels:
+        extra = load_labels(args.extra_labels, KnownIds(rt.settings.shared_data, []))
+        wanted: dict[str, set[str]] = {}
+        for rec in extra:
+            wanted.setdefault(rec.source, set()).add(rec.id)
+        found = load_shared_articles(rt.settings.shared_data, wanted)
+        known = {r.id for r in records}
+        extra = [r for r in extra if r.id in found and r.id not in known]
+        records, articles = records + extra, articles + [found[r.id] for r in extra]
     y = np.array([r.label for r in records])
     published = [a.published for a in articles]
     train = np.array([p is not None and p < until for p in published])
@@ -105,7 +120,8 @@ def main() -> None:
     head_docs_per_s = round(len(leads) / (time.perf_counter() - started), 1)
 
     out = {
-        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else ""),
+        "recipe": classify.RECIPE + (f" + written examples {args.examples}" if args.examples else "")
+                  + (f" + labels {args.extra_labels}" if args.extra_labels else ""),
         "encoder": rt.encoder.name, "head_encoder": f"{mpnet.NAME} (zip sha256 {mpnet.ZIP_SHA256[:12]}…)",
         "train_until": args.until, "test_until": args.test_until,
         "n_train": int(train.sum()), "n_test": int(test.sum()),
