@@ -314,7 +314,6 @@ def round_eight(split: Split, rt: Runtime):
     """(name, model, frame, adapt) for issue 11's eighth round: other case heads over the same frozen mpnet vectors
     (centred, the prototypes weighing more, a small neural network), the headline's own vector beside the
     headline-and-lead one, and training weights that take out the label prior of headline-only items."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
 
@@ -332,7 +331,7 @@ def round_eight(split: Split, rt: Runtime):
     lead = lambda ts: cache.vectors(list(ts))  # noqa: E731  (the v5 head's input)
     headline = lambda ts: cache.vectors([title_or_guess(t) for t in ts])  # noqa: E731
     lead_of_texts = lead(texts)  # read from the cache once for the variants that need it outside `variant`
-    balanced_lr = lambda: LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)  # noqa: E731
+    balanced_lr = balanced_head
 
     def variant(name, estimator, vectorize, x=None, y=labels, weights=None):
         estimator.fit(vectorize(texts) if x is None else x, y, **({} if weights is None else {"sample_weight": weights}))
@@ -367,15 +366,11 @@ class TwoStageHead:
     (which case, trained on the case items alone) are class-balanced regressions over the same vectors;
     P(case) = P(about) * P(case | about), P(none) = 1 - P(about)."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, vectorize, weights=None):
-        from sklearn.linear_model import LogisticRegression
-
-        w = {} if weights is None else {"sample_weight": weights}
+    def __init__(self, x: np.ndarray, y: np.ndarray, vectorize):
         self.vectorize = vectorize
-        self.about = LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, y != "none", **w)
         on = y != "none"
-        w_on = {} if weights is None else {"sample_weight": weights[on]}
-        self.direction = LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x[on], y[on], **w_on)
+        self.about = balanced_head().fit(x, on)
+        self.direction = balanced_head().fit(x[on], y[on])
         self.classes_ = np.array(sorted(set(y)))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -388,47 +383,62 @@ class TwoStageHead:
         return out
 
 
+def balanced_head():
+    """The v5 case head's estimator, unfitted (`classify.VectorHead`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)
+
+
+def head_training_set(split: Split, rt: Runtime):
+    """What round nine's heads train on, as `classify.fit` gives it to the v5 head: (v5 fit on the inner split,
+    the on-topic training articles, their texts then the prototypes', the labels, the mpnet vectors of the texts)."""
+    protos = rt.scenario.prototypes()
+    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    on = split.train & split.relevant
+    kept = [a for a, m in zip(split.articles, on) if m]
+    texts = [reader_text(a.title, a.body()) for a in kept] + [t for c in CASES for t in protos.get(c, [])]
+    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    return v5, kept, texts, labels, mpnet_vectors(texts)
+
+
+def mpnet_vectors(texts) -> np.ndarray:
+    """The v5 head's input: the cached mpnet vectors of the texts."""
+    return mpnet.shared_cache().vectors(list(texts))
+
+
+def recency_weights(age_days: np.ndarray, half_life: float) -> np.ndarray:
+    """Halved every `half_life` days of age, never below 0.05."""
+    return np.maximum(0.5 ** (age_days / half_life), 0.05)
+
+
 def round_nine(split: Split, rt: Runtime):
     """(name, model, frame, adapt) for issue 11's ninth round: the case head split in two (is it about the scenario,
     then which way it points), and the head trained with recency weights (newer labels weigh more: the news drifts)."""
-    from sklearn.linear_model import LogisticRegression
-
-    protos = rt.scenario.prototypes()
-    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    v5, kept, texts, labels, x = head_training_set(split, rt)
     yield "v5", v5, None, None
-    on = split.train & split.relevant
-    kept = [a for a, m in zip(split.articles, on) if m]
-    proto_texts = [t for c in CASES for t in protos.get(c, [])]
-    texts = [reader_text(a.title, a.body()) for a in kept] + proto_texts
-    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
-    age = np.concatenate([[(split.train_until - a.published).days for a in kept], np.zeros(len(proto_texts))])
-    lead = lambda ts: mpnet.shared_cache().vectors(list(ts))  # noqa: E731  (the v5 head's input)
-    x = lead(texts)
+    age = np.concatenate([[(split.train_until - a.published).days for a in kept], np.zeros(len(texts) - len(kept))])
 
-    def head(name, estimator):
-        return name, dataclasses.replace(v5, head=ScratchHead(estimator, lead)), None, None
+    def head(name, estimator, model=v5):
+        return name, dataclasses.replace(model, head_weight=classify.HEAD_WEIGHT, head=ScratchHead(estimator, mpnet_vectors)), None, None
 
-    yield head("two-stage head (about the scenario x which way)", TwoStageHead(x, labels, lead))
+    yield head("two-stage head (about the scenario x which way)", TwoStageHead(x, labels, mpnet_vectors))
     for half_life in (60, 120, 240):
-        weights = np.maximum(0.5 ** (age / half_life), 0.05)
-        weights = weights / weights.mean()
+        weights = recency_weights(age, half_life)
         yield head(f"head with recency weights (half-life {half_life} days)",
-                   LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, labels, sample_weight=weights))
+                   balanced_head().fit(x, labels, sample_weight=weights / weights.mean()))
+    all_age = np.array([(split.train_until - p).days for p in split.published])
     for half_life in (60, 120):
-        weights = np.maximum(0.5 ** (age / half_life), 0.05)
-        weights = weights / weights.mean()
-        all_age = np.array([(split.train_until - p).days for p in split.published])
-        weighted = split.fit(rt.featurizer, protos, temperature=classify.TEMPERATURE,
-                             weights=np.maximum(0.5 ** (all_age / half_life), 0.05))
-        yield (f"regression and head with recency weights (half-life {half_life} days)",
-               dataclasses.replace(weighted, head_weight=classify.HEAD_WEIGHT, head=ScratchHead(
-                   LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, labels, sample_weight=weights), lead)),
-               None, None)
+        weights = recency_weights(age, half_life)
+        weighted = split.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE,
+                             weights=recency_weights(all_age, half_life))
+        yield head(f"regression and head with recency weights (half-life {half_life} days)",
+                   balanced_head().fit(x, labels, sample_weight=weights / weights.mean()), model=weighted)
 
 
 def story_weights(vectors: np.ndarray, threshold: float = 0.85) -> np.ndarray:
-    """1 / the number of items whose vector reaches `threshold` cosine with this one (itself included), so that
-    a story told fifty times weighs about as much as fifty-fold less repeated ones; mean 1."""
+    """1 / the number of items whose vector reaches `threshold` cosine with this one (itself included): a story
+    told fifty times weighs, in all, about what a story told once does. Mean 1."""
     sims = vectors @ vectors.T
     w = 1.0 / (sims >= threshold).sum(axis=1)
     return w / w.mean()
@@ -437,28 +447,19 @@ def story_weights(vectors: np.ndarray, threshold: float = 0.85) -> np.ndarray:
 def round_nine_stories(split: Split, rt: Runtime):
     """Round nine, third part: repeated stories weigh less (label round 6 found that 680 easy `none` items take
     class-balanced weight from the hard ones)."""
-    from sklearn.linear_model import LogisticRegression
-
-    protos = rt.scenario.prototypes()
-    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    v5, kept, texts, labels, x = head_training_set(split, rt)
     yield "v5", v5, None, None
-    on = split.train & split.relevant
-    kept = [a for a, m in zip(split.articles, on) if m]
-    proto_texts = [t for c in CASES for t in protos.get(c, [])]
-    texts = [reader_text(a.title, a.body()) for a in kept] + proto_texts
-    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
-    lead = lambda ts: mpnet.shared_cache().vectors(list(ts))  # noqa: E731
-    x = lead(texts)
     n = len(kept)
+    on = split.train & split.relevant
     for threshold in (0.8, 0.9):
-        w = np.concatenate([story_weights(x[:n], threshold), np.ones(len(proto_texts))])
-        head = LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000).fit(x, labels, sample_weight=w)
-        yield f"head, repeated stories weigh less (cosine {threshold})", dataclasses.replace(v5, head=ScratchHead(head, lead)), None, None
+        w = np.concatenate([story_weights(x[:n], threshold), np.ones(len(texts) - n)])
+        head = balanced_head().fit(x, labels, sample_weight=w)
+        yield f"head, repeated stories weigh less (cosine {threshold})", dataclasses.replace(v5, head=ScratchHead(head, mpnet_vectors)), None, None
         all_w = np.ones(len(split.articles))
         all_w[np.where(on)[0]] = w[:n]
-        both = split.fit(rt.featurizer, protos, temperature=classify.TEMPERATURE, weights=all_w)
+        both = split.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=all_w)
         yield (f"regression and head, repeated stories weigh less (cosine {threshold})",
-               dataclasses.replace(both, head_weight=classify.HEAD_WEIGHT, head=ScratchHead(head, lead)), None, None)
+               dataclasses.replace(both, head_weight=classify.HEAD_WEIGHT, head=ScratchHead(head, mpnet_vectors)), None, None)
 
 
 class MiniLMVectors:
@@ -506,24 +507,14 @@ class AveragedHeads:
 
 def round_nine_encoders(split: Split, rt: Runtime):
     """Round nine, second part: a second frozen encoder (all-MiniLM-L6-v2) beside mpnet in the case head."""
-    from sklearn.linear_model import LogisticRegression
-
-    protos = rt.scenario.prototypes()
-    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    v5, _, texts, labels, x = head_training_set(split, rt)
     yield "v5", v5, None, None
-    on = split.train & split.relevant
-    kept = [a for a, m in zip(split.articles, on) if m]
-    texts = [reader_text(a.title, a.body()) for a in kept] + [t for c in CASES for t in protos.get(c, [])]
-    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
-    lead = lambda ts: mpnet.shared_cache().vectors(list(ts))  # noqa: E731
     minilm = MiniLMVectors()
-    both = lambda ts: np.hstack([lead(ts), minilm(ts)])  # noqa: E731
-    lr = lambda: LogisticRegression(C=classify.HEAD_C, class_weight="balanced", max_iter=4000)  # noqa: E731
-    alone = lr().fit(minilm(texts), labels)
+    both = lambda ts: np.hstack([mpnet_vectors(ts), minilm(ts)])  # noqa: E731
+    alone = balanced_head().fit(minilm(texts), labels)
     yield "head over MiniLM vectors instead of mpnet", dataclasses.replace(v5, head=ScratchHead(alone, minilm)), None, None
-    yield "head over [mpnet, MiniLM] vectors", dataclasses.replace(v5, head=ScratchHead(lr().fit(both(texts), labels), both)), None, None
-    mp = lr().fit(lead(texts), labels)
-    averaged = AveragedHeads([(mp, lead), (alone, minilm)])
+    yield "head over [mpnet, MiniLM] vectors", dataclasses.replace(v5, head=ScratchHead(balanced_head().fit(both(texts), labels), both)), None, None
+    averaged = AveragedHeads([(balanced_head().fit(x, labels), mpnet_vectors), (alone, minilm)])
     yield "two heads averaged (mpnet, MiniLM)", dataclasses.replace(v5, head=ScratchHead(averaged, lambda ts: ts)), None, None
 
 
