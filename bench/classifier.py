@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify, mpnet, reader  # noqa: E402
-from pipeline.jobs import Runtime, load_probes, probe_check, training_set, written_articles  # noqa: E402
-from pipeline.labels import KnownIds, load_labels, load_shared_articles  # noqa: E402
+from pipeline.jobs import Runtime, load_probes, probe_check, shared_articles_for, training_set, written_articles  # noqa: E402
+from pipeline.labels import KnownIds, load_labels  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
@@ -83,10 +83,7 @@ def main() -> None:
     records, articles = training_set(rt)
     if args.extra_labels:
         extra = load_labels(args.extra_labels, KnownIds(rt.settings.shared_data, []))
-        wanted: dict[str, set[str]] = {}
-        for rec in extra:
-            wanted.setdefault(rec.source, set()).add(rec.id)
-        found = load_shared_articles(rt.settings.shared_data, wanted)
+        found = shared_articles_for(rt.settings.shared_data, extra)
         known = {r.id for r in records}
         extra = [r for r in extra if r.id in found and r.id not in known]
         records, articles = records + extra, articles + [found[r.id] for r in extra]

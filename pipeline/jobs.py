@@ -419,16 +419,21 @@ def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
         with Store(rt.settings.db, read_only=True) as store:
             store_ids = store.article_ids()
     records = load_labels(rt.scenario.labels_dir, KnownIds(rt.settings.shared_data, store_ids))
-    wanted: dict[str, set[str]] = {}
-    for rec in records:
-        wanted.setdefault(rec.source, set()).add(rec.id)
-    found = load_shared_articles(rt.settings.shared_data, wanted)
+    found = shared_articles_for(rt.settings.shared_data, records)
     missing = [r.id for r in records if r.id not in found]
     if missing and store_ids:
         with Store(rt.settings.db, read_only=True) as store:
             found.update({a.id: a for a in store.articles(missing)})
     kept = [r for r in records if r.id in found]
     return kept, [found[r.id] for r in kept]
+
+
+def shared_articles_for(shared_data: Path | None, records: Iterable[LabelRecord]) -> dict[str, Article]:
+    """The articles of ../shared/data that label records name, by id (records whose item is not there are left out)."""
+    wanted: dict[str, set[str]] = {}
+    for rec in records:
+        wanted.setdefault(rec.source, set()).add(rec.id)
+    return load_shared_articles(shared_data, wanted)
 
 
 def written_articles(path: Path) -> tuple[list[Article], list[str]]:
