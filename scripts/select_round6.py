@@ -1,6 +1,6 @@
 """Round 6 candidates: the January 2026 RSS archive's English Iran items that no round has read yet.
 
-    python scripts/select_round6.py --data ../shared/data --out DIR --batches 8
+    python scripts/select_round6.py --data ../shared/data --out DIR
 
 Round 3 read a sample of 200 of `rumca_rss_2026jan`'s English Iran items; this round reads the rest, so every
 source in ../shared/data has had every Iran item read (issue 11: "search every source"). One item per distinct
@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--labels", type=Path, default=Path("labels/iran-pakistan-2026/labels"))
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--batches", type=int, default=8)
+    ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--seed", type=int, default=2031)
     args = ap.parse_args()
     gate = Relevance(load_scenario(args.labels.parent))
