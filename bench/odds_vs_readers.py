@@ -45,9 +45,8 @@ from pipeline.store import Store  # noqa: E402
 PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
 
 
-def time_split_models(rt: Runtime, until: datetime) -> dict:
-    """v5 and v2 trained on the labeled items published before `until`."""
-    records, articles = training_set(rt)
+def time_split_models(rt: Runtime, records, articles, until: datetime) -> dict:
+    """v5 and v2 trained on the labeled items (`training_set`) published before `until`."""
     keep = [i for i, a in enumerate(articles) if a.published is not None and a.published < until]
     train = [articles[i] for i in keep]
     y = [records[i].label for i in keep]
@@ -90,9 +89,10 @@ def main() -> None:
     predictions = predictions[predictions["id"].isin(found)].reset_index(drop=True)
     articles = [found[i] for i in predictions["id"]]
     relevant = [rt.relevance(a) for a in articles]
-    labels = {r.id: r.label for r in training_set(rt)[0]}
+    records, labeled_articles = training_set(rt)
+    labels = {r.id: r.label for r in records}
 
-    models = time_split_models(rt, datetime.fromisoformat(args.train_until))
+    models = time_split_models(rt, records, labeled_articles, datetime.fromisoformat(args.train_until))
     frames = {}
     for name, model in models.items():
         frame = predictions.copy()
