@@ -468,6 +468,11 @@ def round_nine_stories(split: Split, rt: Runtime):
         yield f"regression and head, repeated stories weigh less (cosine {threshold})", both, None, None
 
 
+def precision_recall(result: dict) -> dict:
+    """[precision, recall] per scored class of a `Split.score` result, as each JSON line prints them."""
+    return {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS}
+
+
 # Round ten's second inner split: earlier, so its validation items are ones the first split trains on.
 SECOND_SPLIT = ("2025-12-01", "2026-01-15")
 
@@ -488,8 +493,8 @@ def round_ten(rt: Runtime) -> None:
         print(json.dumps({"split": [train_until, validate_until], "n_validate": int(split.validate.sum()),
                           "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                           "v5": r5["macro_f1"], "story_weighted": rw["macro_f1"],
-                          "per_class_v5": {c: [s["precision"], s["recall"]] for c, s in r5["per_class"].items() if c in classify.SCORED_LABELS},
-                          "per_class_story_weighted": {c: [s["precision"], s["recall"]] for c, s in rw["per_class"].items() if c in classify.SCORED_LABELS},
+                          "per_class_v5": precision_recall(r5),
+                          "per_class_story_weighted": precision_recall(rw),
                           "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pw, p5),
                           "probes_story_weighted": {k: v for k, v in probe_check(rt, weighted).items() if k != "missed"}}), flush=True)
     y, pw, p5 = (np.concatenate(parts) for parts in zip(*pooled))
@@ -611,7 +616,7 @@ def main() -> None:
         reference_pred = reference_pred or pred
         print(json.dumps({
             "variant": name, "macro_f1": result["macro_f1"], "ece": result["ece"], "log_loss": result["log_loss"],
-            "per_class": {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS},
+            "per_class": precision_recall(result),
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
             # the round-6 feature variants need columns the pipeline does not compute for a probe
             "probes": ({k: v for k, v in probe_check(rt, model).items() if k != "missed"}
