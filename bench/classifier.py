@@ -8,7 +8,8 @@ Trains the shipped recipe (`pipeline.classify`, RECIPE) on the labeled items pub
 texts from ../shared/data). Macro-F1 is over base, contraction and none (the pool holds 6
 `accelerated` items, none in the test period). Also:
   - the probe suite (labels/<scenario>/probes/probes.jsonl, never trained on) against this time-split
-    model and against the shipped active model: accuracy overall and per case;
+    model and against the shipped active model: accuracy overall and per case; the same for the blind
+    probes (bench/data/blind_probes_v1.jsonl, `BLIND_PROBES`);
   - the baseline (the v1 recipe's words-only part: TF-IDF + calibrated LinearSVC) and the previous
     recipes on the same split (v4: the same regression with the fine-tuned MiniLM reader instead of the
     case head; v3: the regression alone, its `none` halved), each with a paired bootstrap 95% interval of
@@ -17,6 +18,8 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
     head's vectors of texts already in the vector cache are not encoded again: `train_head_texts_encoded`
     says how many were), the static encoder's docs/s, and the case head's encoder (all-mpnet-base-v2) docs/s
     on the headline and lead of 300 test articles, uncached.
+With `--examples` or `--extra-labels`, `plain_recipe` scores the recipe as it ships on the same split (its macro-F1,
+the paired bootstrap interval of the experiment's difference to it, and its probes).
 `--examples FILE` also trains on written examples (the experiment of issue 11's fourth round: 295 short
 articles written from the guide; they cost macro-F1 on real news, so the recipe leaves them out).
 `--extra-labels labels/iran-pakistan-2026/held-out-round6` also trains on label round 6 (the January 2026 RSS archive's
@@ -49,6 +52,10 @@ from pipeline.settings import load_settings  # noqa: E402
 
 
 V4_READER_WEIGHT = 0.7  # recipe v4's share of the fine-tuned reader
+# 64 plain articles (16 a label) written from ../shared/LABELING.md and the briefs alone by two writers who saw
+# neither the probe suite, the written examples, the labels nor any news item: a check of the probes' figures
+# that no other file of the project shares a writer with. Never trained on.
+BLIND_PROBES = ROOT / "bench" / "data" / "blind_probes_v1.jsonl"
 
 
 def baseline_predictions(train_articles, y_train, test_articles) -> list[str]:
@@ -87,6 +94,7 @@ def main() -> None:
         known = {r.id for r in records}
         extra = [r for r in extra if r.id in found and r.id not in known]
         records, articles = records + extra, articles + [found[r.id] for r in extra]
+    extra_ids = {r.id for r in extra} if args.extra_labels else set()
     y = np.array([r.label for r in records])
     published = [a.published for a in articles]
     train = np.array([p is not None and p < until for p in published])
@@ -131,11 +139,22 @@ def main() -> None:
         "encoder_docs_per_s": round(docs_per_s),
         "head_encoder_docs_per_s": head_docs_per_s,
     }
+    if examples[0] or args.extra_labels:  # an experiment: the recipe as it ships, on the same split, for the paired interval
+        keep = np.array([m and r.id not in extra_ids for m, r in zip(train, records)])
+        plain = classify.fit([a for a, m in zip(articles, keep) if m], y[keep], relevant[keep], featurizer, rt.scenario.prototypes())
+        plain_split, plain_probs = classify.evaluate(plain, test_articles, relevant[test], y[test], rt.encoder)
+        out["plain_recipe"] = {"recipe": classify.RECIPE, "time_split_macro_f1": plain_split["macro_f1"],
+                               "difference": classify.bootstrap_macro_f1_difference(
+                                   y[test], predicted, [LABELS[i] for i in plain_probs.argmax(axis=1)]),
+                               "probe_accuracy": {k: v for k, v in probe_check(rt, plain).items() if k != "missed"},
+                               "blind_probe_accuracy": {k: v for k, v in probe_check(rt, plain, BLIND_PROBES).items() if k != "missed"}}
     if load_probes(rt.scenario)[0]:
         out["probe_accuracy"] = probe_check(rt, model)
+        out["blind_probe_accuracy"] = probe_check(rt, model, BLIND_PROBES)
         try:
             active, _ = rt.active_model
             out["probe_accuracy_shipped_model"] = probe_check(rt, active)
+            out["blind_probe_accuracy_shipped_model"] = probe_check(rt, active, BLIND_PROBES)
         except Exception as exc:  # noqa: BLE001 - an old or missing shipped model is reported, not fatal
             out["probe_accuracy_shipped_model"] = f"not measured: {exc}"
     if not args.no_baseline:

@@ -458,9 +458,10 @@ def load_probes(scenario) -> tuple[list[Article], list[str]]:
     return written_articles(scenario.folder / "probes" / "probes.jsonl")
 
 
-def probe_check(rt: Runtime, model) -> dict:
-    """A model's probe results: accuracy, and right/total per label."""
-    articles, labels = load_probes(rt.scenario)
+def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
+    """A model's probe results: accuracy, and right/total per label; on the pack's probe suite, or on the written
+    articles of `path` (bench/data/blind_probes_v1.jsonl)."""
+    articles, labels = load_probes(rt.scenario) if path is None else written_articles(path)
     if not articles:
         return {}
     predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder)

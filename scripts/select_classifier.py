@@ -17,13 +17,16 @@ story smoothing; `--only round7` the seventh: the case head over frozen all-mpne
 `--only round8` the eighth: other heads over the same vectors, none kept; `--only round9` the ninth: the head
 in two stages and recency weights, `--only round9-encoders` a second frozen encoder beside mpnet, `--only
 round9-stories` repeated stories weighing less; none kept; `--only round10` the tenth: the best of those on a
-second, earlier inner split as well, and on both pooled).
+second, earlier inner split as well, and on both pooled; `--only round11` the eleventh: self-training on the
+validation period read as an unlabeled stream; `--only round12` the twelfth: the written examples beside the case
+head; both also report the blind probes, bench/data/blind_probes_v1.jsonl).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import dataclasses
 import json
 import re
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify, mpnet  # noqa: E402
-from pipeline.jobs import Runtime, probe_check, training_set  # noqa: E402
+from pipeline.jobs import Runtime, probe_check, training_set, written_articles  # noqa: E402
 from pipeline.reader import lead_after_title, reader_text  # noqa: E402
 from pipeline.records import CASES, LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
@@ -468,6 +471,90 @@ def round_nine_stories(split: Split, rt: Runtime):
         yield f"regression and head, repeated stories weigh less (cosine {threshold})", both, None, None
 
 
+def pseudo_labeled(split: Split, model, threshold: float, agree: bool = False):
+    """The validation period's on-topic items read as an unlabeled stream: those `model` calls with a probability of at
+    least `threshold` (and, with `agree`, the regression and the head alone name the same label), with its labels.
+    The recorded labels are not read."""
+    mask = split.validate & split.relevant
+    articles = [a for a, m in zip(split.articles, mask) if m]
+    frame = split.frame[mask].reset_index(drop=True)
+    probs = model.predict_proba(articles, [True] * len(articles), split.encoder, frame)
+    keep = probs.max(axis=1) >= threshold
+    if agree:
+        alone = dataclasses.replace(model, head_weight=0.0, temperature=1.0).predict_proba(articles, [True] * len(articles), split.encoder, frame)
+        texts = [reader_text(a.title, a.body()) for a in articles]
+        head = model._in_label_order(model.head.predict_proba(texts), model.head.classes)
+        keep &= (alone.argmax(axis=1) == probs.argmax(axis=1)) & (head.argmax(axis=1) == probs.argmax(axis=1))
+    return np.where(mask)[0][keep], np.array([LABELS[i] for i in probs.argmax(axis=1)])[keep]
+
+
+def self_trained(split: Split, rt: Runtime, v5, threshold: float, weight: float, agree: bool = False):
+    """v5 refit with the stream's confident items as pseudo-labels weighing `weight` each, the regression and the head
+    alike (one round; the prototypes and the labeled items as before). Returns (model, number of items added)."""
+    index, labels = pseudo_labeled(split, v5, threshold, agree)
+    stream = copy.copy(split)
+    stream.y, stream.train = split.y.copy(), split.train.copy()
+    stream.y[index], stream.train[index] = labels, True
+    w = np.ones(len(split.articles))
+    w[index] = weight
+    regression = stream.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=w)
+    protos = rt.scenario.prototypes()
+    on = stream.train & stream.relevant
+    texts = [reader_text(a.title, a.body()) for a, m in zip(split.articles, on) if m] + [t for c in CASES for t in protos.get(c, [])]
+    y = np.concatenate([stream.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    head_w = np.concatenate([w[on], np.ones(len(texts) - int(on.sum()))])
+    head = ScratchHead(balanced_head().fit(mpnet_vectors(texts), y, sample_weight=head_w), mpnet_vectors)
+    return dataclasses.replace(regression, head_weight=classify.HEAD_WEIGHT, head=head), len(index)
+
+
+def round_eleven(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's eleventh round: self-training on the unlabeled stream. In production
+    the store holds the period's articles before anyone labels them; v5 labels the ones it is sure of and is refit
+    with them, so the regression learns the new period's words and the head its stories. Here the stream is the
+    validation period's on-topic items, their recorded labels unread until scoring."""
+    v5 = split.fit(rt.featurizer, rt.scenario.prototypes(), head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    yield "v5", v5, None, None
+    for threshold, weight, agree in ((0.9, 0.5, False), (0.8, 0.5, False), (0.9, 1.0, False), (0.8, 0.5, True)):
+        model, added = self_trained(split, rt, v5, threshold, weight, agree)
+        yield (f"self-trained: stream items at p >= {threshold}{' where both readers agree' if agree else ''}, "
+               f"weight {weight} ({added} added)"), model, None, None
+
+
+# Written examples of the US–Iran war's signals (the guide's rules 2, 6 and 7, the ceasefire and talks, Pakistan's
+# messages): the labeled pool holds over a thousand real war items of these kinds. Round twelve leaves them out.
+WAR_SIGNALS = re.compile(r"rule (2|6|7)\b|ceasefire|strikes resuming|talks (failing|postponed|called off|progressing)|\boil\b|"
+                         r"shipping|hormuz|pakistan hosting|passing messages|other front|mediat|unrelated world", re.I)
+GUIDE_EXAMPLES = ROOT / "bench" / "data" / "guide_examples_v1.jsonl"
+BLIND_PROBES = ROOT / "bench" / "data" / "blind_probes_v1.jsonl"  # see bench/classifier.py
+
+
+def guide_examples(bilateral_only: bool):
+    """The written examples of issue 11's fourth round (`bench/data/guide_examples_v1.jsonl`), all of them or those of
+    the Iran–Pakistan signals only (every example whose recorded rule is no US–Iran war signal, `WAR_SIGNALS`)."""
+    articles, labels = written_articles(GUIDE_EXAMPLES)
+    if not bilateral_only:
+        return articles, labels
+    rules = {r["id"]: r["rule"] for r in map(json.loads, GUIDE_EXAMPLES.read_text(encoding="utf-8").splitlines())}
+    kept = [(a, y) for a, y in zip(articles, labels) if not WAR_SIGNALS.search(rules[a.id])]
+    return [a for a, _ in kept], [y for _, y in kept]
+
+
+def round_twelve(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's twelfth round: v5 with the written examples, all of them or those of
+    the Iran–Pakistan signals the labeled pool barely holds (recalled diplomats, sanctions and IMF steps tied to Iran,
+    border clashes, the pipeline), so that the war's headlines are taught by real news alone."""
+    protos = rt.scenario.prototypes()
+    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    yield "v5", v5, None, None
+    mask = split.train
+    for bilateral_only in (False, True):
+        examples = guide_examples(bilateral_only)
+        model = classify.fit([a for a, m in zip(split.articles, mask) if m], split.y[mask], split.relevant[mask], rt.featurizer,
+                             protos, frame=split.frame[mask].reset_index(drop=True), examples=examples)
+        counts = {c: examples[1].count(c) for c in LABELS}
+        yield f"v5 + written examples, {'Iran-Pakistan signals only' if bilateral_only else 'all'} {counts}", model, None, None
+
+
 def precision_recall(result: dict) -> dict:
     """[precision, recall] per scored class of a `Split.score` result, as each JSON line prints them."""
     return {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS}
@@ -595,7 +682,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10"],
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12"],
                     help="run only the reference and the third round (the reader), or only the sixth, seventh or eighth round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
@@ -608,7 +695,8 @@ def main() -> None:
                       "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
-    rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight, "round9": round_nine, "round9-encoders": round_nine_encoders, "round9-stories": round_nine_stories}
+    rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight, "round9": round_nine, "round9-encoders": round_nine_encoders, "round9-stories": round_nine_stories,
+              "round11": round_eleven, "round12": round_twelve}
     runs = (rounds[args.only](split, rt) if args.only in rounds else
             ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
     for name, model, frame, adapt in runs:
@@ -621,6 +709,8 @@ def main() -> None:
             # the round-6 feature variants need columns the pipeline does not compute for a probe
             "probes": ({k: v for k, v in probe_check(rt, model).items() if k != "missed"}
                        if frame is None or args.only not in ("round6", "round7") else None),
+            **({"blind_probes": {k: v for k, v in probe_check(rt, model, BLIND_PROBES).items() if k != "missed"}}
+               if args.only in ("round11", "round12") else {}),
         }), flush=True)
 
 

@@ -56,3 +56,29 @@ def test_shipped_model_meets_the_probe_targets(shipped):
     result = probe_check(rt, model)
     assert result["accuracy"] >= TARGET_OVERALL
     assert all(right / total >= TARGET_PER_CASE for right, total in result["per_label"].values())
+
+
+def test_blind_probes_are_balanced_plain_and_apart_from_everything_trained_on():
+    """bench/data/blind_probes_v1.jsonl: written from the guide by writers who saw no other file of the project;
+    a second check of the probe figures, so it shares no id with the probes, the written examples or the labels,
+    and no run of 15 words with the probes' or examples' texts (plain wire phrasing converges at shorter runs: "the
+    United States and Iran have agreed to extend their ceasefire by" opens a blind probe and a written example)."""
+    from pipeline.jobs import written_articles
+    from pipeline.labels import load_labels
+    from pipeline.settings import PROJECT_ROOT
+
+    articles, labels = written_articles(PROJECT_ROOT / "bench" / "data" / "blind_probes_v1.jsonl")
+    assert {c: labels.count(c) for c in set(labels)} == {"base": 16, "accelerated": 16, "contraction": 16, "none": 16}
+    assert all(a.title and 40 <= len(a.text.split()) <= 130 for a in articles)
+    others = [written_articles(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "probes" / "probes.jsonl")[0],
+              written_articles(PROJECT_ROOT / "bench" / "data" / "guide_examples_v1.jsonl")[0]]
+    seen_ids = {a.id for group in others for a in group}
+    label_ids = {r.id for r in load_labels(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels")}
+    assert not {a.id for a in articles} & (seen_ids | label_ids)
+
+    def runs(text: str, n: int = 15) -> set[str]:
+        words = text.casefold().split()
+        return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    seen_runs = set().union(*(runs(a.text) for group in others for a in group))
+    assert not [a.id for a in articles if runs(a.text) & seen_runs], "a blind probe shares a 15-word run with a probe or example"
