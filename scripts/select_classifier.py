@@ -19,7 +19,8 @@ in two stages and recency weights, `--only round9-encoders` a second frozen enco
 round9-stories` repeated stories weighing less; none kept; `--only round10` the tenth: the best of those on a
 second, earlier inner split as well, and on both pooled; `--only round11` the eleventh: self-training on the
 validation period read as an unlabeled stream; `--only round12` the twelfth: the written examples beside the case
-head; both also report the blind probes, bench/data/blind_probes_v1.jsonl).
+head; both also report the blind probes, bench/data/blind_probes_v1.jsonl; `--only round12-fifth` the same
+examples on the promotion's comparison items, the hashed fifth).
 """
 
 from __future__ import annotations
@@ -555,6 +556,30 @@ def round_twelve(split: Split, rt: Runtime):
         yield f"v5 + written examples, {'Iran-Pakistan signals only' if bilateral_only else 'all'} {counts}", model, None, None
 
 
+def round_twelve_fifth(rt: Runtime) -> None:
+    """Round twelve on the promotion's comparison items instead of a time split: v5 and v5 with the written examples,
+    both trained on every label but the hashed fifth (`classify.in_holdout`, what v2 never saw) and scored on that
+    fifth, 1,248 items of every period. One JSON line per model, then their paired difference."""
+    records, articles = training_set(rt)
+    y = np.array([r.label for r in records])
+    held = np.array([classify.in_holdout(a.id) for a in articles])
+    relevant = np.array([rt.relevance(a) for a in articles])
+    frame = classify.article_frame(articles, rt.featurizer)
+    train_articles = [a for a, h in zip(articles, held) if not h]
+    test_articles = [a for a, h in zip(articles, held) if h]
+    predictions = {}
+    for name, examples in (("v5", ((), ())), ("v5 + written examples, all", guide_examples(False))):
+        model = classify.fit(train_articles, y[~held], relevant[~held], rt.featurizer, rt.scenario.prototypes(),
+                             frame=frame[~held].reset_index(drop=True), examples=examples)
+        result, probs = classify.evaluate(model, test_articles, relevant[held], y[held], rt.encoder,
+                                          frame[held].reset_index(drop=True))
+        predictions[name] = [LABELS[i] for i in probs.argmax(axis=1)]
+        print(json.dumps({"variant": name, "n_test": int(held.sum()), "macro_f1": result["macro_f1"], "ece": result["ece"],
+                          "per_class": precision_recall(result)}), flush=True)
+    print(json.dumps({"difference": classify.bootstrap_macro_f1_difference(
+        y[held], predictions["v5 + written examples, all"], predictions["v5"])}))
+
+
 def precision_recall(result: dict) -> dict:
     """[precision, recall] per scored class of a `Split.score` result, as each JSON line prints them."""
     return {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS}
@@ -682,12 +707,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12"],
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth"],
                     help="run only the reference and the third round (the reader), or only the sixth, seventh or eighth round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     if args.only == "round10":
         return round_ten(rt)
+    if args.only == "round12-fifth":
+        return round_twelve_fifth(rt)
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
     y_val = split.y[split.validate]
     print(json.dumps({"train_until": args.train_until, "validate_until": args.validate_until,
