@@ -146,8 +146,7 @@ def main() -> None:
         out["plain_recipe"] = {"recipe": classify.RECIPE, "time_split_macro_f1": plain_split["macro_f1"],
                                "difference": classify.bootstrap_macro_f1_difference(
                                    y[test], predicted, [LABELS[i] for i in plain_probs.argmax(axis=1)]),
-                               "probe_accuracy": {k: v for k, v in probe_check(rt, plain).items() if k != "missed"},
-                               "blind_probe_accuracy": {k: v for k, v in probe_check(rt, plain, BLIND_PROBES).items() if k != "missed"}}
+                               "probe_accuracy": probe_check(rt, plain), "blind_probe_accuracy": probe_check(rt, plain, BLIND_PROBES)}
     if load_probes(rt.scenario)[0]:
         out["probe_accuracy"] = probe_check(rt, model)
         out["blind_probe_accuracy"] = probe_check(rt, model, BLIND_PROBES)

@@ -580,6 +580,11 @@ def round_twelve_fifth(rt: Runtime) -> None:
         y[held], predictions["v5 + written examples, all"], predictions["v5"])}))
 
 
+def probe_figures(rt: Runtime, model, path: Path | None = None) -> dict:
+    """`probe_check` without the list of missed probes, as each JSON line prints it."""
+    return {k: v for k, v in probe_check(rt, model, path).items() if k != "missed"}
+
+
 def precision_recall(result: dict) -> dict:
     """[precision, recall] per scored class of a `Split.score` result, as each JSON line prints them."""
     return {c: [s["precision"], s["recall"]] for c, s in result["per_class"].items() if c in classify.SCORED_LABELS}
@@ -608,7 +613,7 @@ def round_ten(rt: Runtime) -> None:
                           "per_class_v5": precision_recall(r5),
                           "per_class_story_weighted": precision_recall(rw),
                           "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pw, p5),
-                          "probes_story_weighted": {k: v for k, v in probe_check(rt, weighted).items() if k != "missed"}}), flush=True)
+                          "probes_story_weighted": probe_figures(rt, weighted)}), flush=True)
     y, pw, p5 = (np.concatenate(parts) for parts in zip(*pooled))
     print(json.dumps({"pooled": "both validation sets", "n": len(y), "vs_v5": classify.bootstrap_macro_f1_difference(y, pw, p5)}))
 
@@ -734,10 +739,8 @@ def main() -> None:
             "per_class": precision_recall(result),
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
             # the round-6 feature variants need columns the pipeline does not compute for a probe
-            "probes": ({k: v for k, v in probe_check(rt, model).items() if k != "missed"}
-                       if frame is None or args.only not in ("round6", "round7") else None),
-            **({"blind_probes": {k: v for k, v in probe_check(rt, model, BLIND_PROBES).items() if k != "missed"}}
-               if args.only in ("round11", "round12") else {}),
+            "probes": probe_figures(rt, model) if frame is None or args.only not in ("round6", "round7") else None,
+            **({"blind_probes": probe_figures(rt, model, BLIND_PROBES)} if args.only in ("round11", "round12") else {}),
         }), flush=True)
 
 
