@@ -9,7 +9,7 @@ texts from ../shared/data). Macro-F1 is over base, contraction and none (the poo
 `accelerated` items, none in the test period). Also:
   - the probe suite (labels/<scenario>/probes/probes.jsonl, never trained on) against this time-split
     model and against the shipped active model: accuracy overall and per case; the same for the blind
-    probes (bench/data/blind_probes_v1.jsonl, `BLIND_PROBES`);
+    probes (bench/data/blind_probes_v1.jsonl, `jobs.BLIND_PROBES`);
   - the baseline (the v1 recipe's words-only part: TF-IDF + calibrated LinearSVC) and the previous
     recipes on the same split (v4: the same regression with the fine-tuned MiniLM reader instead of the
     case head; v3: the regression alone, its `none` halved), each with a paired bootstrap 95% interval of
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify, mpnet, reader  # noqa: E402
-from pipeline.jobs import Runtime, load_probes, probe_check, shared_articles_for, training_set, written_articles  # noqa: E402
+from pipeline.jobs import BLIND_PROBES, Runtime, load_probes, probe_check, shared_articles_for, training_set, written_articles  # noqa: E402
 from pipeline.labels import KnownIds, load_labels  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
@@ -52,10 +52,6 @@ from pipeline.settings import load_settings  # noqa: E402
 
 
 V4_READER_WEIGHT = 0.7  # recipe v4's share of the fine-tuned reader
-# 64 plain articles (16 a label) written from ../shared/LABELING.md and the briefs alone by two writers who saw
-# neither the probe suite, the written examples, the labels nor any news item: a check of the probes' figures
-# that no other file of the project shares a writer with. Never trained on.
-BLIND_PROBES = ROOT / "bench" / "data" / "blind_probes_v1.jsonl"
 
 
 def baseline_predictions(train_articles, y_train, test_articles) -> list[str]:

@@ -29,7 +29,7 @@ from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_sha
 from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
-from .settings import Settings
+from .settings import PROJECT_ROOT, Settings
 from .store import Store, utcnow
 from .stories import update_stories
 
@@ -458,9 +458,15 @@ def load_probes(scenario) -> tuple[list[Article], list[str]]:
     return written_articles(scenario.folder / "probes" / "probes.jsonl")
 
 
+# 64 plain articles (16 a label) written from ../shared/LABELING.md and the briefs alone by two writers who saw
+# neither the probe suite, the written examples, the labels nor any news item: a check of the probes' figures
+# that no other file of the project shares a writer with. Never trained on; bench/classifier.py reports it.
+BLIND_PROBES = PROJECT_ROOT / "bench" / "data" / "blind_probes_v1.jsonl"
+
+
 def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
     """A model's probe results: accuracy, and right/total per label; on the pack's probe suite, or on the written
-    articles of `path` (bench/data/blind_probes_v1.jsonl)."""
+    articles of `path` (`BLIND_PROBES`)."""
     articles, labels = load_probes(rt.scenario) if path is None else written_articles(path)
     if not articles:
         return {}

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import classify, mpnet  # noqa: E402
-from pipeline.jobs import Runtime, probe_check, training_set, written_articles  # noqa: E402
+from pipeline.jobs import BLIND_PROBES, Runtime, probe_check, training_set, written_articles  # noqa: E402
 from pipeline.reader import lead_after_title, reader_text  # noqa: E402
 from pipeline.records import CASES, LABELS  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
@@ -398,13 +398,18 @@ def balanced_head():
 def head_training_set(split: Split, rt: Runtime):
     """What round nine's heads train on, as `classify.fit` gives it to the v5 head: (v5 fit on the inner split,
     the on-topic training articles, their texts then the prototypes', the labels, the mpnet vectors of the texts)."""
-    protos = rt.scenario.prototypes()
-    v5 = split.fit(rt.featurizer, protos, head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
+    v5 = split.fit(rt.featurizer, rt.scenario.prototypes(), head_weight=classify.HEAD_WEIGHT, temperature=classify.TEMPERATURE)
     on = split.train & split.relevant
     kept = [a for a, m in zip(split.articles, on) if m]
-    texts = [reader_text(a.title, a.body()) for a in kept] + [t for c in CASES for t in protos.get(c, [])]
-    labels = np.concatenate([split.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    texts, labels = head_inputs(kept, split.y[on], rt.scenario.prototypes())
     return v5, kept, texts, labels, mpnet_vectors(texts)
+
+
+def head_inputs(articles, labels, protos) -> tuple[list[str], np.ndarray]:
+    """The head's texts (each article's headline and lead, then the prototypes) and their labels, as `classify.fit`
+    gives them to the v5 head."""
+    texts = [reader_text(a.title, a.body()) for a in articles] + [t for c in CASES for t in protos.get(c, [])]
+    return texts, np.concatenate([labels, [c for c in CASES for _ in protos.get(c, [])]])
 
 
 def mpnet_vectors(texts) -> np.ndarray:
@@ -499,10 +504,8 @@ def self_trained(split: Split, rt: Runtime, v5, threshold: float, weight: float,
     w = np.ones(len(split.articles))
     w[index] = weight
     regression = stream.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=w)
-    protos = rt.scenario.prototypes()
     on = stream.train & stream.relevant
-    texts = [reader_text(a.title, a.body()) for a, m in zip(split.articles, on) if m] + [t for c in CASES for t in protos.get(c, [])]
-    y = np.concatenate([stream.y[on], [c for c in CASES for _ in protos.get(c, [])]])
+    texts, y = head_inputs([a for a, m in zip(split.articles, on) if m], stream.y[on], rt.scenario.prototypes())
     head_w = np.concatenate([w[on], np.ones(len(texts) - int(on.sum()))])
     head = ScratchHead(balanced_head().fit(mpnet_vectors(texts), y, sample_weight=head_w), mpnet_vectors)
     return dataclasses.replace(regression, head_weight=classify.HEAD_WEIGHT, head=head), len(index)
@@ -526,7 +529,6 @@ def round_eleven(split: Split, rt: Runtime):
 WAR_SIGNALS = re.compile(r"rule (2|6|7)\b|ceasefire|strikes resuming|talks (failing|postponed|called off|progressing)|\boil\b|"
                          r"shipping|hormuz|pakistan hosting|passing messages|other front|mediat|unrelated world", re.I)
 GUIDE_EXAMPLES = ROOT / "bench" / "data" / "guide_examples_v1.jsonl"
-BLIND_PROBES = ROOT / "bench" / "data" / "blind_probes_v1.jsonl"  # see bench/classifier.py
 
 
 def guide_examples(bilateral_only: bool):

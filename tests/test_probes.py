@@ -63,17 +63,18 @@ def test_blind_probes_are_balanced_plain_and_apart_from_everything_trained_on():
     a second check of the probe figures, so it shares no id with the probes, the written examples or the labels,
     and no run of 15 words with the probes' or examples' texts (plain wire phrasing converges at shorter runs: "the
     United States and Iran have agreed to extend their ceasefire by" opens a blind probe and a written example)."""
-    from pipeline.jobs import written_articles
+    from pipeline.jobs import BLIND_PROBES, written_articles
     from pipeline.labels import load_labels
+    from pipeline.scenario import load_scenario
     from pipeline.settings import PROJECT_ROOT
 
-    articles, labels = written_articles(PROJECT_ROOT / "bench" / "data" / "blind_probes_v1.jsonl")
+    pack = load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")
+    articles, labels = written_articles(BLIND_PROBES)
     assert {c: labels.count(c) for c in set(labels)} == {"base": 16, "accelerated": 16, "contraction": 16, "none": 16}
     assert all(a.title and 40 <= len(a.text.split()) <= 130 for a in articles)
-    others = [written_articles(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "probes" / "probes.jsonl")[0],
-              written_articles(PROJECT_ROOT / "bench" / "data" / "guide_examples_v1.jsonl")[0]]
+    others = [load_probes(pack)[0], written_articles(PROJECT_ROOT / "bench" / "data" / "guide_examples_v1.jsonl")[0]]
     seen_ids = {a.id for group in others for a in group}
-    label_ids = {r.id for r in load_labels(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels")}
+    label_ids = {r.id for r in load_labels(pack.labels_dir)}
     assert not {a.id for a in articles} & (seen_ids | label_ids)
 
     def runs(text: str, n: int = 15) -> set[str]:
