@@ -544,12 +544,12 @@ def round_thirteen(split: Split, rt: Runtime):
     v5, kept, texts, labels, _ = head_training_set(split, rt)
     yield "v5", v5, None, None
     on = np.where(split.relevant)[0]  # every on-topic item of the split, its label unread here
-    vectors = mpnet_vectors([reader_text(split.articles[i].title, split.articles[i].body()) for i in on])
+    on_texts = [reader_text(split.articles[i].title, split.articles[i].body()) for i in on]
+    vectors = mpnet_vectors(on_texts)
     days = np.array([(split.published[i] - split.train_until).days for i in on])
     train_mean = vectors[days < 0].mean(axis=0)
     for window in (14, 30):
-        means = trailing_means(vectors, days, window, train_mean)
-        centre_of = {reader_text(split.articles[i].title, split.articles[i].body()): means[k] for k, i in enumerate(on)}
+        centre_of = dict(zip(on_texts, trailing_means(vectors, days, window, train_mean)))
 
         def centred(ts, centre_of=centre_of):
             v = mpnet_vectors(ts) - np.array([centre_of.get(t, train_mean) for t in ts])
