@@ -21,6 +21,8 @@ import time
 from datetime import datetime
 
 import numpy as np
+import torch
+from transformers.masking_utils import create_bidirectional_mask
 
 from pipeline import classify, mpnet
 from pipeline.jobs import BLIND_PROBES, Runtime
@@ -33,9 +35,6 @@ class LowerStates:
     """Hidden states below the top layers, per text (unpadded, float16), computed once by the frozen model."""
 
     def __init__(self, top: int):
-        import torch
-
-        self.torch = torch
         self.model, self.tokenizer = mpnet.load_transformer(mpnet.model_dir())
         self.model.eval()
         self.cut = self.model.config.num_hidden_layers - top
@@ -43,7 +42,6 @@ class LowerStates:
 
     def get(self, texts):
         missing = sorted({t for t in texts if t not in self.states}, key=len)
-        torch = self.torch
         with torch.inference_mode():
             for start in range(0, len(missing), 32):
                 chunk = missing[start:start + 32]
@@ -60,7 +58,6 @@ class TopHead:
     """The top layers (copied from the frozen model) and a linear head over the normalised mean-pooled output."""
 
     def __init__(self, lower: LowerStates, classes, coef, intercept):
-        torch = lower.torch
         self.lower = lower
         self.classes = list(classes)
         self.layers = torch.nn.ModuleList([copy.deepcopy(layer) for layer in lower.model.encoder.layer[lower.cut:]])
@@ -70,9 +67,6 @@ class TopHead:
             self.linear.bias.copy_(torch.from_numpy(intercept).float())
 
     def forward(self, states):
-        torch = self.lower.torch
-        from transformers.masking_utils import create_bidirectional_mask
-
         n = max(len(s) for s in states)
         x = torch.zeros(len(states), n, states[0].shape[1])
         mask = torch.zeros(len(states), n, dtype=torch.long)
@@ -88,7 +82,6 @@ class TopHead:
         return self.linear(torch.nn.functional.normalize(pooled, dim=1)), pooled
 
     def fit(self, texts, labels, epochs, seed, lr_layers=2e-5, lr_head=1e-4, batch=16):
-        torch = self.lower.torch
         torch.manual_seed(seed)
         states = self.lower.get(texts)
         y = torch.tensor([self.classes.index(c) for c in labels])
@@ -111,7 +104,6 @@ class TopHead:
         return self
 
     def predict_proba(self, texts):
-        torch = self.lower.torch
         states = self.lower.get(list(texts))
         out = []
         with torch.no_grad():
@@ -121,7 +113,6 @@ class TopHead:
         return np.vstack(out) if out else np.zeros((0, len(self.classes)))
 
     def pooled(self, texts):
-        torch = self.lower.torch
         with torch.no_grad():
             return torch.nn.functional.normalize(self.forward(self.lower.get(list(texts)))[1], dim=1).numpy()
 
@@ -133,8 +124,6 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--lr", type=float, default=2e-5)
     args = ap.parse_args()
-    import torch
-
     torch.set_num_threads(2)
     rt = Runtime(load_settings())
     split = Split(rt, datetime.fromisoformat("2026-01-15"), datetime.fromisoformat("2026-03-01"), rt.featurizer)
