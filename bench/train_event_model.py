@@ -39,7 +39,7 @@ Training data (never the CAMEO test split, never the fresh samples bench/data/ev
           event_train_v10.jsonl (192 of 227 further sentences of the Iran-Pakistan articles already read,
           `--reuse`, seed 1612; glued captions, fragments, unclear ones and bare threats left out), and the same
           draw twice more, event_train_v11.jsonl (188 of 222, seed 1613) and event_train_v12.jsonl (199 of 216,
-          seed 1614): read, but trained on by no shipped version (README "Event coder", eighth round).
+          seed 1614): read, but trained on by no shipped version (`docs/event-coder-experiments.md`, eighth round).
           bench/data/event_conventions_v1.jsonl: 201 of those sentences re-typed after every read sentence was
           typed again under one convention table (bench/data/event_reread_v1.jsonl) and the differences settled
           by a third reader; applied by plover-model-v9 only, which is not shipped (ninth round)
@@ -85,7 +85,7 @@ TRAIN_V12 = Path(__file__).resolve().parent / "data" / "event_train_v12.jsonl"
 SCENARIO_FILES = (GOLD_V1, TRAIN_V1, TRAIN_V2, TRAIN_V3, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9,
                   TRAIN_V10, TRAIN_V11, TRAIN_V12)
 # The read files each model version trains on: v6 added the sixth round's v8 and v9 and measured worse on the
-# held-out samples than v5 (README "Event coder", sixth round); v7 adds the eighth round's v10 to v5's files and
+# held-out samples than v5 (`docs/event-coder-experiments.md`, sixth round); v7 adds the eighth round's v10 to v5's files and
 # measured better on both, so it is the coder's default; v8 adds v12 too, and measured worse on both than v7 (its
 # model is not committed: this script refits it). event_train_v11 measured worse on validation and is in no version.
 TRAINING_FILES = {"plover-model-v5": SCENARIO_FILES[:8], "plover-model-v6": SCENARIO_FILES[:10],
@@ -93,7 +93,7 @@ TRAINING_FILES = {"plover-model-v5": SCENARIO_FILES[:8], "plover-model-v6": SCEN
                   "plover-model-v8": SCENARIO_FILES[:8] + (TRAIN_V10, TRAIN_V12),
                   "plover-model-v9": SCENARIO_FILES[:8] + (TRAIN_V10,)}
 # Re-typings a version applies over its read files: event_conventions_v1.jsonl holds the sentences whose type
-# changed when every read sentence was typed again under one written convention table (README "Event coder",
+# changed when every read sentence was typed again under one written convention table (`docs/event-coder-experiments.md`,
 # ninth round); each line names its file, sentence, the type it replaces and the new one, with a reason.
 CONVENTIONS_V1 = Path(__file__).resolve().parent / "data" / "event_conventions_v1.jsonl"
 CONVENTION_FILES = {"plover-model-v9": (CONVENTIONS_V1,)}

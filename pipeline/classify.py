@@ -18,8 +18,8 @@ Recipe `gate-tfidf-m2v-protos-lr+mpnet-head.v5`, in two steps:
    - the **case head** (`VectorHead`): a logistic regression over the frozen all-mpnet-base-v2 vector of
      the headline and lead (`pipeline.mpnet`), trained on the same labels and prototypes. It weighs
      `HEAD_WEIGHT` in the average. It replaced recipe v4's fine-tuned MiniLM reader (`pipeline.reader`),
-     which it beat on both splits while training in seconds and the same way every time (README
-     "The classifier", round 7).
+     which it beat on both splits while training in seconds and the same way every time (rounds in
+     `docs/classifier-experiments.md`, round 7).
 
 `predict` is pure: articles and NLP results in, `Prediction`s out, each with the
 sentences that most support the call. `train_and_evaluate` reports the fixed holdout,
@@ -272,7 +272,7 @@ def fit(articles: Sequence[Article], labels: Sequence[str], relevant: Sequence[b
         temperature: float = TEMPERATURE) -> ScenarioModel:
     """Train on the gated-in articles, the prototype texts (each weighing `prototype_weight` articles) and any
     written `examples` (`(articles, labels)`, each weighing one article; the shipped recipe uses none, see
-    README "The classifier"); the gate's probabilities come from the labeled articles it keeps out. The reader
+    `docs/classifier-experiments.md`, rounds 4 and 12); the gate's probabilities come from the labeled articles it keeps out. The reader
     (when `reader_weight` > 0) fine-tunes on the same articles and texts, once per seed in `reader_seeds`
     (offset by `seed`), and the readers are averaged; the case head (when `head_weight` > 0) trains on the
     same texts. `none_shift` and `temperature`: see `ScenarioModel.shifted`."""

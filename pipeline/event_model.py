@@ -100,7 +100,7 @@ def syntactic_features(sentence: Span) -> list[str]:
     its photo caption or dateline, which the parser leaves as one sentence: mostly no event, or
     the headline's). The fourth round added `subj:` and kept the markers: on two fold splits they
     raised CAMEO quad accuracy and the in-domain pool's (nested) accuracy a little; the fifth
-    added `multi`, which raised the pool's by 0.007-0.010 on two fold splits (README, "Event coder").
+    added `multi`, which raised the pool's by 0.007-0.010 on two fold splits (`docs/event-coder-experiments.md`).
     """
     root = sentence.root
     out = []
@@ -150,7 +150,7 @@ def build_estimator(seed: int = 0, rule_weight: float = RULE_WEIGHT) -> Pipeline
     The rules were tuned on the CAMEO train split, so their answer looks more reliable in training
     than it is on new text; scaled down, the model needs more of the sentence's own evidence before
     it sides with them. `rule_weight` and C=10 were chosen on the training folds' in-domain sentences
-    (see `bench/event_model_experiments.py` and the README's experiment table)."""
+    (see `bench/event_model_experiments.py` and `docs/event-coder-experiments.md`)."""
     blocks = [("text", TfidfVectorizer(analyzer=text_tokens, sublinear_tf=True, min_df=2)),
               ("rules", TfidfVectorizer(analyzer=rule_tokens, sublinear_tf=True, min_df=2))]
     return Pipeline([

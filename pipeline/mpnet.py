@@ -1,6 +1,6 @@
 """all-mpnet-base-v2, frozen: sentence vectors of an article's headline and lead, and the case head over them.
 
-Issue 11's seventh round (README "The classifier") measured a logistic regression over these vectors,
+Issue 11's seventh round (`docs/classifier-experiments.md`) measured a logistic regression over these vectors,
 averaged with the word regression, against the fine-tuned MiniLM reader of recipe v4: on the inner
 validation split 0.719 against 0.674, on the bench's time split 0.705 against 0.669 (+0.036, 95% CI
 +0.021..+0.053). Nothing is fine-tuned, so a fit takes seconds and gives the same model every time; the cost

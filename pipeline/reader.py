@@ -17,7 +17,7 @@ Fine-tuning on about 1,900 articles is unstable: three seeds of the same reader 
 several seeds: three scored 0.671 there, and 0.685 on the bench's time split against the seed-0 reader's
 0.669 (+0.016, 95% CI +0.005..+0.027; `bench/classifier.py --reader-seeds 0,1,2`). Each reader is one more
 fine-tuning, and three would take `signals train` past its 20 minutes on 2 cores, so `SEEDS` holds one
-(README "The classifier", round 5).
+(`docs/classifier-experiments.md`, round 5).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ macro-F1 difference against the previous recipe (v2: no prior shift). A change i
 better here; the bench's test period is then read once for the kept recipe.
 
 The variants are the experiments of issue 11's second and third rounds, kept ones and failed ones alike, so
-every figure in the README's selection table can be rerun (`--only reader` runs the third round alone,
+every figure in `docs/classifier-experiments.md` can be rerun (`--only reader` runs the third round alone,
 `--only round6` the sixth: the event coder's type probabilities as features, EM label-shift adaptation and
 story smoothing; `--only round7` the seventh: the case head over frozen all-mpnet-base-v2 vectors, recipe v5;
 `--only round8` the eighth: other heads over the same vectors, none kept; `--only round9` the ninth: the head
