@@ -18,8 +18,8 @@ Recipe `gate-tfidf-m2v-protos-lr+mpnet-head.v5`, in two steps:
    - the **case head** (`VectorHead`): a logistic regression over the frozen all-mpnet-base-v2 vector of
      the headline and lead (`pipeline.mpnet`), trained on the same labels and prototypes. It weighs
      `HEAD_WEIGHT` in the average. It replaced recipe v4's fine-tuned MiniLM reader (`pipeline.reader`),
-     which it beat on both splits while training in seconds and the same way every time (rounds in
-     `docs/classifier-experiments.md`, round 7).
+     which it beat on both splits while training in seconds and the same way every time (round 7 in
+     `docs/classifier-experiments.md`).
 
 `predict` is pure: articles and NLP results in, `Prediction`s out, each with the
 sentences that most support the call. `train_and_evaluate` reports the fixed holdout,
