@@ -751,7 +751,7 @@ def main() -> None:
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
     ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth", "round13"],
-                    help="run only the reference and the third round (the reader), or only the sixth, seventh or eighth round")
+                    help="run only the reference and the third round (the reader), or only the named round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
     if args.only == "round10":
