@@ -37,6 +37,9 @@ With `--delete-threshold`, a third threshold is also tried (issue 16's seventh r
 event into NONE only when its NONE probability reaches `delete` (`DELETES`), searched with the other two,
 nested the same way, plus the figures of each `delete` at the all-fold thresholds and how many pool rows it
 changes (`changed_now_right`: wrong before, right after; `changed_was_right`: the reverse).
+With `--vectors m2v|minilm|mpnet` (issue 16's tenth round), each sentence's unit vector from that encoder, times
+`--vector-weight`, is a dense block beside the TF-IDF blocks (`event_model.fit_estimator`); `--vector-cache
+FILE.npz` keeps the vectors between runs (the transformers take minutes here).
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ from train_event_model import (  # noqa: E402
     apply_conventions, cached_training_rows,
 )
 
-from pipeline.event_model import NONE, best_thresholds, build_estimator, combine, text_tokens  # noqa: E402
+from pipeline.event_model import (  # noqa: E402
+    NONE, best_thresholds, build_estimator, combine, estimator_probabilities, fit_estimator, text_tokens,
+)
 from pipeline.events import quad_class  # noqa: E402
 
 ROUND_4 = (TRAIN_V4.name, TRAIN_V5.name)  # the pool sentences read in the fourth round
@@ -112,6 +117,58 @@ def folds(gold: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(StratifiedKFold(n_splits=5, shuffle=True, random_state=FOLD_SEED[0]).split(gold, strata))
 
 
+def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndarray:
+    """Unit vectors of the sentences (issue 16's tenth round): `m2v`, the classifier's static encoder (the
+    shipped `encoder.DEFAULT_ENCODER`); `minilm` and `mpnet`, frozen all-MiniLM-L6-v2 and all-mpnet-base-v2,
+    mean-pooled over at most 128 tokens. Kept in `cache` (an .npz by text hash) when given, as the
+    transformers take minutes here."""
+    import hashlib
+
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    stored = dict(np.load(cache)) if cache and cache.exists() else {}
+    missing = list(dict.fromkeys(k for k in keys if k not in stored))
+    if missing:
+        first = dict(zip(keys, texts))
+        todo = [first[k] for k in missing]
+        if kind == "m2v":
+            from pipeline.encoder import load_encoder
+            from pipeline.settings import load_settings
+            fresh = load_encoder(load_settings().encoders_dir).encode(todo)
+        else:
+            import torch
+
+            from pipeline import mpnet, reader
+            model, tokenizer = reader._base_encoder() if kind == "minilm" else mpnet.load_transformer(mpnet.model_dir())
+            model.eval()
+            order = np.argsort([-len(t) for t in todo], kind="stable")
+            fresh = None
+            with torch.inference_mode():
+                for start in range(0, len(todo), 32):
+                    batch = order[start:start + 32]
+                    pooled = torch.nn.functional.normalize(mpnet.mean_pooled(model, tokenizer, [todo[i] for i in batch], 128), dim=1).numpy()
+                    if fresh is None:
+                        fresh = np.zeros((len(todo), pooled.shape[1]), dtype=np.float32)
+                    fresh[batch] = pooled
+        stored.update(zip(missing, fresh))
+        if cache:
+            np.savez(cache, **stored)
+    return np.vstack([stored[k] for k in keys]).astype(np.float32)
+
+
+VECTORS: dict = {}  # `--vectors`: the rows' sentence vectors and the dense block's weight, else empty
+
+
+def fit_and_score(make, y: np.ndarray, weights: np.ndarray, features: list[str], train_idx, test_inputs):
+    """Fit `make(y_train)` on the training rows and return its class order and probabilities for each of
+    `test_inputs` ((feature strings, row indices) pairs). With `--vectors`, the rows' sentence vectors,
+    times their weight, are a dense block beside the TF-IDF blocks."""
+    vectors, weight = VECTORS.get("vectors"), VECTORS.get("weight", 0.0)
+    take = (lambda idx: vectors[idx]) if vectors is not None else (lambda idx: None)  # noqa: E731
+    est = fit_estimator(make(y[train_idx]), [features[i] for i in train_idx], y[train_idx], weights[train_idx],
+                        take(train_idx), weight)
+    return est.classes_, [estimator_probabilities(est, strings, take(idx), weight) for strings, idx in test_inputs]
+
+
 def out_of_fold(make, rows: list[dict], features: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """5-fold out-of-fold class probabilities, the same for CAMEO rows with their rule features dropped
     (the other rows as they are), and the class order."""
@@ -122,11 +179,12 @@ def out_of_fold(make, rows: list[dict], features: list[str]) -> tuple[np.ndarray
     stripped = [" ".join(text_tokens(f)) if r["origin"] == "cameo" else f for f, r in zip(features, rows)]
     oof, oof_stripped = np.zeros((len(y), len(classes))), np.zeros((len(y), len(classes)))
     for train_idx, test_idx in folds(gold):
-        est = make(y[train_idx])
-        est.fit([features[i] for i in train_idx], y[train_idx], classifier__sample_weight=weights[train_idx])
-        columns = [classes.index(c) for c in est.classes_]
-        oof[np.ix_(test_idx, columns)] = est.predict_proba([features[i] for i in test_idx])
-        oof_stripped[np.ix_(test_idx, columns)] = est.predict_proba([stripped[i] for i in test_idx])
+        fitted_classes, (probs, probs_stripped) = fit_and_score(
+            make, y, weights, features, train_idx,
+            [([features[i] for i in test_idx], test_idx), ([stripped[i] for i in test_idx], test_idx)])
+        columns = [classes.index(c) for c in fitted_classes]
+        oof[np.ix_(test_idx, columns)] = probs
+        oof_stripped[np.ix_(test_idx, columns)] = probs_stripped
     return oof, oof_stripped, classes
 
 
@@ -387,10 +445,17 @@ def main() -> None:
                         help="re-typing files applied over the read sentences (e.g. bench/data/event_conventions_v1.jsonl)")
     parser.add_argument("--score-conventions", action="store_true",
                         help="train on the first readings; the re-typings only give the `pool_other` figure")
+    parser.add_argument("--vectors", choices=("m2v", "minilm", "mpnet"),
+                        help="add the sentence's vector from this encoder as a dense block (issue 16's tenth round)")
+    parser.add_argument("--vector-weight", type=float, default=1.0, help="the dense block's weight (default 1)")
+    parser.add_argument("--vector-cache", type=Path, help="an .npz keeping the vectors between runs")
     args = parser.parse_args()
     FOLD_SEED[0] = args.fold_seed
     rows = cached_training_rows(args.cache)
     rows = [r for r in rows if r.get("file") not in args.without]
+    if args.vectors:
+        VECTORS.update(vectors=sentence_vectors(args.vectors, [r["text"] for r in rows], args.vector_cache),
+                       weight=args.vector_weight)
     rows = [with_other_gold(r, args.score_conventions) for r in apply_conventions(rows, args.conventions)]
     for name, (no_syntax, scenario_weight, default_weight, make) in VARIANTS.items():
         if args.only and name not in args.only:
@@ -399,7 +464,8 @@ def main() -> None:
         features = [" ".join(t for t in r["features"].split() if not (no_syntax and t.startswith("x:"))) for r in rows]
         oof, oof_stripped, classes = out_of_fold(make, rows, features)
         scores = figures(rows, oof, oof_stripped, classes, args.per_type, args.none_scale, args.delete_threshold)
-        print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **scores}), flush=True)
+        vectors = {"vectors": args.vectors, "vector_weight": args.vector_weight} if args.vectors else {}
+        print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **vectors, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
 

@@ -3,6 +3,9 @@
     .venv/bin/python bench/events.py                 # the coder the pipeline uses (rules + model)
     .venv/bin/python bench/events.py --rules-only    # the rule coder alone, for comparison
     .venv/bin/python bench/events.py --show          # every scenario sentence: gold against coded
+    .venv/bin/python bench/events.py --model-version plover-model-v10   # another saved event model
+    .venv/bin/python bench/events.py --model-version plover-model-v10 --compare plover-model-v7
+                                                     # + both models on the same parsed sentences, paired
 
 In:
   /work/shared/data/conflibert_cameo_satp/labeled.jsonl, task `cameo_class`, split `test` (451
@@ -19,6 +22,8 @@ Out: per-type precision/recall on the sample (stderr), then one JSON line:
   target_accuracy         (target) equals the gold actor, an empty slot matching an empty gold slot
   sentences_per_s         CAMEO test sentences parsed and coded per second (parse + events), and
   coder_sentences_per_s   the same for the coding step alone on the already parsed docs
+With `--compare VERSION`, also `compared_with`: that model's CAMEO test and sample accuracy on the same parsed
+sentences, and the paired bootstrap 95% interval of each difference (this model minus that one, 2,000 rounds).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -67,6 +74,34 @@ def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float
     predicted = ["neutral" if t == "NONE" else quad_class(t) for t in (main_type(events) for events in coded)]
     accuracy = sum(p == g for p, (_, g) in zip(predicted, rows)) / len(rows)
     return accuracy, len(rows) / total, len(rows) / coder_only
+
+
+def paired_difference(hits_a: list[bool], hits_b: list[bool], rounds: int = 2000, seed: int = 0) -> dict:
+    """Accuracy difference a - b over the same sentences, with a paired bootstrap 95% interval."""
+    a, b = np.array(hits_a, dtype=float), np.array(hits_b, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(a), size=(rounds, len(a)))
+    diffs = (a[draws] - b[draws]).mean(axis=1)
+    return {"difference": round(float(a.mean() - b.mean()), 4),
+            "ci95": [round(float(np.percentile(diffs, 2.5)), 4), round(float(np.percentile(diffs, 97.5)), 4)]}
+
+
+def compare(nlp, coder, other, cameo_rows: list[tuple[str, str]]) -> dict:
+    """Both coders on the same parsed CAMEO test and sample sentences: `other`'s accuracy and the paired
+    differences (see the module docstring)."""
+    quad = lambda events: "neutral" if main_type(events) == "NONE" else quad_class(main_type(events))  # noqa: E731
+    docs = list(nlp.pipe([text for text, _ in cameo_rows], batch_size=64))
+    cameo = [[quad(c(doc)) == gold for doc, (_, gold) in zip(docs, cameo_rows)] for c in (coder, other)]
+    articles, parsed = read_articles(ITEMS), {}
+    sample = [[], []]
+    for row in read_gold():
+        if row["article_id"] not in parsed:
+            parsed[row["article_id"]] = nlp(articles[row["article_id"]].body())
+        for hits, c in zip(sample, (coder, other)):
+            events = [e for e in c(parsed[row["article_id"]]) if e.sentence_index == row["sentence_index"]]
+            hits.append(main_type(events) == row["gold_type"])
+    return {"coder": other.version, "cameo_test_accuracy": round(float(np.mean(cameo[1])), 4),
+            "scenario_accuracy": round(float(np.mean(sample[1])), 4),
+            "cameo_difference": paired_difference(*cameo), "scenario_difference": paired_difference(*sample)}
 
 
 def read_gold() -> list[dict]:
@@ -115,16 +150,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-only", action="store_true", help="the rule coder without the learned model")
     parser.add_argument("--show", action="store_true", help="print every sample sentence, gold against coded")
+    parser.add_argument("--model-version", help="a saved event model other than the default (models/events/<version>)")
+    parser.add_argument("--compare", metavar="VERSION", help="another saved event model, scored on the same sentences, paired")
     args = parser.parse_args()
 
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
     nlp = build_nlp(actors)
+    from pipeline.events import load_event_coder
+
     if args.rules_only:
         coder = EventExtractor(nlp, load_event_rules(), ActorIndex(actors))
     else:
-        from pipeline.events import load_event_coder
-
-        coder = load_event_coder(nlp, actors)
+        coder = load_event_coder(nlp, actors, model_version=args.model_version)
     rows = read_split(CAMEO, "test")
     accuracy, per_s, coder_per_s = cameo_figures(nlp, coder, rows)
     scenario = scenario_figures(nlp, coder, args.show)
@@ -136,6 +173,8 @@ def main() -> None:
         **scenario,
         "sentences_per_s": round(per_s, 1),
         "coder_sentences_per_s": round(coder_per_s, 1),
+        **({"compared_with": compare(nlp, coder, load_event_coder(nlp, actors, model_version=args.compare), rows)}
+           if args.compare else {}),
     }))
 
 

@@ -1,6 +1,7 @@
 """Throughput: raw spaCy `nlp.pipe` against the whole import pipeline, on the same items, in words/s.
 
     .venv/bin/python bench/throughput.py --n 300
+    .venv/bin/python bench/throughput.py --n 60 --stream on-topic --event-model plover-model-v10
 
 Two streams from ../shared/data:
   on-topic  spnn_dawn_geo items with text that mention Iran (full articles)
@@ -151,8 +152,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="items per stream (default 300)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, best counts (default 1)")
     parser.add_argument("--stream", choices=("on-topic", "mixed", "both"), default="both")
+    parser.add_argument("--event-model", help="the event coder's model, if not the default (the `event_model` setting)")
     args = parser.parse_args()
-    settings = load_settings(environ={}, config=None, nlp_processes=2, nlp_batch_size=64)
+    settings = load_settings(environ={}, config=None, nlp_processes=2, nlp_batch_size=64, event_model=args.event_model)
     data = settings.shared_data
     if not (data / "spnn_dawn_geo" / "items.jsonl").exists():
         sys.exit(f"needs the shared data at {data}")
@@ -165,7 +167,7 @@ def main() -> None:
         if reader is not None:
             reader.predict_proba(["Warm-up: Iran and Pakistan talk."])  # the reader's weights, loaded outside the clock
         WARM_ENCODER.encode(["Warm-up: Iran and Pakistan talk."])  # and the case head's encoder's
-        out = {"bench": "throughput", "model": model, "n_process": settings.nlp_processes,
+        out = {"bench": "throughput", "model": model, "event_coder": rt.extract_events.version, "n_process": settings.nlp_processes,
                "batch_size": settings.nlp_batch_size, "repeat": args.repeat}
         streams = {"on-topic": on_topic, "mixed": mixed}
         for name, pick in streams.items():

@@ -4,6 +4,7 @@
     .venv/bin/python bench/train_event_model.py --version plover-model-v5   # v7's data without event_train_v10
     .venv/bin/python bench/train_event_model.py --version plover-model-v6   # v5's data and event_train_v8/v9
     .venv/bin/python bench/train_event_model.py --version plover-model-v9   # v7's data, re-typed (event_conventions_v1)
+    .venv/bin/python bench/train_event_model.py --version plover-model-v10  # v7's data + each sentence's mpnet vector
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
     .venv/bin/python bench/train_event_model.py --cache /tmp/rows.pkl   # parse once, reuse the parsed rows after
 
@@ -91,7 +92,11 @@ SCENARIO_FILES = (GOLD_V1, TRAIN_V1, TRAIN_V2, TRAIN_V3, TRAIN_V4, TRAIN_V5, TRA
 TRAINING_FILES = {"plover-model-v5": SCENARIO_FILES[:8], "plover-model-v6": SCENARIO_FILES[:10],
                   "plover-model-v7": SCENARIO_FILES[:8] + (TRAIN_V10,),
                   "plover-model-v8": SCENARIO_FILES[:8] + (TRAIN_V10, TRAIN_V12),
-                  "plover-model-v9": SCENARIO_FILES[:8] + (TRAIN_V10,)}
+                  "plover-model-v9": SCENARIO_FILES[:8] + (TRAIN_V10,),
+                  "plover-model-v10": SCENARIO_FILES[:8] + (TRAIN_V10,)}
+# Versions that also read each sentence's all-mpnet-base-v2 vector, with the dense block's weight (issue 16's tenth
+# round: the weight fixed at 1 beforehand, the unit vector then weighing as much as the words' TF-IDF block).
+VECTOR_WEIGHTS = {"plover-model-v10": 1.0}
 # Re-typings a version applies over its read files: event_conventions_v1.jsonl holds the sentences whose type
 # changed when every read sentence was typed again under one written convention table (`docs/event-coder-experiments.md`,
 # ninth round); each line names its file, sentence, the type it replaces and the new one, with a reason.
@@ -99,8 +104,10 @@ CONVENTIONS_V1 = Path(__file__).resolve().parent / "data" / "event_conventions_v
 CONVENTION_FILES = {"plover-model-v9": (CONVENTIONS_V1,)}
 
 from pipeline.event_model import (  # noqa: E402
-    DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, save_event_model, sentence_features,
+    DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, estimator_probabilities, fit_estimator,
+    save_event_model, sentence_features,
 )
+from pipeline import mpnet  # noqa: E402
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class  # noqa: E402
 from pipeline.nlp import ActorIndex, build_nlp  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
@@ -216,6 +223,11 @@ def training_rows() -> list[dict]:
     return rows
 
 
+def sentence_vectors(texts: list[str]) -> np.ndarray:
+    """all-mpnet-base-v2 vectors of the training sentences, through the shared vector cache (encoded once)."""
+    return mpnet.shared_cache().vectors(texts)
+
+
 def cached_training_rows(cache: Path | None) -> list[dict]:
     """`training_rows`, read from the pickle `cache` when it exists, else parsed and written there."""
     if cache and cache.exists():
@@ -248,14 +260,17 @@ def main() -> None:
     rules_version = rows[0]["rules_version"]
     y = np.array(gold)
     w = np.array(weights)
+    vector_weight = VECTOR_WEIGHTS.get(args.version, 0.0)
+    vectors = sentence_vectors([r["text"] for r in rows]) if vector_weight else None
+    take = (lambda idx: vectors[idx]) if vector_weight else (lambda idx: None)  # noqa: E731
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     classes = sorted(set(gold))
     oof = np.zeros((len(y), len(classes)))
     strata = [g if Counter(gold)[g] >= 5 else "rare" for g in gold]
     for train_idx, test_idx in folds.split(features, strata):
-        est = build_estimator(SEED)
-        est.fit([features[i] for i in train_idx], y[train_idx], classifier__sample_weight=w[train_idx])
-        proba = est.predict_proba([features[i] for i in test_idx])
+        est = fit_estimator(build_estimator(SEED), [features[i] for i in train_idx], y[train_idx], w[train_idx],
+                            take(train_idx), vector_weight)
+        proba = estimator_probabilities(est, [features[i] for i in test_idx], take(test_idx), vector_weight)
         for j, c in enumerate(est.classes_):
             oof[test_idx, classes.index(c)] = proba[:, j]
     add, override, cv_accuracy = best_thresholds(rule_types, oof, classes, gold, weights)
@@ -270,8 +285,7 @@ def main() -> None:
         for name in ("cameo", "satp", "scenario", "scenario_tuned")
     }
 
-    estimator = build_estimator(SEED)
-    estimator.fit(features, y, classifier__sample_weight=w)
+    estimator = fit_estimator(build_estimator(SEED), features, y, w, vectors, vector_weight)
     fingerprint = hashlib.sha256("\n".join(f"{i}\t{g}\t{wt}" for i, g, wt in zip(ids, gold, weights)).encode()).hexdigest()
     manifest = {
         "rules": rules_version,
@@ -284,6 +298,8 @@ def main() -> None:
             "scenario_weight": SCENARIO_WEIGHT,
         },
         "cameo_defaults": defaults,
+        **({"sentence_vectors": {"encoder": mpnet.NAME, "fingerprint": mpnet.ZIP_SHA256, "weight": vector_weight}}
+           if vector_weight else {}),
         "thresholds": {"add": add, "override": override},
         "cross_validation": {"folds": 5, "seed": SEED, "weighted_accuracy": round(cv_accuracy, 4), "by_source": by_origin,
                              "per_type": per_type(gold, combined)},

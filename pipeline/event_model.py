@@ -12,6 +12,10 @@ an actor is the root's subject), and the rule coder's own answer (`rule:FIGHT`, 
 TF-IDF blocks (the sentence's tokens; the rules' answer, scaled down) feed a
 LogisticRegression.
 
+A model may also read the sentence's all-mpnet-base-v2 vector (`mpnet`, frozen), as a dense block beside the
+two TF-IDF blocks: its manifest then names the encoder under `sentence_vectors` (issue 16's tenth round,
+`docs/event-coder-experiments.md`). Such a model costs an mpnet pass per candidate sentence.
+
 The model file lives at `models/events/<version>/model.joblib` beside a
 `manifest.json` (its sha256, training-data fingerprint, library versions,
 decision thresholds and per-type precision/recall); `load_event_model` refuses
@@ -22,7 +26,7 @@ the scenario model. `bench/train_event_model.py` writes both.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +163,32 @@ def build_estimator(seed: int = 0, rule_weight: float = RULE_WEIGHT) -> Pipeline
     ])
 
 
+def fit_estimator(estimator: Pipeline, features: Sequence[str], y, sample_weight, vectors: np.ndarray | None = None,
+                  vector_weight: float = 0.0) -> Pipeline:
+    """Fit `build_estimator`'s pipeline on feature strings and, when `vectors` are given, the sentences' vectors
+    times `vector_weight` as a dense block after the TF-IDF blocks (the classifier's last columns)."""
+    if vectors is None:
+        return estimator.fit(list(features), y, classifier__sample_weight=sample_weight)
+    union, classifier = estimator.named_steps["features"], estimator.named_steps["classifier"]
+    classifier.fit(_with_vectors(union.fit_transform(list(features)), vectors, vector_weight), y, sample_weight=sample_weight)
+    return estimator
+
+
+def estimator_probabilities(estimator: Pipeline, features: Sequence[str], vectors: np.ndarray | None = None,
+                            vector_weight: float = 0.0) -> np.ndarray:
+    """`predict_proba` of an estimator fitted by `fit_estimator` (columns in `estimator.classes_` order)."""
+    if vectors is None:
+        return estimator.predict_proba(list(features))
+    union, classifier = estimator.named_steps["features"], estimator.named_steps["classifier"]
+    return classifier.predict_proba(_with_vectors(union.transform(list(features)), vectors, vector_weight))
+
+
+def _with_vectors(sparse_block, vectors: np.ndarray, weight: float):
+    from scipy import sparse
+
+    return sparse.hstack([sparse_block, sparse.csr_matrix(weight * np.asarray(vectors, dtype=np.float64))]).tocsr()
+
+
 @dataclass
 class EventTypeModel:
     """A trained estimator and the thresholds `events.EventCoder` applies to its probabilities.
@@ -172,28 +202,41 @@ class EventTypeModel:
     add_threshold: float
     override_threshold: float
     manifest: dict
+    encode: Callable[[Sequence[str]], np.ndarray] | None = None  # sentence texts -> vectors, for a model that reads them
 
     @property
     def classes(self) -> list[str]:
         return list(self.estimator.classes_)
 
-    def probabilities(self, features: Sequence[str]) -> np.ndarray:
-        """Class probabilities (columns in `classes` order), one row per feature string.
+    @property
+    def vector_weight(self) -> float:
+        """The dense block's weight; 0 for a model without sentence vectors."""
+        return float(self.manifest.get("sentence_vectors", {}).get("weight", 0.0))
 
-        The same numbers as `estimator.predict_proba` (a softmax over the multinomial
+    def probabilities(self, features: Sequence[str], texts: Sequence[str] = ()) -> np.ndarray:
+        """Class probabilities (columns in `classes` order), one row per feature string (and, for a model
+        that reads sentence vectors, per sentence text: `texts` in the same order).
+
+        The same numbers as `estimator_probabilities` (a softmax over the multinomial
         LogisticRegression's scores), computed directly: one call per document is
         common, and sklearn's per-call checks would cost more than the arithmetic.
         """
         vectorizer, classifier = self.estimator.named_steps["features"], self.estimator.named_steps["classifier"]
-        scores = np.asarray(vectorizer.transform(list(features)) @ classifier.coef_.T) + classifier.intercept_
+        sparse_block = vectorizer.transform(list(features))
+        n_sparse = sparse_block.shape[1]
+        scores = np.asarray(sparse_block @ classifier.coef_[:, :n_sparse].T) + classifier.intercept_
+        if self.vector_weight:
+            if self.encode is None or len(texts) != len(features):
+                raise ModelError(f"event model {self.version} reads sentence vectors: give one text per feature string")
+            scores += self.vector_weight * self.encode(list(texts)) @ classifier.coef_[:, n_sparse:].T
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
 
-    def best(self, features: Sequence[str]) -> list[tuple[str, float]]:
-        """(most probable type or NONE, its probability) per feature string."""
+    def best(self, features: Sequence[str], texts: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """(most probable type or NONE, its probability) per feature string (and sentence text, see `probabilities`)."""
         if not features:
             return []
-        probabilities = self.probabilities(features)
+        probabilities = self.probabilities(features, texts)
         classes = self.classes
         top = probabilities.argmax(axis=1)
         return [(str(classes[i]), float(p[i])) for i, p in zip(top, probabilities)]
@@ -256,7 +299,23 @@ def load_event_model(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) ->
     except Exception as exc:
         raise ModelIntegrityError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
     thresholds = manifest.get("thresholds", {})
-    return EventTypeModel(version, estimator, float(thresholds.get("add", 0.5)), float(thresholds.get("override", 0.9)), manifest)
+    return EventTypeModel(version, estimator, float(thresholds.get("add", 0.5)), float(thresholds.get("override", 0.9)), manifest,
+                          _sentence_encoder(manifest, path))
+
+
+def _sentence_encoder(manifest: dict, path: Path) -> Callable[[Sequence[str]], np.ndarray] | None:
+    """The vectors a model was trained on (all-mpnet-base-v2, the process's one loaded copy); None for a model
+    without them. Encoded each time, not kept in the vector cache: an article's sentences are coded once, and
+    keeping every sentence's vector would grow the cache by about 3 KB a sentence."""
+    wanted = manifest.get("sentence_vectors")
+    if not wanted:
+        return None
+    from . import mpnet
+
+    if wanted.get("encoder") != mpnet.NAME or wanted.get("fingerprint") != mpnet.ZIP_SHA256:
+        raise ModelError(f"{path}: trained on sentence vectors of {wanted.get('encoder')} "
+                         f"({str(wanted.get('fingerprint'))[:12]}…), which this installation does not have")
+    return lambda texts: mpnet.shared_cache().encoder.encode(texts)
 
 
 def best_thresholds(rule_types: Sequence[str], probabilities: np.ndarray, classes: Sequence[str],

@@ -767,7 +767,8 @@ class EventCoder:
         starts = [s.start for s in sentences]
         naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
         candidates = sorted(naming | set(by_sentence))
-        guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
+        texts = [sentences[i].text for i in candidates] if self.model.vector_weight else []
+        guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates], texts)
         entity_at = None
         for i, (model_type, probability) in zip(candidates, guesses):
             rule_events = by_sentence.get(i, [])

@@ -98,7 +98,7 @@ class Runtime:
             return self.shared.extract_events
         from .events import load_event_coder
 
-        return load_event_coder(self.nlp, self.nlp_actors)
+        return load_event_coder(self.nlp, self.nlp_actors, model_version=self.settings.event_model)
 
     @cached_property
     def registry(self) -> Registry:

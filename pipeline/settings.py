@@ -85,6 +85,9 @@ class Settings(BaseModel):
     nlp_processes: int = Field(2, ge=1)
     nlp_batch_size: int = Field(64, ge=1)
     nlp_max_chars: int = Field(10_000, ge=1)
+    # the event coder's learned model (models/events/<version>): plover-model-v10 also reads each sentence's
+    # all-mpnet-base-v2 vector, more accurate and many times slower (README, "Event coder")
+    event_model: Name = "plover-model-v7"
     process_chunk_size: int = Field(2000, ge=1)  # articles per NLP+classify transaction
     # DuckDB cache cap (it spills to disk past it); its default, 80% of RAM, makes memory grow with the store
     duckdb_memory_limit: str = Field("128MB", pattern=MEMORY_SIZE)

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from pipeline.errors import InputError, ModelError, ModelIntegrityError
-from pipeline.event_model import DEFAULT_VERSION, MODEL_ROOT, combine, load_event_model, sentence_features
+from pipeline.event_model import (
+    DEFAULT_VERSION, MODEL_ROOT, build_estimator, combine, estimator_probabilities, fit_estimator, load_event_model,
+    sentence_features,
+)
 from pipeline.events import (
     PLOVER_TYPES,
     QUAD_CLASSES,
@@ -192,22 +195,33 @@ def coder(pipeline):
     return nlp, load_event_coder(nlp, actors)
 
 
-def test_a_welcome_is_support_not_agree(coder):
-    event = main_event(coder, "China welcomed the ceasefire between Pakistan and India.")
+VECTOR_VERSION = "plover-model-v10"  # the committed model that also reads each sentence's mpnet vector
+
+
+@pytest.fixture(scope="module", params=[DEFAULT_VERSION, VECTOR_VERSION])
+def either_coder(request, pipeline):
+    """(nlp, the coder with the default model, then with the sentence-vector model): the issue's misses hold for both."""
+    nlp, _ = pipeline
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    return nlp, load_event_coder(nlp, actors, model_version=request.param)
+
+
+def test_a_welcome_is_support_not_agree(either_coder):
+    event = main_event(either_coder, "China welcomed the ceasefire between Pakistan and India.")
     assert (event.type, event.trigger, event.source) == ("SUPPORT", "welcomed", "China")
-    assert not any(e.type == "AGREE" and e.source == "China" for e in events_of(coder, "China welcomed the ceasefire."))
+    assert not any(e.type == "AGREE" and e.source == "China" for e in events_of(either_coder, "China welcomed the ceasefire."))
 
 
-def test_reopening_a_market_is_no_retreat_and_the_place_no_target(coder):
-    events = events_of(coder, "Iran and Pakistan agreed to reopen the Taftan border market.")
+def test_reopening_a_market_is_no_retreat_and_the_place_no_target(either_coder):
+    events = events_of(either_coder, "Iran and Pakistan agreed to reopen the Taftan border market.")
     assert events and "RETREAT" not in {e.type for e in events}
     reopen = next(e for e in events if e.trigger == "reopen")
     assert reopen.type == "COOPERATE"
     assert "Taftan" not in {e.source for e in events} | {e.target for e in events}
 
 
-def test_a_strike_inside_iran_has_iran_as_target(coder):
-    event = main_event(coder, "Pakistani jets struck targets inside Iran.")
+def test_a_strike_inside_iran_has_iran_as_target(either_coder):
+    event = main_event(either_coder, "Pakistani jets struck targets inside Iran.")
     assert (event.type, event.source, event.target) == ("FIGHT", "Pakistan", "Iran")
 
 
@@ -295,6 +309,58 @@ def test_the_model_shortcut_gives_sklearns_probabilities(coder):
     doc = nlp("Pakistani jets struck targets inside Iran. Iran said it would retaliate. Prices rose in Karachi.")
     features = [sentence_features(s, []) for s in doc.sents]
     assert np.allclose(code.model.probabilities(features), code.model.estimator.predict_proba(features))
+
+
+def test_the_vector_model_reads_each_sentences_vector(pipeline):
+    nlp, _ = pipeline
+    model = load_event_model(VECTOR_VERSION)
+    assert model.manifest["sentence_vectors"]["encoder"] == "all-mpnet-base-v2" and model.vector_weight == 1.0
+    doc = nlp("Iran said it would retaliate. Pakistani jets struck targets inside Iran.")
+    sentences = list(doc.sents)
+    features = [sentence_features(s, []) for s in sentences]
+    texts = [s.text for s in sentences]
+    vectors = model.encode(texts)
+    assert vectors.shape == (2, 768)
+    expected = estimator_probabilities(model.estimator, features, vectors, model.vector_weight)
+    assert np.allclose(model.probabilities(features, texts), expected)
+    # the same words with another sentence's vector score differently: the vector is read
+    assert not np.allclose(model.probabilities(features, texts[::-1]), expected)
+    with pytest.raises(ModelError, match="one text per feature string"):
+        model.probabilities(features)
+
+
+def test_a_dense_block_beside_the_words_changes_what_is_learned():
+    features = ["w:met w:minister rule:NONE"] * 2 + ["w:struck w:border rule:FIGHT"] * 2
+    features *= 3
+    y = np.array(["CONSULT", "NONE", "FIGHT", "NONE"] * 3)
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]] * 3)
+    weights = np.ones(len(y))
+    with_vectors = fit_estimator(build_estimator(0), features, y, weights, vectors, 1.0)
+    # the words cannot tell a row from its twin (the same features, another type); the vectors can
+    predicted = with_vectors.classes_[estimator_probabilities(with_vectors, features[:4], vectors[:4], 1.0).argmax(axis=1)]
+    assert list(predicted) == ["CONSULT", "NONE", "FIGHT", "NONE"]
+
+
+def test_a_model_trained_on_another_encoders_vectors_is_refused(tmp_path):
+    import json
+
+    copy = tmp_path / VECTOR_VERSION
+    shutil.copytree(MODEL_ROOT / VECTOR_VERSION, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["sentence_vectors"]["fingerprint"] = "0" * 64
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"sentence vectors of all-mpnet-base-v2 \(000000000000"):
+        load_event_model(VECTOR_VERSION, root=tmp_path)
+
+
+def test_the_event_model_setting_picks_the_coder(settings):
+    from pipeline.jobs import Runtime
+
+    assert settings.event_model == DEFAULT_VERSION
+    chosen = Runtime(settings.replace(event_model=VECTOR_VERSION)).extract_events
+    assert f"+{VECTOR_VERSION}@" in chosen.version
+    with pytest.raises(ModelError, match="no event model 'plover-model-v0'"):
+        Runtime(settings.replace(event_model="plover-model-v0")).extract_events
 
 
 # ---------------------------------------------------------------- issue 16, sixth round: actor fixes chosen on
