@@ -135,20 +135,10 @@ def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndar
             from pipeline.settings import load_settings
             fresh = load_encoder(load_settings().encoders_dir).encode(todo)
         else:
-            import torch
-
             from pipeline import mpnet, reader
+
             model, tokenizer = reader._base_encoder() if kind == "minilm" else mpnet.load_transformer(mpnet.model_dir())
-            model.eval()
-            order = np.argsort([-len(t) for t in todo], kind="stable")
-            fresh = None
-            with torch.inference_mode():
-                for start in range(0, len(todo), 32):
-                    batch = order[start:start + 32]
-                    pooled = torch.nn.functional.normalize(mpnet.mean_pooled(model, tokenizer, [todo[i] for i in batch], 128), dim=1).numpy()
-                    if fresh is None:
-                        fresh = np.zeros((len(todo), pooled.shape[1]), dtype=np.float32)
-                    fresh[batch] = pooled
+            fresh = mpnet.unit_vectors(model.eval(), tokenizer, todo, 128)
         stored.update(zip(missing, fresh))
         if cache:
             np.savez(cache, **stored)

@@ -223,11 +223,6 @@ def training_rows() -> list[dict]:
     return rows
 
 
-def sentence_vectors(texts: list[str]) -> np.ndarray:
-    """all-mpnet-base-v2 vectors of the training sentences, through the shared vector cache (encoded once)."""
-    return mpnet.shared_cache().vectors(texts)
-
-
 def cached_training_rows(cache: Path | None) -> list[dict]:
     """`training_rows`, read from the pickle `cache` when it exists, else parsed and written there."""
     if cache and cache.exists():
@@ -261,7 +256,8 @@ def main() -> None:
     y = np.array(gold)
     w = np.array(weights)
     vector_weight = VECTOR_WEIGHTS.get(args.version, 0.0)
-    vectors = sentence_vectors([r["text"] for r in rows]) if vector_weight else None
+    # the sentences' all-mpnet-base-v2 vectors, through the shared vector cache: a refit encodes nothing twice
+    vectors = mpnet.shared_cache().vectors([r["text"] for r in rows]) if vector_weight else None
     take = (lambda idx: vectors[idx]) if vector_weight else (lambda idx: None)  # noqa: E731
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     classes = sorted(set(gold))

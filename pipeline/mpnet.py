@@ -119,17 +119,8 @@ class Encoder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        import torch
-
         model, tokenizer = self._load()
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # batches of like length pad little
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(texts), BATCH):
-                rows = order[start:start + BATCH]
-                pooled = mean_pooled(model, tokenizer, [texts[i] for i in rows], MAX_TOKENS)
-                out[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
-        return out
+        return unit_vectors(model, tokenizer, texts, MAX_TOKENS)
 
 
 def load_transformer(folder: Path):
@@ -150,6 +141,21 @@ def mean_pooled(model, tokenizer, texts: list[str], max_tokens: int):
     hidden = model(**batch).last_hidden_state
     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+
+def unit_vectors(model, tokenizer, texts: list[str], max_tokens: int) -> np.ndarray:
+    """Unit-length mean-pooled vectors of `texts`, in order, as float32 rows (`BATCH` texts a pass, in order of
+    length, so that a batch pads little). all-MiniLM-L6-v2 is encoded the same way in bench/event_model_experiments.py."""
+    import torch
+
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(texts), BATCH):
+            rows = order[start:start + BATCH]
+            pooled = mean_pooled(model, tokenizer, [texts[i] for i in rows], max_tokens)
+            out[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+    return out
 
 
 def text_key(text: str) -> str:
