@@ -91,17 +91,26 @@ def compare(nlp, coder, other, cameo_rows: list[tuple[str, str]]) -> dict:
     quad = lambda events: "neutral" if main_type(events) == "NONE" else quad_class(main_type(events))  # noqa: E731
     docs = list(nlp.pipe([text for text, _ in cameo_rows], batch_size=64))
     cameo = [[quad(c(doc)) == gold for doc, (_, gold) in zip(docs, cameo_rows)] for c in (coder, other)]
-    articles, parsed = read_articles(ITEMS), {}
+    rows = read_gold()
+    coded = coded_articles(nlp, [coder, other], rows)
     sample = [[], []]
-    for row in read_gold():
-        if row["article_id"] not in parsed:
-            parsed[row["article_id"]] = nlp(articles[row["article_id"]].body())
-        for hits, c in zip(sample, (coder, other)):
-            events = [e for e in c(parsed[row["article_id"]]) if e.sentence_index == row["sentence_index"]]
-            hits.append(main_type(events) == row["gold_type"])
+    for row in rows:
+        for hits, events in zip(sample, coded[row["article_id"]][1]):
+            hits.append(main_type([e for e in events if e.sentence_index == row["sentence_index"]]) == row["gold_type"])
     return {"coder": other.version, "cameo_test_accuracy": round(float(np.mean(cameo[1])), 4),
             "scenario_accuracy": round(float(np.mean(sample[1])), 4),
             "cameo_difference": paired_difference(*cameo), "scenario_difference": paired_difference(*sample)}
+
+
+def coded_articles(nlp, coders, rows: list[dict]) -> dict:
+    """Each sample article parsed once and coded once by each coder: {article id: (doc, [events per coder])}
+    (several sample sentences share an article; a coder that encodes sentences should not encode them twice)."""
+    articles, out = read_articles(ITEMS), {}
+    for row in rows:
+        if row["article_id"] not in out:
+            doc = nlp(articles[row["article_id"]].body())
+            out[row["article_id"]] = (doc, [c(doc) for c in coders])
+    return out
 
 
 def read_gold() -> list[dict]:
@@ -126,10 +135,10 @@ def sample_figures(rows: list[dict]) -> dict:
 def scenario_figures(nlp, coder, show: bool) -> dict:
     """Main-type, source and target accuracy on the fresh sample: the union, then each part."""
     rows = read_gold()
-    articles = read_articles(ITEMS)
+    coded = coded_articles(nlp, [coder], rows)
     for row in rows:
-        doc = nlp(articles[row["article_id"]].body())
-        events = [e for e in coder(doc) if e.sentence_index == row["sentence_index"]]
+        doc, (all_events,) = coded[row["article_id"]]
+        events = [e for e in all_events if e.sentence_index == row["sentence_index"]]
         main = events[0] if events else None
         row["pred"] = main_type(events)
         row["source_ok"] = same_actor(main.source if main else "", row["source"])
