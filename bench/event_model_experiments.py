@@ -122,9 +122,9 @@ def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndar
     shipped `encoder.DEFAULT_ENCODER`); `minilm` and `mpnet`, frozen all-MiniLM-L6-v2 and all-mpnet-base-v2,
     mean-pooled over at most 128 tokens. Kept in `cache` (an .npz by text hash) when given, as the
     transformers take minutes here."""
-    import hashlib
+    from pipeline.mpnet import text_key
 
-    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    keys = [text_key(t) for t in texts]
     stored = dict(np.load(cache)) if cache and cache.exists() else {}
     missing = list(dict.fromkeys(k for k in keys if k not in stored))
     if missing:
