@@ -60,8 +60,13 @@ def same_actor(coded: str, gold: str) -> bool:
     return norm(coded) == norm(gold)
 
 
-def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float, float]:
-    """(accuracy, sentences/s with parsing, sentences/s of the coder alone) on CAMEO rows."""
+def cameo_quad(events) -> str:
+    """The quad class of a sentence's main event, 'neutral' without one."""
+    return "neutral" if main_type(events) == "NONE" else quad_class(main_type(events))
+
+
+def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float, float, list, list[bool]]:
+    """(accuracy, sentences/s with parsing, sentences/s of the coder alone, the parsed docs, each row's hit) on CAMEO rows."""
     texts = [text for text, _ in rows]
     start = time.perf_counter()
     docs = list(nlp.pipe(texts, batch_size=64))
@@ -71,9 +76,8 @@ def cameo_figures(nlp, coder, rows: list[tuple[str, str]]) -> tuple[float, float
     for doc in docs:
         coder(doc)
     coder_only = time.perf_counter() - start
-    predicted = ["neutral" if t == "NONE" else quad_class(t) for t in (main_type(events) for events in coded)]
-    accuracy = sum(p == g for p, (_, g) in zip(predicted, rows)) / len(rows)
-    return accuracy, len(rows) / total, len(rows) / coder_only
+    hits = [cameo_quad(events) == gold for events, (_, gold) in zip(coded, rows)]
+    return sum(hits) / len(rows), len(rows) / total, len(rows) / coder_only, docs, hits
 
 
 def paired_difference(hits_a: list[bool], hits_b: list[bool], rounds: int = 2000, seed: int = 0) -> dict:
@@ -85,21 +89,21 @@ def paired_difference(hits_a: list[bool], hits_b: list[bool], rounds: int = 2000
             "ci95": [round(float(np.percentile(diffs, 2.5)), 4), round(float(np.percentile(diffs, 97.5)), 4)]}
 
 
-def compare(nlp, coder, other, cameo_rows: list[tuple[str, str]]) -> dict:
-    """Both coders on the same parsed CAMEO test and sample sentences: `other`'s accuracy and the paired
-    differences (see the module docstring)."""
-    quad = lambda events: "neutral" if main_type(events) == "NONE" else quad_class(main_type(events))  # noqa: E731
-    docs = list(nlp.pipe([text for text, _ in cameo_rows], batch_size=64))
-    cameo = [[quad(c(doc)) == gold for doc, (_, gold) in zip(docs, cameo_rows)] for c in (coder, other)]
-    rows = read_gold()
-    coded = coded_articles(nlp, [coder, other], rows)
-    sample = [[], []]
-    for row in rows:
-        for hits, events in zip(sample, coded[row["article_id"]][1]):
-            hits.append(main_type([e for e in events if e.sentence_index == row["sentence_index"]]) == row["gold_type"])
-    return {"coder": other.version, "cameo_test_accuracy": round(float(np.mean(cameo[1])), 4),
-            "scenario_accuracy": round(float(np.mean(sample[1])), 4),
-            "cameo_difference": paired_difference(*cameo), "scenario_difference": paired_difference(*sample)}
+def compare(other, cameo: tuple[list, list[tuple[str, str]], list[bool]], sample: tuple[dict, list[dict]]) -> dict:
+    """`other` on the docs the main coder was scored on (parsed once): its CAMEO test and sample accuracy and the
+    paired differences (see the module docstring). `cameo` is (docs, rows, the main coder's hits), `sample`
+    (`coded_articles`' docs, the sample rows with the main coder's `pred`)."""
+    docs, rows, hits = cameo
+    other_hits = [cameo_quad(other(doc)) == gold for doc, (_, gold) in zip(docs, rows)]
+    coded, sample_rows = sample
+    other_events = {article_id: other(doc) for article_id, (doc, _) in coded.items()}
+    main_sample = [row["pred"] == row["gold_type"] for row in sample_rows]
+    other_sample = [main_type([e for e in other_events[row["article_id"]] if e.sentence_index == row["sentence_index"]])
+                    == row["gold_type"] for row in sample_rows]
+    return {"coder": other.version, "cameo_test_accuracy": round(float(np.mean(other_hits)), 4),
+            "scenario_accuracy": round(float(np.mean(other_sample)), 4),
+            "cameo_difference": paired_difference(hits, other_hits),
+            "scenario_difference": paired_difference(main_sample, other_sample)}
 
 
 def coded_articles(nlp, coders, rows: list[dict]) -> dict:
@@ -132,8 +136,9 @@ def sample_figures(rows: list[dict]) -> dict:
     }
 
 
-def scenario_figures(nlp, coder, show: bool) -> dict:
-    """Main-type, source and target accuracy on the fresh sample: the union, then each part."""
+def scenario_figures(nlp, coder, show: bool) -> tuple[dict, dict, list[dict]]:
+    """Main-type, source and target accuracy on the fresh sample: the union, then each part; also the coded
+    articles and the rows (with the coder's `pred`), for `compare`."""
     rows = read_gold()
     coded = coded_articles(nlp, [coder], rows)
     for row in rows:
@@ -152,7 +157,7 @@ def scenario_figures(nlp, coder, show: bool) -> dict:
         print(f"{t:<12} precision {figures['precision']!s:<6} recall {figures['recall']!s:<6} "
               f"gold {figures['gold']:>3} predicted {figures['predicted']:>3}", file=sys.stderr)
     parts = {part: sample_figures([r for r in rows if r["part"] == part]) for part in GOLD_PARTS}
-    return {**sample_figures(rows), "by_part": parts}
+    return {**sample_figures(rows), "by_part": parts}, coded, rows
 
 
 def main() -> None:
@@ -172,8 +177,8 @@ def main() -> None:
     else:
         coder = load_event_coder(nlp, actors, model_version=args.model_version)
     rows = read_split(CAMEO, "test")
-    accuracy, per_s, coder_per_s = cameo_figures(nlp, coder, rows)
-    scenario = scenario_figures(nlp, coder, args.show)
+    accuracy, per_s, coder_per_s, docs, hits = cameo_figures(nlp, coder, rows)
+    scenario, coded, sample_rows = scenario_figures(nlp, coder, args.show)
     print(json.dumps({
         "bench": "events",
         "coder": coder.version,
@@ -182,7 +187,8 @@ def main() -> None:
         **scenario,
         "sentences_per_s": round(per_s, 1),
         "coder_sentences_per_s": round(coder_per_s, 1),
-        **({"compared_with": compare(nlp, coder, load_event_coder(nlp, actors, model_version=args.compare), rows)}
+        **({"compared_with": compare(load_event_coder(nlp, actors, model_version=args.compare), (docs, rows, hits),
+                                     (coded, sample_rows))}
            if args.compare else {}),
     }))
 
