@@ -21,7 +21,8 @@ second, earlier inner split as well, and on both pooled; `--only round11` the el
 validation period read as an unlabeled stream; `--only round12` the twelfth: the written examples beside the case
 head; both also report the blind probes, bench/data/blind_probes_v1.jsonl; `--only round12-fifth` the same
 examples on the promotion's comparison items, the hashed fifth; `--only round13` the thirteenth: the head over
-vectors centred on the trailing window's on-topic news, none kept).
+vectors centred on the trailing window's on-topic news, none kept; `--only round15` the fifteenth: the
+direction of CAMEO's coded events beside the head's vector).
 """
 
 from __future__ import annotations
@@ -560,6 +561,35 @@ def round_thirteen(split: Split, rt: Runtime):
                dataclasses.replace(v5, head=head), None, None)
 
 
+def cameo_direction():
+    """A class-balanced regression (C = 1) from a sentence's frozen mpnet vector to its CAMEO PentaClass (neutral,
+    verbal or material cooperation, verbal or material conflict), fitted on the 1,349 sentences of CAMEO `train`
+    (never its `test` split, which bench/events.py reads)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eval_events_cameo import DATA, read_split
+
+    rows = read_split(DATA, "train")
+    return balanced_head().fit(mpnet_vectors([t for t, _ in rows]), [c for _, c in rows])
+
+
+def round_fifteen(split: Split, rt: Runtime):
+    """(name, model, frame, adapt) for issue 11's fifteenth round: direction learned from general event data. The
+    issue suggests it: CAMEO's coded sentences carry cooperation and conflict. `cameo_direction`'s five
+    probabilities for the head's own text (the headline and lead, read from the same mpnet vector) go beside that
+    vector, times 1 or 3 (fixed beforehand), so the head can lean on a direction axis learned from 1,349 coded
+    sentences of other conflicts, not only from the pool's 400 case items."""
+    v5, kept, texts, labels, x = head_training_set(split, rt)
+    yield "v5", v5, None, None
+    direction = cameo_direction()
+    for scale in (1.0, 3.0):
+        def with_direction(ts, scale=scale):
+            v = mpnet_vectors(ts)
+            return np.hstack([v, scale * direction.predict_proba(v)])
+
+        head = ScratchHead(balanced_head().fit(with_direction(texts), labels), with_direction)
+        yield f"head over [mpnet vector, CAMEO direction x{scale:g}]", dataclasses.replace(v5, head=head), None, None
+
+
 # Written examples of the US–Iran war's signals (the guide's rules 2, 6 and 7, the ceasefire and talks, Pakistan's
 # messages): the labeled pool holds over a thousand real war items of these kinds. Round twelve leaves them out.
 WAR_SIGNALS = re.compile(r"rule (2|6|7)\b|ceasefire|strikes resuming|talks (failing|postponed|called off|progressing)|\boil\b|"
@@ -750,7 +780,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth", "round13"],
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth", "round13", "round15"],
                     help="run only the reference and the third round (the reader), or only the named round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
@@ -766,7 +796,8 @@ def main() -> None:
                       "validate_gated_out_not_none": int((split.validate & ~split.relevant & (split.y != "none")).sum())}))
     reference_pred = None
     rounds = {"round6": round_six, "round7": round_seven, "round8": round_eight, "round9": round_nine, "round9-encoders": round_nine_encoders, "round9-stories": round_nine_stories,
-              "round11": round_eleven, "round12": round_twelve, "round13": round_thirteen}
+              "round11": round_eleven, "round12": round_twelve, "round13": round_thirteen,
+              "round15": round_fifteen}
     runs = (rounds[args.only](split, rt) if args.only in rounds else
             ((*run, None) for run in variants(split, rt, only_reader=args.only == "reader")))
     for name, model, frame, adapt in runs:
@@ -778,7 +809,7 @@ def main() -> None:
             "vs_reference": classify.bootstrap_macro_f1_difference(y_val, pred, reference_pred),
             # the round-6 feature variants need columns the pipeline does not compute for a probe
             "probes": probe_figures(rt, model) if frame is None or args.only not in ("round6", "round7") else None,
-            **({"blind_probes": probe_figures(rt, model, BLIND_PROBES)} if args.only in ("round11", "round12", "round13") else {}),
+            **({"blind_probes": probe_figures(rt, model, BLIND_PROBES)} if args.only in ("round11", "round12", "round13", "round15") else {}),
         }), flush=True)
 
 
