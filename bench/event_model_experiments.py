@@ -40,6 +40,11 @@ changes (`changed_now_right`: wrong before, right after; `changed_was_right`: th
 With `--vectors m2v|minilm|mpnet` (issue 16's tenth round), each sentence's unit vector from that encoder, times
 `--vector-weight`, is a dense block beside the TF-IDF blocks (`event_model.fit_estimator`); `--vector-cache
 FILE.npz` keeps the vectors between runs (the transformers take minutes here).
+Issue 16's eleventh round: with `--vectors mpnet --transfer FILE.pkl [--transfer-weight W]`, the vector model only
+teaches: in each fold it types 4,886 unread candidate sentences of the read articles (`train_event_model.transfer_rows`,
+parsed once into FILE.pkl) and a words-only model learns from them and the fold's training rows, and is scored.
+With `--vectors mpnet --cascade FILE.pkl`, also the cascade (`cascade_figures`): the words-only model decides where
+it is at least tau sure, the vector model elsewhere, per tau with the share of sentences it would encode.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from train_event_model import (  # noqa: E402
     SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, TRAIN_V10, TRAIN_V11, TRAIN_V12,
-    apply_conventions, cached_training_rows,
+    apply_conventions, cached_training_rows, transfer_rows,
 )
 
 from pipeline.event_model import (  # noqa: E402
@@ -146,16 +151,26 @@ def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndar
 
 
 VECTORS: dict = {}  # `--vectors`: the rows' sentence vectors and the dense block's weight, else empty
+TRANSFER: dict = {}  # `--transfer`: the unread sentences' rows, their vectors and their weight, else empty
 
 
 def fit_and_score(make, y: np.ndarray, weights: np.ndarray, features: list[str], train_idx, test_inputs):
     """Fit `make(y_train)` on the training rows and return its class order and probabilities for each of
     `test_inputs` ((feature strings, row indices) pairs). With `--vectors`, the rows' sentence vectors,
-    times their weight, are a dense block beside the TF-IDF blocks."""
+    times their weight, are a dense block beside the TF-IDF blocks. With `--transfer` as well, that model is
+    only the teacher: it types the unread sentences, and a words-only model (the student, the same recipe
+    without the vectors) is fitted on the training rows and those sentences and is what gets scored."""
     vectors, weight = VECTORS.get("vectors"), VECTORS.get("weight", 0.0)
     take = (lambda idx: vectors[idx]) if vectors is not None else (lambda idx: None)  # noqa: E731
     est = fit_estimator(make(y[train_idx]), [features[i] for i in train_idx], y[train_idx], weights[train_idx],
                         take(train_idx), weight)
+    if TRANSFER:
+        extra = [r["features"] for r in TRANSFER["rows"]]
+        typed = est.classes_[estimator_probabilities(est, extra, TRANSFER["vectors"], weight).argmax(axis=1)]
+        y_all = np.concatenate([y[train_idx], typed])
+        est = fit_estimator(make(y_all), [features[i] for i in train_idx] + extra, y_all,
+                            np.concatenate([weights[train_idx], np.full(len(extra), TRANSFER["weight"])]))
+        take = lambda idx: None  # noqa: E731
     return est.classes_, [estimator_probabilities(est, strings, take(idx), weight) for strings, idx in test_inputs]
 
 
@@ -308,6 +323,44 @@ def delete_threshold_figures(decider: Decider, fold_list, pool: np.ndarray) -> d
             "delete_per_fold": chosen, "delete_all_folds": [add, override, delete], "delete_sweep": sweep}
 
 
+CASCADE_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def cascade_figures(make, rows: list[dict], features: list[str], candidates: list[dict]) -> dict:
+    """Issue 16's eleventh round: the words-only model decides where its best type is at least tau sure, the vector
+    model (`--vectors`) elsewhere, each with its own all-fold thresholds, on the same folds. Per tau: pool and v7's pool
+    accuracy, and the share encoded on the pool and on `candidates` (unread candidate sentences, scored by the
+    words-only model fitted on every row: the share the coder would encode in on-topic news)."""
+    saved = dict(VECTORS)
+    VECTORS.clear()
+    oof_words, _, classes = out_of_fold(make, rows, features)
+    VECTORS.update(saved)
+    oof_vectors, _, _ = out_of_fold(make, rows, features)
+    rule_types, gold = [r["rule_type"] for r in rows], np.array([r["gold"] for r in rows])
+    weights = [r["weight"] for r in rows]
+
+    def decided(oof: np.ndarray) -> np.ndarray:
+        add, override, _ = best_thresholds(rule_types, oof, classes, list(gold), weights)
+        return np.array([combine(rt, classes[i], float(oof[k, i]), add, override)
+                         for k, (rt, i) in enumerate(zip(rule_types, oof.argmax(axis=1)))])
+
+    by_words, by_vectors = decided(oof_words), decided(oof_vectors)
+    pool = np.array([r["origin"] == "scenario" for r in rows])
+    v7_pool = pool & np.array([r.get("file") not in ROUND_6 + ROUND_8 or r.get("file") == TRAIN_V10.name for r in rows])
+    words_all = fit_estimator(make(gold), features, gold, np.array(weights))
+    candidate_p = estimator_probabilities(words_all, [r["features"] for r in candidates]).max(axis=1)
+    sure = oof_words.max(axis=1)
+    out = {"words_pool": round(float((by_words == gold)[pool].mean()), 4),
+           "vectors_pool": round(float((by_vectors == gold)[pool].mean()), 4)}
+    for tau in CASCADE_TAUS:
+        both = np.where(sure < tau, by_vectors, by_words)
+        out[f"cascade_{tau}"] = {"pool": round(float((both == gold)[pool].mean()), 4),
+                                 "pool_v7_files": round(float((both == gold)[v7_pool].mean()), 4),
+                                 "pool_encoded": round(float((sure < tau)[pool].mean()), 3),
+                                 "candidates_encoded": round(float((candidate_p < tau).mean()), 3)}
+    return out
+
+
 def quad_hit(coded: str, quad: str) -> bool:
     return (coded == NONE and quad == "neutral") or (coded != NONE and quad_class(coded) == quad)
 
@@ -439,6 +492,14 @@ def main() -> None:
                         help="add the sentence's vector from this encoder as a dense block (issue 16's tenth round)")
     parser.add_argument("--vector-weight", type=float, default=1.0, help="the dense block's weight (default 1)")
     parser.add_argument("--vector-cache", type=Path, help="an .npz keeping the vectors between runs")
+    parser.add_argument("--transfer", type=Path, metavar="FILE.pkl",
+                        help="with --vectors: the vector model only teaches; it types unread sentences of the read "
+                             "articles (`train_event_model.transfer_rows`, parsed once into FILE.pkl) and a words-only "
+                             "model learns from them and the training rows (issue 16's eleventh round)")
+    parser.add_argument("--transfer-weight", type=float, default=1.0, help="each unread sentence's weight (default 1)")
+    parser.add_argument("--cascade", type=Path, metavar="FILE.pkl",
+                        help="with --vectors: also score the cascade (the words-only model where it is sure, the vector "
+                             "model elsewhere) at each of CASCADE_TAUS; FILE.pkl as for --transfer gives the share encoded")
     args = parser.parse_args()
     FOLD_SEED[0] = args.fold_seed
     rows = cached_training_rows(args.cache)
@@ -446,6 +507,12 @@ def main() -> None:
     if args.vectors:
         VECTORS.update(vectors=sentence_vectors(args.vectors, [r["text"] for r in rows], args.vector_cache),
                        weight=args.vector_weight)
+    if args.transfer:
+        if not args.vectors:
+            parser.error("--transfer needs --vectors: the teacher is the model that reads them")
+        extra = transfer_rows(args.transfer)
+        TRANSFER.update(rows=extra, weight=args.transfer_weight,
+                        vectors=sentence_vectors(args.vectors, [r["text"] for r in extra], args.vector_cache))
     rows = [with_other_gold(r, args.score_conventions) for r in apply_conventions(rows, args.conventions)]
     for name, (no_syntax, scenario_weight, default_weight, make) in VARIANTS.items():
         if args.only and name not in args.only:
@@ -455,6 +522,12 @@ def main() -> None:
         oof, oof_stripped, classes = out_of_fold(make, rows, features)
         scores = figures(rows, oof, oof_stripped, classes, args.per_type, args.none_scale, args.delete_threshold)
         vectors = {"vectors": args.vectors, "vector_weight": args.vector_weight} if args.vectors else {}
+        if args.transfer:
+            vectors.update(transfer=len(TRANSFER["rows"]), transfer_weight=args.transfer_weight)
+        if args.cascade:
+            if not args.vectors or args.transfer:
+                parser.error("--cascade needs --vectors (the vector model) and no --transfer")
+            vectors.update(cascade_figures(make, rows, features, transfer_rows(args.cascade)))
         print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **vectors, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)

@@ -5,6 +5,7 @@
     .venv/bin/python bench/train_event_model.py --version plover-model-v6   # v5's data and event_train_v8/v9
     .venv/bin/python bench/train_event_model.py --version plover-model-v9   # v7's data, re-typed (event_conventions_v1)
     .venv/bin/python bench/train_event_model.py --version plover-model-v10  # v7's data + each sentence's mpnet vector
+    .venv/bin/python bench/train_event_model.py --version plover-model-v11  # the cascade's manifest: v7, v10 below 0.6
     .venv/bin/python bench/train_event_model.py --dry-run       # figures only, writes nothing
     .venv/bin/python bench/train_event_model.py --cache /tmp/rows.pkl   # parse once, reuse the parsed rows after
 
@@ -102,10 +103,15 @@ VECTOR_WEIGHTS = {"plover-model-v10": 1.0}
 # ninth round); each line names its file, sentence, the type it replaces and the new one, with a reason.
 CONVENTIONS_V1 = Path(__file__).resolve().parent / "data" / "event_conventions_v1.jsonl"
 CONVENTION_FILES = {"plover-model-v9": (CONVENTIONS_V1,)}
+# Cascades (issue 16's eleventh round): (the words-only model, the vector model, the words-only model's top
+# probability below which a sentence is encoded and left to the vector model). Nothing is trained: the manifest
+# names the two saved members and their sha256. The threshold is the smallest of 0.5-0.9 that kept 90% of the
+# vector model's validation gain on both fold seeds (`docs/event-coder-experiments.md`).
+CASCADES = {"plover-model-v11": ("plover-model-v7", "plover-model-v10", 0.6)}
 
 from pipeline.event_model import (  # noqa: E402
-    DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, combine, estimator_probabilities, fit_estimator,
-    save_event_model, sentence_features,
+    DEFAULT_VERSION, MANIFEST_FILE, MODEL_ROOT, best_thresholds, build_estimator, cascade_manifest, combine,
+    estimator_probabilities, fit_estimator, save_event_model, sentence_features,
 )
 from pipeline import mpnet  # noqa: E402
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class  # noqa: E402
@@ -233,6 +239,52 @@ def cached_training_rows(cache: Path | None) -> list[dict]:
     return rows
 
 
+# Issue 16's eleventh round: sentences nobody read, for a teacher model (plover-model-v10) to type, so that a
+# words-only model can learn from its reading. The fresh samples' and the actor sets' articles are never drawn from.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+KEPT_APART = ("event_gold_v2.jsonl", "event_gold_v3.jsonl", "event_sample_v2.jsonl", "event_actors_v1.jsonl",
+              "event_actors_v2.jsonl")
+TRANSFER_SEED = 1615
+
+
+def transfer_rows(cache: Path | None, per_article: int = 4) -> list[dict]:
+    """Up to `per_article` sentences, at random (`TRANSFER_SEED`), of each article a read or drawn file took a
+    sentence from: sentences of 8-60 tokens that the coder would type (they name an actor or hold a rule event),
+    never one that any file under bench/data lists, and never from an article of `KEPT_APART`. Rows as
+    `training_rows` makes them (features, text, the rules' type), with no gold: origin `transfer`. Read from the
+    pickle `cache` when it exists, else parsed and written there."""
+    if cache and cache.exists():
+        return pickle.loads(cache.read_bytes())
+    import random
+
+    from pipeline.events import FALLBACK_LABELS
+
+    listed = [json.loads(line) for path in sorted(DATA_DIR.glob("event_*.jsonl"))
+              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    apart = {json.loads(line)["article_id"] for name in KEPT_APART
+             for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines() if line.strip()}
+    taken = {(row["article_id"], row["sentence_index"]) for row in listed if "article_id" in row}
+    read = sorted({row["article_id"] for row in listed if "article_id" in row} - apart)
+    actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
+    nlp = build_nlp(actors)
+    extractor = EventExtractor(nlp, load_event_rules(), ActorIndex(actors))
+    articles = read_articles(ITEMS)
+    rng = random.Random(TRANSFER_SEED)
+    rows = []
+    for article_id, doc in zip(read, nlp.pipe((articles[a].body() for a in read), batch_size=16)):
+        sentences = list(doc.sents)
+        events = extractor(doc)
+        with_events = {e.sentence_index for e in events}
+        candidates = [i for i, sentence in enumerate(sentences) if 8 <= len(sentence) <= 60 and (article_id, i) not in taken
+                      and (i in with_events or any(e.label_ in FALLBACK_LABELS for e in sentence.ents))]
+        for i in sorted(rng.sample(candidates, min(per_article, len(candidates)))):
+            rows.append({**row_record(sentences[i], [e for e in events if e.sentence_index == i], "", f"{article_id}:{i}",
+                                      1.0, "transfer"), "file": "transfer"})
+    if cache:
+        cache.write_bytes(pickle.dumps(rows))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", default=DEFAULT_VERSION)
@@ -240,8 +292,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="pickle of the parsed training rows (written when missing)")
     args = parser.parse_args()
 
+    if args.version in CASCADES:
+        manifest = cascade_manifest(args.version, *CASCADES[args.version])
+        if not args.dry_run:
+            (MODEL_ROOT / args.version).mkdir(parents=True, exist_ok=True)
+            (MODEL_ROOT / args.version / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(json.dumps({"bench": "train_event_model", **manifest}))
+        return
     if args.version not in TRAINING_FILES:
-        parser.error(f"--version {args.version}: this script knows the training files of {', '.join(TRAINING_FILES)}")
+        parser.error(f"--version {args.version}: this script knows the training files of {', '.join([*TRAINING_FILES, *CASCADES])}")
     files = {path.name for path in TRAINING_FILES[args.version]}
     rows = [r for r in cached_training_rows(args.cache) if "file" not in r or r["file"] in files]
     rows = apply_conventions(rows, CONVENTION_FILES.get(args.version, ()))

@@ -14,7 +14,9 @@ LogisticRegression.
 
 A model may also read the sentence's all-mpnet-base-v2 vector (`mpnet`, frozen), as a dense block beside the
 two TF-IDF blocks: its manifest then names the encoder under `sentence_vectors` (issue 16's tenth round,
-`docs/event-coder-experiments.md`). Such a model costs an mpnet pass per candidate sentence.
+`docs/event-coder-experiments.md`). Such a model costs an mpnet pass per candidate sentence. A cascade
+(`CascadeModel`, the eleventh round) leaves the sentences a words-only model is sure of to that model and
+encodes only the rest; its manifest names its two members instead of holding a model file.
 
 The model file lives at `models/events/<version>/model.joblib` beside a
 `manifest.json` (its sha256, training-data fingerprint, library versions,
@@ -25,6 +27,7 @@ the scenario model. `bench/train_event_model.py` writes both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -241,6 +244,48 @@ class EventTypeModel:
         top = probabilities.argmax(axis=1)
         return [(str(classes[i]), float(p[i])) for i, p in zip(top, probabilities)]
 
+    def decide(self, rule_types: Sequence[str], features: Sequence[str], texts: Sequence[str] = ()) -> list[str]:
+        """Each sentence's main type: `combine` of the rules' main type and this model's best guess."""
+        return [combine(rule, model_type, probability, self.add_threshold, self.override_threshold)
+                for rule, (model_type, probability) in zip(rule_types, self.best(features, texts))]
+
+
+@dataclass
+class CascadeModel:
+    """A words-only model where it is sure, a vector model where it is not (issue 16's eleventh round).
+
+    A sentence whose best type under `words` is at least `encode_below` probable is decided by `words` with its
+    own thresholds; only the others are encoded and decided by `vectors`. On the validation folds this keeps most
+    of the vector model's gain for an mpnet pass over about half the candidate sentences
+    (`docs/event-coder-experiments.md`). Its manifest names both members and their sha256; `load_event_model`
+    refuses it when either member has been retrained since.
+    """
+
+    version: str
+    words: EventTypeModel
+    vectors: EventTypeModel
+    encode_below: float
+    manifest: dict
+
+    @property
+    def vector_weight(self) -> float:
+        return self.vectors.vector_weight
+
+    def decide(self, rule_types: Sequence[str], features: Sequence[str], texts: Sequence[str] = ()) -> list[str]:
+        if not features:
+            return []
+        if len(texts) != len(features):
+            raise ModelError(f"event model {self.version} reads sentence vectors: give one text per feature string")
+        guesses = self.words.best(features)
+        decided = [combine(rule, model_type, probability, self.words.add_threshold, self.words.override_threshold)
+                   for rule, (model_type, probability) in zip(rule_types, guesses)]
+        unsure = [k for k, (_, probability) in enumerate(guesses) if probability < self.encode_below]
+        if unsure:
+            again = self.vectors.decide([rule_types[k] for k in unsure], [features[k] for k in unsure], [texts[k] for k in unsure])
+            for k, decision in zip(unsure, again):
+                decided[k] = decision
+        return decided
+
 
 def combine(rule_type: str, model_type: str, probability: float, add_threshold: float, override_threshold: float) -> str:
     """The sentence's main type from the rules' answer and the model's best guess.
@@ -276,9 +321,12 @@ def read_manifest(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) -> di
         raise ModelError(f"{path}: not a valid manifest ({exc})") from None
 
 
-def load_event_model(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) -> EventTypeModel:
-    """Load a saved event model after checking its sha256 and scikit-learn version against the manifest."""
+def load_event_model(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) -> EventTypeModel | CascadeModel:
+    """Load a saved event model after checking its sha256 and scikit-learn version against the manifest (a
+    cascade: both members, each checked, and each the very file the cascade was written for)."""
     manifest = read_manifest(version, root)
+    if "cascade" in manifest:
+        return _load_cascade(version, manifest, root)
     path = root / version / manifest.get("file", MODEL_FILE)
     if not path.exists():
         raise ModelError(f"{path}: event model file is missing; retrain with 'python bench/train_event_model.py'")
@@ -301,6 +349,26 @@ def load_event_model(version: str = DEFAULT_VERSION, root: Path = MODEL_ROOT) ->
     thresholds = manifest.get("thresholds", {})
     return EventTypeModel(version, estimator, float(thresholds.get("add", 0.5)), float(thresholds.get("override", 0.9)), manifest,
                           _sentence_encoder(manifest, path))
+
+
+def cascade_manifest(version: str, words: str, vectors: str, encode_below: float, root: Path = MODEL_ROOT) -> dict:
+    """The manifest of a cascade over two saved models: their versions and sha256, the threshold, and a sha256 of
+    all of it (what the events table's coder version shows)."""
+    spec = {"words": words, "words_sha256": read_manifest(words, root)["sha256"],
+            "vectors": vectors, "vectors_sha256": read_manifest(vectors, root)["sha256"], "encode_below": encode_below}
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+    return {"version": version, "cascade": spec, "sha256": digest}
+
+
+def _load_cascade(version: str, manifest: dict, root: Path) -> CascadeModel:
+    spec = manifest["cascade"]
+    path = root / version / MANIFEST_FILE
+    if cascade_manifest(version, spec["words"], spec["vectors"], spec["encode_below"], root) != manifest:
+        raise ModelIntegrityError(f"{path}: its members {spec['words']} and {spec['vectors']} are not the files it was "
+                                  "written for (one was retrained); rewrite it with 'python bench/train_event_model.py "
+                                  f"--version {version}'")
+    return CascadeModel(version, load_event_model(spec["words"], root), load_event_model(spec["vectors"], root),
+                        float(spec["encode_below"]), manifest)
 
 
 def _sentence_encoder(manifest: dict, path: Path) -> Callable[[Sequence[str]], np.ndarray] | None:

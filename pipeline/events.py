@@ -57,7 +57,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from .errors import InputError
-from .event_model import DEFAULT_VERSION, EventTypeModel, combine, load_event_model, read_manifest, sentence_features
+from .event_model import DEFAULT_VERSION, CascadeModel, EventTypeModel, load_event_model, read_manifest, sentence_features
 from .nlp import ACTOR_LABELS, KIND_TO_LABEL, ActorIndex
 from .records import Event
 from .scenario import Actor
@@ -753,7 +753,7 @@ class EventCoder:
     parse gives. `version` ('plover-v2+plover-model-v7@<sha12>') is what the events table stores.
     """
 
-    def __init__(self, extractor: EventExtractor, model: EventTypeModel):
+    def __init__(self, extractor: EventExtractor, model: EventTypeModel | CascadeModel):
         self.extractor = extractor
         self.model = model
         self.version = f"{extractor.version}+{model.version}@{model.manifest.get('sha256', '')[:12]}"
@@ -768,12 +768,11 @@ class EventCoder:
         naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
         candidates = sorted(naming | set(by_sentence))
         texts = [sentences[i].text for i in candidates] if self.model.vector_weight else []
-        guesses = self.model.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates], texts)
+        rule_types = [main_type(by_sentence.get(i, [])) for i in candidates]
+        decisions = self.model.decide(rule_types, [sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates], texts)
         entity_at = None
-        for i, (model_type, probability) in zip(candidates, guesses):
+        for i, rule_type, decided in zip(candidates, rule_types, decisions):
             rule_events = by_sentence.get(i, [])
-            rule_type = main_type(rule_events)
-            decided = combine(rule_type, model_type, probability, self.model.add_threshold, self.model.override_threshold)
             if decided == rule_type:
                 continue
             if decided == "NONE":

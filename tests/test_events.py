@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -196,11 +197,13 @@ def coder(pipeline):
 
 
 VECTOR_VERSION = "plover-model-v10"  # the committed model that also reads each sentence's mpnet vector
+CASCADE_VERSION = "plover-model-v11"  # v7 where it is sure, v10 elsewhere
 
 
-@pytest.fixture(scope="module", params=[DEFAULT_VERSION, VECTOR_VERSION])
+@pytest.fixture(scope="module", params=[DEFAULT_VERSION, VECTOR_VERSION, CASCADE_VERSION])
 def either_coder(request, pipeline):
-    """(nlp, the coder with the default model, then with the sentence-vector model): the issue's misses hold for both."""
+    """(nlp, the coder with the default model, the sentence-vector model, then the cascade of the two): the issue's
+    misses hold for each."""
     nlp, _ = pipeline
     actors = merge_actors(load_gazetteer(), load_scenario(PACK).actors)
     return nlp, load_event_coder(nlp, actors, model_version=request.param)
@@ -351,6 +354,42 @@ def test_a_model_trained_on_another_encoders_vectors_is_refused(tmp_path):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=r"sentence vectors of all-mpnet-base-v2 \(000000000000"):
         load_event_model(VECTOR_VERSION, root=tmp_path)
+
+
+def test_the_cascade_leaves_sure_sentences_to_the_words_and_encodes_only_the_rest(pipeline):
+    nlp, _ = pipeline
+    cascade = load_event_model(CASCADE_VERSION)
+    words, vectors = cascade.words, cascade.vectors
+    assert (words.version, vectors.version, cascade.vector_weight) == (DEFAULT_VERSION, VECTOR_VERSION, 1.0)
+    doc = nlp("Pakistani jets struck targets inside Iran. Iran said it would retaliate. The foreign minister met his "
+              "Iranian counterpart in Tehran. China welcomed the ceasefire. Prices rose in Karachi on Monday.")
+    sentences = list(doc.sents)
+    features = [sentence_features(s, []) for s in sentences]
+    texts = [s.text for s in sentences]
+    rules = ["FIGHT", "NONE", "NONE", "NONE", "NONE"]
+    sure = [probability >= cascade.encode_below for _, probability in words.best(features)]
+    assert any(sure) and not all(sure)  # the test needs both kinds
+    encoded = []
+    cascade.vectors = dataclasses.replace(vectors, encode=lambda batch: encoded.extend(batch) or vectors.encode(batch))
+    decided = cascade.decide(rules, features, texts)
+    assert encoded == [t for t, s in zip(texts, sure) if not s]
+    by_words, by_vectors = words.decide(rules, features), vectors.decide(rules, features, texts)
+    assert decided == [w if s else v for w, v, s in zip(by_words, by_vectors, sure)]
+
+
+def test_a_cascade_whose_member_was_retrained_is_refused(tmp_path):
+    import json
+
+    for version in (DEFAULT_VERSION, VECTOR_VERSION, CASCADE_VERSION):
+        shutil.copytree(MODEL_ROOT / version, tmp_path / version)
+    assert load_event_model(CASCADE_VERSION, root=tmp_path).encode_below == 0.6
+    manifest_path = tmp_path / DEFAULT_VERSION / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["sha256"] = "f" * 64  # as a retrained v7 would record
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelIntegrityError, match=rf"{CASCADE_VERSION}/manifest.json: its members {DEFAULT_VERSION} and "
+                                                   rf"{VECTOR_VERSION} are not the files it was written for"):
+        load_event_model(CASCADE_VERSION, root=tmp_path)
 
 
 def test_the_event_model_setting_picks_the_coder(settings):
