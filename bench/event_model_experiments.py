@@ -323,31 +323,32 @@ def delete_threshold_figures(decider: Decider, fold_list, pool: np.ndarray) -> d
             "delete_per_fold": chosen, "delete_all_folds": [add, override, delete], "delete_sweep": sweep}
 
 
+def combined_answers(rows: list[dict], oof: np.ndarray, classes: list[str]) -> tuple[list[str], float, float, float]:
+    """The combined coder's answer for each row at the thresholds best on all folds: (answers, add, override, the
+    weighted accuracy they give)."""
+    rule_types = [r["rule_type"] for r in rows]
+    add, override, weighted = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
+    answers = [combine(rt, classes[i], float(oof[k, i]), add, override) for k, (rt, i) in enumerate(zip(rule_types, oof.argmax(axis=1)))]
+    return answers, add, override, weighted
+
+
 CASCADE_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def cascade_figures(make, rows: list[dict], features: list[str], candidates: list[dict]) -> dict:
     """Issue 16's eleventh round: the words-only model decides where its best type is at least tau sure, the vector
-    model (`--vectors`) elsewhere, each with its own all-fold thresholds, on the same folds. Per tau: pool and v7's pool
-    accuracy, and the share encoded on the pool and on `candidates` (unread candidate sentences, scored by the
-    words-only model fitted on every row: the share the coder would encode in on-topic news)."""
+    model (`--vectors`) elsewhere, each with its own all-fold thresholds, on the same folds. Per tau: pool accuracy,
+    and the share encoded on the pool and on `candidates` (unread candidate sentences, scored by the words-only
+    model fitted on every row: the share the coder would encode in on-topic news)."""
     saved = dict(VECTORS)
     VECTORS.clear()
     oof_words, _, classes = out_of_fold(make, rows, features)
     VECTORS.update(saved)
     oof_vectors, _, _ = out_of_fold(make, rows, features)
-    rule_types, gold = [r["rule_type"] for r in rows], np.array([r["gold"] for r in rows])
-    weights = [r["weight"] for r in rows]
-
-    def decided(oof: np.ndarray) -> np.ndarray:
-        add, override, _ = best_thresholds(rule_types, oof, classes, list(gold), weights)
-        return np.array([combine(rt, classes[i], float(oof[k, i]), add, override)
-                         for k, (rt, i) in enumerate(zip(rule_types, oof.argmax(axis=1)))])
-
-    by_words, by_vectors = decided(oof_words), decided(oof_vectors)
+    gold = np.array([r["gold"] for r in rows])
+    by_words, by_vectors = (np.array(combined_answers(rows, oof, classes)[0]) for oof in (oof_words, oof_vectors))
     pool = np.array([r["origin"] == "scenario" for r in rows])
-    v7_pool = pool & np.array([r.get("file") not in ROUND_6 + ROUND_8 or r.get("file") == TRAIN_V10.name for r in rows])
-    words_all = fit_estimator(make(gold), features, gold, np.array(weights))
+    words_all = fit_estimator(make(gold), features, gold, np.array([r["weight"] for r in rows]))
     candidate_p = estimator_probabilities(words_all, [r["features"] for r in candidates]).max(axis=1)
     sure = oof_words.max(axis=1)
     out = {"words_pool": round(float((by_words == gold)[pool].mean()), 4),
@@ -355,7 +356,6 @@ def cascade_figures(make, rows: list[dict], features: list[str], candidates: lis
     for tau in CASCADE_TAUS:
         both = np.where(sure < tau, by_vectors, by_words)
         out[f"cascade_{tau}"] = {"pool": round(float((both == gold)[pool].mean()), 4),
-                                 "pool_v7_files": round(float((both == gold)[v7_pool].mean()), 4),
                                  "pool_encoded": round(float((sure < tau)[pool].mean()), 3),
                                  "candidates_encoded": round(float((candidate_p < tau).mean()), 3)}
     return out
@@ -368,10 +368,8 @@ def quad_hit(coded: str, quad: str) -> bool:
 def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes: list[str], per_type: bool,
             none_scale: bool = False, delete_threshold: bool = False) -> dict:
     """The combined coder's validation figures (see the module docstring)."""
-    rule_types = [r["rule_type"] for r in rows]
-    add, override, weighted = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
-    top, top_stripped = oof.argmax(axis=1), oof_stripped.argmax(axis=1)
-    combined = [combine(rt, classes[i], float(oof[k, i]), add, override) for k, (rt, i) in enumerate(zip(rule_types, top))]
+    combined, add, override, weighted = combined_answers(rows, oof, classes)
+    top_stripped = oof_stripped.argmax(axis=1)
 
     def accuracy(keep) -> float | None:
         pairs = [(c, r["gold"]) for c, r in zip(combined, rows) if keep(r)]
@@ -407,13 +405,11 @@ def figures(rows: list[dict], oof: np.ndarray, oof_stripped: np.ndarray, classes
 def errors(rows: list[dict], oof: np.ndarray, classes: list[str]) -> dict:
     """Where the combined coder errs: pool confusions (gold -> coded), the rules' and the model's share of
     them, and CAMEO quad confusions (gold quad -> coded quad), on the out-of-fold predictions."""
-    rule_types = [r["rule_type"] for r in rows]
-    add, override, _ = best_thresholds(rule_types, oof, classes, [r["gold"] for r in rows], [r["weight"] for r in rows])
+    answers = combined_answers(rows, oof, classes)[0]
     top = oof.argmax(axis=1)
     pool_confusions, cameo_confusions, who = Counter(), Counter(), Counter()
-    for k, r in enumerate(rows):
+    for k, (r, coded) in enumerate(zip(rows, answers)):
         model = classes[top[k]]
-        coded = combine(r["rule_type"], model, float(oof[k, top[k]]), add, override)
         if r["origin"] == "scenario":
             if coded != r["gold"]:
                 pool_confusions[f"{r['gold']}->{coded}"] += 1

@@ -106,14 +106,14 @@ def compare(other, cameo: tuple[list, list[tuple[str, str]], list[bool]], sample
             "scenario_difference": paired_difference(main_sample, other_sample)}
 
 
-def coded_articles(nlp, coders, rows: list[dict]) -> dict:
-    """Each sample article parsed once and coded once by each coder: {article id: (doc, [events per coder])}
-    (several sample sentences share an article; a coder that encodes sentences should not encode them twice)."""
+def coded_articles(nlp, coder, rows: list[dict]) -> dict:
+    """Each sample article parsed once and coded once: {article id: (doc, its events)} (several sample sentences
+    share an article; a coder that encodes sentences should not encode them twice)."""
     articles, out = read_articles(ITEMS), {}
     for row in rows:
         if row["article_id"] not in out:
             doc = nlp(articles[row["article_id"]].body())
-            out[row["article_id"]] = (doc, [c(doc) for c in coders])
+            out[row["article_id"]] = (doc, coder(doc))
     return out
 
 
@@ -140,9 +140,9 @@ def scenario_figures(nlp, coder, show: bool) -> tuple[dict, dict, list[dict]]:
     """Main-type, source and target accuracy on the fresh sample: the union, then each part; also the coded
     articles and the rows (with the coder's `pred`), for `compare`."""
     rows = read_gold()
-    coded = coded_articles(nlp, [coder], rows)
+    coded = coded_articles(nlp, coder, rows)
     for row in rows:
-        doc, (all_events,) = coded[row["article_id"]]
+        doc, all_events = coded[row["article_id"]]
         events = [e for e in all_events if e.sentence_index == row["sentence_index"]]
         main = events[0] if events else None
         row["pred"] = main_type(events)

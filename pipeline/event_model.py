@@ -246,8 +246,12 @@ class EventTypeModel:
 
     def decide(self, rule_types: Sequence[str], features: Sequence[str], texts: Sequence[str] = ()) -> list[str]:
         """Each sentence's main type: `combine` of the rules' main type and this model's best guess."""
+        return self.combined(rule_types, self.best(features, texts))
+
+    def combined(self, rule_types: Sequence[str], guesses: Sequence[tuple[str, float]]) -> list[str]:
+        """`combine` of each rules' main type with this model's guess (from `best`), at this model's thresholds."""
         return [combine(rule, model_type, probability, self.add_threshold, self.override_threshold)
-                for rule, (model_type, probability) in zip(rule_types, self.best(features, texts))]
+                for rule, (model_type, probability) in zip(rule_types, guesses)]
 
 
 @dataclass
@@ -277,8 +281,7 @@ class CascadeModel:
         if len(texts) != len(features):
             raise ModelError(f"event model {self.version} reads sentence vectors: give one text per feature string")
         guesses = self.words.best(features)
-        decided = [combine(rule, model_type, probability, self.words.add_threshold, self.words.override_threshold)
-                   for rule, (model_type, probability) in zip(rule_types, guesses)]
+        decided = self.words.combined(rule_types, guesses)
         unsure = [k for k, (_, probability) in enumerate(guesses) if probability < self.encode_below]
         if unsure:
             again = self.vectors.decide([rule_types[k] for k in unsure], [features[k] for k in unsure], [texts[k] for k in unsure])
