@@ -106,7 +106,8 @@ CONVENTION_FILES = {"plover-model-v9": (CONVENTIONS_V1,)}
 # Cascades (issue 16's eleventh round): (the words-only model, the vector model, the words-only model's top
 # probability below which a sentence is encoded and left to the vector model). Nothing is trained: the manifest
 # names the two saved members and their sha256. The threshold is the smallest of 0.5-0.9 that kept 90% of the
-# vector model's validation gain on both fold seeds (`docs/event-coder-experiments.md`).
+# vector model's validation gain on both fold seeds (chosen on validation, before the held-out sets were read:
+# `docs/event-coder-experiments.md`).
 CASCADES = {"plover-model-v11": ("plover-model-v7", "plover-model-v10", 0.6)}
 
 from pipeline.event_model import (  # noqa: E402
