@@ -43,8 +43,9 @@ FILE.npz` keeps the vectors between runs (the transformers take minutes here).
 Issue 16's eleventh round: with `--vectors mpnet --transfer FILE.pkl [--transfer-weight W]`, the vector model only
 teaches: in each fold it types 4,886 unread candidate sentences of the read articles (`train_event_model.transfer_rows`,
 parsed once into FILE.pkl) and a words-only model learns from them and the fold's training rows, and is scored.
-With `--vectors mpnet --cascade FILE.pkl`, also the cascade (`cascade_figures`): the words-only model decides where
-it is at least tau sure, the vector model elsewhere, per tau with the share of sentences it would encode.
+With `--vectors mpnet --cascade FILE.pkl`, also the cascade (`cascade_figures`): the words-only model (v7's recipe)
+decides where it is at least tau sure, the variant's vector model elsewhere, per tau with the share of sentences it
+would encode.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from train_event_model import (  # noqa: E402
     SEED, TRAIN_V4, TRAIN_V5, TRAIN_V6, TRAIN_V7, TRAIN_V8, TRAIN_V9, TRAIN_V10, TRAIN_V11, TRAIN_V12,
-    apply_conventions, cached_training_rows, transfer_rows,
+    apply_conventions, cached_training_rows, sqrt_balanced, transfer_rows,
 )
 
 from pipeline.event_model import (  # noqa: E402
@@ -103,8 +104,7 @@ def recipe(rule_weight: float = 0.1, C: float = 10.0, class_weight: str = "balan
         if class_weight == "none":
             classifier.set_params(class_weight=None)
         elif class_weight == "sqrt":
-            counts = Counter(y)
-            classifier.set_params(class_weight={c: (len(y) / (len(counts) * n)) ** 0.5 for c, n in counts.items()})
+            classifier.set_params(class_weight=sqrt_balanced(y))
         if char_ngrams:
             pipeline.named_steps["features"].transformer_list.append(
                 ("chars", TfidfVectorizer(preprocessor=words_only, analyzer="char_wb", ngram_range=(3, 5),
@@ -335,20 +335,21 @@ def combined_answers(rows: list[dict], oof: np.ndarray, classes: list[str]) -> t
 CASCADE_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def cascade_figures(make, rows: list[dict], features: list[str], candidates: list[dict]) -> dict:
-    """Issue 16's eleventh round: the words-only model decides where its best type is at least tau sure, the vector
-    model (`--vectors`) elsewhere, each with its own all-fold thresholds, on the same folds. Per tau: pool accuracy,
-    and the share encoded on the pool and on `candidates` (unread candidate sentences, scored by the words-only
-    model fitted on every row: the share the coder would encode in on-topic news)."""
+def cascade_figures(words_make, make, rows: list[dict], features: list[str], candidates: list[dict]) -> dict:
+    """Issue 16's eleventh round: the words-only model (`words_make`, v7's recipe) decides where its best type is at
+    least tau sure, the variant's vector model (`make` with `--vectors`) elsewhere, each with its own all-fold
+    thresholds, on the same folds. Per tau: pool accuracy, and the share encoded on the pool and on `candidates`
+    (unread candidate sentences, scored by the words-only model fitted on every row: the share the coder would
+    encode in on-topic news)."""
     saved = dict(VECTORS)
     VECTORS.clear()
-    oof_words, _, classes = out_of_fold(make, rows, features)
+    oof_words, _, classes = out_of_fold(words_make, rows, features)
     VECTORS.update(saved)
     oof_vectors, _, _ = out_of_fold(make, rows, features)
     gold = np.array([r["gold"] for r in rows])
     by_words, by_vectors = (np.array(combined_answers(rows, oof, classes)[0]) for oof in (oof_words, oof_vectors))
     pool = np.array([r["origin"] == "scenario" for r in rows])
-    words_all = fit_estimator(make(gold), features, gold, np.array([r["weight"] for r in rows]))
+    words_all = fit_estimator(words_make(gold), features, gold, np.array([r["weight"] for r in rows]))
     candidate_p = estimator_probabilities(words_all, [r["features"] for r in candidates]).max(axis=1)
     sure = oof_words.max(axis=1)
     out = {"words_pool": round(float((by_words == gold)[pool].mean()), 4),
@@ -523,7 +524,7 @@ def main() -> None:
         if args.cascade:
             if not args.vectors or args.transfer:
                 parser.error("--cascade needs --vectors (the vector model) and no --transfer")
-            vectors.update(cascade_figures(make, rows, features, transfer_rows(args.cascade)))
+            vectors.update(cascade_figures(VARIANTS["v4 recipe"][3], make, rows, features, transfer_rows(args.cascade)))
         print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **vectors, **scores}), flush=True)
         if args.errors:
             print(json.dumps({"variant": name, **errors(rows, oof, classes)}), file=sys.stderr, flush=True)
