@@ -758,15 +758,19 @@ class EventCoder:
         self.model = model
         self.version = f"{extractor.version}+{model.version}@{model.manifest.get('sha256', '')[:12]}"
 
-    def __call__(self, doc: Doc) -> list[Event]:
-        events = self.extractor(doc)
+    def candidates(self, doc: Doc) -> tuple[list[Span], dict[int, list[Event]], list[int]]:
+        """(the doc's sentences, the rules' events by sentence index, the indices of the sentences the model types:
+        those with a rule event or naming an actor)."""
         by_sentence: dict[int, list[Event]] = {}
-        for event in events:
+        for event in self.extractor(doc):
             by_sentence.setdefault(event.sentence_index, []).append(event)
         sentences = list(doc.sents)
         starts = [s.start for s in sentences]
         naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
-        candidates = sorted(naming | set(by_sentence))
+        return sentences, by_sentence, sorted(naming | set(by_sentence))
+
+    def __call__(self, doc: Doc) -> list[Event]:
+        sentences, by_sentence, candidates = self.candidates(doc)
         texts = [sentences[i].text for i in candidates] if self.model.vector_weight else []
         rule_types = [main_type(by_sentence.get(i, [])) for i in candidates]
         decisions = self.model.decide(rule_types, [sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates], texts)
