@@ -24,7 +24,7 @@ from eval_events_scenario import IRAN, ITEMS, PACK, PAKISTAN, read_articles  # n
 
 from pipeline import mpnet  # noqa: E402
 from pipeline.event_model import CascadeModel, sentence_features  # noqa: E402
-from pipeline.events import load_event_coder, load_gazetteer, merge_actors  # noqa: E402
+from pipeline.events import candidate_sentences, load_event_coder, load_gazetteer, merge_actors  # noqa: E402
 from pipeline.nlp import build_nlp  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 
@@ -44,9 +44,9 @@ def main() -> None:
     ids = sorted(a.id for a in articles.values() if IRAN.search(a.body()) and PAKISTAN.search(a.body()))[:args.n]
     unsure = []
     for doc in nlp.pipe((articles[i].body()[:10_000] for i in ids), batch_size=16):
-        sentences, by_sentence, candidates = coder.candidates(doc)
-        guesses = coder.model.words.best([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
-        unsure.append([sentences[i].text for i, (_, p) in zip(candidates, guesses) if p < coder.model.encode_below])
+        sentences, by_sentence, candidates = candidate_sentences(coder.extractor, doc)
+        _, positions = coder.model.unsure([sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates])
+        unsure.append([sentences[candidates[k]].text for k in positions])
     encoder = mpnet.shared_cache().encoder
     encoder.encode(["a first call loads the model"])
     start = time.perf_counter()

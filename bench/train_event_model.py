@@ -115,9 +115,8 @@ CONVENTION_FILES = {"plover-model-v9": (CONVENTIONS_V1,)}
 # names the two saved members and their sha256. The threshold is the smallest of 0.5-0.9 that kept 90% of the
 # vector model's validation gain on both fold seeds (chosen on validation, before the held-out sets were read:
 # `docs/event-coder-experiments.md`).
-TAU_V13 = 0.6
 CASCADES = {"plover-model-v11": ("plover-model-v7", "plover-model-v10", 0.6),
-            "plover-model-v13": ("plover-model-v7", "plover-model-v12", TAU_V13)}
+            "plover-model-v13": ("plover-model-v7", "plover-model-v12", 0.6)}
 
 from pipeline.event_model import (  # noqa: E402
     DEFAULT_VERSION, MANIFEST_FILE, MODEL_ROOT, best_thresholds, build_estimator, cascade_manifest, combine,
@@ -267,7 +266,7 @@ def transfer_rows(cache: Path | None, per_article: int = 4) -> list[dict]:
         return pickle.loads(cache.read_bytes())
     import random
 
-    from pipeline.events import FALLBACK_LABELS
+    from pipeline.events import candidate_sentences
 
     listed = [json.loads(line) for path in sorted(DATA_DIR.glob("event_*.jsonl"))
               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -282,14 +281,11 @@ def transfer_rows(cache: Path | None, per_article: int = 4) -> list[dict]:
     rng = random.Random(TRANSFER_SEED)
     rows = []
     for article_id, doc in zip(read, nlp.pipe((articles[a].body() for a in read), batch_size=16)):
-        sentences = list(doc.sents)
-        events = extractor(doc)
-        with_events = {e.sentence_index for e in events}
-        candidates = [i for i, sentence in enumerate(sentences) if 8 <= len(sentence) <= 60 and (article_id, i) not in taken
-                      and (i in with_events or any(e.label_ in FALLBACK_LABELS for e in sentence.ents))]
+        sentences, by_sentence, typed = candidate_sentences(extractor, doc)
+        candidates = [i for i in typed if 8 <= len(sentences[i]) <= 60 and (article_id, i) not in taken]
         for i in sorted(rng.sample(candidates, min(per_article, len(candidates)))):
-            rows.append({**row_record(sentences[i], [e for e in events if e.sentence_index == i], "", f"{article_id}:{i}",
-                                      1.0, "transfer"), "file": "transfer"})
+            rows.append({**row_record(sentences[i], by_sentence.get(i, []), "", f"{article_id}:{i}", 1.0, "transfer"),
+                         "file": "transfer"})
     if cache:
         cache.write_bytes(pickle.dumps(rows))
     return rows

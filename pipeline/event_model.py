@@ -275,14 +275,18 @@ class CascadeModel:
     def vector_weight(self) -> float:
         return self.vectors.vector_weight
 
+    def unsure(self, features: Sequence[str]) -> tuple[list[tuple[str, float]], list[int]]:
+        """(`words`' guesses, the positions of those below `encode_below`: the sentences to encode)."""
+        guesses = self.words.best(features)
+        return guesses, [k for k, (_, probability) in enumerate(guesses) if probability < self.encode_below]
+
     def decide(self, rule_types: Sequence[str], features: Sequence[str], texts: Sequence[str] = ()) -> list[str]:
         if not features:
             return []
         if len(texts) != len(features):
             raise ModelError(f"event model {self.version} reads sentence vectors: give one text per feature string")
-        guesses = self.words.best(features)
+        guesses, unsure = self.unsure(features)
         decided = self.words.combined(rule_types, guesses)
-        unsure = [k for k, (_, probability) in enumerate(guesses) if probability < self.encode_below]
         if unsure:
             again = self.vectors.decide([rule_types[k] for k in unsure], [features[k] for k in unsure], [texts[k] for k in unsure])
             for k, decision in zip(unsure, again):

@@ -741,6 +741,18 @@ def _is_negated(trigger: Token, governors: frozenset[str]) -> bool:
 # ---------------------------------------------------------------- rules + model
 
 
+def candidate_sentences(extractor: EventExtractor, doc: Doc) -> tuple[list[Span], dict[int, list[Event]], list[int]]:
+    """(the doc's sentences, the rules' events by sentence index, the indices of the sentences the coder's model
+    types: those with a rule event or naming an actor)."""
+    by_sentence: dict[int, list[Event]] = {}
+    for event in extractor(doc):
+        by_sentence.setdefault(event.sentence_index, []).append(event)
+    sentences = list(doc.sents)
+    starts = [s.start for s in sentences]
+    naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
+    return sentences, by_sentence, sorted(naming | set(by_sentence))
+
+
 class EventCoder:
     """`EventCoder(extractor, model)(doc) -> list[Event]`: the rules' events, with the learned model's word on each sentence.
 
@@ -758,19 +770,8 @@ class EventCoder:
         self.model = model
         self.version = f"{extractor.version}+{model.version}@{model.manifest.get('sha256', '')[:12]}"
 
-    def candidates(self, doc: Doc) -> tuple[list[Span], dict[int, list[Event]], list[int]]:
-        """(the doc's sentences, the rules' events by sentence index, the indices of the sentences the model types:
-        those with a rule event or naming an actor)."""
-        by_sentence: dict[int, list[Event]] = {}
-        for event in self.extractor(doc):
-            by_sentence.setdefault(event.sentence_index, []).append(event)
-        sentences = list(doc.sents)
-        starts = [s.start for s in sentences]
-        naming = {bisect_right(starts, e.start) - 1 for e in doc.ents if e.label_ in FALLBACK_LABELS}
-        return sentences, by_sentence, sorted(naming | set(by_sentence))
-
     def __call__(self, doc: Doc) -> list[Event]:
-        sentences, by_sentence, candidates = self.candidates(doc)
+        sentences, by_sentence, candidates = candidate_sentences(self.extractor, doc)
         texts = [sentences[i].text for i in candidates] if self.model.vector_weight else []
         rule_types = [main_type(by_sentence.get(i, [])) for i in candidates]
         decisions = self.model.decide(rule_types, [sentence_features(sentences[i], by_sentence.get(i, [])) for i in candidates], texts)
