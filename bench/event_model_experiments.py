@@ -39,7 +39,9 @@ nested the same way, plus the figures of each `delete` at the all-fold threshold
 changes (`changed_now_right`: wrong before, right after; `changed_was_right`: the reverse).
 With `--vectors m2v|minilm|mpnet` (issue 16's tenth round), each sentence's unit vector from that encoder, times
 `--vector-weight`, is a dense block beside the TF-IDF blocks (`event_model.fit_estimator`); `--vector-cache
-FILE.npz` keeps the vectors between runs (the transformers take minutes here).
+FILE.npz` keeps the vectors between runs (the transformers take minutes here; one file per encoder: it is keyed
+by text alone). `--vectors static --static-model DIR` reads any model2vec folder instead (issue 16's twelfth round:
+mpnet distilled by `scripts/distill_encoder.py --teacher mpnet`).
 Issue 16's eleventh round: with `--vectors mpnet --transfer FILE.pkl [--transfer-weight W]`, the vector model only
 teaches: in each fold it types 4,886 unread candidate sentences of the read articles (`train_event_model.transfer_rows`,
 parsed once into FILE.pkl) and a words-only model learns from them and the fold's training rows, and is scored.
@@ -124,8 +126,8 @@ def folds(gold: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndarray:
     """Unit vectors of the sentences (issue 16's tenth round): `m2v`, the classifier's static encoder (the
-    shipped `encoder.DEFAULT_ENCODER`); `minilm` and `mpnet`, frozen all-MiniLM-L6-v2 and all-mpnet-base-v2,
-    mean-pooled over at most 128 tokens. Kept in `cache` (an .npz by text hash) when given, as the
+    shipped `encoder.DEFAULT_ENCODER`); `static`, the model2vec folder `--static-model` names; `minilm` and
+    `mpnet`, frozen all-MiniLM-L6-v2 and all-mpnet-base-v2, mean-pooled over at most 128 tokens. Kept in `cache` (an .npz by text hash) when given, as the
     transformers take minutes here."""
     from pipeline.mpnet import text_key
 
@@ -139,6 +141,11 @@ def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndar
             from pipeline.encoder import load_encoder
             from pipeline.settings import load_settings
             fresh = load_encoder(load_settings().encoders_dir).encode(todo)
+        elif kind == "static":
+            from model2vec import StaticModel
+
+            fresh = StaticModel.from_pretrained(str(STATIC_MODEL[0])).encode(todo)
+            fresh = fresh / np.maximum(np.linalg.norm(fresh, axis=1, keepdims=True), 1e-12)
         else:
             from pipeline import mpnet, reader
 
@@ -150,6 +157,7 @@ def sentence_vectors(kind: str, texts: list[str], cache: Path | None) -> np.ndar
     return np.vstack([stored[k] for k in keys]).astype(np.float32)
 
 
+STATIC_MODEL: list = [None]  # `--vectors static`: the model2vec folder (`--static-model`)
 VECTORS: dict = {}  # `--vectors`: the rows' sentence vectors and the dense block's weight, else empty
 TRANSFER: dict = {}  # `--transfer`: the unread sentences' rows, their vectors and their weight, else empty
 
@@ -485,8 +493,9 @@ def main() -> None:
                         help="re-typing files applied over the read sentences (e.g. bench/data/event_conventions_v1.jsonl)")
     parser.add_argument("--score-conventions", action="store_true",
                         help="train on the first readings; the re-typings only give the `pool_other` figure")
-    parser.add_argument("--vectors", choices=("m2v", "minilm", "mpnet"),
+    parser.add_argument("--vectors", choices=("m2v", "minilm", "mpnet", "static"),
                         help="add the sentence's vector from this encoder as a dense block (issue 16's tenth round)")
+    parser.add_argument("--static-model", type=Path, help="with --vectors static: a model2vec folder")
     parser.add_argument("--vector-weight", type=float, default=1.0, help="the dense block's weight (default 1)")
     parser.add_argument("--vector-cache", type=Path, help="an .npz keeping the vectors between runs")
     parser.add_argument("--transfer", type=Path, metavar="FILE.pkl",
@@ -499,6 +508,9 @@ def main() -> None:
                              "model elsewhere) at each of CASCADE_TAUS; FILE.pkl as for --transfer gives the share encoded")
     args = parser.parse_args()
     FOLD_SEED[0] = args.fold_seed
+    if (args.vectors == "static") != (args.static_model is not None):
+        parser.error("--static-model goes with --vectors static, and --vectors static needs it")
+    STATIC_MODEL[0] = args.static_model
     rows = cached_training_rows(args.cache)
     rows = [r for r in rows if r.get("file") not in args.without]
     if args.vectors:
