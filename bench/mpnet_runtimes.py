@@ -9,7 +9,7 @@ one per unsure sentence: mpnet is the largest cost of both on on-topic news. Thi
 with the shipped runtime (torch, float32, `mpnet.unit_vectors`) and with four others, all on the CPU with two
 threads: torch's dynamic int8 quantization of every linear layer (per tensor, per channel) and of the
 feed-forward layers alone, and ONNX Runtime (the model exported once into a temporary folder) in float32 and
-with its dynamic int8 quantization (per channel). For each: docs/s and the cosine of its vectors to the shipped
+with its dynamic int8 quantization (per channel), each batched and pooled by `mpnet.unit_vectors`. For each: docs/s and the cosine of its vectors to the shipped
 runtime's (minimum and mean). Nothing is cached. Prints one JSON line per runtime.
 
 A runtime whose vectors differ would need the case head and the event models retrained on them, and measured
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -37,49 +38,46 @@ from pipeline.settings import load_settings  # noqa: E402
 
 def leads(n: int) -> list[str]:
     """The case head's text of `n` spnn_dawn_geo articles from the 20,000th row on."""
-    path = Path(load_settings().shared_data) / "spnn_dawn_geo" / "items.jsonl"
+    shared = load_settings().shared_data
+    if shared is None:
+        raise SystemExit("mpnet_runtimes.py: no shared data folder; set SIGNALS_SHARED_DATA to ../shared/data")
+    path = Path(shared) / "spnn_dawn_geo" / "items.jsonl"
     with path.open(encoding="utf-8") as handle:
         rows = [json.loads(line) for line in itertools.islice(handle, 20_000, 20_000 + n)]
     return [reader_text(r.get("title") or "", r.get("text") or r.get("summary") or "") for r in rows]
 
 
-def onnx_encoder(model, tokenizer, folder: Path, quantized: bool):
-    """A function texts -> unit vectors running the model exported to ONNX (optionally int8) in ONNX Runtime,
-    pooled as `mpnet.unit_vectors` pools."""
-    import onnxruntime as ort
-    import torch
+class OnnxModel:
+    """all-mpnet-base-v2 exported to ONNX (optionally int8) and run by ONNX Runtime, called like the transformers
+    model, so that `mpnet.unit_vectors` batches and pools it exactly as it does the shipped one."""
 
-    path = folder / "mpnet.onnx"
-    if not path.exists():
-        sample = tokenizer(["a sentence", "another one"], padding=True, return_tensors="pt")
-        axes = {0: "batch", 1: "tokens"}
-        torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"]), str(path),
-                          input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
-                          opset_version=17, dynamo=False)
-    if quantized:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    def __init__(self, model, tokenizer, folder: Path, quantized: bool):
+        import onnxruntime as ort
+        import torch
 
-        quantize_dynamic(str(path), str(folder / "mpnet-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
-        path = folder / "mpnet-int8.onnx"
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.config = model.config
+        path = folder / "mpnet.onnx"
+        if not path.exists():
+            sample = tokenizer(["a sentence", "another one"], padding=True, return_tensors="pt")
+            axes = {0: "batch", 1: "tokens"}
+            torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"]), str(path),
+                              input_names=["input_ids", "attention_mask"], output_names=["hidden"],
+                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+                              opset_version=17, dynamo=False)
+        if quantized:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    def encode(texts: list[str]) -> np.ndarray:
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-        for start in range(0, len(texts), mpnet.BATCH):
-            rows = order[start:start + mpnet.BATCH]
-            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=mpnet.MAX_TOKENS,
-                              return_tensors="np")
-            mask = batch["attention_mask"].astype(np.int64)
-            hidden = session.run(None, {"input_ids": batch["input_ids"].astype(np.int64), "attention_mask": mask})[0]
-            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
+            quantize_dynamic(str(path), str(folder / "mpnet-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+            path = folder / "mpnet-int8.onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    return encode
+    def __call__(self, input_ids, attention_mask, **_):
+        import torch
+
+        feed = {"input_ids": input_ids.numpy().astype(np.int64), "attention_mask": attention_mask.numpy().astype(np.int64)}
+        return SimpleNamespace(last_hidden_state=torch.from_numpy(self.session.run(None, feed)[0]))
 
 
 def main() -> None:
@@ -123,8 +121,9 @@ def main() -> None:
         print(json.dumps({"runtime": "onnxruntime", "skipped": "not installed (see the docstring)"}))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        report("onnxruntime float32", onnx_encoder(model, tokenizer, Path(tmp), quantized=False))
-        report("onnxruntime int8, per channel", onnx_encoder(model, tokenizer, Path(tmp), quantized=True))
+        for name, quantized in (("onnxruntime float32", False), ("onnxruntime int8, per channel", True)):
+            onnx = OnnxModel(model, tokenizer, Path(tmp), quantized)
+            report(name, lambda ts, m=onnx: mpnet.unit_vectors(m, tokenizer, ts, mpnet.MAX_TOKENS))
 
 
 if __name__ == "__main__":
