@@ -461,12 +461,17 @@ def story_weighted(split: Split, rt: Runtime, v5, kept, texts, labels, x, thresh
     """(the head, the regression and the head) trained with repeated stories weighing less (`story_weights` at
     `threshold` over the head's mpnet vectors; the prototypes weigh 1)."""
     n = len(kept)
-    w = np.concatenate([story_weights(x[:n], threshold), np.ones(len(texts) - n)])
-    head = ScratchHead(balanced_head().fit(x, labels, sample_weight=w), mpnet_vectors)
-    all_w = np.ones(len(split.articles))
-    all_w[np.where(split.train & split.relevant)[0]] = w[:n]
-    both = split.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=all_w)
+    story = story_weights(x[:n], threshold)
+    head = ScratchHead(balanced_head().fit(x, labels, sample_weight=np.concatenate([story, np.ones(len(texts) - n)])), mpnet_vectors)
+    both = story_weighted_regression(split, rt, story)
     return dataclasses.replace(v5, head=head), dataclasses.replace(both, head_weight=classify.HEAD_WEIGHT, head=head)
+
+
+def story_weighted_regression(split: Split, rt: Runtime, story: np.ndarray):
+    """The regression refit with `story` weights on the on-topic training items (in their order), 1 elsewhere."""
+    weights = np.ones(len(split.articles))
+    weights[np.where(split.train & split.relevant)[0]] = story
+    return split.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=weights)
 
 
 def round_nine_stories(split: Split, rt: Runtime):
@@ -573,6 +578,16 @@ def cameo_direction():
     return balanced_head().fit(mpnet_vectors([t for t, _ in rows]), [c for _, c in rows])
 
 
+def with_direction(direction, scale: float):
+    """The head's input for rounds fifteen and sixteen: each text's mpnet vector, then `direction`'s five CAMEO
+    probabilities for that vector times `scale`."""
+    def vectorize(texts) -> np.ndarray:
+        v = mpnet_vectors(texts)
+        return np.hstack([v, scale * direction.predict_proba(v)])
+
+    return vectorize
+
+
 def round_fifteen(split: Split, rt: Runtime):
     """(name, model, frame, adapt) for issue 11's fifteenth round: direction learned from general event data. The
     issue suggests it: CAMEO's coded sentences carry cooperation and conflict. `cameo_direction`'s five
@@ -583,11 +598,8 @@ def round_fifteen(split: Split, rt: Runtime):
     yield "v5", v5, None, None
     direction = cameo_direction()
     for scale in (1.0, 3.0):
-        def with_direction(ts, scale=scale):
-            v = mpnet_vectors(ts)
-            return np.hstack([v, scale * direction.predict_proba(v)])
-
-        head = ScratchHead(balanced_head().fit(with_direction(texts), labels), with_direction)
+        vectorize = with_direction(direction, scale)
+        head = ScratchHead(balanced_head().fit(vectorize(texts), labels), vectorize)
         yield f"head over [mpnet vector, CAMEO direction x{scale:g}]", dataclasses.replace(v5, head=head), None, None
 
 
@@ -699,17 +711,9 @@ def combined_leads(split: Split, rt: Runtime):
     n = len(kept)
     story = story_weights(x[:n], 0.9)
     w = np.concatenate([story, np.full(len(texts) - n, PROTOTYPE_WEIGHT_R16)])
-    direction = cameo_direction()
-
-    def with_direction(ts):
-        v = mpnet_vectors(ts)
-        return np.hstack([v, direction.predict_proba(v)])
-
-    head = ScratchHead(balanced_head().fit(with_direction(texts), labels, sample_weight=w), with_direction)
-    all_w = np.ones(len(split.articles))
-    all_w[np.where(split.train & split.relevant)[0]] = story
-    regression = split.fit(rt.featurizer, rt.scenario.prototypes(), temperature=classify.TEMPERATURE, weights=all_w)
-    return v5, dataclasses.replace(regression, head_weight=classify.HEAD_WEIGHT, head=head)
+    vectorize = with_direction(cameo_direction(), 1.0)
+    head = ScratchHead(balanced_head().fit(vectorize(texts), labels, sample_weight=w), vectorize)
+    return v5, dataclasses.replace(story_weighted_regression(split, rt, story), head_weight=classify.HEAD_WEIGHT, head=head)
 
 
 def round_sixteen(rt: Runtime) -> None:
