@@ -119,8 +119,8 @@ CASCADES = {"plover-model-v11": ("plover-model-v7", "plover-model-v10", 0.6),
             "plover-model-v13": ("plover-model-v7", "plover-model-v12", 0.6)}
 
 from pipeline.event_model import (  # noqa: E402
-    DEFAULT_VERSION, MANIFEST_FILE, MODEL_ROOT, best_thresholds, build_estimator, cascade_manifest, combine,
-    estimator_probabilities, fit_estimator, save_event_model, sentence_features,
+    DEFAULT_VERSION, MODEL_ROOT, best_thresholds, build_estimator, cascade_manifest, combine, estimator_probabilities,
+    fit_estimator, save_event_model, sentence_features, write_manifest,
 )
 from pipeline import mpnet  # noqa: E402
 from pipeline.events import EventExtractor, load_event_rules, load_gazetteer, main_type, merge_actors, quad_class  # noqa: E402
@@ -316,8 +316,7 @@ def main() -> None:
     if args.version in CASCADES:
         manifest = cascade_manifest(args.version, *CASCADES[args.version])
         if not args.dry_run:
-            (MODEL_ROOT / args.version).mkdir(parents=True, exist_ok=True)
-            (MODEL_ROOT / args.version / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            write_manifest(args.version, manifest)
         print(json.dumps({"bench": "train_event_model", **manifest}))
         return
     if args.version not in TRAINING_FILES:

@@ -313,7 +313,14 @@ def save_event_model(estimator: Pipeline, version: str, manifest: dict, root: Pa
     path = folder / MODEL_FILE
     joblib.dump(estimator, path, compress=3)
     full = {"version": version, "file": MODEL_FILE, "sha256": file_sha256(path), "libraries": library_versions(), **manifest}
-    (folder / MANIFEST_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return write_manifest(version, full, root)
+
+
+def write_manifest(version: str, manifest: dict, root: Path = MODEL_ROOT) -> Path:
+    """Write `<root>/<version>/manifest.json` as given (a model's, or a cascade's from `cascade_manifest`). Returns the folder."""
+    folder = root / version
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return folder
 
 
