@@ -510,6 +510,8 @@ def main() -> None:
     FOLD_SEED[0] = args.fold_seed
     if (args.vectors == "static") != (args.static_model is not None):
         parser.error("--static-model goes with --vectors static, and --vectors static needs it")
+    if args.cascade and (not args.vectors or args.transfer):
+        parser.error("--cascade needs --vectors (the vector model) and no --transfer")
     STATIC_MODEL[0] = args.static_model
     rows = cached_training_rows(args.cache)
     rows = [r for r in rows if r.get("file") not in args.without]
@@ -534,8 +536,6 @@ def main() -> None:
         if args.transfer:
             vectors.update(transfer=len(TRANSFER["rows"]), transfer_weight=args.transfer_weight)
         if args.cascade:
-            if not args.vectors or args.transfer:
-                parser.error("--cascade needs --vectors (the vector model) and no --transfer")
             vectors.update(cascade_figures(VARIANTS["v4 recipe"][3], make, rows, features, transfer_rows(args.cascade)))
         print(json.dumps({"variant": name, "fold_seed": args.fold_seed, **vectors, **scores}), flush=True)
         if args.errors:
