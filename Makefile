@@ -14,7 +14,7 @@ setup:
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	@# Best effort: without root or Debian's registry the two browser tests skip and say why.
-	-timeout 300 $(MAKE) --no-print-directory browser
+	-timeout 120 $(MAKE) --no-print-directory browser
 
 # Refresh the lock after changing the dependencies in pyproject.toml (the ranges stay there for library users).
 lock:

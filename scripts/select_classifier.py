@@ -23,7 +23,8 @@ head; both also report the blind probes, bench/data/blind_probes_v1.jsonl; `--on
 examples on the promotion's comparison items, the hashed fifth; `--only round13` the thirteenth: the head over
 vectors centred on the trailing window's on-topic news, none kept; `--only round15` the fifteenth: the
 direction of CAMEO's coded events beside the head's vector; `--only round16` the sixteenth: the three leads that
-cost neither the inner split nor the probes, together, on both inner splits).
+cost neither the inner split nor the probes, together, on both inner splits; `--only round17-lead1200` and
+`--only round17-lead2000` the seventeenth: the case head reading more of each article).
 """
 
 from __future__ import annotations
@@ -680,23 +681,12 @@ def round_ten(rt: Runtime) -> None:
     the inner split, inside the noise) on two inner splits, the default one and `SECOND_SPLIT`. The rule, fixed
     before the run: the variant is kept only if it gains on the second split too and the paired bootstrap
     interval over both validation sets pooled lies above zero. Prints a line per split, then the pooled line."""
-    pooled = []
-    for train_until, validate_until in (("2026-01-15", "2026-03-01"), SECOND_SPLIT):
-        split = Split(rt, datetime.fromisoformat(train_until), datetime.fromisoformat(validate_until), rt.featurizer)
+
+    def build(split: Split):
         v5, kept, texts, labels, x = head_training_set(split, rt)
-        _, weighted = story_weighted(split, rt, v5, kept, texts, labels, x, 0.9)
-        y_val = split.y[split.validate]
-        (r5, p5), (rw, pw) = split.score(v5), split.score(weighted)
-        pooled.append((y_val, pw, p5))
-        print(json.dumps({"split": [train_until, validate_until], "n_validate": int(split.validate.sum()),
-                          "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
-                          "v5": r5["macro_f1"], "story_weighted": rw["macro_f1"],
-                          "per_class_v5": precision_recall(r5),
-                          "per_class_story_weighted": precision_recall(rw),
-                          "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pw, p5),
-                          "probes_story_weighted": probe_figures(rt, weighted)}), flush=True)
-    y, pw, p5 = (np.concatenate(parts) for parts in zip(*pooled))
-    print(json.dumps({"pooled": "both validation sets", "n": len(y), "vs_v5": classify.bootstrap_macro_f1_difference(y, pw, p5)}))
+        return v5, story_weighted(split, rt, v5, kept, texts, labels, x, 0.9)[1], contextlib.nullcontext
+
+    both_splits(rt, "story_weighted", build)
 
 
 PROTOTYPE_WEIGHT_R16 = 10.0  # round eight's lead: each prototype weighs 10 articles in the head
@@ -722,55 +712,95 @@ def round_sixteen(rt: Runtime) -> None:
     it only if it gains on both splits, the paired bootstrap interval over both validation sets pooled lies above
     zero, and the probes do not fall; only then is the bench's test period read for it. Prints a line per split,
     then the pooled line."""
+    both_splits(rt, "combined", lambda split: (*combined_leads(split, rt), contextlib.nullcontext))
+
+
+def both_splits(rt: Runtime, name: str, build) -> None:
+    """v5 against one variant on both inner splits (the default one and `SECOND_SPLIT`), as rounds sixteen and
+    seventeen judge it: a JSON line per split (macro-F1, ECE, per-class precision and recall, the paired bootstrap
+    interval, the probes and the blind probes), then the pooled line. `build(split)` gives (v5, the variant, scope):
+    the variant is scored and probed inside `scope()`."""
     pooled = []
     for train_until, validate_until in (("2026-01-15", "2026-03-01"), SECOND_SPLIT):
         split = Split(rt, datetime.fromisoformat(train_until), datetime.fromisoformat(validate_until), rt.featurizer)
-        v5, combined = combined_leads(split, rt)
+        v5, variant, scope = build(split)
         y_val = split.y[split.validate]
-        (r5, p5), (rc, pc) = split.score(v5), split.score(combined)
-        pooled.append((y_val, pc, p5))
+        r5, p5 = split.score(v5)
+        with scope():
+            (rv, pv), probes, blind = split.score(variant), probe_figures(rt, variant), probe_figures(rt, variant, BLIND_PROBES)
+        pooled.append((y_val, pv, p5))
         print(json.dumps({"split": [train_until, validate_until], "n_validate": int(split.validate.sum()),
                           "validate_counts": {c: int((y_val == c).sum()) for c in LABELS},
-                          "v5": r5["macro_f1"], "combined": rc["macro_f1"], "ece_v5": r5["ece"], "ece_combined": rc["ece"],
-                          "per_class_v5": precision_recall(r5), "per_class_combined": precision_recall(rc),
-                          "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pc, p5),
-                          "probes_v5": probe_figures(rt, v5), "probes_combined": probe_figures(rt, combined),
-                          "blind_probes_v5": probe_figures(rt, v5, BLIND_PROBES),
-                          "blind_probes_combined": probe_figures(rt, combined, BLIND_PROBES)}), flush=True)
-    y, pc, p5 = (np.concatenate(parts) for parts in zip(*pooled))
-    print(json.dumps({"pooled": "both validation sets", "n": len(y), "vs_v5": classify.bootstrap_macro_f1_difference(y, pc, p5)}))
+                          "v5": r5["macro_f1"], name: rv["macro_f1"], "ece_v5": r5["ece"], f"ece_{name}": rv["ece"],
+                          "per_class_v5": precision_recall(r5), f"per_class_{name}": precision_recall(rv),
+                          "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pv, p5),
+                          "probes_v5": probe_figures(rt, v5), f"probes_{name}": probes,
+                          "blind_probes_v5": probe_figures(rt, v5, BLIND_PROBES), f"blind_probes_{name}": blind}), flush=True)
+    y, pv, p5 = (np.concatenate(parts) for parts in zip(*pooled))
+    print(json.dumps({"pooled": "both validation sets", "n": len(y), "vs_v5": classify.bootstrap_macro_f1_difference(y, pv, p5)}))
 
 
-class MiniLMVectors:
-    """Round nine: the frozen all-MiniLM-L6-v2 (the reader's pinned package, not fine-tuned), mean-pooled and unit
-    length over the same text as the case head (128 tokens), kept in an .npz beside the vector cache so a rerun
-    encodes nothing twice (the vector cache's table is sized for mpnet's 768 dimensions)."""
+# Round seventeen's longer head texts: the headline and the first `chars` of the rest, read to `tokens` (v5: 400, 128).
+LONG_LEADS = {"lead1200": (1200, 256), "lead2000": (2000, 384)}
 
-    def __init__(self):
-        self.path = mpnet.cache_root() / "minilm-vectors-select.npz"
+
+def longer_lead(split: Split, rt: Runtime, chars: int, tokens: int):
+    """Round seventeen's model: v5 with the case head reading more of each article. The guide's hard cases turn on
+    what the body says (rule 7: a front "tied to the truce or the talks"; rule 6: the development named as a
+    market's driver; rule 8: an editorial's new development), while v5's head reads the headline and about 400
+    characters. Here the head's texts (training articles, prototypes, scored articles) are the headline and the
+    first `chars` characters, encoded by the same mpnet to `tokens` tokens (384 is its limit). Returns (v5, the
+    variant, the scope that makes `reader_text` cut at `chars` while it is scored)."""
+    from pipeline import reader
+
+    v5, kept, _, _, _ = head_training_set(split, rt)
+    scope = lambda: module_constant(reader, "LEAD_CHARS", chars)  # noqa: E731
+    vectorize = NpzVectors(f"mpnet-{tokens}-vectors-select.npz", lambda: mpnet.load_transformer(mpnet.model_dir()), tokens)
+    with scope():
+        texts, labels = head_inputs(kept, split.y[split.train & split.relevant], rt.scenario.prototypes())
+        head = ScratchHead(balanced_head().fit(vectorize(texts), labels), vectorize)
+    return v5, dataclasses.replace(v5, head=head), scope
+
+
+def round_seventeen(rt: Runtime, variant: str) -> None:
+    """Round seventeen: `longer_lead` against v5 on both inner splits, judged by round ten's rule, fixed before
+    the run: kept only if it gains on both splits, the pooled interval lies above zero and the probes do not fall."""
+    chars, tokens = LONG_LEADS[variant]
+    both_splits(rt, variant, lambda split: longer_lead(split, rt, chars, tokens))
+
+
+class NpzVectors:
+    """Vectors of texts kept in an .npz beside the vector cache, keyed by the text's hash, so a rerun encodes nothing
+    twice (the vector cache's table holds only the shipped head's vectors). `load` gives (model, tokenizer) once,
+    when a text is missing; each text is encoded by `mpnet.unit_vectors` at `max_tokens`."""
+
+    def __init__(self, file_name: str, load, max_tokens: int):
+        self.path = mpnet.cache_root() / file_name
         self.found = dict(np.load(self.path)) if self.path.exists() else {}
-        self.parts = None
+        self.load, self.max_tokens, self.parts = load, max_tokens, None
 
     def __call__(self, texts) -> np.ndarray:
-        import torch
-
-        from pipeline.reader import _base_encoder
-
         texts = list(texts)
         keys = [mpnet.text_key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self.found))
         if missing:
             first = dict(zip(keys, texts))
-            self.parts = self.parts or _base_encoder()
+            self.parts = self.parts or self.load()
             model, tokenizer = self.parts
             model.eval()
-            with torch.inference_mode():
-                for start in range(0, len(missing), 32):
-                    batch = missing[start:start + 32]
-                    pooled = torch.nn.functional.normalize(mpnet.mean_pooled(model, tokenizer, [first[k] for k in batch], 128), dim=1)
-                    self.found.update(zip(batch, pooled.numpy()))
-            np.savez(self.path, **self.found)
+            for start in range(0, len(missing), 256):  # saved every 256 texts, so a stopped run keeps its work
+                batch = missing[start:start + 256]
+                self.found.update(zip(batch, mpnet.unit_vectors(model, tokenizer, [first[k] for k in batch], self.max_tokens)))
+                np.savez(self.path, **self.found)
         return np.vstack([self.found[k] for k in keys])
+
+
+def minilm_vectors() -> NpzVectors:
+    """Round nine: the frozen all-MiniLM-L6-v2 (the reader's pinned package, not fine-tuned), mean-pooled and unit
+    length over the same text as the case head (128 tokens)."""
+    from pipeline.reader import _base_encoder
+
+    return NpzVectors("minilm-vectors-select.npz", _base_encoder, 128)
 
 
 class AveragedHeads:
@@ -788,7 +818,7 @@ def round_nine_encoders(split: Split, rt: Runtime):
     """Round nine, second part: a second frozen encoder (all-MiniLM-L6-v2) beside mpnet in the case head."""
     v5, _, texts, labels, x = head_training_set(split, rt)
     yield "v5", v5, None, None
-    minilm = MiniLMVectors()
+    minilm = minilm_vectors()
     both = lambda ts: np.hstack([mpnet_vectors(ts), minilm(ts)])  # noqa: E731
     alone = balanced_head().fit(minilm(texts), labels)
     yield "head over MiniLM vectors instead of mpnet", dataclasses.replace(v5, head=ScratchHead(alone, minilm)), None, None
@@ -835,7 +865,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-until", default="2026-01-15")
     ap.add_argument("--validate-until", default="2026-03-01")
-    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth", "round13", "round15", "round16"],
+    ap.add_argument("--only", choices=["reader", "round6", "round7", "round8", "round9", "round9-encoders", "round9-stories", "round10", "round11", "round12", "round12-fifth", "round13", "round15", "round16", "round17-lead1200", "round17-lead2000"],
                     help="run only the reference and the third round (the reader), or only the named round")
     args = ap.parse_args()
     rt = Runtime(load_settings())
@@ -845,6 +875,8 @@ def main() -> None:
         return round_twelve_fifth(rt)
     if args.only == "round16":
         return round_sixteen(rt)
+    if args.only and args.only.startswith("round17-"):
+        return round_seventeen(rt, args.only.removeprefix("round17-"))
     split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
     y_val = split.y[split.validate]
     print(json.dumps({"train_until": args.train_until, "validate_until": args.validate_until,
