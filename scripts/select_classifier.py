@@ -716,8 +716,8 @@ def round_sixteen(rt: Runtime) -> None:
 
 
 def both_splits(rt: Runtime, name: str, build) -> None:
-    """v5 against one variant on both inner splits (the default one and `SECOND_SPLIT`), as rounds sixteen and
-    seventeen judge it: a JSON line per split (macro-F1, ECE, per-class precision and recall, the paired bootstrap
+    """v5 against one variant on both inner splits (the default one and `SECOND_SPLIT`), as rounds ten, sixteen
+    and seventeen judge it: a JSON line per split (macro-F1, ECE, per-class precision and recall, the paired bootstrap
     interval, the probes and the blind probes), then the pooled line. `build(split)` gives (v5, the variant, scope):
     the variant is scored and probed inside `scope()`."""
     pooled = []
