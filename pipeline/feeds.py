@@ -18,7 +18,7 @@ from .http import fetch_bounded
 from .identity import article_id, canonical_url
 from .records import Article, FeedOutcome
 from .settings import Settings
-from .text import clean_text, parse_datetime
+from .text import clean_text, future_date, parse_datetime
 from .xmlsafety import unsafe_xml_reason
 
 
@@ -58,6 +58,8 @@ def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
     # dict.keys: FeedParserDict.get would fall back from one key to the other with a warning
     present = dict.keys(entry)
     published = parse_datetime(next((entry[k] for k in ("published_parsed", "updated_parsed") if k in present and entry[k]), None))
+    if future_date(published):
+        published = None  # a publisher's clock error: the store dates the article when it is first seen
     return Article(
         id=article_id(entry.get("id", ""), link, title, summary),
         source="feed",

@@ -12,7 +12,7 @@ from .errors import InputError
 from .feeds import parse_feed_bytes
 from .identity import article_id, canonical_url
 from .records import Article, FeedOutcome
-from .text import clean_text, parse_datetime
+from .text import clean_text, future_date, parse_datetime
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -58,6 +58,8 @@ def article_from_record(record: dict) -> Article:
     parsed = parse_datetime(published)
     if published and parsed is None:
         raise InputError("", None, f"unreadable date {published!r} in 'published'")
+    if future_date(parsed):
+        raise InputError("", None, f"date {published!r} in 'published' is more than a day in the future")
     return Article(
         id=str(record.get("id") or article_id("", link, title, summary)),
         source=str(record.get("source") or "jsonl"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import html
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import ftfy
 import lxml.html
@@ -73,3 +73,14 @@ def parse_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
+
+
+# A date this far past the clock is a publisher's mistake, not news from the future (time zones explain less).
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def future_date(value: datetime | None, now: datetime | None = None) -> bool:
+    """True when a UTC naive `value` lies more than `FUTURE_TOLERANCE` after `now` (default: the clock, UTC).
+    Left in, one such article would become every command's "newest data" and move every default range."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    return value is not None and value > now + FUTURE_TOLERANCE

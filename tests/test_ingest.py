@@ -1,4 +1,5 @@
-from datetime import datetime
+import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,24 @@ def test_bad_jsonl_line_is_named_and_good_lines_kept():
     assert not outcome.ok
     assert outcome.error.startswith(f"{FIXTURES / 'bad_line.jsonl'}:2: not valid JSON")
     assert [a.id for a in outcome.articles] == ["ok-1", "ok-3"]
+
+
+def test_a_line_dated_in_the_future_is_a_bad_line_and_a_feed_entry_loses_its_date(tmp_path):
+    """One article dated years ahead would become every command's newest day: a JSONL line is refused by name, a
+    feed entry (a publisher's clock error) keeps its text but not its date, so the store dates it when first seen."""
+    soon = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=20)  # within a day: time zones, kept
+    lines = [{"id": "ok", "title": "Talks resume", "published": soon.isoformat()},
+             {"id": "ahead", "title": "Talks resume again", "published": "2030-01-01T00:00:00"}]
+    path = tmp_path / "dated.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    outcome = read_jsonl(path)
+    assert outcome.error == f"{path}:2: date '2030-01-01T00:00:00' in 'published' is more than a day in the future"
+    assert [a.id for a in outcome.articles] == ["ok"]
+    rss = b"""<rss version="2.0"><channel><title>x</title>
+    <item><title>Ahead</title><link>http://127.0.0.1/a</link><pubDate>Tue, 01 Jan 2030 00:00:00 GMT</pubDate></item>
+    <item><title>Past</title><link>http://127.0.0.1/b</link><pubDate>Wed, 08 Apr 2026 10:00:00 GMT</pubDate></item>
+    </channel></rss>"""
+    assert [(a.title, a.published) for a in parse_feed_bytes(rss, "f").articles] == [("Ahead", None), ("Past", datetime(2026, 4, 8, 10, 0))]
 
 
 @pytest.mark.shared_data
