@@ -89,6 +89,25 @@ def _refuse(path: Path, reason: str, at: tuple | None = None) -> ScenarioError:
     return ScenarioError(f"{path}: {reason}", reason=reason, at=at)
 
 
+# Every key a pack may hold (labels/README.md): any other is a misspelling, refused rather than silently ignored.
+KNOWN_KEYS = {
+    "the file": {"scenario", "cases", "indicators", "actors"},
+    "[scenario]": {"id", "title", "description", "seeds", "relevance_actors"},
+    "case": {"name", "prior", "assumption", "indicator", "implication", "definition", "signals"},
+    "indicator": {"id", "name", "patterns", "cases", "threshold", "start", "deadline_days", "source", "meaning", "actors"},
+    "actor": {"name", "kind", "code", "aliases"},
+}
+
+
+def _known_keys(table: dict, kind: str, where: str, path: Path, at: tuple | None = None) -> dict:
+    """`table`, once every key in it is one a pack may hold (`KNOWN_KEYS[kind]`)."""
+    unknown = sorted(set(table) - KNOWN_KEYS[kind])
+    if unknown:
+        raise _refuse(path, f"{where} has unknown field(s) {', '.join(map(repr, unknown))}; "
+                            f"expected some of {', '.join(sorted(KNOWN_KEYS[kind]))}", at)
+    return table
+
+
 def _need(table: dict, key: str, where: str, path: Path, at: tuple | None = None):
     if key not in table:
         raise _refuse(path, f"{where} is missing the field '{key}'", at)
@@ -112,7 +131,11 @@ def load_scenario(path: Path) -> Scenario:
         line, content = todos[0]
         raise _refuse(path, f"line {line} still has a TODO ({content}); a drafted pack is used only once every "
                             f"TODO is filled in (run 'signals scenario check {path.parent}')")
-    head = _need(raw, "scenario", "the file", path)
+    _known_keys(raw, "the file", "the file", path)
+    head = _known_keys(_need(raw, "scenario", "the file", path), "[scenario]", "[scenario]", path, ("scenario", None, None))
+    for kind, table in (("case", "cases"), ("indicator", "indicators"), ("actor", "actors")):
+        for i, entry in enumerate(raw.get(table, ())):
+            _known_keys(entry, kind, f"{kind} #{i + 1}", path, (table, i, None))
     cases = tuple(
         Case(
             name=_need(c, "name", f"case #{i + 1}", path, ("cases", i, None)),
@@ -127,6 +150,9 @@ def load_scenario(path: Path) -> Scenario:
         for i, c in enumerate(_need(raw, "cases", "the file", path))
     )
     names = [c.name for c in cases]
+    for i, case in enumerate(cases):
+        if not 0 <= case.prior <= 1:
+            raise _refuse(path, f"case {case.name!r} has prior {case.prior:g}; a prior lies between 0 and 1", ("cases", i, "prior"))
     if sorted(names) != sorted(CASES):
         raise _refuse(path, f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
     total = sum(c.prior for c in cases)
@@ -142,6 +168,11 @@ def load_scenario(path: Path) -> Scenario:
         for i, a in enumerate(raw.get("actors", ()))
     )
     indicators = tuple(_indicator(t, i, path, actors) for i, t in enumerate(raw.get("indicators", ())))
+    ids = [ind.id for ind in indicators]
+    for i, ind in enumerate(indicators):
+        if ids.index(ind.id) != i:
+            raise _refuse(path, f"indicator #{i + 1} repeats the id {ind.id!r} of indicator #{ids.index(ind.id) + 1}",
+                          ("indicators", i, "id"))
     known = {a.name for a in actors}
     relevance = tuple(head.get("relevance_actors", ()))
     unknown = [name for name in relevance if name not in known]
@@ -197,19 +228,33 @@ def _indicator(table: dict, i: int, path: Path, actors: tuple[Actor, ...] = ()) 
     except ValueError:
         raise _refuse(path, f"{where} has start {start!r}; expected a date YYYY-MM-DD", ("indicators", i, "start")) from None
     groups, requires = _required_actors(table, where, path, actors, ("indicators", i, "actors"))
+    threshold = _whole(table.get("threshold", 1), f"{where}'s threshold (articles in a day)", path, ("indicators", i, "threshold"))
+    deadline = table.get("deadline_days")
+    if deadline is not None:
+        deadline = _whole(deadline, f"{where}'s deadline_days", path, ("indicators", i, "deadline_days"))
+        if start is None:
+            raise _refuse(path, f"{where} has deadline_days but no start; a deadline counts from its start day",
+                          ("indicators", i, "deadline_days"))
     return Indicator(
         id=_need(table, "id", where, path, ("indicators", i, None)),
         name=_need(table, "name", where, path, ("indicators", i, None)),
         patterns=patterns,
         cases=cases,
-        threshold=int(table.get("threshold", 1)),
+        threshold=threshold,
         start=start,
-        deadline_days=table.get("deadline_days"),
+        deadline_days=deadline,
         source=table.get("source", ""),
         meaning=table.get("meaning", ""),
         actors=groups,
         requires=requires,
     )
+
+
+def _whole(value, what: str, path: Path, at: tuple) -> int:
+    """A whole number of at least 1 (TOML gives it as an int), or the pack is refused."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _refuse(path, f"{what} is {value!r}; expected a whole number of at least 1", at)
+    return value
 
 
 def _number(value, what: str, path: Path, at: tuple) -> float:

@@ -109,3 +109,25 @@ def test_priors_must_sum_to_one(tmp_path):
     (tmp_path / "scenario.toml").write_text(text)
     with pytest.raises(ScenarioError, match="sum to 1.1"):
         load_scenario(tmp_path)
+
+
+@pytest.mark.parametrize("old, new, refusal", [
+    # a prior outside 0..1 that the others make sum to 1
+    ("prior = 0.5", "prior = 1.2", r"case 'base' has prior 1.2; a prior lies between 0 and 1"),
+    ("threshold = 2", "threshold = 0", r"indicator #4's threshold \(articles in a day\) is 0; expected a whole number of at least 1"),
+    ("threshold = 2", "threshold = -1", r"indicator #4's threshold .* is -1"),
+    ("deadline_days = 30", "deadline_days = -30", r"indicator #6's deadline_days is -30"),
+    ('start = "2026-04-08"\ndeadline_days = 30', "deadline_days = 30", r"indicator #6 has deadline_days but no start"),
+    ('id = "china-mfa"', 'id = "imf-review"', r"indicator #5 repeats the id 'imf-review' of indicator #1"),
+    ("threshold = 2", "threshhold = 2", r"indicator #4 has unknown field\(s\) 'threshhold'"),
+    ('id = "iran-pakistan-2026"', 'id = "iran-pakistan-2026"\nrelevance = []', r"\[scenario\] has unknown field\(s\) 'relevance'"),
+])
+def test_a_pack_that_cannot_mean_what_it_says_is_refused(tmp_path, old, new, refusal):
+    text = (PACK / "scenario.toml").read_text()
+    assert old in text
+    text = text.replace(old, new, 1)
+    if "prior = 1.2" in text:  # keep the sum at 1, so only the range is wrong
+        text = text.replace("prior = 0.3", "prior = -0.4", 1)
+    (tmp_path / "scenario.toml").write_text(text)
+    with pytest.raises(ScenarioError, match=refusal):
+        load_scenario(tmp_path)
