@@ -499,7 +499,7 @@ def train_and_evaluate(
                                      "test_until": end.date().isoformat(), "n_train": int(train_mask.sum()), **split_scores}
             metrics["class_recall"] = class_recall(split_scores)
             metrics["class_recall_source"] = (f"time split: trained before {before.date()}, tested {start.date()}.."
-                                              f"{end.date()}; None where fewer than {MIN_RECALL_SUPPORT} test items")
+                                              f"{end.date()}; unknown where fewer than {MIN_RECALL_SUPPORT} test items")
     started = time.perf_counter()
     model = fit_on(~hold)
     metrics["train_seconds"] = round(time.perf_counter() - started, 1)
@@ -509,5 +509,5 @@ def train_and_evaluate(
         if "class_recall" not in metrics:
             metrics["class_recall"] = class_recall(metrics["holdout"])
             metrics["class_recall_source"] = (f"{int(hold.sum())} held-out labeled items the model did not train on; "
-                                              f"None where fewer than {MIN_RECALL_SUPPORT}")
+                                              f"unknown where fewer than {MIN_RECALL_SUPPORT}")
     return model, metrics

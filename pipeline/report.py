@@ -182,6 +182,8 @@ def gather(
     without since, the 8 weeks up to until. With models_dir, the cases the model cannot see (per
     the registry) are held at their prior; without it every case counts as measurable."""
     until = until or last_ingested_day(store)
+    if since and until and since > until:
+        raise SignalsError(f"report: the first day {since} is after the last day {until} (the newest data); give an earlier --since")
     seen = visibility(store, scenario, models_dir, min_recall) if models_dir is not None else None
     model = OddsModel.for_scenario(scenario, half_life, strength, daily_cap, seen.measurable if seen else None)
     history = article_predictions(store, scenario, None, until, text=True)

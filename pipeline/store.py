@@ -120,6 +120,15 @@ def _evidence(raw: str | None) -> list[str]:
     return [str(s) for s in value] if isinstance(value, list) else []
 
 
+def existing_store(path: Path | str) -> Path:
+    """`path`, once a store file is there (StoreError otherwise): for the commands that only read or tidy a store,
+    where a mistyped --db must not create a new, empty one."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here yet; run 'signals import' or 'signals run' first")
+    return path
+
+
 class Store:
     """A DuckDB file with the pipeline's tables. Use as a context manager.
 
@@ -142,8 +151,8 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._take_run_lock()
-        elif not self.path.exists():
-            raise StoreError(f"{self.path}: no store here yet; run 'signals import' or 'signals run' first")
+        else:
+            existing_store(self.path)
         try:
             self._connect()
         except BaseException:
@@ -745,9 +754,7 @@ def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
     atomic rename, holding the store's lock throughout. Interrupted before the rename, the store is untouched
     (the next vacuum removes the half-written copy); after it, the compacted store is complete.
     Returns {"bytes_before", "bytes_after", "bytes_reclaimed"} (the file and its write-ahead log)."""
-    path = Path(path)
-    if not path.exists():
-        raise StoreError(f"{path}: no store here yet; run 'signals import' or 'signals run' first")
+    path = existing_store(path)
     fresh = path.with_name(path.name + ".vacuum")
     with Store(path, memory_limit=memory_limit) as store:
         con = store.con

@@ -37,6 +37,8 @@ def mistakes(tmp: Path, db: Path):
     """(argv, what the one line must say) for each command's typical mistakes."""
     nowhere = tmp / "no" / "such" / "dir"
     missing = tmp / "missing.jsonl"
+    copy = tmp / "articles.jsonl"  # an input given as its own output too: it must come through untouched
+    copy.write_bytes((FIXTURES / "articles.jsonl").read_bytes())
     return [
         (["frobnicate"], "No such command 'frobnicate'"),
         ([], "Missing command"),
@@ -67,6 +69,16 @@ def mistakes(tmp: Path, db: Path):
         (["--db", db, "feeds", "export-opml", nowhere / "f.opml"], f"the folder {nowhere} does not exist"),
         (["--config", tmp / "missing.toml", "--db", db, "trend"], "settings file not found"),
         (["--db", db, "serve"], "schedules need a Prefect server"),
+        (["--db", db, "trend", "--scenario", "nope"], "no scenario pack here"),
+        (["predict", "--input", copy, "--output", copy], "--output is the input file itself"),
+        (["events", "--input", copy, "--output", tmp / "." / copy.name], "--output is the input file itself"),
+        (["--db", db, "odds", "--top", "-2"], "-2 is not in the range x>=0"),
+        (["--db", db, "alerts", "--limit", "-1"], "-1 is not in the range x>=0"),
+        (["--db", db, "odds", "--min-recall", "2"], "2.0 is not in the range 0<=x<=1"),
+        (["--db", db, "report", "--out", tmp / "r.html", "--png", nowhere / "png"], f"the folder {nowhere} does not exist"),
+        (["--db", db, "report", "--out", tmp / "r.html", "--png", copy], "is a file; give a folder for the charts"),
+        (["--db", tmp / "absent.duckdb", "store", "prune", "--keep-versions", "1"], "no store here yet"),
+        (["--db", db, "store"], "signals store: Missing command; one of prune, vacuum"),
     ]
 
 
@@ -78,6 +90,8 @@ def test_every_command_says_what_is_wrong_in_one_line(tmp_path, store_path, caps
         assert err.count("\n") == 1 and err.startswith("signals"), f"signals {shown}: not one line: {err!r}"
         assert expected in err, f"signals {shown}: {err!r}"
         assert "Traceback" not in err and out == ""
+    assert (tmp_path / "articles.jsonl").read_bytes() == (FIXTURES / "articles.jsonl").read_bytes()
+    assert not (tmp_path / "absent.duckdb").exists() and not (tmp_path / "no").exists()
     assert not (tmp_path / "no").exists()  # no command made the missing folders
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "e.jsonl").exists()
 

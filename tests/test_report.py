@@ -88,6 +88,12 @@ def test_a_range_narrows_the_page(store_path, tmp_path):
     assert data.odds["contraction"].iloc[0] > PACK.priors["contraction"]
 
 
+def test_a_first_day_after_the_newest_data_is_refused_not_an_empty_page(store_path, tmp_path):
+    with Store(store_path, read_only=True) as store, pytest.raises(SignalsError, match="the first day 2026-05-01 is after the last day 2026-04-06"):
+        report.write_report(store, PACK, tmp_path / "late.html", since=date(2026, 5, 1))
+    assert not (tmp_path / "late.html").exists()
+
+
 def test_an_empty_store_still_gives_a_page(tmp_path):
     with Store(tmp_path / "empty.duckdb") as store:
         page = report.write_report(store, PACK, tmp_path / "empty.html")

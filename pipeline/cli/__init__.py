@@ -92,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         return _invoke(argv, db)
     except click.exceptions.Exit as exc:  # --help
         return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # a bare group (`signals store`): the line a bare `signals` gives
+        commands = ", ".join(exc.ctx.command.list_commands(exc.ctx))
+        print(f"signals: error: {exc.ctx.command_path}: Missing command; one of {commands} "
+              f"(see '{exc.ctx.command_path} --help')", file=sys.stderr)
+        return 1
     except click.UsageError as exc:
         print(_usage_line(exc), file=sys.stderr)
         return 1

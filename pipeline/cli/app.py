@@ -72,18 +72,19 @@ class SignalsCommand(click.Command):
     may be given together. The defaults name the parameters most commands use."""
 
     def __init__(self, *args, inputs=("input", "import_file"), outputs=("output", "out", "export"),
-                 exclusive=(), **kwargs):
+                 exclusive=(), folders=("png",), **kwargs):
         super().__init__(*args, **kwargs)
-        self.inputs, self.outputs, self.exclusive = inputs, outputs, exclusive
+        self.inputs, self.outputs, self.exclusive, self.folders = inputs, outputs, exclusive, folders
 
     def invoke(self, ctx: click.Context):
-        check_arguments(ctx.params, self.inputs, self.outputs, self.exclusive)
+        check_arguments(ctx.params, self.inputs, self.outputs, self.exclusive, self.folders)
         return super().invoke(ctx)
 
 
-def check_arguments(params: dict, inputs, outputs, exclusive) -> None:
+def check_arguments(params: dict, inputs, outputs, exclusive, folders=()) -> None:
     """Mistakes caught before any work: options that exclude each other, a reversed date range, a missing
-    input, an output with nowhere to go."""
+    input, an output with nowhere to go or that is the input itself, an output folder (`folders`: made by the
+    command, one level) whose own folder does not exist."""
     given = [name for name in exclusive if params.get(name)]
     if len(given) > 1:
         raise UsageError(" and ".join(f"--{name.replace('_file', '').replace('_', '-')}" for name in given)
@@ -94,14 +95,30 @@ def check_arguments(params: dict, inputs, outputs, exclusive) -> None:
     for path in filter(None, (params.get(name) for name in inputs)):
         if not Path(path).is_file():
             raise InputError(path, None, "no such file" if not Path(path).exists() else "not a file")
-    for path in filter(None, (params.get(name) for name in outputs)):
+    read = {Path(p).resolve() for p in filter(None, (params.get(name) for name in inputs))}
+    for name in outputs:
+        path = params.get(name)
+        if not path:
+            continue
         path = Path(path)
+        if path.resolve() in read:
+            raise InputError(path, None, f"--{name} is the input file itself; write to another file")
         if path.is_dir():
             raise InputError(path, None, "is a folder; give a file name to write")
-        if not path.parent.is_dir():
-            raise InputError(path, None, f"cannot write here: the folder {path.parent} does not exist")
-        if not os.access(path.parent, os.W_OK):
-            raise InputError(path, None, f"cannot write here: the folder {path.parent} is not writable")
+        writable_folder(path)
+    for path in filter(None, (params.get(name) for name in folders)):
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise InputError(path, None, "is a file; give a folder for the charts")
+        writable_folder(path)
+
+
+def writable_folder(path: Path) -> None:
+    """InputError unless the folder `path` goes in exists and can be written (it is never created)."""
+    if not path.parent.is_dir():
+        raise InputError(path, None, f"cannot write here: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(path, None, f"cannot write here: the folder {path.parent} is not writable")
 
 
 class Argument(click.Argument):

@@ -28,7 +28,7 @@ def odds_options(command):
         click.option("--strength", type=float, default=DEFAULT_STRENGTH, help=f"prior worth, in stories (default {DEFAULT_STRENGTH:g})"),
         click.option("--daily-cap", type=float, default=DEFAULT_DAILY_CAP,
                      help=f"most stories' worth one day can add (default {DEFAULT_DAILY_CAP:g})"),
-        click.option("--min-recall", type=float, default=MIN_RECALL,
+        click.option("--min-recall", type=click.FloatRange(0, 1), default=MIN_RECALL,
                      help=f"a case below this measured recall is held at its prior (default {MIN_RECALL:g})"),
     ]
     for option in reversed(options):
@@ -45,12 +45,14 @@ def odds_options(command):
 @click.option("--output", type=PATH, help="write to this file instead of printing (needed for parquet)")
 @click.option("--by", type=click.Choice(("day", "week")), default="day", help="one row per day (default) or per ISO week")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
+    from ..scenario import load_scenario
     from ..signals import trend, trend_by_week
     from ..store import Store
 
     current = settings(scenario)
+    load_scenario(current.scenario_dir)  # an unknown scenario is an error, not an empty range
     with Store(current.db, read_only=True) as store:
-        frame = trend(store, scenario or current.scenario, since, until)
+        frame = trend(store, current.scenario, since, until)
     if by == "week":
         frame = trend_by_week(frame)
     return emit_trend(frame, fmt, output, since=since, until=until)
@@ -87,7 +89,7 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
 @click.option("--since", type=DAY, help="first day of the path, YYYY-MM-DD")
 @click.option("--until", type=DAY, help="the day the odds are for, YYYY-MM-DD (default: the newest data)")
 @odds_options
-@click.option("--top", type=int, default=5, help="how many movers to list (default 5)")
+@click.option("--top", type=click.IntRange(min=0), default=5, help="how many movers to list (default 5)")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", help="output format (default: table)")
 def odds_command(scenario, since, until, half_life, strength, daily_cap, min_recall, top, fmt) -> int:
     import numpy as np
@@ -151,7 +153,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 @click.command("alerts", cls=SignalsCommand, help="which watchlist indicators fired, when, on what evidence; deadlines")
 @click.option("--scenario", help=SCENARIO_HELP)
 @click.option("--as-of", type=DAY, help="judge as of this day (default: the last day with articles)")
-@click.option("--limit", type=int, default=20, help="firings to list in the table (default 20)")
+@click.option("--limit", type=click.IntRange(min=0), default=20, help="firings to list in the table (default 20)")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", help="output format (default: table)")
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table

@@ -23,9 +23,10 @@ def store_group() -> None:
 def prune_command(keep_versions: int, as_json: bool) -> int:
     from ..registry import Registry
     from ..scenario import load_scenario
-    from ..store import Store
+    from ..store import Store, existing_store
 
     current = settings()
+    existing_store(current.db)  # prune never creates a store
     active = Registry(current.models_dir).active(load_scenario(current.scenario_dir).id)
     with Store(current.db, memory_limit=current.duckdb_memory_limit) as store:
         result = store.prune_predictions(keep_versions, protect=[active.version] if active else [])
