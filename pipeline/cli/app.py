@@ -92,10 +92,11 @@ def check_arguments(params: dict, inputs, outputs, exclusive, folders=()) -> Non
     since, until = params.get("since"), params.get("until")
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; give the earlier day first")
+    read = set()
     for path in filter(None, (params.get(name) for name in inputs)):
         if not Path(path).is_file():
             raise InputError(path, None, "no such file" if not Path(path).exists() else "not a file")
-    read = {Path(p).resolve() for p in filter(None, (params.get(name) for name in inputs))}
+        read.add(Path(path).resolve())
     for name in outputs:
         path = params.get(name)
         if not path:
