@@ -20,6 +20,9 @@ articles); firings after that day are not seen:
     pending                          it has a window (start + deadline_days), has not fired in it,
                                      and the deadline is today or later
     deadline passed without firing   the deadline is behind as_of and it never fired inside the window
+    unknown: no data to the deadline the deadline is behind as_of, it never fired, and the newest
+                                     classified article is older than the deadline: the days the
+                                     store cannot see are missing, not quiet, so nothing is concluded
 
 The window runs from `start` to `start + deadline_days`, both days included.
 An indicator with `start` but no deadline only counts firings from `start` on.
@@ -43,6 +46,7 @@ from .store import Store
 
 SNIPPET_CHARS = 200
 FIRED, NOT_FIRED, PENDING, PASSED = "fired", "not fired", "pending", "deadline passed without firing"
+UNKNOWN = "unknown: no data to the deadline"
 FIELDS = ("title", "summary", "text")
 
 
@@ -98,6 +102,7 @@ class AlertReport:
     as_of: date | None
     statuses: tuple[IndicatorStatus, ...]
     firings: tuple[Firing, ...] = ()
+    data_until: date | None = None  # the newest classified article's day, on or before as_of
 
     def to_dict(self) -> dict:
         """JSON-ready: dates as YYYY-MM-DD."""
@@ -215,8 +220,10 @@ def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firi
     return firings, matched
 
 
-def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of: date | None) -> IndicatorStatus:
-    """Pure: the indicator's status as of a day, from its firings (all on or before as_of)."""
+def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of: date | None,
+               data_until: date | None = None) -> IndicatorStatus:
+    """Pure: the indicator's status as of a day, from its firings (all on or before as_of). `data_until`, the
+    newest day with classified articles, keeps a deadline the data does not reach from passing "without firing"."""
     start, deadline = indicator_window(indicator)
     counted = [f for f in firings if (start is None or f.day >= start) and (deadline is None or f.day <= deadline)]
     late = [f for f in firings if deadline is not None and f.day > deadline]
@@ -225,6 +232,9 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
         status = FIRED
     elif deadline is None:
         status = NOT_FIRED
+    elif as_of is not None and as_of > deadline and (data_until is None or data_until < deadline):
+        status = UNKNOWN
+        note = f"the newest data is from {data_until.isoformat()}" if data_until else "no classified articles"
     elif as_of is not None and as_of > deadline:
         status = PASSED
         if late:
@@ -233,6 +243,8 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
         status = PENDING
         if as_of is not None and start is not None and as_of < start:
             note = f"the window opens on {start.isoformat()}"
+        elif as_of is not None and data_until is not None and data_until < as_of:
+            note = f"no data after {data_until.isoformat()}"
     days_left = (deadline - as_of).days if deadline is not None and as_of is not None and status == PENDING else None
     return IndicatorStatus(
         indicator=indicator.id,
@@ -259,13 +271,14 @@ def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> 
     """
     if as_of is not None and not articles.empty:
         articles = articles[articles["day"] <= pd.Timestamp(as_of)]
+    data_until = None if articles.empty else pd.Timestamp(articles["day"].max()).date()
     statuses, firings = [], []
     for indicator in scenario.indicators:
         fired, matched = firings_for(indicator, articles)
-        statuses.append(status_for(indicator, fired, matched, as_of))
+        statuses.append(status_for(indicator, fired, matched, as_of, data_until))
         firings.extend(fired)
     firings.sort(key=lambda f: (f.day, f.indicator), reverse=True)
-    return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings))
+    return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings), data_until)
 
 
 # ---------------------------------------------------------------- store wrapper
@@ -295,8 +308,8 @@ def status_table(report: AlertReport) -> pd.DataFrame:
         if s.status == FIRED:
             when = f"{s.first_fired} .. {s.last_fired} ({s.days_fired} days)" if s.days_fired > 1 else str(s.first_fired)
         elif s.status == PENDING:
-            when = f"deadline {s.deadline} ({s.days_left} days left)"
-        elif s.status == PASSED:
+            when = f"deadline {s.deadline} ({s.days_left} days left)" + (f"; {s.note}" if s.note else "")
+        elif s.status in (PASSED, UNKNOWN):
             when = f"deadline {s.deadline}" + (f"; {s.note}" if s.note else "")
         rows.append({"indicator": s.indicator, "status": s.status, "when": when, "cases": ",".join(s.cases),
                      "threshold": s.threshold, "matched": s.matched})

@@ -33,13 +33,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from .alerts import FIRED, PASSED, PENDING, AlertReport, count_words
+from .alerts import FIRED, PASSED, PENDING, UNKNOWN, AlertReport, count_words
 from .odds import INTERVAL
 from .records import CASES, LABELS
 from .scenario import Scenario
 
 COLORS = {"base": "#4e79a7", "accelerated": "#59a14f", "contraction": "#e15759", "none": "#bab0ac"}
-STATUS_COLORS = {FIRED: "#e15759", PENDING: "#f28e2b", PASSED: "#76716d"}
+STATUS_COLORS = {FIRED: "#e15759", PENDING: "#f28e2b", PASSED: "#76716d", UNKNOWN: "#b0aca8"}
 WIDTH_INCHES = 10
 PNG_DPI = 120
 BAR_WIDTH = 0.8  # of a day

@@ -333,6 +333,7 @@ def candidate_sentences(article: Article, result: NlpResult | None, limit: int =
     body's sentences as spaCy splits them (the regex `sentences` stays the features' split: changing it
     would change what the trained models see)."""
     seen, out = set(), []
+    title = " ".join(article.title.split())
     pools: list[list[str]] = [[article.title]]
     if result is not None and result.relevant:
         pools += [[e.sentence for e in result.events], result.actor_sentences]
@@ -341,6 +342,8 @@ def candidate_sentences(article: Article, result: NlpResult | None, limit: int =
     for pool in pools:
         for sentence in pool:
             s = " ".join(sentence.split())
+            if title and s != title and s.startswith(title):
+                s = s[len(title):].strip()  # spaCy ran the headline into the line below it: the headline is its own candidate
             if len(s) >= 20 and s not in seen:
                 seen.add(s)
                 out.append(s)

@@ -136,8 +136,11 @@ def recall_source(metrics: dict | None) -> str:
 
 
 def measurable_cases(recall: dict[str, float | None], min_recall: float = MIN_RECALL) -> frozenset[str]:
-    """Pure: the cases whose recall is known and at least `min_recall`."""
-    return frozenset(c for c in CASES if recall.get(c) is not None and recall[c] >= min_recall)
+    """Pure: the cases whose recall is known and at least `min_recall`, if two or more are: odds move only by
+    shifting weight between measurable cases, so a lone one would be held at its prior all the same (and shown
+    with a zero-width interval and 0.00-point movers)."""
+    seen = frozenset(c for c in CASES if recall.get(c) is not None and recall[c] >= min_recall)
+    return seen if len(seen) >= 2 else frozenset()
 
 
 @dataclass(frozen=True)
@@ -441,7 +444,13 @@ class Visibility:
         shown = "unknown" if value is None else f"{value:.2f}"
         if case in self.measurable:
             return f"{case}: measured recall {shown}"
-        return f"{case}: {NOT_MEASURABLE} (recall {shown} < {self.min_recall:g}); held at its prior"
+        if value is None:
+            why = "recall unknown"
+        elif value >= self.min_recall:
+            why = f"recall {shown}, but no other case reaches {self.min_recall:g}: odds need two measurable cases"
+        else:
+            why = f"recall {shown}, below {self.min_recall:g}"
+        return f"{case}: {NOT_MEASURABLE} ({why}); held at its prior"
 
 
 def visibility(store: Store, scenario, models_dir: Path | str | None, min_recall: float = MIN_RECALL) -> Visibility:

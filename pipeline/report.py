@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 
-from .alerts import FIRED, PASSED, PENDING, AlertReport, count_words, evaluate, last_ingested_day
+from .alerts import FIRED, PASSED, PENDING, UNKNOWN, AlertReport, count_words, evaluate, last_ingested_day
 from .charts import COLORS, Chart, daily_figure, indicators_figure, odds_figure
 from .errors import SignalsError
 from .odds import (
@@ -252,7 +252,17 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
     blind = list(summary.blind)
     if summary.no_data_days:
         blind.append(f"{summary.no_data_days} of the week's 7 days have no classified articles (missing, not quiet)")
-    return {"odds": odds, "indicators": indicators or ["no indicator fired or expired this week"], "blind": blind or ["every case is measurable"]}
+    moved = any(abs(summary.odds[c] - summary.odds_week_before[c]) >= 0.005 for c in CASES)
+    if summary.movers:
+        movers_note = (f"pts: what each day's stories still add to that case's odds on {summary.week_end:%Y-%m-%d}, after "
+                       "fading, not the day's own move; the rest of the week's change is older news fading")
+    elif moved:
+        movers_note = (f"the change since {summary.week_start - timedelta(days=1):%Y-%m-%d} is older news fading toward "
+                       "the priors: no story this week was labelled a measurable case")
+    else:
+        movers_note = ""
+    return {"odds": odds, "indicators": indicators or ["no indicator fired or expired this week"],
+            "blind": blind or ["every case is measurable"], "movers_note": movers_note}
 
 
 def _copies(articles: int, others: int) -> str:
@@ -296,6 +306,8 @@ def brief_markdown(summary: WeekSummary) -> str:
         out.append(f"{i}. {m.points:.1f} pts toward {m.toward}: {linked} ({_md(m.outlet)}, {m.day:%Y-%m-%d}{copies})")
         if m.sentence:
             out.append(f"   > {_md(shorten(m.sentence, 220))}")
+    if lines["movers_note"]:
+        out += ["", f"*{lines['movers_note']}*"]
     out += ["", "**Indicators:**", ""] + [f"- {line}" for line in lines["indicators"]]
     out += ["", "**What the model can't see:**", ""] + [f"- {line}" for line in lines["blind"]]
     return "\n".join(out) + "\n"
@@ -317,8 +329,8 @@ def _when(s) -> str:
     if s.status == FIRED:
         return f"{s.first_fired}" + (f" .. {s.last_fired} ({s.days_fired} days)" if s.days_fired > 1 else "")
     if s.status == PENDING:
-        return f"deadline {s.deadline}, {s.days_left} days left"
-    if s.status == PASSED:
+        return f"deadline {s.deadline}, {s.days_left} days left" + (f"; {s.note}" if s.note else "")
+    if s.status in (PASSED, UNKNOWN):
         return f"deadline {s.deadline}" + (f"; {s.note}" if s.note else "")
     return ""
 
@@ -424,9 +436,13 @@ def weekly_brief(
 ) -> WeekSummary:
     """The week's summary (the report's first block) for the 7 days ending on `week_end`
     (default: the last day with ingested articles)."""
-    week_end = week_end or last_ingested_day(store)
-    if week_end is None:
+    newest = last_ingested_day(store)
+    if newest is None:
         raise SignalsError("no dated articles in the store yet; run 'signals import' or 'signals run' first")
+    week_end = week_end or newest
+    if week_end - timedelta(days=6) > newest:  # a week the store cannot see would read as a quiet week
+        raise SignalsError(f"brief: the week {week_end - timedelta(days=6)} to {week_end} starts after the newest data "
+                           f"({newest}); give an earlier --week")
     seen = visibility(store, scenario, models_dir, min_recall) if models_dir is not None else None
     model = OddsModel.for_scenario(scenario, half_life, strength, daily_cap, seen.measurable if seen else None)
     history = article_predictions(store, scenario, None, week_end, text=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from collections.abc import Iterable
 from typing import TextIO
@@ -75,7 +75,25 @@ TREND_LEGEND = (
     "summed probability it gave the case over all the day's articles; '-' = no data that day (nothing classified: "
     "missing, not quiet); leading = the scenario case with the most articles"
 )
+WEEK_LEGEND = (
+    "each cell: stories/articles (mass) summed over the ISO week's days (a story running over several days counts "
+    "once a day); days = how many of the week's 7 days have data; '-' = no data that week; weeks are whole: "
+    "--since and --until are widened to their week's Monday and Sunday; leading = the scenario case with the most articles"
+)
 WEEK_COLUMNS = ["week", "scenario", "case", "articles", "probability", "stories", "days", "model"]
+
+
+def whole_weeks(since: date | None, until: date | None) -> tuple[date | None, date | None]:
+    """Pure: `since` moved back to its ISO week's Monday and `until` forward to its Sunday (None stays None), so
+    a week row always describes the whole week, not the part of it a range happens to cut."""
+    monday = since - timedelta(days=since.weekday()) if since else None
+    sunday = until + timedelta(days=6 - until.weekday()) if until else None
+    return monday, sunday
+
+
+def iso_week(day: date | pd.Timestamp) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,9 +102,7 @@ def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
     Stories are summed over the week's days, so a story running over several days counts once per day."""
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in WEEK_COLUMNS})
-    days = pd.to_datetime(frame["day"])
-    iso = days.dt.isocalendar()
-    out = frame.assign(week=[f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])])
+    out = frame.assign(week=[iso_week(d) for d in pd.to_datetime(frame["day"])])
     grouped = out.groupby(["week", "scenario", "case"], sort=False)
     weekly = grouped.agg(articles=("articles", "sum"), probability=("probability", "sum"), stories=("stories", "sum"),
                          days=("day", "nunique"), model=("model", "last")).reset_index()
@@ -118,6 +134,11 @@ def trend_table(frame: pd.DataFrame, since: date | None = None, until: date | No
     if key == "week":
         days = frame.groupby("week")["days"].max()
         out.insert(0, "days", [f"{int(days[w])}/7" for w in out.index])
+        if since and until:  # a week of the range with no data at all is shown as missing, as a day is
+            every_week = list(dict.fromkeys(iso_week(d) for d in calendar(since, until)))
+            out = out.reindex(sorted(set(every_week) | set(out.index)), fill_value="-")
+            out.loc[out["days"] == "-", "days"] = "0/7"
+            out.index.name = "week"
         return out
     first = pd.Timestamp(since) if since else pd.Timestamp(min(out.index))
     last = pd.Timestamp(until) if until else pd.Timestamp(max(out.index))
@@ -135,6 +156,16 @@ def current_model_version(store: Store, scenario) -> str | None:
     sid = scenario_id(scenario)
     version = store.signals_model_version(sid)
     return version if version is not None else store.newest_model_version(sid)
+
+
+def within_data(store: Store, until: date | None, command: str) -> tuple[date | None, str]:
+    """`until` brought back to the newest day with articles, and a one-line note when it moved. Past the data the
+    odds would only decay toward the priors and a deadline would pass "without firing": days the store cannot see
+    read as quiet days, which they are not (a day with nothing ingested is missing)."""
+    newest = store.last_published_day()
+    if until is None or newest is None or until <= newest:
+        return until, ""
+    return newest, f"{command}: no data after {newest} (the newest article); shown as of {newest}, not {until}"
 
 
 def ingested_per_day(store: Store, since: date | None = None, until: date | None = None) -> pd.Series:

@@ -119,6 +119,24 @@ def test_deadline_pending_then_passed_without_firing(quiet_store):
     assert late.status == "deadline passed without firing" and late.days_left is None and late.first_fired is None
 
 
+def test_a_deadline_the_data_does_not_reach_is_unknown_not_passed(tmp_path, monkeypatch):
+    # the store's newest article is from April 5; the window runs April 1 to 11
+    store = build_store(tmp_path / "short.duckdb", [("q1", 1, "base", "Talks continue"), ("q5", 5, "base", "Talks go on")])
+    with Store(store, read_only=True) as s:
+        after = alerts.check_alerts(s, pack_with(JOINT), as_of=date(2026, 4, 20))
+        during = alerts.check_alerts(s, pack_with(JOINT), as_of=date(2026, 4, 8)).statuses[0]
+    status = after.statuses[0]
+    assert after.data_until == date(2026, 4, 5)
+    assert status.status == alerts.UNKNOWN and "2026-04-05" in status.note and status.days_left is None
+    assert (during.status, during.days_left, during.note) == ("pending", 3, "no data after 2026-04-05")
+    monkeypatch.chdir(tmp_path)  # the shipped pack: joint-border-office's window runs 2026-04-08 to 05-08
+    result = invoke("--db", store, "alerts", "--as-of", "2026-06-01")
+    assert "as of 2026-06-01 (the newest data is from 2026-04-05)" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "joint-border-office" in line)
+    assert "unknown: no data to the deadline" in row and "the newest data is from 2026-04-05" in row
+    assert "without firing" not in result.stdout
+
+
 def test_deadline_met_when_it_fires_inside_the_window(tmp_path):
     rows = [("a", 9, "accelerated", "Joint border management office staffed at Taftan"), ("b", 25, "base", "Talks")]
     with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:

@@ -70,3 +70,14 @@ def test_evidence_candidates_without_nlp_results_are_the_headline_then_the_body_
     assert candidate_sentences(article, None) == [
         "Talks on the pipeline resume", "Mr. Sharif met the U.S. envoy in Islamabad on Monday.",
         "The survey teams returned to the border."]  # 'Short one.' is under 20 characters: too short to be evidence
+
+
+def test_an_evidence_sentence_is_never_the_headline_run_into_the_first_line():
+    from pipeline.records import NlpResult
+
+    article = Article("c-2", "test", "", "Talks commence", "",
+                      "Prime Minister Shehbaz Sharif met the Iranian delegation in Islamabad on Saturday.", None, "")
+    glued = "Talks commence Prime Minister Shehbaz Sharif met the Iranian delegation in Islamabad on Saturday."
+    result = NlpResult("c-2", True, actor_sentences=[glued])  # how spaCy's parser splits title + "\n\n" + text
+    assert candidate_sentences(article, result) == [
+        "Prime Minister Shehbaz Sharif met the Iranian delegation in Islamabad on Saturday."]  # the title is under 20

@@ -110,12 +110,16 @@ def test_recall_comes_from_class_recall_else_the_time_split():
     recorded = {"class_recall": {"base": 0.7, "accelerated": None, "contraction": 0.2, "none": 0.9},
                 "time_split": {"per_class": {"base": {"recall": 0.1}}}}
     assert odds.case_recall(recorded) == {"base": 0.7, "accelerated": None, "contraction": 0.2}
-    assert odds.measurable_cases(odds.case_recall(recorded)) == {"base"}
+    assert odds.measurable_cases(odds.case_recall(recorded)) == set()  # base alone: a lone case cannot move
+    assert odds.measurable_cases(odds.case_recall(recorded), min_recall=0.2) == {"base", "contraction"}
     fallback = {"time_split": {"per_class": {"base": {"recall": 0.41}, "contraction": {"recall": 0.34}}}}
     assert odds.case_recall(fallback) == {"base": 0.41, "accelerated": None, "contraction": 0.34}
     assert odds.measurable_cases(odds.case_recall(fallback)) == {"base", "contraction"}
     assert odds.measurable_cases(odds.case_recall(fallback), min_recall=0.5) == set()
     assert odds.measurable_cases(odds.case_recall(None)) == set()
+    lone = odds.Visibility("v", odds.case_recall(recorded), "test", 0.3, odds.measurable_cases(odds.case_recall(recorded)))
+    assert "recall 0.70, but no other case reaches 0.3" in lone.describe("base")
+    assert "(recall 0.20, below 0.3)" in lone.describe("contraction")
 
 
 def test_the_shipped_model_cannot_see_accelerated(contraction_store):
@@ -329,6 +333,27 @@ def test_trend_table_has_a_legend_shows_missing_days_and_sums_weeks(tmp_path):
     assert "2026-W15" in out.getvalue() and "1/7" in out.getvalue()
 
 
+def test_trend_by_week_reads_whole_weeks_and_shows_a_week_without_data(tmp_path, monkeypatch):
+    # April 2026: the 6th is a Monday. Week 15 has data on the 6th, 8th and 10th; week 16 has none; week 17 on the 22nd.
+    rows = [("a", 6, "base", probs("base", 0.7)), ("b", 8, "base", probs("base", 0.8)),
+            ("c", 10, "contraction", probs("contraction", 0.9)), ("d", 22, "none", probs("none", 0.9))]
+    store = build_store(tmp_path / "s.duckdb", rows)
+    monkeypatch.chdir(tmp_path)
+    # a range that cuts week 15 on a Wednesday still counts, and sums, the whole week
+    result = invoke("--db", store, "trend", "--since", "2026-04-08", "--until", "2026-04-08", "--by", "week", "--format", "json")
+    w15 = {row["case"]: row for row in json.loads(result.stdout)}
+    assert w15["base"]["week"] == "2026-W15" and w15["base"]["days"] == 3 and w15["base"]["articles"] == 2
+    assert w15["contraction"]["articles"] == 1
+    result = invoke("--db", store, "trend", "--since", "2026-04-07", "--until", "2026-04-22", "--by", "week")
+    legend, header, *lines = result.stdout.splitlines()
+    assert "weeks are whole" in legend and "no data that week" in legend
+    by_week = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("2026")}
+    assert list(by_week) == ["2026-W15", "2026-W16", "2026-W17"]
+    assert by_week["2026-W15"][0] == "3/7" and by_week["2026-W15"][1] == "2/2"
+    assert by_week["2026-W16"] == ["0/7"] + ["-"] * 5  # inside the range, no data: shown as missing, not left out
+    assert by_week["2026-W17"][0] == "1/7"
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -357,7 +382,13 @@ def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch):
     assert result.return_value == 0
     text = result.stdout
     assert "as of 2026-04-10" in text and "top movers" in text and "Border clash near Taftan" in text
-    assert "accelerated 30% (not measurable yet)" in text and "recall unknown < 0.3" in text
+    assert "accelerated 30% (not measurable yet)" in text and "(recall unknown); held at its prior" in text
+    # past the newest article (April 10) the odds would only fade: they are shown as of the data's last day
+    result = invoke("--db", mixed_store, "odds", "--format", "json", "--until", "2026-05-01")
+    assert json.loads(result.stdout)["as_of"] == "2026-04-10"
+    assert "odds: no data after 2026-04-10 (the newest article); shown as of 2026-04-10, not 2026-05-01" in result.stderr
+    with pytest.raises(SignalsError, match="the first day 2026-04-20 is after the newest data"):
+        invoke("--db", mixed_store, "odds", "--since", "2026-04-20", "--until", "2026-05-01")
 
 
 def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_does_not_know(mixed_store, tmp_path, monkeypatch):

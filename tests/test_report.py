@@ -60,7 +60,7 @@ def test_the_page_has_every_chart_and_section(page):
     for chart in ("chart-daily", "chart-odds", "chart-indicators"):
         assert re.search(f'<figure id="{chart}" class="chart" role="img" aria-label="[^"]+"><svg ', text)
     # the default range is the 8 weeks up to the newest data (February 10 to April 6): only April 1, 2, 5, 6 have data
-    assert "2026-02-10 to 2026-04-06 · 56 days, 52 without data" in text
+    assert "2026-02-10 to 2026-04-06 · 56 days (UTC calendar days), 52 without data" in text
     assert len(re.findall(r'<g id="nodata-2026-\d\d-\d\d"><title>2026-\d\d-\d\d: no data</title>', text)) == 52  # missing, not zero
     assert 'id="bar-none-' not in text  # none is left out of the bars
     dates = [t for t in DATE_LABEL.findall(text) if "-" in t and "%" not in t]
@@ -138,6 +138,9 @@ def test_report_command(store_path, tmp_path, monkeypatch):
     assert result.return_value == 0
     assert "report written to" in result.stderr
     assert '<figure id="chart-odds"' in (tmp_path / "cli.html").read_text(encoding="utf-8")
+    result = invoke("--db", store_path, "report", "--out", tmp_path / "late.html", "--since", "2026-04-02", "--until", "2026-05-31")
+    assert "report: no data after 2026-04-06 (the newest article); shown as of 2026-04-06, not 2026-05-31" in result.stderr
+    assert "2026-04-02 to 2026-04-06 · 5 days" in (tmp_path / "late.html").read_text(encoding="utf-8")
 
 
 def models_dir(tmp_path: Path) -> Path:
@@ -177,7 +180,14 @@ def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monk
     assert "- accelerated 30% (not measurable yet), held at its prior" in text
     assert "1. " in text and "toward contraction" in text and "<script>" not in text and "&lt;script&gt;" in text
     assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
-    assert "accelerated: not measurable yet (recall unknown < 0.3)" in text
+    assert "accelerated: not measurable yet (recall unknown)" in text
+    assert "*pts: what each day's stories still add to that case's odds on 2026-04-05, after fading" in text
+    # April 6 to 12: only a `none` article, so no mover; the odds still drift back, and the brief says why
+    text = invoke("--db", store_path, "brief", "--week", "2026-W15").stdout
+    assert "- no story this week moved the odds" in text and "older news fading toward the priors" in text
+    # April 13 to 19 lies wholly after the newest article (April 6): a quiet-looking week the store cannot see
+    with pytest.raises(SignalsError, match="starts after the newest data \\(2026-04-06\\)"):
+        invoke("--db", store_path, "brief", "--week", "2026-W16")
     with pytest.raises(SignalsError, match="2026 has no week 99"):
         invoke("--db", store_path, "brief", "--week", "2026-W99")
 

@@ -43,17 +43,22 @@ def odds_options(command):
 @click.option("--format", "fmt", type=click.Choice(("table", "csv", "json", "parquet")), default="table",
               help="output format (default: table)")
 @click.option("--output", type=PATH, help="write to this file instead of printing (needed for parquet)")
-@click.option("--by", type=click.Choice(("day", "week")), default="day", help="one row per day (default) or per ISO week")
+@click.option("--by", type=click.Choice(("day", "week")), default="day",
+              help="one row per day (default) or per ISO week; weeks are whole: --since and --until widen to their Monday and Sunday")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
     from ..scenario import load_scenario
-    from ..signals import trend, trend_by_week
+    from ..signals import trend, trend_by_week, whole_weeks
     from ..store import Store
 
     current = settings(scenario)
     load_scenario(current.scenario_dir)  # an unknown scenario is an error, not an empty range
+    if by == "week":
+        since, until = whole_weeks(since, until)
     with Store(current.db, read_only=True) as store:
         frame = trend(store, current.scenario, since, until)
     if by == "week":
+        if not frame.empty:  # the weeks to show run from the first to the last week of the range or the data
+            since, until = since or date.fromisoformat(frame["day"].min()), until or date.fromisoformat(frame["day"].max())
         frame = trend_by_week(frame)
     return emit_trend(frame, fmt, output, since=since, until=until)
 
@@ -66,7 +71,7 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
     since..until (or a note on stderr when empty); the others go through `emit_frame`, to --output
     when given. Returns the exit code.
     """
-    from ..signals import TREND_LEGEND, emit_frame, trend_table, zero_shot_note
+    from ..signals import TREND_LEGEND, WEEK_LEGEND, emit_frame, trend_table, zero_shot_note
 
     stream = stream or sys.stdout
     if fmt == "table":
@@ -76,7 +81,8 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
             print("no signals in that range", file=sys.stderr)
         else:
             note = zero_shot_note(frame["model"]) if "model" in frame else ""
-            stream.write((note + "\n" if note else "") + TREND_LEGEND + "\n" + trend_table(frame, since, until).to_string() + "\n")
+            legend = WEEK_LEGEND if "week" in frame.columns else TREND_LEGEND
+            stream.write((note + "\n" if note else "") + legend + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
     emit_frame(frame, fmt, output, stream)
     if output is not None:
@@ -101,12 +107,17 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
     )
     from ..records import CASES, is_zero_shot
     from ..scenario import load_scenario
-    from ..signals import article_predictions, zero_shot_note
+    from ..signals import article_predictions, within_data, zero_shot_note
     from ..store import Store
 
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
     with Store(current.db, read_only=True) as store:
+        until, clipped = within_data(store, until, "odds")
+        if clipped and since and since > until:
+            raise SignalsError(f"odds: the first day {since} is after the newest data ({until}); give an earlier --since")
+        if clipped:
+            print(clipped, file=sys.stderr)
         seen = visibility(store, pack, current.models_dir, min_recall)
         predictions = article_predictions(store, pack, None, until)
     model = OddsModel.for_scenario(pack, half_life, strength, daily_cap, seen.measurable)
@@ -171,9 +182,10 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
     if not report.statuses:
         print(f"scenario {pack.id} has no indicators", file=sys.stderr)
         return 0
-    print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}:")
+    newest = f" (the newest data is from {report.data_until})" if report.data_until and report.data_until != report.as_of else ""
+    print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}{newest}:")
     print(status_table(report).to_string(index=False))
-    if report.firings:
+    if report.firings and limit:
         print()
         print("firings, newest first:")
         for firing in report.firings[:limit]:
@@ -202,11 +214,15 @@ def _default_weeks() -> int:
 def report_command(scenario, out, png, since, until, half_life, strength, daily_cap, min_recall) -> int:
     from ..report import write_report
     from ..scenario import load_scenario
+    from ..signals import within_data
     from ..store import Store
 
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
     with Store(current.db, read_only=True) as store:
+        until, clipped = within_data(store, until, "report")
+        if clipped:
+            print(clipped, file=sys.stderr)
         path = write_report(store, pack, out, since, until, png, half_life, strength,
                             current.models_dir, min_recall, daily_cap)
     print(f"report written to {path}" + (f"; PNG charts in {png}" if png else ""), file=sys.stderr)
