@@ -129,7 +129,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
     if fmt == "json":
         print(json.dumps(odds_summary(path, top_movers, model, pack.id, seen), ensure_ascii=False))
         return 0
-    if path.empty:
+    if path.empty or predictions.empty:  # before any news the path would be the priors, day after day
         print("no predictions in that range; the odds are the priors: "
               + ", ".join(f"{c} {p:.0%}" for c, p in model.priors.items()), file=sys.stderr)
         return 0
@@ -185,6 +185,8 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
     newest = f" (the newest data is from {report.data_until})" if report.data_until and report.data_until != report.as_of else ""
     print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}{newest}:")
     print(status_table(report).to_string(index=False))
+    print("(matched: articles whose text matches the indicator, of any label and any day up to then; it fires on "
+          "`threshold` stories a day labelled one of its cases, inside its window)")
     if report.firings and limit:
         print()
         print("firings, newest first:")
