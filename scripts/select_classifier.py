@@ -24,7 +24,8 @@ examples on the promotion's comparison items, the hashed fifth; `--only round13`
 vectors centred on the trailing window's on-topic news, none kept; `--only round15` the fifteenth: the
 direction of CAMEO's coded events beside the head's vector; `--only round16` the sixteenth: the three leads that
 cost neither the inner split nor the probes, together, on both inner splits; `--only round17-lead1200` and
-`--only round17-lead2000` the seventeenth: the case head reading more of each article).
+`--only round17-lead2000` the seventeenth: the case head reading more of each article; `--only round18` the
+eighteenth: the case head reading the headline alone).
 """
 
 from __future__ import annotations
