@@ -293,7 +293,8 @@ class Store:
     def add_articles(self, articles: Sequence[Article]) -> tuple[int, int]:
         """Insert new articles; an article seen again with changed content updates its record
         (and drops its derived rows so they are recomputed). An id given twice keeps its last version.
-        Returns (new, updated)."""
+        An article without a date (none given, unreadable, or a day ahead of the clock) is dated when first seen:
+        every view is by day, and an undated article would count in none. Returns (new, updated)."""
         if not articles:
             return 0, 0
         now = utcnow()
@@ -307,9 +308,10 @@ class Store:
                 "SELECT i.id FROM incoming i JOIN articles a ON a.id = i.id WHERE a.content_hash <> i.content_hash"
             ).fetchall()]
             new = con.execute(
-                f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS)}, ? AS first_seen, ? AS updated, NULL AS story_id "
+                f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS).replace('published', 'coalesce(published, ?)')}, "
+                "? AS first_seen, ? AS updated, NULL AS story_id "
                 "FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id)",
-                [now, now],
+                [now, now, now],  # an undated article is dated when first seen, so every day-based view counts it
             ).fetchone()[0]
             if changed:
                 con.execute(

@@ -78,6 +78,31 @@ def test_a_line_dated_in_the_future_is_a_bad_line_and_a_feed_entry_loses_its_dat
     assert [(a.title, a.published) for a in parse_feed_bytes(rss, "f").articles] == [("Ahead", None), ("Past", datetime(2026, 4, 8, 10, 0))]
 
 
+def test_an_undated_article_counts_on_the_day_it_was_first_seen(tmp_path):
+    """A feed entry with no date (or one a day ahead) and a JSONL line without `published` are stored and
+    classified; every view is by day, so the store dates them when first seen, or trend, odds and alerts would
+    never count them."""
+    from pipeline import signals
+    from pipeline.records import Article, Prediction
+    from pipeline.store import Store
+    from storekit import MODEL, PACK, classified_store, probs
+
+    rss = b"""<rss version="2.0"><channel><title>x</title>
+    <item><title>Iran and Pakistan suspend trade talks</title><link>http://127.0.0.1/u</link></item></channel></rss>"""
+    undated = parse_feed_bytes(rss, "f").articles
+    assert [a.published for a in undated] == [None]
+    dated = Article("d", "test", "Outlet", "Talks resume", "", "Body.", datetime(2026, 4, 8, 10), "http://127.0.0.1/d")
+    store_path = classified_store(tmp_path / "s.duckdb", [*undated, dated],
+                                  [Prediction(undated[0].id, PACK.id, MODEL, "contraction", probs("contraction"), []),
+                                   Prediction("d", PACK.id, MODEL, "base", probs("base"), [])])
+    today = datetime.now(timezone.utc).date().isoformat()
+    with Store(store_path, read_only=True) as store:
+        frame = signals.trend(store, PACK.id)
+    counted = frame[frame["articles"] > 0].set_index("case")
+    assert set(frame["day"]) == {"2026-04-08", today}
+    assert counted.loc["contraction", "day"] == today and counted.loc["base", "day"] == "2026-04-08"
+
+
 @pytest.mark.shared_data
 def test_every_raw_fixture_feed_is_read_or_recorded(shared_data):
     outcomes = [read_local(p) for p in expand_paths([shared_data / "rss_fixtures" / "raw"])]

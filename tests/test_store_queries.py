@@ -1,7 +1,7 @@
 """The store owns every query: its read methods, and a check that no other module reaches for its connection."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pipeline.records import LABELS, Article, Prediction
@@ -60,14 +60,16 @@ def test_articles_by_ids_and_published_range(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         store.add_articles([article(1, datetime(2026, 4, 1, 9)), article(2, datetime(2026, 4, 2, 9)),
                             article(3, datetime(2026, 4, 3, 9)), article(4, None)])
-        assert [a.id for a in store.articles()] == ["a1", "a2", "a3", "a4"]  # oldest first, undated last
-        assert [a.id for a in store.articles(since=datetime(2026, 4, 2))] == ["a2", "a3"]
+        assert [a.id for a in store.articles()] == ["a1", "a2", "a3", "a4"]  # oldest first
+        a4 = store.articles(["a4"])[0]  # undated: dated when first seen (now), so every day-based view counts it
+        assert a4.published is not None and a4.published.date() == datetime.now(timezone.utc).date()
+        assert [a.id for a in store.articles(since=datetime(2026, 4, 2), until=datetime(2026, 4, 30))] == ["a2", "a3"]
         assert [a.id for a in store.articles(until=datetime(2026, 4, 2, 9))] == ["a1", "a2"]
-        assert [a.id for a in store.articles(["a3", "a1", "a4"], since=datetime(2026, 4, 2))] == ["a3"]
+        assert [a.id for a in store.articles(["a3", "a1", "a4"], since=datetime(2026, 4, 2), until=datetime(2026, 4, 30))] == ["a3"]
         assert [a.id for a in store.articles(["a4", "a1", "nope"])] == ["a1", "a4"]
         assert sorted(store.article_ids()) == ["a1", "a2", "a3", "a4"]
-        assert store.last_published_day() == date(2026, 4, 3)
-        per_day = store.ingested_per_day(since=date(2026, 4, 2))
+        assert store.last_published_day() == a4.published.date()
+        per_day = store.ingested_per_day(since=date(2026, 4, 2), until=date(2026, 4, 30))
         assert sorted(zip(per_day["day"].dt.date, per_day["n"])) == [(date(2026, 4, 2), 1), (date(2026, 4, 3), 1)]
 
 
