@@ -204,23 +204,29 @@ def fetch_in_turn(settings: Settings, due: list[tuple[str, FeedState]]) -> Itera
 
 
 def read_sources(settings: Settings, store: Store, sources: Iterable[str], force: bool = False,
-                 fetch: Fetcher = fetch_in_turn, read: Reader = read_local) -> list[FeedOutcome]:
-    """Fetch due URLs with `fetch` and read local files with `read`; one outcome per feed or file, each
-    recorded in the store (a feed's next poll backs off after failures)."""
+                 fetch: Fetcher = fetch_in_turn, read: Reader = read_local,
+                 summary: RunSummary | None = None) -> list[FeedOutcome]:
+    """Fetch due URLs with `fetch` and read local files with `read`; one outcome per feed or file. Each one's
+    articles are stored (and counted into `summary`) as it comes in, and only then is its state recorded (its
+    ETag, its next poll, backed off after failures): a run stopped between the two leaves the feed due with its
+    old ETag, so the next run fetches it again, where recording first would skip it as polled and lose the articles."""
     sources = list(sources)
     outcomes = []
     due = due_feeds(store, [s for s in sources if is_url(s)], force)
     store.release()  # no store while waiting on the network
     for outcome in fetch(settings, due):
+        store_outcome(store, outcome, summary)
         record_fetch(store, outcome)
         store.release()
         outcomes.append(outcome)
     paths, unusable = local_sources(sources)
     for outcome in unusable:
+        store_outcome(store, outcome, summary)
         store.record_feed(outcome)
         outcomes.append(outcome)
     for path in expand_paths(paths):
         outcome = read(path)
+        store_outcome(store, outcome, summary)
         store.record_feed(outcome)
         outcomes.append(outcome)
     store.release()
@@ -239,20 +245,26 @@ def skipped_feeds(store: Store, urls: Iterable[str], force: bool = False) -> lis
     return skipped
 
 
+def store_outcome(store: Store, outcome: FeedOutcome, summary: RunSummary | None = None) -> None:
+    """Store the articles a feed or file gave (a failed JSONL file still gives its good lines), and count the
+    feed and its articles into `summary` when given."""
+    new, updated = store.add_articles(outcome.articles) if outcome.articles else (0, 0)
+    if summary is None:
+        return
+    if outcome.ok:
+        summary.feeds_ok += 1
+    else:
+        summary.feeds_failed += 1
+        summary.failures.append(FeedFailure(outcome.name, outcome.error))
+    summary.articles_new += new
+    summary.articles_updated += updated
+    summary.articles_seen += len(outcome.articles)
+
+
 def store_outcomes(store: Store, outcomes: Sequence[FeedOutcome], summary: RunSummary) -> None:
-    """Store every article read, as its feed or file gave it (a failed JSONL file still gives its good lines),
-    and count feeds and articles into `summary`."""
+    """`store_outcome` for each outcome."""
     for outcome in outcomes:
-        if outcome.ok:
-            summary.feeds_ok += 1
-        else:
-            summary.feeds_failed += 1
-            summary.failures.append(FeedFailure(outcome.name, outcome.error))
-        if outcome.articles:
-            new, updated = store.add_articles(outcome.articles)
-            summary.articles_new += new
-            summary.articles_updated += updated
-            summary.articles_seen += len(outcome.articles)
+        store_outcome(store, outcome, summary)
 
 
 def enrich_stored(settings: Settings, store: Store, outcomes: Sequence[FeedOutcome],
@@ -340,8 +352,7 @@ def read_and_store(settings: Settings, store: Store, sources: Sequence[str], for
     is on), group new articles into stories. Returns the run summary so far (`summary` filled in, when given)."""
     summary = RunSummary() if summary is None else summary
     summary.skipped = skipped_feeds(store, [s for s in sources if is_url(s)], force)
-    outcomes = read_sources(settings, store, sources, force, fetch, read)
-    store_outcomes(store, outcomes, summary)
+    outcomes = read_sources(settings, store, sources, force, fetch, read, summary)
     summary.page_reads = enrich_stored(settings, store, outcomes)
     summary.stories = update_stories(store)
     store.release()
