@@ -21,6 +21,7 @@ from pipeline.feeds import fetch_feed
 from pipeline.files import read_local
 from pipeline.http import http_client
 from pipeline.jobs import Runtime, ingest, process_pending
+from pipeline.opml import run_feed_sources
 from pipeline.records import FeedOutcome, FeedState, RunSummary
 from pipeline.run_parameters import check_pinned_parameters, check_sources
 from pipeline.settings import Settings, load_settings
@@ -118,7 +119,8 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
     given `process` (NLP in process, or on Dask), then the summary log. Call it from inside a flow."""
     logger = get_run_logger()
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
-    sources = list(sources if sources is not None else settings.feeds)
+    # default: what `signals run` polls, the configured feeds and those registered by `feeds import-opml`
+    sources = list(sources if sources is not None else run_feed_sources(settings))
     summary = ingest(Runtime(settings), sources, force, fetch=fetch_concurrently, read=read_file_task, process=process,
                      kind=kind)
     for failure in summary.failures:

@@ -33,6 +33,23 @@ def test_ingest_flow_records_a_broken_feed_and_goes_on(prefect_harness, tmp_path
         assert con.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0] == 5
 
 
+def test_an_ingest_without_sources_polls_the_feeds_registered_from_opml(prefect_harness, tmp_path):
+    """What a served (scheduled) ingest runs: no sources given, so the configured feeds and the registered ones,
+    as `signals run` polls them (it used to poll the configured ones only)."""
+    from pipeline.opml import import_opml
+    from pipeline.store import Store
+
+    db, config = tmp_path / "s.duckdb", tmp_path / "signals.toml"
+    config.write_text("[signals]\nfeeds = []\n")
+    with FeedServer() as server:
+        opml = tmp_path / "feeds.opml"
+        opml.write_text(f'<opml version="2.0"><body><outline type="rss" text="t" xmlUrl="{server.url("/feed.rss")}"/></body></opml>')
+        with Store(db) as store:
+            assert import_opml(store, opml) == (1, 1)  # one feed in the file, new to the registry
+        summary = ingest_flow(config=str(config), db=str(db))
+    assert summary.feeds_ok == 1 and summary.articles_new == 3
+
+
 def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, shared_data):
     labels = tmp_path / "labels" / "iran-pakistan-2026"
     (labels / "labels").mkdir(parents=True)
