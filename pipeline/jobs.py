@@ -587,6 +587,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     if refresh:
         promote, reason = refresh_decision(reason, metrics["probes"], active.metrics.get("probes", {}))
     if promote and active is not None:
+        carry_recall(metrics, active)
         lost = lost_probe_floors(metrics["probes"], active.metrics.get("probes", {}))
         if lost:
             promote, reason = False, f"{reason}; but the model to ship falls below the probe floor: {lost}"
@@ -595,6 +596,25 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
+
+
+def carry_recall(metrics: dict, active: ModelEntry) -> None:
+    """Keep the active model's measured recall for each case the new model's held-out items cannot measure.
+
+    A refresh is scored on the few items analysts labeled since the last training, and a class with fewer than 10
+    of them has no recall (None). The odds hold a case without recall at its prior, so the first handful of new
+    labels would freeze the odds of every case. The refit is the same recipe with a few more labels, so until the
+    new items can measure a case, its recall is the active model's, and `class_recall_source` says so."""
+    recall = dict(metrics.get("class_recall") or {})
+    previous = (active.metrics or {}).get("class_recall") or {}
+    carried = [c for c in CASES if recall.get(c) is None and previous.get(c) is not None]
+    if not carried:
+        return
+    recall.update({c: previous[c] for c in carried})
+    where = str(active.metrics.get("class_recall_source") or "its recorded recall").split("; ")[0]
+    metrics["class_recall"] = recall
+    metrics["class_recall_source"] = (f"{metrics.get('class_recall_source', 'the new items')}; {', '.join(carried)} "
+                                      f"carried over from {active.version} (measured on {where})")
 
 
 def unseen_by(entry: ModelEntry, article: Article) -> bool:
@@ -655,7 +675,8 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
     difference above zero) on the same items, and its probe accuracy is no lower."""
     if not len(y):
-        return False, "no labeled items that the active model did not train on: label newer articles, then train"
+        return False, ("no labeled item published after the active model's training data: label newer articles, then "
+                       "train (labels on older articles are learned then too: the refit reads every label)")
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
     text = (f"macro-F1 difference {diff['difference']:+.4f} on {len(y)} items neither model trained on "
             f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")

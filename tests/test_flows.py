@@ -71,7 +71,7 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]
 
     second = retrain_flow(config=str(config), db=str(db))  # same labels: the features come from the task cache
-    assert second["status"] == "rejected" and "no labeled items" in second["reason"]  # nothing new to learn
+    assert second["status"] == "rejected" and "no labeled item published after" in second["reason"]  # nothing new to learn
     assert features_task_states() == ["Completed", "Cached"]
 
     (labels / "labels" / "later.jsonl").write_text("".join(later))  # analysts label the newer articles

@@ -1,10 +1,11 @@
 """Promotion trains the candidate on what the active model trained on, compares both on the items neither
 trained on, and promotes only beyond the bootstrap noise."""
 
+import dataclasses
 from datetime import datetime, timedelta
 
-from pipeline import classify
-from pipeline.jobs import held_out_for, lost_probe_floors, promotion_decision, refresh_decision, unseen_by
+from pipeline import classify, odds
+from pipeline.jobs import carry_recall, held_out_for, lost_probe_floors, promotion_decision, refresh_decision, unseen_by
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
 
@@ -70,6 +71,21 @@ def test_a_refresh_is_promoted_unless_its_probes_are_worse():
     assert promote and reason.endswith("probes 0.8 >= active 0.8")
     promote, reason = refresh_decision("refresh: ...", {"accuracy": 0.7}, {"accuracy": 0.8})
     assert not promote and "probes 0.7 < active 0.8: not promoted" in reason
+
+
+def test_a_refresh_on_a_few_new_labels_keeps_the_measured_recall_it_cannot_measure():
+    """Four new labels cannot measure any class's recall (None under 10 items); without the active model's
+    measured recall every case would become 'not measurable' and the odds would freeze at the priors."""
+    active = dataclasses.replace(entry({}), version="v1", metrics={
+        "class_recall": {"base": 0.86, "accelerated": None, "contraction": 0.83, "none": 0.9},
+        "class_recall_source": "1248 held-out labeled items the model did not train on; unknown where fewer than 10"})
+    metrics = {"class_recall": {"base": None, "accelerated": None, "contraction": 0.7, "none": None},
+               "class_recall_source": "4 held-out labeled items the model did not train on; unknown where fewer than 10"}
+    carry_recall(metrics, active)
+    assert metrics["class_recall"] == {"base": 0.86, "accelerated": None, "contraction": 0.7, "none": None}
+    assert metrics["class_recall_source"].endswith(
+        "; base carried over from v1 (measured on 1248 held-out labeled items the model did not train on)")
+    assert odds.measurable_cases(odds.case_recall(metrics)) == {"base", "contraction"}
 
 
 def test_a_model_may_not_lose_a_case_probe_floor_the_active_model_keeps():
