@@ -199,3 +199,49 @@ def test_a_full_disk_says_so_names_the_store_and_keeps_what_was_stored(tmp_path,
         assert store.con.execute("SELECT count(*), count(DISTINCT id) FROM articles").fetchone() == (20, 20)
     with Store(db) as store:  # writable again once there is room
         assert store.add_articles([article(99, 10)]) == (1, 0)
+
+
+def prefect_servers(pid: int) -> set[int]:
+    """The temporary Prefect API servers (uvicorn) among `pid`'s children."""
+    found = set()
+    for child in children(pid):
+        try:
+            if b"uvicorn" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.add(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_sigterm_while_a_feed_hangs_stops_within_the_grace_and_leaves_no_prefect_server(tmp_path):
+    """A fetch in Prefect's task runner (with its retries) would hold the unwinding for up to three HTTP timeouts,
+    and Prefect stops its temporary API server only at a normal exit: a stop took a minute and left a 220 MB
+    server behind. Now the process exits by STOP_GRACE_SECONDS after the signal, with that server stopped."""
+    from feedserver import FeedServer
+    from pipeline.cli import STOP_GRACE_SECONDS
+
+    with FeedServer(slow_seconds=120.0) as server:
+        config = tmp_path / "signals.toml"
+        config.write_text(f'[signals]\nfeeds = ["{server.url("/slow")}"]\n', encoding="utf-8")
+        victim = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--db", str(tmp_path / "s.duckdb"), "run"],
+            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while server.hits["/slow"] == 0 and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        servers = prefect_servers(victim.pid)
+        assert server.hits["/slow"] and servers, f"the run never fetched the feed (exit {victim.poll()})"
+        stopped_at = time.monotonic()
+        victim.send_signal(signal.SIGTERM)
+        _, err = victim.communicate(timeout=120)
+        took = time.monotonic() - stopped_at
+    assert victim.returncode == 128 + signal.SIGTERM, err
+    assert took < STOP_GRACE_SECONDS + 5, f"took {took:.0f} s to stop"
+    assert "Traceback" not in err and "run the same command again to finish" in err
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in servers if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the run's temporary Prefect server outlived it"
