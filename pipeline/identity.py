@@ -28,10 +28,13 @@ def canonical_url(url: str) -> str:
 
 
 def article_id(guid: str, link: str, title: str, summary: str) -> str:
-    """Stable id: from the guid, else the canonical link, else a hash of the content."""
-    if guid and guid.strip():
+    """Stable id: from the guid, else the canonical link, else a hash of the content. An `&amp;` left in the guid
+    or link counts as `&`: feedparser's loose parser, which reads a feed that is not well-formed (one stray `&` in a
+    headline), leaves it undecoded, and the whole feed would otherwise be stored a second time under new ids."""
+    guid, link = (guid or "").replace("&amp;", "&"), (link or "").replace("&amp;", "&")
+    if guid.strip():
         key = "guid:" + guid.strip()
-    elif link and link.strip():
+    elif link.strip():
         key = "url:" + canonical_url(link)
     else:
         key = "content:" + " ".join((title + " " + summary).split()).lower()

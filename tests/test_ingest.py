@@ -78,6 +78,17 @@ def test_a_line_dated_in_the_future_is_a_bad_line_and_a_feed_entry_loses_its_dat
     assert [(a.title, a.published) for a in parse_feed_bytes(rss, "f").articles] == [("Ahead", None), ("Past", datetime(2026, 4, 8, 10, 0))]
 
 
+def test_a_feed_that_turns_malformed_keeps_its_article_ids():
+    """One unescaped '&' in a headline sends feedparser to its loose parser, which leaves '&amp;' undecoded in
+    guids: every article of the feed came back under a new id and was stored twice."""
+    item = ('<item><title>{title}</title><link>http://127.0.0.1/a?x=1&amp;y=2</link>'
+            '<guid>http://127.0.0.1/a?x=1&amp;y=2</guid><pubDate>Wed, 08 Apr 2026 10:00:00 GMT</pubDate></item>')
+    feed = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>{}</channel></rss>'
+    good = parse_feed_bytes(feed.format(item.format(title="Iraq and Turkey sign deal")).encode(), "f").articles
+    loose = parse_feed_bytes(feed.format(item.format(title="Iraq & Turkey sign deal")).encode(), "f").articles
+    assert len(good) == len(loose) == 1 and good[0].id == loose[0].id
+
+
 def test_an_undated_article_counts_on_the_day_it_was_first_seen(tmp_path):
     """A feed entry with no date (or one a day ahead) and a JSONL line without `published` are stored and
     classified; every view is by day, so the store dates them when first seen, or trend, odds and alerts would
