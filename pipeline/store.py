@@ -313,6 +313,10 @@ class Store:
                 "FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id)",
                 [now, now, now],  # an undated article is dated when first seen, so every day-based view counts it
             ).fetchone()[0]
+            moved_from = [r[0] for r in con.execute(  # the old days of changed articles whose date changes too
+                "SELECT DISTINCT CAST(a.published AS DATE) FROM incoming i JOIN articles a ON a.id = i.id "
+                "WHERE a.content_hash <> i.content_hash AND CAST(coalesce(i.published, a.published) AS DATE) <> CAST(a.published AS DATE)"
+            ).fetchall()]
             if changed:
                 con.execute(
                     "UPDATE articles SET title = i.title, summary = i.summary, text = i.text, published = coalesce(i.published, articles.published), "
@@ -320,6 +324,11 @@ class Store:
                     [now],
                 )
                 self._forget_derived(changed)
+        if moved_from:  # its old day no longer holds it: recount that day for every model whose signals it has
+            for scenario, version in self.con.execute(
+                    "SELECT DISTINCT scenario, model_version FROM daily_signals WHERE day IN (SELECT unnest(?))",
+                    [moved_from]).fetchall():
+                self.refresh_daily_signals(scenario, version, days=moved_from)
         return int(new), len(changed)
 
     def update_text(self, article_id: str, text: str) -> None:

@@ -36,6 +36,25 @@ def test_republished_article_updates_and_forgets_derived_rows(tmp_path):
         assert store.pending_ids("sc", "v1") == ["a1"]  # to be classified again
 
 
+def test_an_article_whose_date_is_corrected_counts_on_its_new_day_only(tmp_path):
+    """A publisher corrects an article's date (and its text): the old day's signals lose it at once, and once it
+    is classified again the new day counts it. Before, the old day kept counting it for good."""
+    def counted(store):
+        return store.con.execute("SELECT day::VARCHAR, sum(articles) FROM daily_signals GROUP BY 1 HAVING sum(articles) > 0 "
+                                 "ORDER BY 1").fetchall()
+
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([article(1, day=24), article(2, day=23)])
+        store.save_analysis([], [prediction("a1", "contraction", 0.9), prediction("a2", "base", 0.8)])
+        store.refresh_daily_signals("sc", "v1")
+        assert counted(store) == [("2026-04-23", 1), ("2026-04-24", 1)]
+        assert store.add_articles([replace(article(1, day=25), text="corrected body")]) == (0, 1)
+        assert counted(store) == [("2026-04-23", 1)]  # gone from the 24th; not classified again yet
+        store.save_analysis([], [prediction("a1", "contraction", 0.9)])
+        store.refresh_daily_signals("sc", "v1", days={datetime(2026, 4, 25).date()})
+        assert counted(store) == [("2026-04-23", 1), ("2026-04-25", 1)]
+
+
 def test_daily_signals_count_labels_and_sum_probabilities(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         store.add_articles([article(1, day=1), article(2, day=1), article(3, day=2)])
