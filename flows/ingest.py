@@ -126,7 +126,7 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
     for failure in summary.failures:
         logger.warning("feed failed: %s: %s", failure.feed, failure.error)
     for feed in summary.skipped:
-        logger.info("feed skipped (backing off after %d failures): %s: next poll %s UTC", feed.failures, feed.feed,
+        logger.info("feed skipped (%s): %s: next poll %s UTC", feed.why, feed.feed,
                     f"{feed.next_poll:%Y-%m-%d %H:%M}")
     for page in summary.page_reads:
         if not page.ok:

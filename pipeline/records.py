@@ -157,12 +157,19 @@ class FeedFailure:
 
 @dataclass(frozen=True)
 class SkippedFeed:
-    """A feed a run did not poll because it is backing off after failures in a row."""
+    """A feed a run did not poll: polled less than 30 minutes ago, or backing off after failures in a row."""
 
     feed: str
     next_poll: datetime
     failures: int
     last_error: str = ""
+
+    @property
+    def why(self) -> str:
+        """'polled recently' or 'backing off after N failures'."""
+        if not self.failures:
+            return "polled recently"
+        return f"backing off after {self.failures} {'failure' if self.failures == 1 else 'failures'}"
 
 
 @dataclass

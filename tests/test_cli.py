@@ -22,7 +22,7 @@ def test_import_twice_then_trend(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", db, "import", FIXTURES / "feeds", FIXTURES / "articles.jsonl", "--json")
     assert code == 0
     first = json.loads(out.strip().splitlines()[-1])
-    assert first == {"feeds_ok": 3, "feeds_failed": 0, "articles_new": 8, "articles_seen": 8}
+    assert first == {"feeds_ok": 3, "feeds_failed": 0, "articles_new": 8, "articles_seen": 8, "feeds_skipped": 0}
     code, out, _ = run(capsys, "--db", db, "import", FIXTURES / "feeds", FIXTURES / "articles.jsonl", "--json")
     assert json.loads(out.strip().splitlines()[-1])["articles_new"] == 0
 

@@ -12,7 +12,7 @@ import pytest
 from feedserver import FeedServer
 from pipeline.cli import main
 from pipeline.cli.ingest import print_summary
-from pipeline.records import FeedOutcome
+from pipeline.records import FeedOutcome, SkippedFeed
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store, utcnow
 
@@ -142,10 +142,14 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     assert [(s.feed, s.next_poll, s.failures) for s in summary.skipped] == [(backing_off, next_poll, 1)]
     print_summary(summary, as_json=False)
     out, err = capsys.readouterr()
-    assert f"skipped (backing off after 1 failures): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err
+    assert f"skipped (backing off after 1 failure): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err
     table = dict(line.rsplit(None, 1) for line in out.splitlines())
     assert table == {"feeds ok": "0", "feeds failed": "0", "feeds skipped": "1", "articles new": "0",
                      "articles seen": "0", "predictions": "0"}
+    print_summary(summary, as_json=True)
+    assert json.loads(capsys.readouterr().out)["feeds_skipped"] == 1  # a script can tell 'all skipped' from 'no feeds'
+    healthy = SkippedFeed("http://127.0.0.1:9/ok.rss", next_poll, 0)
+    assert healthy.why == "polled recently"  # not 'backing off after 0 failures'
 
 
 def test_progress_without_a_terminal_is_a_line_every_n_items(capsys):

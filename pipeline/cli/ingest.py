@@ -105,10 +105,11 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
     for failure in summary.failures:
         print(f"signals: failed: {failure.feed}: {failure.error}", file=sys.stderr)
     if as_json:
-        print(json.dumps({k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")}))
+        counts = {k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")}
+        print(json.dumps({**counts, "feeds_skipped": len(summary.skipped)}))
         return
     for feed in summary.skipped:
-        print(f"signals: skipped (backing off after {feed.failures} failures): {feed.feed}: "
+        print(f"signals: skipped ({feed.why}): {feed.feed}: "
               f"next poll {feed.next_poll:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     rows = [("feeds ok", summary.feeds_ok), ("feeds failed", summary.feeds_failed),
             ("feeds skipped", len(summary.skipped)), ("articles new", summary.articles_new),
