@@ -146,11 +146,12 @@ def export_opml(settings: Settings, store: Store, path: Path) -> int:
 
 
 def feed_status(settings: Settings, store: Store) -> list[dict]:
-    """One row per feed: the feed list first (polled or not yet), then anything else the store has read."""
+    """One row per feed: the feed list first (polled or not yet; `listed`), then anything else the store has read
+    (feeds no longer configured or registered, and files; not `listed`)."""
     state = {row["name"]: row for row in store.feed_status_rows()}
     empty = {"last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": "", "last_attempt": None}
     rows = []
     for feed in feed_list(settings, store):
-        rows.append({**empty, **state.pop(feed.url, {}), "name": feed.url, "title": feed.title})
-    rows += [{**empty, **row, "title": ""} for row in state.values()]
+        rows.append({**empty, **state.pop(feed.url, {}), "name": feed.url, "title": feed.title, "listed": True})
+    rows += [{**empty, **row, "title": "", "listed": False} for row in state.values()]
     return rows

@@ -747,6 +747,15 @@ class Store:
             con.unregister("incoming_feeds")
         return int(new)
 
+    def unregister_feeds(self, urls: Sequence[str]) -> list[str]:
+        """Take URLs out of the feed registry (their polling history stays in `feeds`). Returns those removed."""
+        known = {r[0] for r in self.con.execute("SELECT url FROM feed_registry").fetchall()}
+        removed = [u for u in dict.fromkeys(urls) if u in known]
+        with self._batch() as con:
+            for url in removed:
+                con.execute("DELETE FROM feed_registry WHERE url = ?", [url])
+        return removed
+
     def registered_feed_rows(self) -> list[tuple[str, str]]:
         """(url, title) of every registered feed, in the order they were added."""
         return [tuple(r) for r in self.con.execute("SELECT url, coalesce(title, '') FROM feed_registry ORDER BY position, url").fetchall()]

@@ -3,7 +3,7 @@
 
 import pytest
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, SignalsError
 from pipeline.opml import feed_sources, import_opml, parse_opml, read_opml, registered_feeds
 from pipeline.records import FeedOutcome
 from pipeline.store import Store
@@ -99,6 +99,25 @@ def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings):
     imported = lines[files_at + 2].split("\t")
     assert imported[0] == "/data/backfill/items.jsonl" and imported[2] == "ok"
     assert all("items.jsonl" not in line for line in lines[:files_at])  # a file is never listed as a feed "due now"
+
+
+def test_a_registered_feed_can_be_removed_and_then_is_listed_as_no_longer_polled(settings):
+    frontier = "https://frontier.example.org/rss.xml"
+    with Store(settings.db) as store:
+        store.register_feeds([(frontier, "Frontier")], origin="test")
+        store.record_feed(FeedOutcome(frontier, False, error="HTTP 503"))
+    result = run(settings, "feeds", "remove", frontier)
+    assert result.return_value == 0 and result.stdout.strip() == f"removed {frontier}"
+    with Store(settings.db, read_only=True) as store:
+        assert frontier not in feed_sources(settings, store)
+    lines = run(settings, "feeds", "list").stdout.splitlines()
+    assert lines[0] == f"polled feeds ({len(settings.feeds)})"
+    gone = lines.index("no longer polled (1): neither configured nor registered; their history stays")
+    assert lines[gone + 2].split("\t") == [frontier, "never", "HTTP 503"]
+    with pytest.raises(SignalsError, match=f"not a registered feed: {frontier}"):
+        run(settings, "feeds", "remove", frontier)
+    with pytest.raises(SignalsError, match="configured in the settings, not registered"):
+        run(settings, "feeds", "remove", settings.feeds[0])
 
 
 def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings):

@@ -1,4 +1,4 @@
-"""`signals feeds import-opml`, `export-opml` and `list`: the feed list and its polling state."""
+"""`signals feeds import-opml`, `export-opml`, `remove` and `list`: the feed list and its polling state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from .app import PATH, Argument, OrderedGroup, SignalsCommand, settings
 
 
-@click.group("feeds", cls=OrderedGroup, help="the feed list: import or export OPML, show polling state")
+@click.group("feeds", cls=OrderedGroup, help="the feed list: import or export OPML, remove feeds, show polling state")
 def feeds_group() -> None:
     """The sub-commands below do the work."""
 
@@ -51,6 +51,30 @@ def export_opml_command(file: Path) -> int:
     return 0
 
 
+@feeds_group.command("remove", cls=SignalsCommand, inputs=(), outputs=(),
+                     help="take feeds out of the feed registry (a configured feed is removed from signals.toml)")
+@click.argument("urls", cls=Argument, nargs=-1, required=True, metavar="URL", help="a registered feed's URL, as 'feeds list' shows it")
+def remove_command(urls: tuple[str, ...]) -> int:
+    from ..errors import SignalsError
+    from ..store import Store
+
+    current = settings()
+    if not Path(current.db).exists():
+        raise SignalsError(f"{current.db}: no store here yet, so no registered feed")
+    with Store(current.db, memory_limit=current.duckdb_memory_limit) as store:
+        removed = store.unregister_feeds(urls)
+    for url in removed:
+        print(f"removed {url}")
+    missing = [u for u in dict.fromkeys(urls) if u not in removed]
+    if missing:
+        configured = [u for u in missing if u in current.feeds]
+        unknown = [u for u in missing if u not in current.feeds]
+        parts = ([f"configured in the settings, not registered (remove it from 'feeds' there): {', '.join(configured)}"]
+                 if configured else []) + ([f"not a registered feed: {', '.join(unknown)}"] if unknown else [])
+        raise SignalsError("feeds remove: " + "; ".join(parts))
+    return 0
+
+
 @feeds_group.command("list", cls=SignalsCommand, help="every feed: last success, failures in a row, next poll, last error")
 def list_command() -> int:
     """Two tables, each with a header: the polled feeds (URLs, with their polling state), then the files
@@ -63,15 +87,23 @@ def list_command() -> int:
         with Store(current.db, read_only=True) as store:
             rows = feed_status(current, store)
     else:
-        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": ""}
-                for u in current.feeds]
-    polled = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
-    files = [row for row in rows if row not in polled]
+        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": "",
+                 "listed": True} for u in current.feeds]
+    urls = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
+    polled = [row for row in urls if row["listed"]]
+    dropped = [row for row in urls if not row["listed"]]
+    files = [row for row in rows if row not in urls]
     print(f"polled feeds ({len(polled)})")
     print("\t".join(["feed", "last success", "failures", "next poll", "last error"]))
     for row in polled:
         print("\t".join([row["name"], _when(row["last_success"]), str(row["consecutive_failures"] or 0),
                          _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
+    if dropped:
+        print()
+        print(f"no longer polled ({len(dropped)}): neither configured nor registered; their history stays")
+        print("\t".join(["feed", "last success", "last error"]))
+        for row in dropped:
+            print("\t".join([row["name"], _when(row["last_success"]), row["last_error"] or "-"]))
     if files:
         print()
         print(f"imported files ({len(files)})")
