@@ -98,6 +98,28 @@ ARTICLE_COLUMNS = ["id", "source", "outlet", "feed", "title", "summary", "text",
 ARTICLE_FIELDS = ["id", "source", "outlet", "title", "summary", "text", "published", "link", "feed"]  # read back as an Article
 
 
+def _locked(path: Path, lock_path: Path):
+    """The run lock's file, locked (flock, exclusive); StoreError naming the holder's pid if another run has it."""
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        who = f" (pid {holder})" if holder.isdigit() else ""
+        raise StoreError(f"{path}: the store is in use by another run{who}; wait for it to finish and try again") from None
+    return handle
+
+
+def check_no_run(path: Path | str) -> None:
+    """Refuse at once (StoreError) if another run holds the store's run lock: `signals run` checks this before it
+    starts Prefect's temporary server, which takes seconds; the run itself takes the lock when it opens the store."""
+    path = Path(path)
+    if path.with_name(path.name + ".lock").exists():
+        _locked(path, path.with_name(path.name + ".lock")).close()
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -166,15 +188,7 @@ class Store:
         return self.path.with_name(self.path.name + ".lock")
 
     def _take_run_lock(self) -> None:
-        handle = open(self.lock_path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip()
-            handle.close()
-            who = f" (pid {holder})" if holder.isdigit() else ""
-            raise StoreError(f"{self.path}: the store is in use by another run{who}; wait for it to finish and try again") from None
+        handle = _locked(self.path, self.lock_path)
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

@@ -93,6 +93,14 @@ def test_a_second_writer_gets_a_clear_error(tmp_path):
         with pytest.raises(StoreError, match=f"in use by another run \\(pid {holder.pid}\\)"):
             Store(path)
         assert time.monotonic() - started < 2  # at once: a run never waits for another run
+        from pipeline.cli import main
+        from pipeline.store import check_no_run
+
+        with pytest.raises(StoreError, match=f"in use by another run \\(pid {holder.pid}\\)"):
+            check_no_run(path)  # what `signals run` checks before it starts Prefect's temporary server
+        started = time.monotonic()
+        assert main(["--db", str(path), "run"]) == 1
+        assert time.monotonic() - started < 5
     finally:
         holder.communicate("\n", timeout=10)
 

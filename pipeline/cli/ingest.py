@@ -24,8 +24,11 @@ def run_command(force: bool, as_json: bool) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from ..opml import run_feed_sources
 
-    ingest_with_progress = installed_flow("ingest")
+    from ..store import check_no_run
+
     current = settings()
+    check_no_run(current.db)  # before Prefect's temporary server starts: a second run stops at once
+    ingest_with_progress = installed_flow("ingest")
     config = global_option("config")
     debug_log = Path(current.db).with_suffix(".log")
     bar, on_progress = progress("NLP + classify")
