@@ -318,19 +318,18 @@ class Store:
         ).drop_duplicates("id", keep="last")
         frame["published"] = pd.to_datetime(frame["published"])
         with self._batch(incoming=frame) as con:
-            changed = [r[0] for r in con.execute(
-                "SELECT i.id FROM incoming i JOIN articles a ON a.id = i.id WHERE a.content_hash <> i.content_hash"
-            ).fetchall()]
+            rows = con.execute(  # the changed articles, with the old day of those whose date changes too
+                "SELECT i.id, CASE WHEN CAST(coalesce(i.published, a.published) AS DATE) <> CAST(a.published AS DATE) "
+                "THEN CAST(a.published AS DATE) END FROM incoming i JOIN articles a ON a.id = i.id "
+                "WHERE a.content_hash <> i.content_hash"
+            ).fetchall()
+            changed, moved_from = [r[0] for r in rows], sorted({r[1] for r in rows if r[1] is not None})
             new = con.execute(
                 f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS).replace('published', 'coalesce(published, ?)')}, "
                 "? AS first_seen, ? AS updated, NULL AS story_id "
                 "FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id)",
                 [now, now, now],  # an undated article is dated when first seen, so every day-based view counts it
             ).fetchone()[0]
-            moved_from = [r[0] for r in con.execute(  # the old days of changed articles whose date changes too
-                "SELECT DISTINCT CAST(a.published AS DATE) FROM incoming i JOIN articles a ON a.id = i.id "
-                "WHERE a.content_hash <> i.content_hash AND CAST(coalesce(i.published, a.published) AS DATE) <> CAST(a.published AS DATE)"
-            ).fetchall()]
             if changed:
                 con.execute(
                     "UPDATE articles SET title = i.title, summary = i.summary, text = i.text, published = coalesce(i.published, articles.published), "
