@@ -8,6 +8,8 @@ other non-http link.
 
 from __future__ import annotations
 
+import email.utils
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import feedparser
@@ -73,6 +75,23 @@ def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
     )
 
 
+def retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Pure: the seconds a Retry-After header asks for (a number of seconds, or an HTTP date), None when absent or
+    unreadable; never negative."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
 def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "", last_modified: str = "") -> FeedOutcome:
     """GET a feed politely and parse it. Never raises for a feed's own faults: returns a failed outcome."""
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -88,6 +107,10 @@ def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "
         return FeedOutcome(url, True, not_modified=True, etag=etag, last_modified=last_modified)
     if fetched.status >= 400:
         kind = ErrorKind.TRANSIENT if fetched.status >= 500 else ErrorKind.PERMANENT
+        wait = retry_after(fetched.headers.get("Retry-After", "")) if fetched.status in (429, 503) else None
+        if wait is not None:  # the server says when to come back: no quick retries, and the next poll waits that long
+            return FeedOutcome(url, False, error=f"HTTP {fetched.status} (the server asks to retry after {wait:.0f} s)",
+                               error_kind=ErrorKind.PERMANENT, retry_after=wait)
         return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
     outcome = parse_feed_bytes(fetched.body, url)
     return FeedOutcome(

@@ -183,9 +183,12 @@ def due_feeds(store: Store, urls: Iterable[str], force: bool = False) -> list[tu
 
 
 def record_fetch(store: Store, outcome: FeedOutcome) -> None:
-    """Store a feed's outcome; after failures the next poll backs off exponentially (30 min .. 12 h)."""
+    """Store a feed's outcome; after failures the next poll backs off exponentially (30 min .. 12 h), or waits as long
+    as the server's Retry-After asks when that is longer."""
     failures = 0 if outcome.ok else store.feed_state(outcome.name).consecutive_failures + 1
     delay = min(POLL_INTERVAL * (2 ** failures), MAX_BACKOFF) if failures else POLL_INTERVAL
+    if outcome.retry_after:  # the server's own Retry-After, when longer (bounded by the longest backoff)
+        delay = max(delay, min(timedelta(seconds=outcome.retry_after), MAX_BACKOFF))
     store.record_feed(outcome, next_poll=utcnow() + delay)
 
 

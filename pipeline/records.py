@@ -128,6 +128,7 @@ class FeedOutcome:
     etag: str = ""
     last_modified: str = ""
     error_kind: ErrorKind | None = None  # set by the fetch for a failure; None counts as permanent
+    retry_after: float | None = None  # seconds the server asked us to wait (Retry-After on a 429 or 503)
 
     @property
     def transient(self) -> bool:

@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 for feed tests: the network edge, faked with real sockets.
 
 Routes: /feed.rss (ETag + Last-Modified, answers 304 to a matching conditional GET),
-/gzip.rss, /deflate.rss, /raw-deflate.rss, /gzip-members.rss, /corrupt-gzip.rss, /html, /404, /500, /slow (waits before answering), /drip (sends a byte a
+/gzip.rss, /deflate.rss, /raw-deflate.rss, /gzip-members.rss, /corrupt-gzip.rss, /html, /404, /500, /429 (Retry-After 2 h), /slow (waits before answering), /drip (sends a byte a
 second), /big (a body over any small cap), /loop (redirects to itself), /redirect (to /feed.rss),
 /goto?to=URL (redirects to URL).
 
@@ -269,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, b"not found")
         if path == "/500":
             return self._send(500, b"boom")
+        if path == "/429":
+            return self._send(429, b"slow down", {"Retry-After": "7200"})
         if path == "/slow":
             time.sleep(self.server.slow_seconds)
             return self._send(200, FEED)

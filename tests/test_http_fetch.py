@@ -70,6 +70,24 @@ def test_a_run_stopped_after_a_feed_is_fetched_keeps_its_articles_or_fetches_it_
     assert [o.name for o in again] == [second]
 
 
+def test_a_rate_limited_feed_is_polled_again_when_the_server_asks(server, quick):
+    """A 429 with Retry-After: no quick retries, and the next poll waits the two hours the server asks for
+    (one failure alone would back off one hour)."""
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.feeds import retry_after
+    from pipeline.store import utcnow
+
+    with Store(quick.db) as store:
+        [outcome] = read_sources(quick, store, [server.url("/429")])
+        next_poll = store.feed_state(server.url("/429")).next_poll
+    assert outcome.error == "HTTP 429 (the server asks to retry after 7200 s)" and not outcome.transient
+    assert server.hits["/429"] == 1
+    assert timedelta(hours=1, minutes=55) < next_poll - utcnow() <= timedelta(hours=2)
+    now = datetime(2026, 4, 8, 10, 0, tzinfo=timezone.utc)
+    assert retry_after("Wed, 08 Apr 2026 10:30:00 GMT", now) == 1800 and retry_after("soon", now) is None
+
+
 @pytest.mark.parametrize("path, reason, transient", [
     ("/404", "HTTP 404", False),
     ("/500", "HTTP 500", True),  # the server may recover: worth another try
