@@ -32,6 +32,7 @@ from .scenario import Scenario, load_scenario
 from .settings import PROJECT_ROOT, Settings
 from .store import Store, utcnow
 from .stories import update_stories
+from .text import clean_text
 
 Progress = Callable[[int, int], None]
 POLL_INTERVAL = timedelta(minutes=30)
@@ -404,7 +405,8 @@ def predict_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
 
 def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
     """PLOVER events for each `{id, text}` line: `{id, events: [...]}`, each sentence's main event first.
-    Every line is parsed (no relevance step: the caller chose these texts)."""
+    Every line is parsed (no relevance step: the caller chose these texts), after the cleaning every stored or
+    predicted text gets (`text.clean_text`: markup, entities, control characters), so pasted feed text codes alike."""
     rows = []
     with Path(input_path).open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -412,7 +414,7 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
                 continue
             try:
                 record = json.loads(line)
-                rows.append((str(record["id"]), str(record["text"])))
+                rows.append((str(record["id"]), clean_text(str(record["text"]))))
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise InputError(input_path, number, f"expected a JSON object with 'id' and 'text' ({exc})") from None
     Path(output_path).parent.mkdir(parents=True, exist_ok=True)

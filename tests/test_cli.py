@@ -76,10 +76,12 @@ def test_events_command_main_event_first(tmp_path, capsys):
     source.write_text(
         '{"id": "s1", "text": "The United States imposed new sanctions on Iran."}\n'
         '{"id": "s2", "text": "Nothing much happened on a quiet Sunday."}\n'
+        '{"id": "s3", "text": "<p>The United States <b>imposed</b> new sanctions on Iran.</p><script>x()</script>"}\n'
     )
     code, _, _ = run(capsys, "events", "--input", source, "--output", tmp_path / "events.jsonl")
     lines = [json.loads(l) for l in (tmp_path / "events.jsonl").read_text().splitlines()]
-    assert code == 0 and [l["id"] for l in lines] == ["s1", "s2"]
+    assert code == 0 and [l["id"] for l in lines] == ["s1", "s2", "s3"]
     main_event = lines[0]["events"][0]
     assert (main_event["type"], main_event["source"], main_event["target"]) == ("SANCTION", "United States", "Iran")
     assert lines[1]["events"] == []
+    assert lines[2]["events"] == lines[0]["events"]  # feed markup is cleaned as for every stored text: the same event

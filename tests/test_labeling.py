@@ -396,5 +396,10 @@ def test_label_command_options(project):
     with pytest.raises(click.BadParameter, match="expected a whole number of at least 1"):
         run(config, "label", "--size", "0")
     (tmp_path / "models" / "registry.json").write_text('{"models": []}', encoding="utf-8")
-    with pytest.raises(ModelError, match="run 'signals train' first"):
-        run(config, "label", "--export", str(tmp_path / "q.jsonl"))
+    # no active model (a new pack): the queue comes from the predictions the store holds (zero-shot, for a new pack)
+    assert run(config, "label", "--size", "2", "--export", str(tmp_path / "q.jsonl")).return_value == 0
+    assert len(read_records(tmp_path / "q.jsonl")) == 2
+    empty = tmp_path / "empty.duckdb"
+    Store(empty).close()
+    with pytest.raises(ModelError, match="no predictions for scenario iran-pakistan-2026 in the store yet; run 'signals import'"):
+        run(config, "--db", str(empty), "label", "--export", str(tmp_path / "q2.jsonl"))

@@ -90,6 +90,45 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     assert "zero-shot: this scenario has no trained model yet" in report.read_text()
 
 
+def test_a_new_pack_gets_a_labeling_queue_from_its_zero_shot_predictions(two_packs, capsys, tmp_path):
+    """The way from a new brief to its first model: label the queue, then train. With no model yet, the queue
+    comes from the zero-shot predictions (it used to demand 'signals train' first, which demands 50 labels)."""
+    config, db = two_packs
+    queue = tmp_path / "india-queue.jsonl"
+    code, out, err = run(capsys, "--config", config, "--db", db, "label", "--scenario", INDIA, "--size", "3", "--export", queue)
+    assert code == 0, err
+    lines = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3 and all(line["label"] == "" for line in lines)
+    zero_shot_ids = {r[0] for r in rows(db, f"SELECT article_id FROM predictions WHERE scenario = '{INDIA}'")}
+    assert {line["id"] for line in lines} <= zero_shot_ids
+
+
+def test_a_pack_nobody_watches_is_refused_not_shown_as_a_quiet_week(two_packs, capsys):
+    """A pack in the labels folder but not in `scenarios` was never classified: its brief said 'no story this week
+    moved the odds', which reads as a quiet week."""
+    config, db = two_packs
+    unwatched = "india-pakistan-2025"
+    target = Path(config).parent / "labels" / unwatched
+    target.mkdir(exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "labels" / unwatched / "scenario.toml", target)
+    for command in (["brief"], ["odds"], ["trend"], ["alerts"]):
+        code, out, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", unwatched)
+        assert code == 1 and out == ""
+        assert err.strip() == (f"signals: error: scenario {unwatched} is not watched (scenarios = ['{IRAN}', '{INDIA}'] in "
+                               "the settings) and the store holds no prediction for it; add it to 'scenarios', then run 'signals run'")
+
+
+def test_predict_classifies_for_the_pack_it_is_given(two_packs, capsys, tmp_path):
+    config, _ = two_packs
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "p1", "title": "Indian and Pakistani troops exchange fire across the Line of Control",
+                                  "text": "Troops exchanged fire across the Line of Control on Monday, officials said."}) + "\n")
+    for pack, expected in ((INDIA, ZERO_SHOT_RECIPE), (IRAN, "iran-pakistan-2026-")):
+        code, _, err = run(capsys, "--config", config, "predict", "--scenario", pack, "--input", source, "--output", tmp_path / "out.jsonl")
+        assert code == 0, err
+        assert json.loads((tmp_path / "out.jsonl").read_text())["model_version"].startswith(expected)
+
+
 def test_a_pack_trains_only_from_fifty_labels(two_packs, capsys):
     config, db = two_packs
     labels = Path(config).parent / "labels" / INDIA / "labels"
@@ -116,6 +155,7 @@ def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_
     code, out, err = run(capsys, "--config", config, "--db", db, "train", "--scenario", pack)
     assert code == 0, err
     assert "active (first model)" in out + err
+    assert "the next 'signals run' or 'signals import' re-scores the stored articles with" in err
     assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
     capsys.readouterr()
     versions = {r[0] for r in rows(db, "SELECT DISTINCT model_version FROM predictions")}

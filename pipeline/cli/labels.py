@@ -31,6 +31,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     from ..records import LABELS
     from ..registry import Registry
     from ..scenario import load_scenario
+    from ..signals import current_model_version
     from ..store import Store
 
     current = settings(scenario)
@@ -59,13 +60,16 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         return 0
 
     entry = Registry(current.models_dir).active(scenario_id)
-    if entry is None:
-        raise ModelError(f"no active model for scenario {scenario_id}; run 'signals train' first")
     labeled = {r.id for r in load_labels(labels_dir)} if any(Path(labels_dir).glob("*.jsonl")) else set()
     with Store(current.db, read_only=True) as store:  # closed before any prompt: never hold the store while waiting
-        items = build_queue(store, scenario_id, entry.version, labeled, size=size)
+        # the predictions the store's signals use: the active model's, or (a new pack) the zero-shot recipe's
+        version = current_model_version(store, scenario_id) or (entry.version if entry is not None else None)
+        if version is None:
+            raise ModelError(f"no predictions for scenario {scenario_id} in the store yet; run 'signals import' or "
+                             "'signals run' first (a new pack is scored zero-shot from its brief until it has a model)")
+        items = build_queue(store, scenario_id, version, labeled, size=size)
     if not items:
-        print(f"nothing to label: no unlabeled article has a prediction from model {entry.version}; "
+        print(f"nothing to label: no unlabeled article has a prediction from model {version}; "
               "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
         return 0
     if export:

@@ -32,16 +32,23 @@ def train_command(scenario: str | None) -> int:
         print(f"  probes: {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
     if m.get("class_recall"):
         print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items()))
+    if entry.status == "active":  # the store keeps the old model's (or the zero-shot) predictions until re-scored
+        print(f"signals: the next 'signals run' or 'signals import' re-scores the stored articles with {entry.version}; "
+              "until then the store's signals come from the model before it", file=sys.stderr)
     return 0
 
 
 @click.command("predict", cls=SignalsCommand, help="classify a JSONL file of articles (no store needed)")
 @click.option("--input", "input", type=PATH, required=True, help="JSONL articles: id, title, text (summary, published optional)")
 @click.option("--output", type=PATH, required=True, help="JSONL predictions, one line per input line")
-def predict_command(input: Path, output: Path) -> int:
+@click.option("--scenario", help="the pack whose model classifies (default: the first watched one)")
+def predict_command(input: Path, output: Path, scenario: str | None) -> int:
     from ..jobs import Runtime, predict_file
+    from ..scenario import load_scenario
 
-    n = predict_file(Runtime(settings()), input, output)
+    current = settings(scenario)
+    load_scenario(current.scenario_dir)  # an unknown pack is an error before any work
+    n = predict_file(Runtime(current), input, output)
     print(f"{n} predictions written to {output}", file=sys.stderr)
     return 0
 

@@ -36,6 +36,23 @@ def odds_options(command):
     return command
 
 
+def watched_pack(current):
+    """The pack the command reads (--scenario, else the first watched), loaded. A pack that no ingest classifies for
+    (not in `scenarios`) and of which the store holds no prediction is refused: its "quiet" trend, priors-only odds
+    and empty brief would read as news, when nothing was ever read for it."""
+    from ..scenario import load_scenario
+    from ..store import Store
+
+    pack = load_scenario(current.scenario_dir)
+    if current.scenario not in current.scenario_ids and Path(current.db).exists():
+        with Store(current.db, read_only=True) as store:
+            if store.newest_model_version(current.scenario) is None:
+                raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(current.scenario_ids)} "
+                                   "in the settings) and the store holds no prediction for it; add it to 'scenarios', "
+                                   "then run 'signals run'")
+    return pack
+
+
 @click.command("trend", cls=SignalsCommand, help="daily signals for a scenario and date range")
 @click.option("--scenario", help=SCENARIO_HELP)
 @click.option("--since", type=DAY, help="first day, YYYY-MM-DD (default: the first with signals)")
@@ -46,12 +63,11 @@ def odds_options(command):
 @click.option("--by", type=click.Choice(("day", "week")), default="day",
               help="one row per day (default) or per ISO week; weeks are whole: --since and --until widen to their Monday and Sunday")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
-    from ..scenario import load_scenario
     from ..signals import trend, trend_by_week, whole_weeks
     from ..store import Store
 
     current = settings(scenario)
-    load_scenario(current.scenario_dir)  # an unknown scenario is an error, not an empty range
+    watched_pack(current)  # an unknown scenario is an error, not an empty range
     if by == "week":
         since, until = whole_weeks(since, until)
     with Store(current.db, read_only=True) as store:
@@ -106,12 +122,11 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
         rank_movers, shorten, visibility,
     )
     from ..records import CASES, is_zero_shot
-    from ..scenario import load_scenario
     from ..signals import article_predictions, within_data, zero_shot_note
     from ..store import Store
 
     current = settings(scenario)
-    pack = load_scenario(current.scenario_dir)
+    pack = watched_pack(current)
     with Store(current.db, read_only=True) as store:
         until, clipped = within_data(store, until, "odds")
         if clipped and since and since > until:
@@ -169,11 +184,10 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table
     from ..odds import shorten
-    from ..scenario import load_scenario
     from ..store import Store
 
     current = settings(scenario)
-    pack = load_scenario(current.scenario_dir)
+    pack = watched_pack(current)
     with Store(current.db, read_only=True) as store:
         report = check_alerts(store, pack, as_of)
     if fmt == "json":
@@ -215,12 +229,11 @@ def _default_weeks() -> int:
 @odds_options
 def report_command(scenario, out, png, since, until, half_life, strength, daily_cap, min_recall) -> int:
     from ..report import write_report
-    from ..scenario import load_scenario
     from ..signals import within_data
     from ..store import Store
 
     current = settings(scenario)
-    pack = load_scenario(current.scenario_dir)
+    pack = watched_pack(current)
     with Store(current.db, read_only=True) as store:
         until, clipped = within_data(store, until, "report")
         if clipped:
@@ -239,11 +252,10 @@ def report_command(scenario, out, png, since, until, half_life, strength, daily_
 @odds_options
 def brief_command(scenario, week, out, half_life, strength, daily_cap, min_recall) -> int:
     from ..report import brief_markdown, parse_week, weekly_brief
-    from ..scenario import load_scenario
     from ..store import Store
 
     current = settings(scenario)
-    pack = load_scenario(current.scenario_dir)
+    pack = watched_pack(current)
     week_end = parse_week(week) if week else None
     with Store(current.db, read_only=True) as store:
         text = brief_markdown(weekly_brief(store, pack, week_end, current.models_dir, half_life, strength,
