@@ -786,8 +786,8 @@ class EventCoder:
             same = [e for e in rule_events if e.type == decided and not e.negated]
             if same:
                 by_sentence[i] = same[:1] + [e for e in rule_events if e is not same[0]]
-            elif rule_events:
-                by_sentence[i] = [replace(rule_events[0], type=decided, negated=False)] + rule_events[1:]
+            elif rule_events:  # the model retypes the rules' main event; a negation the parse shows stays
+                by_sentence[i] = [replace(rule_events[0], type=decided)] + rule_events[1:]
             else:
                 if entity_at is None:
                     entity_at = {t: ent for ent in doc.ents for t in range(ent.start, ent.end)}

@@ -228,6 +228,16 @@ def test_a_strike_inside_iran_has_iran_as_target(either_coder):
     assert (event.type, event.source, event.target) == ("FIGHT", "Pakistan", "Iran")
 
 
+def test_a_denied_deed_stays_negated_when_the_model_retypes_it(either_coder):
+    """The rules see 'did not condemn' as a negated event (REJECT); the model may retype it DISAPPROVE, and the
+    negation used to be dropped with the old type, so a filter on `negated` counted a denied condemnation."""
+    for sentence, trigger in (("Pakistan did not condemn the Iranian strike.", "condemn"),
+                              ("Iran never threatened Pakistan.", "threatened")):
+        event = next(e for e in events_of(either_coder, sentence) if e.trigger == trigger)
+        assert event.negated, sentence
+    assert not next(e for e in events_of(either_coder, "Pakistan condemned the Iranian strike.") if e.trigger == "condemned").negated
+
+
 def test_capitals_stand_for_governments_and_pronouns_resolve_in_the_sentence(pipeline):
     events = events_of(pipeline, "Islamabad condemned the attack on its embassy in Tehran.")
     assert [(e.type, e.source, e.target) for e in events] == [("DISAPPROVE", "Pakistan", ""), ("ASSAULT", "", "Pakistan")]
