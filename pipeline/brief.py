@@ -8,8 +8,8 @@ It reads what the seeds' format states plainly and leaves the rest to the analys
   `Key Assumption: ...`);
 - the watchlist entries, `- Name: Source — Meaning`, from a "Watchlist" section;
 - sentences that ask the reader to watch or monitor something, as further indicators;
-- dated tripwires: a sentence with a window such as "within the next sixty days" or
-  "within 30 days" becomes an indicator with that `deadline_days`;
+- dated tripwires: a sentence with a window such as "within the next sixty days",
+  "within 30 days" or "next month" becomes an indicator with that `deadline_days`;
 - the actors the brief names, resolved against the general gazetteer (pipeline/data/actors).
 
 Whatever the brief cannot give (regular expressions, which cases an indicator speaks for,
@@ -40,6 +40,7 @@ UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 WINDOW = re.compile(
     r"\bwithin (?:the (?:next|coming|first) )?(?P<count>\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
     + r")[- ](?P<unit>day|week|month)s?\b", re.I)
+NEXT_WINDOW = re.compile(r"\b(?:next|the coming) (?P<unit>week|month)\b", re.I)  # "... next month": one unit
 REFERS_BACK = re.compile(r"(?:this|these|that|those|such|it)\b", re.I)
 WATCH = re.compile(r"\b(?:watch (?:for|the)|monitor)\b", re.I)
 CASE_HEAD = re.compile(r"^(?P<name>\w+) Case\s*[—–-]+\s*(?P<percent>\d+(?:\.\d+)?)\s*% Probability\s*$", re.I)
@@ -210,9 +211,9 @@ def sentence_indicators(sections: list[Section], finder: ActorFinder, brief_name
         where = f"brief {brief_name}" + (f", {section.heading}" if section.heading else ", opening")
         previous = ""
         for sentence in sentences(section.text()):
-            window = WINDOW.search(sentence)
+            window = WINDOW.search(sentence) or NEXT_WINDOW.search(sentence)
             if window:
-                count = window["count"].lower()
+                count = (window.groupdict().get("count") or "1").lower()
                 days = (int(count) if count.isdigit() else NUMBER_WORDS[count]) * UNIT_DAYS[window["unit"].lower()]
                 name = _clause(sentence, window)
                 # "If this office is staffed ...": the sentence before says which office

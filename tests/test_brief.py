@@ -64,7 +64,8 @@ def test_first_seed_gives_cases_watchlist_tripwire_and_passes_after_its_todos(se
     assert WATCHLIST <= set(indicators)
     assert indicators["imf-funding-review"]["source"] == "International Monetary Fund"
     tripwires = [i for i in raw["indicators"] if "deadline_days" in i]
-    assert [t["deadline_days"] for t in tripwires] == [60]
+    assert [t["deadline_days"] for t in tripwires] == [60, 30]
+    assert "communiqu" in tripwires[1]["meaning"]  # "Watch the official joint communiqué ... next month": dated too
     assert "formal condemnation" in tripwires[0]["meaning"] and tripwires[0]["actors"] == [["United States"], ["Pakistan"], ["Iran"]]
     assert {"Iran", "Pakistan", "United States", "China", "IMF"} <= {a["name"] for a in raw["actors"]}
 
