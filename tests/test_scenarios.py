@@ -156,6 +156,7 @@ def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_
     assert code == 0, err
     assert "active (first model)" in out + err
     assert "the next 'signals run' or 'signals import' re-scores the stored articles with" in err
+    assert "items per label: base " in out  # what the holdout's macro-F1 rests on
     assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
     capsys.readouterr()
     versions = {r[0] for r in rows(db, "SELECT DISTINCT model_version FROM predictions")}

@@ -27,7 +27,9 @@ def train_command(scenario: str | None) -> int:
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
     for name in ("holdout", "time_split"):
         if name in m:
-            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items (ECE {m[name].get('ece', float('nan')):.3f})")
+            support = ", ".join(f"{c} {v.get('support', 0)}" for c, v in m[name].get("per_class", {}).items())
+            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items (ECE {m[name].get('ece', float('nan')):.3f})"
+                  + (f"; items per label: {support} (a label with none scores 0 in the macro average)" if support else ""))
     if m.get("probes"):
         print(f"  probes: {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
     if m.get("class_recall"):
