@@ -20,7 +20,7 @@ from .http import fetch_bounded
 from .identity import article_id, canonical_url
 from .records import Article, FeedOutcome
 from .settings import Settings
-from .text import clean_text, future_date, parse_datetime
+from .text import bounded, clean_text, future_date, parse_datetime
 from .xmlsafety import unsafe_xml_reason
 
 
@@ -48,10 +48,10 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "") -> FeedOutco
 
 
 def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
-    title = clean_text(entry.get("title", ""))
-    summary = clean_text(entry.get("summary", ""))
+    title = bounded(clean_text(entry.get("title", "")), "title")
+    summary = bounded(clean_text(entry.get("summary", "")), "summary")
     content = entry.get("content") or []
-    text = clean_text(content[0].get("value", "")) if content else ""
+    text = bounded(clean_text(content[0].get("value", "")), "text") if content else ""
     link = entry.get("link", "") or ""
     if link and urlsplit(link).scheme.lower() not in ("http", "https"):
         link = ""  # javascript:, data: and friends are never kept

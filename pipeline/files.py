@@ -12,7 +12,7 @@ from .errors import InputError
 from .feeds import parse_feed_bytes
 from .identity import article_id, canonical_url
 from .records import Article, FeedOutcome
-from .text import clean_text, future_date, parse_datetime
+from .text import bounded, clean_text, future_date, parse_datetime
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -53,7 +53,8 @@ def article_from_record(record: dict) -> Article:
     if not any(record.get(k) for k in ("title", "summary", "text")):
         raise InputError("", None, "record has no title, summary or text")
     link = str(record.get("link") or "")
-    title, summary = clean_text(str(record.get("title") or "")), clean_text(str(record.get("summary") or ""))
+    title = bounded(clean_text(str(record.get("title") or "")), "title")
+    summary = bounded(clean_text(str(record.get("summary") or "")), "summary")
     published = record.get("published")
     parsed = parse_datetime(published)
     if published and parsed is None:
@@ -66,7 +67,7 @@ def article_from_record(record: dict) -> Article:
         outlet=str(record.get("outlet") or ""),
         title=title,
         summary=summary,
-        text=clean_text(str(record.get("text") or "")),
+        text=bounded(clean_text(str(record.get("text") or "")), "text"),
         published=parsed,
         link=canonical_url(link),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
@@ -106,8 +106,22 @@ def registered_feeds(store: Store) -> list[str]:
 
 
 def feed_sources(settings: Settings, store: Store) -> list[str]:
-    """What a run polls: the configured feeds, then the registered ones, each once."""
-    return list(dict.fromkeys([*settings.feeds, *registered_feeds(store)]))
+    """What a run polls: the configured feeds, then the registered ones, each once: a URL written two ways
+    (`HTTP://Host/feed` and `http://host/feed#top`) is one feed, polled under its first spelling."""
+    first: dict[str, str] = {}
+    for url in [*settings.feeds, *registered_feeds(store)]:
+        first.setdefault(feed_key(url), url)
+    return list(first.values())
+
+
+def feed_key(url: str) -> str:
+    """Pure: what makes two feed URLs the same feed: scheme and host in lower case, no default port, no fragment
+    (never sent to the server). Path and query stay as written: a feed's server may read them case by case."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
 
 
 def run_feed_sources(settings: Settings) -> list[str]:

@@ -26,6 +26,19 @@ BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", 
 DROPPED_ELEMENTS = "//script|//style|//noscript|//template|//iframe|//object|//embed"
 
 
+FIELD_CHARS = {"title": 1_000, "summary": 20_000, "text": 500_000}  # beyond any real article; a hostile feed's are cut
+
+
+def bounded(value: str, field: str) -> str:
+    """`value` cut to the field's `FIELD_CHARS` at a word boundary, with '…' where it was cut (unchanged when shorter):
+    a feed entry with a 320,000-character title was stored, parsed and encoded whole."""
+    limit = FIELD_CHARS[field]
+    if len(value) <= limit:
+        return value
+    cut = value[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + "…"
+
+
 def clean_text(value: str) -> str:
     """Plain text from a feed field: HTML removed (scripts, styles and frames with their content),
     markup escaped twice removed too, control characters dropped, mojibake repaired, whitespace folded."""

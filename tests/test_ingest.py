@@ -78,6 +78,23 @@ def test_a_line_dated_in_the_future_is_a_bad_line_and_a_feed_entry_loses_its_dat
     assert [(a.title, a.published) for a in parse_feed_bytes(rss, "f").articles] == [("Ahead", None), ("Past", datetime(2026, 4, 8, 10, 0))]
 
 
+def test_a_field_beyond_any_real_article_is_cut_at_a_word(tmp_path):
+    """A hostile feed's 320,000-character title was stored, parsed and encoded whole. Fields are cut at
+    `FIELD_CHARS` (far beyond the shared archive's longest: title 300, summary 1,000, text 39,798)."""
+    from pipeline.text import FIELD_CHARS
+
+    title = "word " * 60_000
+    rss = f"""<rss version="2.0"><channel><title>x</title><item><title>{title}</title>
+    <description>{"summary " * 10_000}</description><link>http://127.0.0.1/t</link></item></channel></rss>""".encode()
+    [article] = parse_feed_bytes(rss, "f").articles
+    assert len(article.title) <= FIELD_CHARS["title"] + 1 and article.title.endswith("word…")
+    assert len(article.summary) <= FIELD_CHARS["summary"] + 1 and article.summary.endswith("summary…")
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"id": "long", "title": title, "text": "Talks resumed in Islamabad."}) + "\n")
+    [line] = read_jsonl(path).articles
+    assert line.title == article.title and line.text == "Talks resumed in Islamabad."
+
+
 def test_a_feed_that_turns_malformed_keeps_its_article_ids():
     """One unescaped '&' in a headline sends feedparser to its loose parser, which leaves '&amp;' undecoded in
     guids: every article of the feed came back under a new id and was stored twice."""

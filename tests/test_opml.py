@@ -144,3 +144,8 @@ def test_run_feed_sources_with_and_without_a_store(settings):
     with Store(settings.db) as store:
         store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier"), (settings.feeds[0], "dup")], origin="t")
     assert run_feed_sources(settings) == [*settings.feeds, "https://frontier.example.org/rss.xml"]
+    with Store(settings.db) as store:  # the same feeds written another way: still one feed each
+        store.register_feeds([("HTTPS://Frontier.Example.org:443/rss.xml#latest", "again"),
+                              ("https://frontier.example.org/RSS.xml", "another path")], origin="t")
+    assert run_feed_sources(settings) == [*settings.feeds, "https://frontier.example.org/rss.xml",
+                                          "https://frontier.example.org/RSS.xml"]
