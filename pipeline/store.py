@@ -98,9 +98,15 @@ ARTICLE_COLUMNS = ["id", "source", "outlet", "feed", "title", "summary", "text",
 ARTICLE_FIELDS = ["id", "source", "outlet", "title", "summary", "text", "published", "link", "feed"]  # read back as an Article
 
 
-def _locked(path: Path, lock_path: Path):
-    """The run lock's file, locked (flock, exclusive); StoreError naming the holder's pid if another run has it."""
-    handle = open(lock_path, "a+")
+def run_lock_path(path: Path) -> Path:
+    """The run lock's file beside a store: `<db>.lock`."""
+    return path.with_name(path.name + ".lock")
+
+
+def _locked(path: Path):
+    """The run lock's file of the store at `path`, locked (flock, exclusive); StoreError naming the holder's pid if
+    another run has it."""
+    handle = open(run_lock_path(path), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -116,8 +122,8 @@ def check_no_run(path: Path | str) -> None:
     """Refuse at once (StoreError) if another run holds the store's run lock: `signals run` checks this before it
     starts Prefect's temporary server, which takes seconds; the run itself takes the lock when it opens the store."""
     path = Path(path)
-    if path.with_name(path.name + ".lock").exists():
-        _locked(path, path.with_name(path.name + ".lock")).close()
+    if run_lock_path(path).exists():
+        _locked(path).close()
 
 
 def utcnow() -> datetime:
@@ -185,10 +191,10 @@ class Store:
 
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        return run_lock_path(self.path)
 
     def _take_run_lock(self) -> None:
-        handle = _locked(self.path, self.lock_path)
+        handle = _locked(self.path)
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

@@ -56,12 +56,10 @@ def export_opml_command(file: Path) -> int:
 @click.argument("urls", cls=Argument, nargs=-1, required=True, metavar="URL", help="a registered feed's URL, as 'feeds list' shows it")
 def remove_command(urls: tuple[str, ...]) -> int:
     from ..errors import SignalsError
-    from ..store import Store
+    from ..store import Store, existing_store
 
     current = settings()
-    if not Path(current.db).exists():
-        raise SignalsError(f"{current.db}: no store here yet, so no registered feed")
-    with Store(current.db, memory_limit=current.duckdb_memory_limit) as store:
+    with Store(existing_store(current.db), memory_limit=current.duckdb_memory_limit) as store:  # never creates one
         removed = store.unregister_feeds(urls)
     for url in removed:
         print(f"removed {url}")
