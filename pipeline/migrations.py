@@ -191,7 +191,7 @@ def require_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if found != LATEST:
         raise StoreError(
             f"{path}: the store's schema is older than this version of signals (version {found or 0}, this code "
-            f"reads {LATEST}); open it once for writing (for example 'signals import' or 'signals run') to upgrade it")
+            f"reads {LATEST}); open it once for writing to upgrade it (for example 'signals store vacuum', which reads no news)")
 
 
 def _refuse_newer(found: int, path: Path) -> None:

@@ -30,6 +30,10 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import signal
+import stat
+import threading
 import time
 from contextlib import contextmanager
 from collections.abc import Iterable, Sequence
@@ -99,8 +103,33 @@ ARTICLE_FIELDS = ["id", "source", "outlet", "title", "summary", "text", "publish
 
 
 def run_lock_path(path: Path) -> Path:
-    """The run lock's file beside a store: `<db>.lock`."""
-    return path.with_name(path.name + ".lock")
+    """The run lock's file beside a store: `<db>.lock`, beside the file itself when `path` is a symbolic link,
+    so that every name of one store shares one lock."""
+    real = Path(path).resolve()
+    return real.with_name(real.name + ".lock")
+
+
+@contextmanager
+def stops_held(done: str):
+    """SIGINT and SIGTERM wait while the block runs: the last step of a prune or a vacuum (its commit or its
+    swap, then closing the file), which a stop must not cut in two. One that arrived meanwhile is raised as the
+    block ends, carrying `done` (what was finished) for the command's stop line. Outside the main thread,
+    where no signal handler runs, the block just runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a pending signal's handler runs here
+        except KeyboardInterrupt as stop:
+            if finished:
+                stop.done = done
+            raise
 
 
 def _locked(path: Path):
@@ -218,9 +247,12 @@ class Store:
                 if "lock" not in str(exc).lower():
                     raise self.translate(exc) from None
                 if time.monotonic() >= deadline:
+                    pid = re.search(r"\(PID (\d+)\)", str(exc))
+                    who = f" (pid {pid.group(1)})" if pid else ""
                     raise StoreError(
-                        f"{self.path}: the store is in use by another run (held for more than {self.lock_wait:g}s); "
-                        "wait for it to finish and try again") from None
+                        f"{self.path}: the store is in use by another process{who}, held for more than {self.lock_wait:g}s: "
+                        "a run, or a program reading the file (a notebook, the DuckDB command line); wait for it to "
+                        "finish and try again") from None
                 time.sleep(self.POLL_SECONDS)
             except duckdb.Error as exc:
                 raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
@@ -231,8 +263,16 @@ class Store:
                 with self._memory_cap_hint("upgrading the store's schema"):
                     migrate(self._con, self.path)
                 self._schema_ready = True
+                self._count_stories_of_old_days()
         except duckdb.Error as exc:
             raise self.translate(exc) from None
+
+    def _count_stories_of_old_days(self) -> None:
+        """Daily signals written before they counted stories (migration 2 added `stories` empty) are rebuilt,
+        each scenario's from the model they were built from: otherwise `trend` reads "0 stories of 9 articles"
+        on those days until a promotion rebuilds them. A store without such rows costs one query."""
+        for (scenario,) in self.con.execute("SELECT DISTINCT scenario FROM daily_signals WHERE stories IS NULL").fetchall():
+            self.refresh_daily_signals(scenario, self.signals_model_version(scenario))
 
     def release(self) -> None:
         """A writer lets go of the DuckDB file (readers may open it) but keeps the run lock; the next use reopens it.
@@ -295,7 +335,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (a writer checkpoints) and free the run lock."""
+        """Close the connection (a writer checkpoints) and free the run lock. A writer also removes DuckDB's
+        spill folder beside the store (`<db>.tmp`) when it is empty: a killed process leaves it behind."""
         try:
             if self._con is not None:
                 con, self._con = self._con, None
@@ -305,6 +346,10 @@ class Store:
                     raise self.translate(exc) from None
         finally:
             if self._run_lock is not None:
+                try:
+                    Path(f"{self.path}.tmp").rmdir()
+                except OSError:
+                    pass  # none, or not empty
                 self._run_lock.close()
                 self._run_lock = None
 
@@ -597,19 +642,31 @@ class Store:
                 """,
                 [keep_versions, sorted(set(protect))],
             ).fetchall()
+            result = {"versions_removed": [tuple(r) for r in retired], "predictions_removed": int(sum(r[2] for r in retired))}
             if retired:
                 drop = pd.DataFrame(retired, columns=["scenario", "model_version", "n"])
-                con.execute(_table_sql(con, "predictions", "predictions_pruned"))
-                con.register("retired_versions", drop)
+                committed = False
                 try:
-                    _copy_rows(con, "predictions", "predictions_pruned", "NOT EXISTS (SELECT 1 FROM retired_versions r "
-                               "WHERE r.scenario = predictions.scenario AND r.model_version = predictions.model_version)")
-                finally:
-                    con.unregister("retired_versions")
-                with self._batch():
-                    con.execute("DROP TABLE predictions")
-                    con.execute("ALTER TABLE predictions_pruned RENAME TO predictions")
-        return {"versions_removed": [tuple(r) for r in retired], "predictions_removed": int(sum(r[2] for r in retired))}
+                    con.execute(_table_sql(con, "predictions", "predictions_pruned"))
+                    con.register("retired_versions", drop)
+                    try:
+                        _copy_rows(con, "predictions", "predictions_pruned", "NOT EXISTS (SELECT 1 FROM retired_versions r "
+                                   "WHERE r.scenario = predictions.scenario AND r.model_version = predictions.model_version)")
+                    finally:
+                        con.unregister("retired_versions")
+                    with stops_held(f"the prune was committed: {prune_summary(result)}"):
+                        with self._batch():
+                            con.execute("DROP TABLE predictions")
+                            con.execute("ALTER TABLE predictions_pruned RENAME TO predictions")
+                        committed = True
+                except BaseException:
+                    if not committed:  # a failed or stopped prune leaves no half-built table behind
+                        try:
+                            self.con.execute("DROP TABLE IF EXISTS predictions_pruned")
+                        except (duckdb.Error, StoreError, RuntimeError):
+                            pass  # the next prune drops it
+                    raise
+        return result
 
     # ------------------------------------------------------------ feeds and runs
 
@@ -790,54 +847,104 @@ class Store:
 
 def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
     """Compact the store at `path`: copy its tables into a fresh file beside it, then swap that in with one
-    atomic rename, holding the store's lock throughout. Interrupted before the rename, the store is untouched
-    (the next vacuum removes the half-written copy); after it, the compacted store is complete.
+    atomic rename, holding the store's lock throughout. Interrupted before the rename, the store is untouched: a
+    failed or stopped vacuum removes its half-written copy (a killed one leaves it to the next vacuum); after
+    it, the compacted store is complete. The copy takes the store's permissions (and owner, where allowed);
+    through a symbolic link the file itself is compacted and the link kept.
     Returns {"bytes_before", "bytes_after", "bytes_reclaimed"} (the file and its write-ahead log)."""
-    path = existing_store(path)
+    path = existing_store(path).resolve()
     fresh = path.with_name(path.name + ".vacuum")
+    half_written = (fresh, Path(f"{fresh}.wal"))
     with Store(path, memory_limit=memory_limit) as store:
         con = store.con
         con.execute("CHECKPOINT")  # everything in the file, nothing left in the write-ahead log
         before = _store_bytes(path)
-        for leftover in (fresh, Path(f"{fresh}.wal")):
-            leftover.unlink(missing_ok=True)  # from an interrupted vacuum
-        source = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
-        with store._memory_cap_hint("compacting the store"):
-            # a quoted literal, not a parameter: DuckDB 1.1 and 1.2 (which pyproject.toml allows) take none in ATTACH
-            con.execute(f"ATTACH '{_sql_text(str(fresh))}' AS vacuum_copy")
-            try:
-                tables = [r[0] for r in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
-                    "ORDER BY table_name").fetchall()]
-                indexes = [r[0] for r in con.execute(
-                    "SELECT sql FROM duckdb_indexes() WHERE database_name = current_database() AND sql IS NOT NULL").fetchall()]
-                for table in tables:
-                    create = _table_sql(con, table, table)
-                    con.execute("USE vacuum_copy")
-                    try:
-                        con.execute(create)
-                    finally:
-                        con.execute(f"USE {source}")
-                    _copy_rows(con, f'{source}.main."{table}"', f'vacuum_copy.main."{table}"')
-                con.execute("USE vacuum_copy")
-                try:
-                    for sql in indexes:
-                        con.execute(sql)
-                finally:
-                    con.execute(f"USE {source}")
-            finally:
-                con.execute("DETACH vacuum_copy")  # checkpoints and syncs the copy
+        _remove(half_written)  # from a killed vacuum
+        try:
+            with store._memory_cap_hint("compacting the store"):
+                _copy_store(con, fresh)
+            _keep_file_mode(path, fresh)
+        except BaseException as exc:
+            store._drop_connection()  # before the copy goes: DuckDB writes no more of it
+            _remove(half_written)
+            reason = next((r for r in WRITE_FAILURES if r in str(exc)), None)
+            if reason:
+                raise StoreError(f"{path}: the compacted copy could not be written ({reason}); the store is untouched and "
+                                 "the half-written copy removed; a vacuum needs free space beside the store of up to about "
+                                 "twice its size") from None
+            if isinstance(exc, duckdb.Error):
+                raise store.translate(exc) from None
+            raise
         # Lock the copy before it takes the store's name, so no other run can open the new file until it is in place,
         # and none can reach the old one once it is unlinked.
         holder = duckdb.connect(str(fresh))
-        try:
-            fresh.replace(path)
-            _sync_directory(path.parent)
-        finally:
-            store.close()
-            holder.close()
+        with stops_held("the vacuum had finished: the store is compacted"):
+            try:
+                fresh.replace(path)
+                _sync_directory(path.parent)
+            finally:
+                store.close()
+                holder.close()
     after = _store_bytes(path)
     return {"bytes_before": before, "bytes_after": after, "bytes_reclaimed": before - after}
+
+
+# What an OS error writing the copy says (DuckDB passes on strerror): a full disk, a file-size limit, a quota.
+WRITE_FAILURES = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def _copy_store(con, fresh: Path) -> None:
+    """Every table and index of the connection's database, copied into the new database file `fresh`."""
+    source = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
+    # a quoted literal, not a parameter: DuckDB 1.1 and 1.2 (which pyproject.toml allows) take none in ATTACH
+    con.execute(f"ATTACH '{_sql_text(str(fresh))}' AS vacuum_copy")
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+            "ORDER BY table_name").fetchall()]
+        indexes = [r[0] for r in con.execute(
+            "SELECT sql FROM duckdb_indexes() WHERE database_name = current_database() AND sql IS NOT NULL").fetchall()]
+        for table in tables:
+            create = _table_sql(con, table, table)
+            con.execute("USE vacuum_copy")
+            con.execute(create)
+            con.execute(f"USE {source}")
+            _copy_rows(con, f'{source}.main."{table}"', f'vacuum_copy.main."{table}"')
+        con.execute("USE vacuum_copy")
+        for sql in indexes:
+            con.execute(sql)
+        con.execute(f"USE {source}")
+        con.execute("DETACH vacuum_copy")  # checkpoints and syncs the copy
+    except BaseException:
+        for cleanup in (f"USE {source}", "DETACH DATABASE IF EXISTS vacuum_copy"):
+            try:
+                con.execute(cleanup)
+            except (duckdb.Error, RuntimeError):
+                pass  # a failed write can leave the connection unusable; the caller drops it
+        raise
+
+
+def _keep_file_mode(original: Path, copy: Path) -> None:
+    """`copy` takes `original`'s permission bits and, where this process may set them, its owner and group: a
+    vacuum run by another user (root's cron) must not leave a service's store unwritable, or a private one readable."""
+    info = original.stat()
+    os.chmod(copy, stat.S_IMODE(info.st_mode))
+    try:
+        os.chown(copy, info.st_uid, info.st_gid)
+    except PermissionError:
+        pass  # only root may give a file away: the copy stays this user's
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for leftover in paths:
+        leftover.unlink(missing_ok=True)
+
+
+def prune_summary(result: dict) -> str:
+    """"12 predictions of 2 retired model versions removed" for a prune's result."""
+    versions = len(result["versions_removed"])
+    return (f"{result['predictions_removed']} predictions of {versions} retired model "
+            f"version{'' if versions == 1 else 's'} removed")
 
 
 def _table_sql(con, table: str, name: str) -> str:

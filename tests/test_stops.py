@@ -201,6 +201,29 @@ def test_a_full_disk_says_so_names_the_store_and_keeps_what_was_stored(tmp_path,
         assert store.add_articles([article(99, 10)]) == (1, 0)
 
 
+def test_a_vacuum_on_a_full_disk_says_so_keeps_the_store_and_removes_its_copy(tmp_path, tiny_disk, capsys):
+    """The copy a vacuum writes did not fit: the error was an unrelated DuckDB binder error, and the half-written
+    copy stayed on the full disk."""
+    db = tiny_disk / "s.duckdb"
+    with Store(db) as store:
+        store.add_articles([Article(f"a{i}", "test", "Outlet", f"Title {i}", "", f"word{i} " * 2000, datetime(2026, 4, 1, 12),
+                                    f"http://127.0.0.1/{i}") for i in range(150)])
+    before = db.read_bytes()
+    space = os.statvfs(tiny_disk)
+    (tiny_disk / "filler").write_bytes(b"\0" * (space.f_bavail * space.f_frsize - db.stat().st_size // 2))
+
+    code = main(["--db", str(db), "store", "vacuum"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err == (f"signals: error: {db}: the compacted copy could not be written (No space left on device); the store "
+                   "is untouched and the half-written copy removed; a vacuum needs free space beside the store of up to "
+                   "about twice its size\n")
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "s.duckdb", "s.duckdb.lock"]
+    assert db.read_bytes() == before
+    with Store(db, read_only=True) as store:
+        assert len(store.article_ids()) == 150
+
+
 def prefect_servers(pid: int) -> set[int]:
     """The temporary Prefect API servers (uvicorn) among `pid`'s children."""
     found = set()

@@ -101,8 +101,53 @@ def test_a_second_writer_gets_a_clear_error(tmp_path):
         started = time.monotonic()
         assert main(["--db", str(path), "run"]) == 1
         assert time.monotonic() - started < 5
+        # `import` refuses before it loads spaCy and the models (it took 7-17 s to say so)
+        refused = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from pipeline.cli import main
+            code = main(["--db", {str(path)!r}, "import", "nothing.jsonl"])
+            print(code, "pipeline.jobs" in sys.modules, "spacy" in sys.modules)
+        """)], capture_output=True, text=True, timeout=120)
+        assert refused.stdout.split() == ["1", "False", "False"], refused.stderr
+        assert f"in use by another run (pid {holder.pid})" in refused.stderr
     finally:
         holder.communicate("\n", timeout=10)
+
+
+def test_a_writer_removes_the_empty_spill_folder_a_killed_process_left(tmp_path):
+    path = tmp_path / "s.duckdb"
+    spill = tmp_path / "s.duckdb.tmp"
+    spill.mkdir()  # what DuckDB leaves beside the store when a process spilling to disk is killed
+    with Store(path) as store:
+        store.add_articles([article(1)])
+    assert not spill.exists()
+    spill.mkdir()
+    (spill / "in-use").write_text("x")  # not empty: never touched
+    with Store(path) as store:
+        store.add_articles([article(2)])
+    assert (spill / "in-use").exists()
+
+
+def test_a_stop_during_a_held_step_waits_for_it_and_says_it_was_done():
+    """`stops_held` covers the last step of a prune or vacuum: a SIGINT arriving inside it is raised when the step
+    has finished, carrying what was done, and the command's stop line says so."""
+    import os
+    import signal
+
+    from pipeline.cli import _stopped_line
+    from pipeline.store import stops_held
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt) as stop:
+        with stops_held("the prune was committed"):
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("after the signal")  # still runs: the signal waits
+    assert steps == ["after the signal"]
+    assert stop.value.done == "the prune was committed"
+    assert _stopped_line(stop.value) == ("signals: stopped by SIGINT after its work was done; the prune was committed", 130)
+    with pytest.raises(ValueError):  # the step itself failed: no claim that it was done
+        with stops_held("done"):
+            raise ValueError("failed")
 
 
 def test_a_reader_waits_a_bounded_time_for_a_process_holding_the_file(tmp_path):
@@ -123,7 +168,9 @@ def test_a_reader_waits_a_bounded_time_for_a_process_holding_the_file(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         started = time.monotonic()
-        with pytest.raises(StoreError, match="in use by another run \\(held for more than 0.5s\\)"):
+        # the holder is a program reading the file, not a run: the message says so, and names it
+        with pytest.raises(StoreError, match=f"in use by another process \\(pid {holder.pid}\\), held for more than 0.5s: "
+                                             "a run, or a program reading the file"):
             Store(path, read_only=True, lock_wait=0.5)
         assert 0.5 <= time.monotonic() - started < 5
     finally:

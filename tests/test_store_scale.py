@@ -212,6 +212,39 @@ def test_vacuum_of_a_store_in_a_folder_with_a_quote_in_its_name(tmp_path):
         assert sorted(store.article_ids()) == [f"a{i}" for i in range(5)]
 
 
+def test_vacuum_through_a_symbolic_link_compacts_the_store_and_keeps_the_link(tmp_path):
+    """Operators link var/signals.duckdb to a data disk: the vacuum must compact the file itself (it had replaced
+    the link with a plain file, leaving two stores), and one lock must cover both names."""
+    data, var = tmp_path / "data", tmp_path / "var"
+    data.mkdir()
+    var.mkdir()
+    real, link = data / "real.duckdb", var / "signals.duckdb"
+    link.symlink_to(real)
+    with Store(link) as store:
+        store.add_articles([article(i, date(2026, 1, 1)) for i in range(5)])
+        with pytest.raises(StoreError, match="in use by another run"):
+            Store(real)  # the other name of the same store: the same run lock
+    vacuum_store(link)
+    assert link.is_symlink() and link.resolve() == real
+    assert sorted(p.name for p in data.iterdir()) == ["real.duckdb", "real.duckdb.lock"]
+    assert sorted(p.name for p in var.iterdir()) == ["signals.duckdb"]
+    with Store(real, read_only=True) as store:
+        assert len(store.article_ids()) == 5
+
+
+def test_vacuum_keeps_the_store_files_permissions(tmp_path):
+    """The compacted copy is a new file: it must not come back world-readable (or unwritable by its service)."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.add_articles([article(i, date(2026, 1, 1)) for i in range(5)])
+    path.chmod(0o600)
+    vacuum_store(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o640)
+    vacuum_store(path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_vacuum_of_a_missing_store_says_so(tmp_path):
     with pytest.raises(StoreError, match="no store here yet"):
         vacuum_store(tmp_path / "none.duckdb")
@@ -290,3 +323,26 @@ def test_vacuum_killed_midway_leaves_the_store_whole_and_a_rerun_finishes(tmp_pa
     with Store(db) as store:
         assert versions(store) == before
         assert store.con.execute("SELECT sum(articles) FROM daily_signals").fetchone()[0] == 600_000
+
+
+@pytest.mark.slow
+def test_a_prune_or_vacuum_stopped_by_sigint_leaves_no_half_built_work(tmp_path):
+    """SIGINT unwinds: a stopped prune drops its half-built table and a stopped vacuum its half-written copy
+    (a SIGKILL leaves them to the next run, above)."""
+    db = tmp_path / "s.duckdb"
+    before = two_version_store(db, 400_000)
+    copy = tmp_path / "s.duckdb.vacuum"
+    for args, ready in ((("prune", "--keep-versions", "1"), grown(tmp_path / "s.duckdb.wal", 4_000_000)),
+                        (("vacuum",), lambda: grown(copy, 4_000_000)() or grown(tmp_path / "s.duckdb.vacuum.wal", 4_000_000)())):
+        victim = subprocess.Popen(store_command(db, *args), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while victim.poll() is None and not ready() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim.send_signal(signal.SIGINT)
+        _, err = victim.communicate(timeout=60)
+        assert victim.returncode == 130, f"{args}: finished before the stop: {err[-300:]}"
+        assert err.strip() == "signals: stopped by SIGINT", err
+        assert not copy.exists() and not (tmp_path / "s.duckdb.vacuum.wal").exists()
+        with Store(db) as store:
+            assert versions(store) == before
+            assert store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'predictions_pruned'").fetchone()[0] == 0

@@ -122,7 +122,10 @@ def _stopped_line(exc: KeyboardInterrupt) -> tuple[str, int]:
     signum = getattr(exc, "signum", signal.SIGINT)
     line = f"signals: stopped by {signal.Signals(signum).name}"
     stored = getattr(exc, "stored", None)
-    if stored is not None:
+    done = getattr(exc, "done", None)  # the command's work was finished before the stop (`store.stops_held`)
+    if done:
+        line += f" after its work was done; {done}"
+    elif stored is not None:
         line += ("; the batch in progress was rolled back; stored before stopping: "
                  f"{stored.articles_new} new articles, {stored.predictions} predictions; "
                  "run the same command again to finish")
@@ -174,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except duckdb.Error as exc:  # a store from an older version opened read-only...
         first_line = str(exc).strip().splitlines()[0]
-        hint = ("; open it once for writing (any 'signals import' or 'signals run') to upgrade it"
+        hint = ("; open it once for writing to upgrade it (for example 'signals store vacuum', which reads no news)"
                 if "does not exist" in first_line else "")
         print(f"signals: error: store {(db and db[0]) or 'var/signals.duckdb'}: {first_line}{hint}", file=sys.stderr)
         return 1

@@ -53,9 +53,13 @@ def run_command(force: bool, as_json: bool) -> int:
 @click.argument("paths", cls=Argument, nargs=-1, required=True, metavar="SOURCE", help="an http(s) feed URL, a file or a folder")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line")
 def import_command(paths: tuple[str, ...], as_json: bool) -> int:
+    from ..store import check_no_run
+
+    current = settings()
+    check_no_run(current.db)  # before the models load (seconds): a second run stops at once
     from ..jobs import Runtime, ingest
 
-    rt = Runtime(settings())
+    rt = Runtime(current)
     bar, on_progress = progress("NLP + classify")
     summary = RunSummary()
     try:

@@ -23,7 +23,7 @@ def store_group() -> None:
 def prune_command(keep_versions: int, as_json: bool) -> int:
     from ..registry import Registry
     from ..scenario import load_scenario
-    from ..store import Store, existing_store
+    from ..store import Store, existing_store, prune_summary
 
     current = settings()
     existing_store(current.db)  # prune never creates a store
@@ -35,8 +35,7 @@ def prune_command(keep_versions: int, as_json: bool) -> int:
     if as_json:
         print(json.dumps(result))
     else:
-        print(f"{result['predictions_removed']} predictions of {len(result['versions_removed'])} retired model versions removed; "
-              "run 'signals store vacuum' to give the space back")
+        print(f"{prune_summary(result)}; run 'signals store vacuum' to give the space back")
     return 0
 
 
