@@ -318,10 +318,19 @@ def classify_and_save(rt: Runtime, store: Store, articles: Sequence[Article], re
     store.save_analysis(results, predictions)
 
 
-def refresh_signals(rt: Runtime, store: Store, days: set | None) -> None:
-    """Each pack's daily signals for `days` (every day with an empty set, after a promotion)."""
+def refresh_signals(rt: Runtime, store: Store, days: set | None, rescore_done: bool = True) -> None:
+    """Each pack's daily signals for `days` (every day with an empty set, after a promotion).
+
+    After a promotion the store is re-scored chunk by chunk, and a pack's signals still come from the model it
+    replaced. Rebuilt from the chunks re-scored so far, they would hold only those chunks' days: `trend` and
+    `odds` would lose the rest of the history for the whole re-score, and for good if it were stopped. So until
+    the re-score is done (`rescore_done` false) such a pack's signals are left as they are: readers see the old
+    model's signals whole, then the new model's whole."""
     for pack in rt.packs:
-        store.refresh_daily_signals(pack.scenario.id, pack.active_model[1].version, days=days)
+        version = pack.active_model[1].version
+        if not rescore_done and store.signals_model_version(pack.scenario.id) not in (None, version):
+            continue
+        store.refresh_daily_signals(pack.scenario.id, version, days=days)
 
 
 def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
@@ -335,12 +344,11 @@ def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, pr
         articles = store.articles(pending[start : start + chunk_size])
         store.release()  # readers may open the store while spaCy works
         classify_and_save(rt, store, articles, rt.analyse(articles))
-        refresh_signals(rt, store, published_days(articles))  # readers see each chunk's signals
+        refresh_signals(rt, store, published_days(articles), rescore_done=False)  # readers see each chunk's signals
         done += len(articles)
         if progress:
             progress(done, len(pending))
-    if not pending:  # nothing new: the signals still follow the active model (a full refresh after a promotion)
-        refresh_signals(rt, store, set())
+    refresh_signals(rt, store, set())  # a re-scored pack's signals now follow the active model (a full refresh)
     return done
 
 
@@ -430,10 +438,10 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
 
 def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     """Validated labels and their articles (from ../shared/data or, failing that, the store)."""
-    store_ids: list[str] = []
+    store_ids: dict[str, str] = {}
     if Path(rt.settings.db).exists():
         with Store(rt.settings.db, read_only=True) as store:
-            store_ids = store.article_ids()
+            store_ids = store.article_sources()
     records = load_labels(rt.scenario.labels_dir, KnownIds(rt.settings.shared_data, store_ids))
     found = shared_articles_for(rt.settings.shared_data, records)
     missing = [r.id for r in records if r.id not in found]
@@ -573,7 +581,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     frame = training_features(rt, articles) if frame is None else frame  # encoded once: candidate, comparison, refit
     registry = rt.registry
     active = registry.active(rt.scenario.id)
-    held = held_out_for(articles, active)
+    held = held_out_for(articles, active, registry.trained_ids(active) if active is not None else None)
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
@@ -584,7 +592,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
                   f"(macro-F1 {metrics['holdout']['macro_f1']:.4f} on them before the refit)")
     elif active is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
-    if promote:
+    refit = promote
+    if refit:
         metrics["candidate_probes"] = metrics.pop("probes")
         model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
@@ -596,8 +605,9 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
         lost = lost_probe_floors(metrics["probes"], active.metrics.get("probes", {}))
         if lost:
             promote, reason = False, f"{reason}; but the model to ship falls below the probe floor: {lost}"
+    fit_on = [a.id for a, h in zip(articles, held) if refit or not h]  # the refit read every label
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
-                                    features=feature_parts(rt))
+                                    features=feature_parts(rt), trained_ids=fit_on)
     entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
@@ -622,10 +632,14 @@ def carry_recall(metrics: dict, active: ModelEntry) -> None:
                                       f"carried over from {active.version} (measured on {where})")
 
 
-def unseen_by(entry: ModelEntry, article: Article) -> bool:
-    """Whether the model of `entry` was trained without this article. A model fit on every label saw every
-    article published up to its `trained_through` day; one trained on a time holdout never saw the items from
-    its holdout's first day on; an older model (random holdout) never saw its hashed fifth."""
+def unseen_by(entry: ModelEntry, article: Article, trained_ids: frozenset[str] | None = None) -> bool:
+    """Whether the model of `entry` was trained without this article. Its `trained_ids` (`Registry.trained_ids`)
+    say so exactly: a label added since, on an article of any date, was never seen. Without them (a model saved
+    before they were kept), a model fit on every label is taken to have seen every labeled article published up
+    to its `trained_through` day; one trained on a time holdout never saw the items from its holdout's first day
+    on; an older model (random holdout) never saw its hashed fifth."""
+    if trained_ids is not None:
+        return article.id not in trained_ids
     through = entry.metrics.get("trained_through")
     if through:
         return article.published is not None and article.published.date() > date.fromisoformat(through)
@@ -665,12 +679,13 @@ def refresh_decision(reason: str, probes: dict, active_probes: dict) -> tuple[bo
     return True, f"{reason}; probes {new} >= active {old}"
 
 
-def held_out_for(articles: Sequence[Article], active: ModelEntry | None) -> list[bool]:
+def held_out_for(articles: Sequence[Article], active: ModelEntry | None,
+                 trained_ids: frozenset[str] | None = None) -> list[bool]:
     """What a candidate leaves out of its training and is scored on: the items the active model never saw
-    (so the candidate trains on what the active model trained on), or, for a scenario's first model, the
-    latest labeled period (`classify.holdout_start`)."""
+    (`unseen_by`, exactly when its `trained_ids` are known; so the candidate trains on what the active model
+    trained on), or, for a scenario's first model, the latest labeled period (`classify.holdout_start`)."""
     if active is not None:
-        return [unseen_by(active, a) for a in articles]
+        return [unseen_by(active, a, trained_ids) for a in articles]
     start = classify.holdout_start([a.published for a in articles])
     return [start is not None and a.published is not None and a.published >= start for a in articles]
 
@@ -680,8 +695,8 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
     difference above zero) on the same items, and its probe accuracy is no lower."""
     if not len(y):
-        return False, ("no labeled item published after the active model's training data: label newer articles, then "
-                       "train (labels on older articles are learned then too: the refit reads every label)")
+        return False, ("no labeled item the active model has not trained on: label more articles (signals label), "
+                       "then train")
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
     text = (f"macro-F1 difference {diff['difference']:+.4f} on {len(y)} items neither model trained on "
             f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")

@@ -137,6 +137,33 @@ def test_one_ingest_on_a_store_past_the_old_failure_point(tmp_path, runtime_sess
         assert store.con.execute("SELECT sum(articles) FROM daily_signals").fetchone()[0] == history + 3
 
 
+def test_a_rescore_after_a_promotion_keeps_the_old_signals_whole_until_it_is_done(tmp_path, runtime_session):
+    """After a promotion the next import re-scores the store chunk by chunk. The signals were rebuilt from the
+    first chunk alone: `trend` and `odds` lost every other day for the whole re-score (7 minutes on the archive),
+    and for good when it was stopped. Now readers see the old model's signals whole until the last chunk."""
+    from pipeline.jobs import Runtime, ingest, process_pending
+
+    rt = Runtime(runtime_session.settings.replace(db=tmp_path / "s.duckdb"))
+    scenario, version = rt.scenario.id, rt.active_model[1].version
+    ingest(rt, [str(PROJECT_ROOT / "tests" / "fixtures" / "articles.jsonl")], force=True)
+
+    def signals(store: Store) -> list[tuple]:
+        return store.con.execute('SELECT day, "case", articles, model_version FROM daily_signals ORDER BY 1, 2').fetchall()
+
+    with Store(rt.settings.db) as store:
+        # As if `version` had just been promoted over "retired": the store's predictions and signals are the old model's.
+        store.con.execute("UPDATE predictions SET model_version = 'retired'")
+        store.con.execute("UPDATE daily_signals SET model_version = 'retired'")
+        old = signals(store)
+        assert len({row[0] for row in old}) == 3
+        seen = []
+        assert process_pending(rt, store, chunk_size=1, progress=lambda done, total: seen.append(signals(store))) == 3
+        assert seen[:2] == [old, old]  # mid-way: the old model's signals, every day of them
+        new = signals(store)
+    assert [row[:2] for row in new] == [row[:2] for row in old] and {row[3] for row in new} == {version}
+    assert sum(row[2] for row in new) == sum(row[2] for row in old) == 3
+
+
 def three_versions(store: Store) -> None:
     """a1..a4 scored by v1, then v2, then v3 (promoted in that order); the daily signals come from v3."""
     store.add_articles([article(i, date(2026, 4, 1 + i)) for i in range(1, 5)])
