@@ -40,7 +40,8 @@ SUMMARY_CHARS = 300
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KEYS = {"b": "base", "a": "accelerated", "c": "contraction", "n": "none"}
 PROMPT = "[b]ase [a]ccelerated [c]ontraction [n]one [s]kip [q]uit > "
-REASON_PROMPT = "reason (one line) > "
+REASON_PROMPT = "reason (one line; q to quit without saving this one) > "
+TEXT_CHARS = 600  # of the article's text, shown beside a short summary: an op-ed cannot be judged from its standfirst
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class QueueItem:
         return {
             "id": a.id, "source": a.source, "outlet": a.outlet,
             "published": a.published.isoformat() if a.published else None,
-            "title": a.title, "summary": a.summary,
+            "title": a.title, "summary": a.summary, "text": a.text, "link": a.link, "picked": self.picked,
             "guess": self.guess, "probabilities": self.probabilities, "evidence": self.evidence,
             "label": "", "note": "",
         }
@@ -273,7 +274,7 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
         in_file.add(rec.id)
         if earlier is None:
             new.append((number, rec))
-        elif earlier[1].label == rec.label:
+        elif earlier[1].label == rec.label and (not relabel or rec.note.strip() == earlier[1].note.strip()):
             unchanged += 1
         elif not relabel:
             raise LabelError(path, number, f"conflicting label ({earlier[1].label} vs {rec.label}) for id {rec.id}, "
@@ -290,7 +291,8 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
 
 
 def _rewrite_labels(changed: list, annotator: str, stamp: str) -> None:
-    """Rewrite each changed label's earlier line in its own file (atomically, file by file)."""
+    """Rewrite each changed label's earlier line in its own file (atomically, file by file), the judgment it
+    replaces kept under `previous` (and that one's own `previous` under it)."""
     by_file: dict[Path, dict[int, dict]] = {}
     for _, rec, (where, old) in changed:
         file, line = where.rsplit(":", 1)
@@ -298,8 +300,11 @@ def _rewrite_labels(changed: list, annotator: str, stamp: str) -> None:
         updated["previous"] = {"label": old.label, "note": old.note, "annotator": old.annotator, "labeled_at": old.labeled_at}
         by_file.setdefault(Path(file), {})[int(line)] = updated
     for file, lines in by_file.items():
-        text = file.read_text(encoding="utf-8").splitlines()
+        text = file.read_text(encoding="utf-8-sig").splitlines()
         for number, record in lines.items():
+            earlier = json.loads(text[number - 1]).get("previous")
+            if earlier:  # the judgments before that one, each under the next: a second change loses none
+                record["previous"]["previous"] = earlier
             text[number - 1] = json.dumps(record, ensure_ascii=False)
         tmp = file.with_name(file.name + ".tmp")
         tmp.write_text("".join(line + "\n" for line in text), encoding="utf-8")
@@ -332,18 +337,23 @@ def _append(target: Path, records: Iterable[LabelRecord]) -> None:
 # ---------------------------------------------------------------- interactive
 
 def describe(item: QueueItem, position: int, total: int) -> str:
-    """The text shown for one item: title, source, shortened summary, the model's call and its evidence."""
+    """The text shown for one item: title, source and link, the shortened summary and the start of the text (the
+    guide reads title, summary and text), why it is in the queue, the model's call and its evidence."""
     a = item.article
-    summary = a.summary or a.text
     when = a.published.date().isoformat() if a.published else "undated"
     probs = " | ".join(f"{c} {item.probabilities.get(c, 0.0):.2f}" for c in LABELS)
     lines = [
         f"[{position}/{total}] {a.title or '(no title)'}",
         f"    {a.outlet or a.source} | {when} | {a.source}/{a.id}",
     ]
-    if summary:
-        lines.append("    " + textwrap.shorten(summary, SUMMARY_CHARS, placeholder=" ..."))
-    lines.append(f"    model: {item.guess} ({probs})")
+    if a.link:
+        lines.append(f"    {a.link}")
+    if a.summary:
+        lines.append("    " + textwrap.shorten(a.summary, SUMMARY_CHARS, placeholder=" ..."))
+    if a.text and a.text.strip() != a.summary.strip():
+        lines.append("    text: " + textwrap.shorten(a.text, TEXT_CHARS, placeholder=" ..."))
+    why = "the model is unsure" if item.picked == "uncertain" else "a random pick, to check the model where it is sure"
+    lines.append(f"    model: {item.guess} ({probs}); in the queue as {why}")
     for sentence in item.evidence:
         lines.append("      - " + textwrap.shorten(sentence, SUMMARY_CHARS, placeholder=" ..."))
     return "\n".join(lines)
@@ -361,15 +371,21 @@ def label_interactively(
 
     Each label is appended to `<labels_dir>/analyst-<annotator>.jsonl` and flushed as soon
     as its reason is given, so quitting (q, end of input or Ctrl-C) loses nothing already
-    answered. An item someone labeled meanwhile is passed over."""
+    answered; a Ctrl-C or SIGTERM is passed on after the count, so the command exits as stopped.
+    The label files are read again before each item and before each save: an item someone else
+    labeled meanwhile (another analyst on the same queue) is passed over, and an answer to one
+    labeled while it was on screen is not saved, so two judgments never conflict in the files."""
     target = analyst_file(labels_dir, annotator)
-    accepted = accepted_labels(labels_dir)
     saved = 0
+
+    def done() -> None:
+        say(f"{saved} label{'s' if saved != 1 else ''} saved to {target}")
+
     try:
         for n, item in enumerate(items, start=1):
             say(describe(item, n, len(items)))
-            if item.article.id in accepted:
-                say(f"    already labeled at {accepted[item.article.id][0]}; passing over it")
+            if earlier := accepted_labels(labels_dir).get(item.article.id):
+                say(f"    already labeled at {earlier[0]}; passing over it")
                 continue
             label = _ask_label(ask, say)
             if label == "quit":
@@ -377,13 +393,21 @@ def label_interactively(
             if label == "skip":
                 continue
             reason = _ask_reason(ask, say)
-            rec = LabelRecord(item.article.id, item.article.source, label, reason, annotator, _day(today))
-            _append(target, [rec])
-            accepted[rec.id] = (str(target), rec)
+            if reason is None:
+                break
+            if earlier := accepted_labels(labels_dir).get(item.article.id):
+                say(f"    labeled meanwhile at {earlier[0]} ({earlier[1].label}): your answer was not saved; "
+                    "to change that label, use 'signals label --import FILE --relabel'")
+                continue
+            _append(target, [LabelRecord(item.article.id, item.article.source, label, reason, annotator, _day(today))])
             saved += 1
-    except (EOFError, KeyboardInterrupt):
+    except EOFError:
         say("")
-    say(f"{saved} label{'s' if saved != 1 else ''} saved to {target}")
+    except KeyboardInterrupt:
+        say("")
+        done()
+        raise
+    done()
     return saved
 
 
@@ -399,9 +423,12 @@ def _ask_label(ask: Callable[[str], str], say: Callable[[str], None]) -> str:
         say("    type b, a, c or n to label, s to skip, q to quit")
 
 
-def _ask_reason(ask: Callable[[str], str], say: Callable[[str], None]) -> str:
+def _ask_reason(ask: Callable[[str], str], say: Callable[[str], None]) -> str | None:
+    """The reason typed; None for q (quit without saving the label just chosen)."""
     while True:
         reason = " ".join(ask(REASON_PROMPT).split())
+        if reason.lower() in ("q", "quit"):
+            return None
         if reason:
             return reason
         say("    a reason is required: one line on what in the article decides the label")

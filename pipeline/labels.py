@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +39,7 @@ class LabelRecord:
 def parse_label_file(path: Path) -> list[tuple[int, LabelRecord]]:
     """Records with their line numbers; raises LabelError on malformed JSON, missing fields or unknown labels."""
     out = []
-    with Path(path).open(encoding="utf-8") as handle:
+    with Path(path).open(encoding="utf-8-sig") as handle:  # a BOM (Notepad, Excel) is not part of the JSON
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -55,10 +55,15 @@ def parse_label_file(path: Path) -> list[tuple[int, LabelRecord]]:
             if raw["label"] not in LABELS:
                 raise LabelError(path, number, f"unknown label {raw['label']!r} (expected one of {', '.join(LABELS)})")
             out.append((number, LabelRecord(
-                id=str(raw["id"]), source=str(raw["source"]), label=raw["label"], note=str(raw.get("note", "")),
-                annotator=str(raw.get("annotator", "")), labeled_at=str(raw.get("labeled_at", "")),
+                id=str(raw["id"]), source=str(raw["source"]), label=raw["label"], note=_text(raw.get("note")),
+                annotator=_text(raw.get("annotator")), labeled_at=_text(raw.get("labeled_at")),
             )))
     return out
+
+
+def _text(value) -> str:
+    """A text field as read: null (what editors and scripts write for "no value") is empty, not the word "None"."""
+    return "" if value is None else str(value)
 
 
 def check_records(
@@ -74,9 +79,10 @@ def check_records(
         if rec.id in seen:
             where, other = seen[rec.id]
             kind = "duplicate label" if other.label == rec.label else f"conflicting label ({other.label} vs {rec.label})"
-            raise LabelError(path, number, f"{kind} for id {rec.id}, already labeled at {where}")
-        if known_ids is not None and not known_ids.has(rec.source, rec.id):
-            raise LabelError(path, number, f"unknown id {rec.id} for source {rec.source!r} (not in the shared data or the store)")
+            raise LabelError(path, number, f"{kind} for id {rec.id}, already labeled at {where}; keep one judgment: "
+                             "remove or correct one of the two lines")
+        if known_ids is not None and (problem := known_ids.problem(rec.source, rec.id)):
+            raise LabelError(path, number, problem)
         seen[rec.id] = (f"{path}:{number}", rec)
     accepted.update(seen)
 
@@ -99,16 +105,30 @@ def label_set_hash(records: Iterable[LabelRecord]) -> str:
 
 
 class KnownIds:
-    """Which ids exist, per source: the shared data folders (when there are any), plus ids stored in the store."""
+    """Which ids exist, per source: the shared data folders (when there are any), plus the articles in the store.
+    `store_ids` maps each stored id to its source (`Store.article_sources`); a plain list of ids accepts any source."""
 
-    def __init__(self, shared_data: Path | None, store_ids: Iterable[str] = ()):
+    def __init__(self, shared_data: Path | None, store_ids: Iterable[str] | Mapping[str, str] = ()):
         self.shared_data = Path(shared_data) if shared_data is not None else None
-        self.store_ids = set(store_ids)
+        self.store_sources = dict(store_ids) if isinstance(store_ids, Mapping) else dict.fromkeys(store_ids)
         self._by_source: dict[str, set[str]] = {}
 
+    def problem(self, source: str, item_id: str) -> str | None:
+        """Why a label's (source, id) names no known article, in one line; None when it names one."""
+        if self._in_shared(source, item_id):
+            return None
+        if item_id in self.store_sources:
+            stored = self.store_sources[item_id]
+            if stored is None or stored == source:
+                return None
+            return f"id {item_id} is in the store under source {stored!r}, not {source!r}: the label's source names where its text is read from"
+        return (f"unknown id {item_id} for source {source!r} (not in the shared data or the store; a label on an article read "
+                "from a feed needs the store it was read into: give it with --db)")
+
     def has(self, source: str, item_id: str) -> bool:
-        if item_id in self.store_ids:
-            return True
+        return self.problem(source, item_id) is None
+
+    def _in_shared(self, source: str, item_id: str) -> bool:
         if self.shared_data is None:
             return False
         path = self.shared_data / source / "items.jsonl"

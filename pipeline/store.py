@@ -461,6 +461,10 @@ class Store:
             sql += " WHERE " + " AND ".join(clauses)
         return self.con.execute(sql + " ORDER BY published NULLS LAST, id", list(params)).fetchall()
 
+    def article_sources(self) -> dict[str, str]:
+        """Every stored article's id and its source: what a label on it must name (`labels.KnownIds`)."""
+        return dict(self.con.execute("SELECT id, source FROM articles").fetchall())
+
     def article_ids(self) -> list[str]:
         """The id of every stored article."""
         return [r[0] for r in self.con.execute("SELECT id FROM articles").fetchall()]

@@ -71,7 +71,7 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]
 
     second = retrain_flow(config=str(config), db=str(db))  # same labels: the features come from the task cache
-    assert second["status"] == "rejected" and "no labeled item published after" in second["reason"]  # nothing new to learn
+    assert second["status"] == "rejected" and "no labeled item the active model has not trained on" in second["reason"]
     assert features_task_states() == ["Completed", "Cached"]
 
     (labels / "labels" / "later.jsonl").write_text("".join(later))  # analysts label the newer articles
@@ -81,6 +81,20 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     assert [m["status"] for m in registry["models"]] == ["retired", "rejected", "active"]
     through = [m["metrics"]["trained_through"] for m in registry["models"] if m["status"] != "rejected"]
     assert through[0] < "2026-03-01" <= through[1]  # the refresh learned the newer labels
+
+    # Analysts label older articles from the queue (the archive ends where the model's training does): the
+    # model never saw them, so they are judged and learned too. They were refused as "not published after the
+    # active model's training data", so a store's labeling queue could never change its model.
+    older, _ = batch_before(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch02.jsonl",
+                            shared_data, datetime(2026, 3, 1))
+    (labels / "labels" / "older.jsonl").write_text("".join(older[:12]))
+    fourth = retrain_flow(config=str(config), db=str(db))
+    assert fourth["status"] == "active" and fourth["reason"].startswith("refresh: the active recipe refit with 12 ")
+    from pipeline.registry import Registry
+
+    registry = Registry(tmp_path / "models")
+    trained = registry.trained_ids(registry.active("iran-pakistan-2026"))
+    assert {json.loads(line)["id"] for line in earlier + later + older[:12]} == trained
 
 
 def batch_before(path: Path, shared_data: Path, cut: datetime) -> tuple[list[str], list[str]]:

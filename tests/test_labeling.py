@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -140,8 +141,9 @@ def test_export_then_import_round_trips(store, labels_dir, known_ids, tmp_path):
     exported = tmp_path / "out" / "queue.jsonl"
     assert export_queue(items, exported) == 3
     lines = read_records(exported)
-    assert list(lines[0]) == ["id", "source", "outlet", "published", "title", "summary", "guess",
-                              "probabilities", "evidence", "label", "note"]
+    assert list(lines[0]) == ["id", "source", "outlet", "published", "title", "summary", "text", "link", "picked",
+                              "guess", "probabilities", "evidence", "label", "note"]
+    assert lines[0]["link"].startswith("http://127.0.0.1/lab/")  # to judge it, an analyst may need the whole article
     assert lines[0]["id"] == "lab-1" and lines[0]["published"] == "2026-04-01T08:00:00"
     assert lines[0]["guess"] == "base" and lines[0]["label"] == "" and lines[0]["note"] == ""
 
@@ -190,14 +192,48 @@ def test_a_changed_label_needs_relabel_and_records_who_and_when(labels_dir, know
     assert import_label_file(changed, labels_dir, known_ids, "ana", TODAY, relabel=True) == ImportSummary(unchanged=1)
 
 
-def test_a_labeled_row_without_a_reason_is_refused(labels_dir, known_ids, tmp_path):
+@pytest.mark.parametrize("empty", ['"  "', "null"])
+def test_a_labeled_row_without_a_reason_is_refused(empty, labels_dir, known_ids, tmp_path):
     path = tmp_path / "no-reason.jsonl"
     path.write_text('{"id": "lab-7", "source": "fixture-lab", "label": "none", "note": "sport"}\n'
-                    '{"id": "lab-8", "source": "fixture-lab", "label": "none", "note": "  "}\n', encoding="utf-8")
+                    f'{{"id": "lab-8", "source": "fixture-lab", "label": "none", "note": {empty}}}\n', encoding="utf-8")
     before = snapshot(labels_dir)
-    with pytest.raises(LabelError, match=r"no-reason\.jsonl:2: no reason for id lab-8"):
+    with pytest.raises(LabelError, match=r"no-reason\.jsonl:2: no reason for id lab-8"):  # null was stored as "None"
         import_label_file(path, labels_dir, known_ids, "ana", TODAY)
     assert snapshot(labels_dir) == before
+
+
+def test_a_file_saved_with_a_byte_order_mark_imports(labels_dir, known_ids, tmp_path):
+    path = tmp_path / "excel.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + '{"id": "lab-7", "source": "fixture-lab", "label": "none", "note": "sport"}\r\n'.encode())
+    assert import_label_file(path, labels_dir, known_ids, "ana", TODAY) == ImportSummary(added=1)
+
+
+def test_a_label_must_name_the_source_its_article_is_stored_under(store, labels_dir, tmp_path):
+    """A wrong `source` was accepted whenever the id was in the store, and broke training on every other store."""
+    known = KnownIds(tmp_path / "no-shared-data", store.article_sources())
+    path = tmp_path / "wrong-source.jsonl"
+    path.write_text('{"id": "lab-7", "source": "dawn", "label": "none", "note": "sport"}\n', encoding="utf-8")
+    with pytest.raises(LabelError, match=r"wrong-source\.jsonl:1: id lab-7 is in the store under source 'fixture-lab', not 'dawn'"):
+        import_label_file(path, labels_dir, known, "ana", TODAY)
+    path.write_text('{"id": "feed-only", "source": "feeds", "label": "none", "note": "sport"}\n', encoding="utf-8")
+    with pytest.raises(LabelError, match="needs the store it was read into: give it with --db"):
+        import_label_file(path, labels_dir, known, "ana", TODAY)
+
+
+def test_relabeling_twice_keeps_every_earlier_judgment_and_a_corrected_reason_is_a_change(labels_dir, known_ids, tmp_path):
+    path = tmp_path / "change.jsonl"
+    for label, note, who in (("contraction", "the talks collapsed", "ana"), ("none", "not about the talks", "bo"),
+                             ("none", "a market report, not about the talks", "bo")):
+        path.write_text(json.dumps({"id": "lab-5", "source": "fixture-lab", "label": label, "note": note}) + "\n", encoding="utf-8")
+        assert import_label_file(path, labels_dir, known_ids, who, TODAY, relabel=True) == ImportSummary(relabeled=1)
+    [record] = read_records(labels_dir / "round0.jsonl")
+    assert (record["label"], record["note"], record["annotator"]) == ("none", "a market report, not about the talks", "bo")
+    chain = []
+    while record := record.get("previous"):
+        chain.append((record["label"], record["note"], record["annotator"]))
+    assert chain == [("none", "not about the talks", "bo"), ("contraction", "the talks collapsed", "ana"),
+                     ("base", "ceasefire extended through Pakistan", "labeler-0")]
 
 
 def test_an_annotator_called_analyst_gets_no_doubled_file_name(tmp_path):
@@ -317,12 +353,52 @@ def test_interactive_loop_records_skips_requires_a_reason_and_quits(store, label
     assert load_labels(labels_dir)  # the file it wrote validates with the others
 
 
-@pytest.mark.parametrize("interrupt", [EOFError(), KeyboardInterrupt()])
+@pytest.mark.parametrize("interrupt", [EOFError(), KeyboardInterrupt(), "q"])
 def test_leaving_midway_keeps_what_was_recorded(interrupt, store, labels_dir):
     items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)
-    ask = Script(["n", "stock market only", "a", interrupt])  # gone while asked for lab-2's reason
-    assert label_interactively(items, labels_dir, "ana", ask=ask, say=lambda _: None, today=TODAY) == 1
+    ask = Script(["n", "stock market only", "a", interrupt])  # gone (or q) while asked for lab-2's reason
+    shown: list[str] = []
+    if isinstance(interrupt, KeyboardInterrupt):  # Ctrl-C or SIGTERM: passed on, so the command exits as stopped
+        with pytest.raises(KeyboardInterrupt):
+            label_interactively(items, labels_dir, "ana", ask=ask, say=shown.append, today=TODAY)
+    else:  # q at the reason prompt quits without saving that label (it was saved with the reason "q")
+        assert label_interactively(items, labels_dir, "ana", ask=ask, say=shown.append, today=TODAY) == 1
     assert [(r["id"], r["label"]) for r in read_records(labels_dir / "analyst-ana.jsonl")] == [("lab-1", "none")]
+    assert shown[-1].startswith("1 label saved to ")
+
+
+def test_an_answer_to_an_item_someone_labeled_while_it_was_on_screen_is_not_saved(store, labels_dir, known_ids):
+    """Two analysts on the same queue: bo imports a label for lab-1 while it is on ana's screen. Ana's answer was
+    saved too, and the two conflicting lines then stopped every label and train command for the whole team."""
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)
+    assert items[0].article.id == "lab-1"
+
+    def bo_labels_lab_1(n_prompts):
+        if n_prompts == 2:  # ana has chosen a label for lab-1 and is asked her reason
+            (labels_dir / "analyst-bo.jsonl").write_text(
+                '{"id": "lab-1", "source": "fixture-lab", "label": "contraction", "note": "shooting first", '
+                '"annotator": "bo", "labeled_at": "2026-05-04"}\n', encoding="utf-8")
+
+    shown: list[str] = []
+    ask = Script(["b", "talks went ahead", "n", "traders only", "q"], on_ask=bo_labels_lab_1)
+    assert label_interactively(items, labels_dir, "ana", ask=ask, say=shown.append, today=TODAY) == 1
+    assert "labeled meanwhile at" in "\n".join(shown) and "(contraction): your answer was not saved" in "\n".join(shown)
+    assert {r.id: r.label for r in load_labels(labels_dir, known_ids)} == {"lab-1": "contraction", "lab-2": "none",
+                                                                          "lab-5": "base"}
+
+
+def test_the_prompt_shows_the_link_the_text_and_why_the_item_is_queued(store, labels_dir):
+    store.add_articles([replace(store.articles(["lab-4"])[0], text="Shares in the oil sector rose as traders bet on the talks. " * 3)])
+    store.save_analysis([], [Prediction("lab-4", SCENARIO, "v1", "none", {"base": 0.1, "accelerated": 0.1,
+                                                                          "contraction": 0.1, "none": 0.7}, [])])
+    items = [i for i in build_queue(store, SCENARIO, "v1", set(), size=20, random_share=0.0) if i.article.id == "lab-4"]
+    shown: list[str] = []
+    label_interactively(items, labels_dir, "ana", ask=Script(["q"]), say=shown.append, today=TODAY)
+    text = "\n".join(shown)
+    assert "http://127.0.0.1/lab/4" in text
+    assert "Traders waited for news from the talks." in text  # the summary
+    assert "text: Shares in the oil sector rose" in text  # and the text: the guide reads all three
+    assert "in the queue as the model is unsure" in text
 
 
 def test_interactive_passes_over_an_item_labeled_meanwhile(store, labels_dir):
@@ -395,6 +471,8 @@ def test_label_command_options(project):
         run(config, "label", "--export", tmp_path / "a.jsonl", "--import", filled)
     with pytest.raises(click.BadParameter, match="expected a whole number of at least 1"):
         run(config, "label", "--size", "0")
+    with pytest.raises(click.UsageError, match="--relabel changes labels from a filled file: use it with --import FILE"):
+        run(config, "label", "--relabel", "--export", tmp_path / "a.jsonl")  # was accepted and ignored
     (tmp_path / "models" / "registry.json").write_text('{"models": []}', encoding="utf-8")
     # no active model (a new pack): the queue comes from the predictions the store holds (zero-shot, for a new pack)
     assert run(config, "label", "--size", "2", "--export", str(tmp_path / "q.jsonl")).return_value == 0

@@ -43,7 +43,10 @@ def test_a_candidate_holds_out_exactly_what_the_active_model_never_saw():
     shipped.metrics["trained_through"] = (DAY0 + timedelta(days=35)).date().isoformat()  # refit on every label
     assert [i for i, h in enumerate(held_out_for(articles, shipped)) if h] == list(range(36, 40))
     shipped.metrics["trained_through"] = (DAY0 + timedelta(days=39)).date().isoformat()
-    assert not any(held_out_for(articles, shipped))  # nothing newer: nothing to judge a candidate on
+    assert not any(held_out_for(articles, shipped))  # by date, nothing newer: nothing to judge a candidate on
+    # with the ids it was fit on, a label added since on an older article is unseen, and so is an undated one
+    trained = frozenset(f"a{n}" for n in range(40) if n not in (3, 17))
+    assert [i for i, h in enumerate(held_out_for(articles, shipped, trained)) if h] == [3, 17, 40]
 
 
 def test_a_clearly_better_candidate_is_promoted_and_noise_is_not():

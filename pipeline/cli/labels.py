@@ -34,6 +34,8 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     from ..signals import current_model_version
     from ..store import Store
 
+    if relabel and not import_file:
+        raise click.UsageError("--relabel changes labels from a filled file: use it with --import FILE")
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
     scenario_id, labels_dir = pack.id, pack.labels_dir
@@ -45,18 +47,21 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         target = analyst_file(labels_dir, annotator)
 
     if import_file:
-        store_ids: list[str] = []
+        store_ids: dict[str, str] = {}
         if Path(current.db).exists():
             with Store(current.db, read_only=True) as store:
-                store_ids = store.article_ids()
+                store_ids = store.article_sources()
         summary = import_label_file(import_file, labels_dir, KnownIds(current.shared_data, store_ids), annotator,
                                     relabel=relabel)
         if summary == ImportSummary(blank=summary.blank):
             print(f"{import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
                   f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
         else:
-            retrain = "; run 'signals train' to retrain" if summary.added or summary.relabeled else ""
-            print(f"{import_file}: {summary.describe()}; labels in {target}{retrain}")
+            where = [f"new labels in {target}"] if summary.added else []
+            if summary.relabeled:
+                where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
+            retrain = ["run 'signals train' to retrain"] if summary.added or summary.relabeled else []
+            print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
         return 0
 
     entry = Registry(current.models_dir).active(scenario_id)
@@ -65,7 +70,9 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         # the predictions the store's signals use: the active model's, or (a new pack) the zero-shot recipe's
         version = current_model_version(store, scenario_id) or (entry.version if entry is not None else None)
         if version is None:
-            raise ModelError(f"no predictions for scenario {scenario_id} in the store yet; run 'signals import' or "
+            watched = "" if scenario_id in settings().scenario_ids else (  # the settings' own, before --scenario
+                f"add {scenario_id!r} to 'scenarios' in the settings (the packs a run scores), then ")
+            raise ModelError(f"no predictions for scenario {scenario_id} in the store yet; {watched}run 'signals import' or "
                              "'signals run' first (a new pack is scored zero-shot from its brief until it has a model)")
         items = build_queue(store, scenario_id, version, labeled, size=size)
     if not items:

@@ -9,6 +9,8 @@ import click
 
 from .app import PATH, SignalsCommand, settings
 
+FEW_ITEMS = 30  # a held-out figure on fewer items says little: `train` says so beside it
+
 
 @click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote only if better beyond the noise, then refit on every label")
 @click.option("--scenario", help="the pack to train (default: the first watched one)")
@@ -27,11 +29,15 @@ def train_command(scenario: str | None) -> int:
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
     for name in ("holdout", "time_split"):
         if name in m:
-            support = ", ".join(f"{c} {v.get('support', 0)}" for c, v in m[name].get("per_class", {}).items())
-            print(f"  {name}: macro-F1 {m[name]['macro_f1']:.3f} on {m[name]['n']} items (ECE {m[name].get('ece', float('nan')):.3f})"
-                  + (f"; items per label: {support} (a label with none scores 0 in the macro average)" if support else ""))
+            figures = m[name]
+            per_class = figures.get("per_class", {})
+            labels = list(dict.fromkeys([*figures.get("macro_over", []), *per_class]))  # the averaged ones first, even with 0 items
+            support = ", ".join(f"{c} {per_class.get(c, {}).get('support', 0)}" for c in labels)
+            few = "; too few items for the figures to mean much" if figures["n"] < FEW_ITEMS else ""
+            print(f"  {name}: macro-F1 {figures['macro_f1']:.3f} on {figures['n']} items (ECE {figures.get('ece', float('nan')):.3f})"
+                  + (f"; items per label: {support} (a label with none scores 0 in the macro average)" if support else "") + few)
     if m.get("probes"):
-        print(f"  probes: {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
+        print(f"  probes (of the model above): {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
     if m.get("class_recall"):
         print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items()))
     if entry.status == "active":  # the store keeps the old model's (or the zero-shot) predictions until re-scored
