@@ -13,7 +13,9 @@ How two articles are matched (recipe `minhash-title-lead.v1`):
   old, in with the new" match nothing); lead signature: word 3-shingles of the lead (needs `MIN_LEAD_SHINGLES`);
 - MinHash LSH (datasketch) proposes candidates for each; a candidate is kept when its estimated Jaccard
   similarity passes the threshold (`TITLE_THRESHOLD`, `LEAD_THRESHOLD`), or when both have the same
-  canonical link;
+  canonical link, or the same text (not summary) of at least `MIN_BODY_CHARS` characters, whatever
+  their titles: an outlet that edits a headline ("... as hunt for crew continues" / "... while hunt ...")
+  republishes the same article, and the series rule below must not split it;
 - a match is dropped when the two titles look like items of a series rather than one story
   (`series_difference`): one word swapped for another ("Kurs HUF/PLN ..." / "Kurs DKK/PLN ...", "Eagles
   Playoff Schedule" / "Bills Playoff Schedule"), or numbers that differ on both sides ("... Friday, Jan. 2,
@@ -42,7 +44,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .records import Article
 
-RECIPE = "minhash-title-lead.v1"
+RECIPE = "minhash-title-lead.v2"  # v2: the same long body is the same story
 WINDOW = timedelta(days=3)
 NUM_PERM = 64
 SCHEME = "affine32"  # datasketch 2 default, named so that stored sketches never mix schemes
@@ -59,6 +61,7 @@ STOPWORDS = frozenset(
     "one two get got".split()
 )
 SAME_OUTLET_TITLE_OVERLAP = 0.4
+MIN_BODY_CHARS = 300  # a body this long, word for word the same, is one article however its title was edited
 WORD = re.compile(r"\w+", re.UNICODE)
 PUBLISHER_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")
 
@@ -70,6 +73,7 @@ class _Signature:
     link: str
     words: tuple[str, ...] = ()
     outlet: str = ""
+    body: str = ""  # a digest of the text's words when it is at least MIN_BODY_CHARS long, else ""
 
 
 def story_id_for(article_id: str) -> str:
@@ -112,7 +116,9 @@ def signature(article: Article) -> _Signature:
     lead_tokens = lead_words(article)
     shingles = {" ".join(lead_tokens[i : i + 3]) for i in range(len(lead_tokens) - 2)}
     lead = _minhash(shingles) if len(shingles) >= MIN_LEAD_SHINGLES else None
-    return _Signature(title, lead, article.link or "", tuple(words), article.outlet.strip().lower())
+    text = article.text or ""  # not a summary: an outlet's boilerplate summary is not an article
+    body = hashlib.sha1(" ".join(WORD.findall(text.lower())).encode("utf-8")).hexdigest() if len(text) >= MIN_BODY_CHARS else ""
+    return _Signature(title, lead, article.link or "", tuple(words), article.outlet.strip().lower(), body)
 
 
 def assign_stories(
@@ -132,6 +138,7 @@ def assign_stories(
     story_of: dict[str, str] = {}
     story_start: dict[str, datetime | None] = {}
     by_link: dict[str, str] = {}
+    by_body: dict[str, str] = {}
 
     def index(article: Article, sig: _Signature, story: str) -> None:
         key = article.id
@@ -142,6 +149,8 @@ def assign_stories(
             lsh_lead.insert(key, sig.lead, check_duplication=False)
         if sig.link:
             by_link.setdefault(sig.link, key)
+        if sig.body:
+            by_body.setdefault(sig.body, key)
         start = story_start.get(story, article.published)
         if article.published is not None and (start is None or article.published < start):
             start = article.published
@@ -156,7 +165,7 @@ def assign_stories(
     for article in sorted(unique.values(), key=_time_order):
         sig = signature(article)
         best, best_score = None, 0.0
-        for key, score in _candidates(sig, signatures, lsh_title, lsh_lead, by_link):
+        for key, score in _candidates(sig, signatures, lsh_title, lsh_lead, by_link, by_body):
             if score > best_score and _within(article.published, published[key], story_start[story_of[key]], window):
                 best, best_score = key, score
         story = story_of[best] if best is not None else story_id_for(article.id)
@@ -169,9 +178,11 @@ def _time_order(article: Article) -> tuple:
     return (article.published is None, article.published or datetime.min, article.id)
 
 
-def _candidates(sig, signatures, lsh_title, lsh_lead, by_link) -> Iterable[tuple[str, float]]:
+def _candidates(sig, signatures, lsh_title, lsh_lead, by_link, by_body) -> Iterable[tuple[str, float]]:
     if sig.link and sig.link in by_link:
         yield by_link[sig.link], 2.0  # the same page, fetched twice under two ids
+    if sig.body and sig.body in by_body:
+        yield by_body[sig.body], 2.0  # the same article, its headline edited
     if sig.title is not None:
         for key in lsh_title.query(sig.title):
             other = signatures[key]
