@@ -129,6 +129,36 @@ def build_queue(
     return items
 
 
+def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: int | None = None) -> list[Article]:
+    """A random sample of up to `size` labeled articles the store holds, for a blind second pass: another analyst
+    labels them without seeing the first label or the model's call, and `scripts/agreement.py --second FILE`
+    measures the agreement (Cohen's kappa). `seed` makes the draw repeatable."""
+    if size < 1:
+        raise ValueError(f"size must be at least 1, got {size}")
+    labeled = sorted(accepted_labels(labels_dir))
+    stored = {a.id: a for a in store.articles(labeled)} if labeled else {}
+    picked = random.Random(seed).sample(sorted(stored), min(size, len(stored)))
+    return [stored[i] for i in picked]
+
+
+def export_second_pass(articles: Sequence[Article], path: Path) -> int:
+    """Write a blind second pass: each article with empty `label` and `note`, and nothing of the first judgment or
+    the model's. Returns lines written; refuses to overwrite a file with labels filled in, as `export_queue` does."""
+    path = Path(path)
+    if path.exists() and _has_filled_labels(path):
+        raise InputError(path, None, "already has labels filled in; keep it for scripts/agreement.py, or export to another file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for a in articles:
+            out.write(json.dumps({"id": a.id, "source": a.source, "outlet": a.outlet,
+                                  "published": a.published.isoformat() if a.published else None, "title": a.title,
+                                  "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""},
+                                 ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return len(articles)
+
+
 # ---------------------------------------------------------------- export and import
 
 def export_queue(items: Sequence[QueueItem], path: Path) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sklearn.metrics import cohen_kappa_score
 
 from pipeline.classify import SCORED_LABELS, scores
+from pipeline.labeling import read_filled_file
 from pipeline.labels import load_labels, parse_label_file
 from pipeline.records import LABELS
 
@@ -35,8 +36,10 @@ def main() -> None:
         first = {r.id: r for _, r in parse_label_file(args.first)}
     else:
         first = {r.id: r for r in load_labels(args.labels)}
-    second = {r.id: r for _, r in parse_label_file(args.second)}
+    second = {r.id: r for _, r in read_filled_file(args.second)}  # rows left blank are not judged yet
     ids = sorted(i for i in second if i in first)
+    if not ids:
+        raise SystemExit(f"{args.second}: no labeled row names an item of the label set")
     a = [first[i].label for i in ids]
     b = [second[i].label for i in ids]
     result = {"n": len(ids), "agreement": round(sum(x == y for x, y in zip(a, b)) / len(ids), 4),

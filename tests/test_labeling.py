@@ -463,6 +463,38 @@ def test_label_command_exports_then_imports(project):
     assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}
 
 
+def test_a_blind_second_pass_exports_labeled_items_and_gives_the_agreement(project):
+    """Two analysts could not measure their agreement through the tool: the prompt and export always show the model's
+    call, and the queue never offers a labeled item. A second pass exports labeled items blind."""
+    import subprocess
+    import sys
+
+    tmp_path, config, labels_dir = project
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps({"id": f"lab-{i}", "source": "fixture-lab", "label": label, "note": "read"}) + "\n"
+                             for i, label in ((1, "base"), (2, "contraction"), (3, "base"), (4, "none"))), encoding="utf-8")
+    assert run(config, "label", "--import", str(first), "--annotator", "ana").return_value == 0
+    second = tmp_path / "second.jsonl"
+    result = run(config, "label", "--second-pass", "--size", "4", "--export", str(second))
+    assert result.return_value == 0 and "scripts/agreement.py" in result.stdout
+    rows = read_records(second)
+    assert len(rows) == 4 and {r["id"] for r in rows} <= {"lab-1", "lab-2", "lab-3", "lab-4", "lab-5"}
+    assert all(r["label"] == "" and not {"guess", "probabilities", "evidence"} & set(r) for r in rows)  # blind
+    given = {"lab-1": "base", "lab-2": "contraction", "lab-3": "base", "lab-4": "none", "lab-5": "base"}
+    for row in rows:  # bo agrees with every first label but the first row's
+        row.update(label=given[row["id"]], note="second reading")
+    rows[0]["label"] = "accelerated"  # no first label is accelerated
+    rows[-1]["label"] = ""  # not judged yet: left out
+    second.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "agreement.py"), "--labels", str(labels_dir),
+                           "--second", str(second)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (figures["n"], figures["agreement"]) == (3, round(2 / 3, 4))
+    with pytest.raises(click.UsageError, match="--second-pass writes a file for a second analyst"):
+        run(config, "label", "--second-pass")
+
+
 def test_label_command_options(project):
     tmp_path, config, _ = project
     filled = tmp_path / "b.jsonl"

@@ -20,8 +20,11 @@ from .app import AT_LEAST_ONE, PATH, SignalsCommand, settings
 @click.option("--import", "import_file", type=PATH, metavar="FILE", help="validate a filled FILE and add its labels")
 @click.option("--annotator", metavar="NAME", help="who is labeling; names the label file (default: `annotator` in the settings)")
 @click.option("--relabel", is_flag=True, help="with --import: let the file change labels already given (recorded with who and when)")
+@click.option("--second-pass", is_flag=True,
+              help="with --export: a random sample of labeled articles, blind (no label, no model call), for a second "
+                   "analyst; scripts/agreement.py --second FILE then gives Cohen's kappa")
 def label_command(scenario: str | None, size: int, export: Path | None, import_file: Path | None,
-                  annotator: str | None, relabel: bool) -> int:
+                  annotator: str | None, relabel: bool, second_pass: bool) -> int:
     """--import a filled file, --export the queue, or label in the terminal."""
     # Registry and scenario pack built directly, as Runtime.registry / Runtime.scenario do:
     # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
@@ -36,6 +39,8 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
 
     if relabel and not import_file:
         raise click.UsageError("--relabel changes labels from a filled file: use it with --import FILE")
+    if second_pass and not export:
+        raise click.UsageError("--second-pass writes a file for a second analyst: use it with --export FILE")
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
     scenario_id, labels_dir = pack.id, pack.labels_dir
@@ -62,6 +67,19 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
                 where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
             retrain = ["run 'signals train' to retrain"] if summary.added or summary.relabeled else []
             print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
+        return 0
+
+    if second_pass:
+        from ..labeling import export_second_pass, second_pass_items
+
+        with Store(current.db, read_only=True) as store:
+            articles = second_pass_items(store, labels_dir, size=size)
+        if not articles:
+            raise ModelError(f"no labeled article of {scenario_id} is in the store {current.db}; a second pass shows the "
+                             "articles from the store")
+        n = export_second_pass(articles, export)
+        print(f"{n} labeled items written to {export}, blind; a second analyst fills in 'label' and 'note', then "
+              f"'python scripts/agreement.py --labels {labels_dir} --second {export}' gives the agreement")
         return 0
 
     entry = Registry(current.models_dir).active(scenario_id)
