@@ -168,7 +168,8 @@ def export_queue(items: Sequence[QueueItem], path: Path) -> int:
     path = Path(path)
     if path.exists() and _has_filled_labels(path):
         raise InputError(path, None, "already has labels filled in; import it first with "
-                         f"'signals label --import {path}', or export to another file")
+                         f"'signals label --import {path}' (importing it again adds nothing), then export to another file "
+                         "or delete this one")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:

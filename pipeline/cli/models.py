@@ -39,7 +39,8 @@ def train_command(scenario: str | None) -> int:
     if m.get("probes"):
         print(f"  probes (of the model above): {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
     if m.get("class_recall"):
-        print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items()))
+        print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items())
+              + (f" (from {m['class_recall_source']})" if m.get("class_recall_source") else ""))
     if entry.status == "active":  # the store keeps the old model's (or the zero-shot) predictions until re-scored
         print(f"signals: the next 'signals run' or 'signals import' re-scores the stored articles with {entry.version}; "
               "until then the store's signals come from the model before it", file=sys.stderr)
