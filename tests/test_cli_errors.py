@@ -96,6 +96,44 @@ def test_every_command_says_what_is_wrong_in_one_line(tmp_path, store_path, caps
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "e.jsonl").exists()
 
 
+def test_an_output_that_is_the_store_is_refused_and_the_store_kept(tmp_path, monkeypatch, capsys):
+    """`report --out` naming the store wrote the HTML page over it (exit 0, every article gone); `brief --out` and
+    `trend --output` did the same. Any spelling of the store (./, a symbolic link) and its companion files count."""
+    from datetime import datetime
+
+    from pipeline.records import Article, Prediction
+    from storekit import MODEL, PACK, classified_store, probs
+
+    monkeypatch.chdir(tmp_path)
+    db = classified_store(tmp_path / "s.duckdb", [Article("a1", "test", "Dawn", "Talks continue", "", "Text.",
+                                                          datetime(2026, 4, 1, 12), "https://example.org/a1")],
+                          [Prediction("a1", PACK.id, MODEL, "base", probs("base"), [])])
+    (tmp_path / "link.duckdb").symlink_to(db)
+    before = db.read_bytes()
+    store_line = "is the store itself (--db "
+    attempts = [
+        (["--db", db, "report", "--out", db], f"{db}: --out {store_line}{db})"),
+        (["--db", "s.duckdb", "report", "--out", "./s.duckdb"], f"--out {store_line}s.duckdb)"),
+        (["--db", db, "report", "--out", "link.duckdb"], f"link.duckdb: --out {store_line}{db})"),
+        (["--db", "link.duckdb", "brief", "--out", db], f"--out {store_line}link.duckdb)"),
+        (["--db", db, "trend", "--format", "csv", "--output", db], f"--output {store_line}"),
+        (["--db", db, "trend", "--format", "csv", "--output", f"{db}.wal"], "--output is the store's write-ahead log"),
+        (["--db", db, "label", "--export", f"{db}.lock"], "--export is the store's run lock"),
+        (["--db", db, "feeds", "export-opml", db], f"FILE {store_line}"),
+        (["--db", db, "predict", "--input", FIXTURES / "articles.jsonl", "--output", db], f"--output {store_line}"),
+        (["--db", db, "events", "--input", FIXTURES / "articles.jsonl", "--output", "link.duckdb"], f"--output {store_line}"),
+    ]
+    for argv, expected in attempts:
+        code, out, err = run(capsys, *argv)
+        shown = " ".join(str(a) for a in argv)
+        assert code == 1 and out == "", f"signals {shown}: exit {code}"
+        assert err.count("\n") == 1 and expected in err and err.rstrip().endswith("; write to another file"), err
+        assert db.read_bytes() == before, f"signals {shown} changed the store"
+    assert not (tmp_path / "s.duckdb.wal").exists() and (tmp_path / "link.duckdb").is_symlink()
+    with Store(db, read_only=True) as store:
+        assert store.article_ids() == ["a1"]
+
+
 def test_a_reader_that_closes_the_pipe_gets_one_line(store_path):
     # the read end is closed before the command writes: its first write meets a broken pipe
     command = [sys.executable, "-m", "pipeline.cli", "--db", str(store_path), "alerts", "--format", "json"]

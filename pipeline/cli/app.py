@@ -77,14 +77,32 @@ class SignalsCommand(click.Command):
         self.inputs, self.outputs, self.exclusive, self.folders = inputs, outputs, exclusive, folders
 
     def invoke(self, ctx: click.Context):
-        check_arguments(ctx.params, self.inputs, self.outputs, self.exclusive, self.folders)
+        # an output must not be the store either, whether the command reads it or not (`predict` writes beside it)
+        store = settings().db if any(ctx.params.get(name) for name in self.outputs) else None
+        names = {p.name: p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in self.params}
+        check_arguments(ctx.params, self.inputs, self.outputs, self.exclusive, self.folders, store, names)
         return super().invoke(ctx)
 
 
-def check_arguments(params: dict, inputs, outputs, exclusive, folders=()) -> None:
+def store_files(db: Path) -> dict[Path, str]:
+    """The files a store is made of, resolved (so a symbolic link or `./` spelling counts), with what each is:
+    the DuckDB file, its write-ahead log and its run lock, beside the name given and beside the file it points to."""
+    from ..store import run_lock_path
+
+    files = {}
+    for base in (Path(db).absolute(), Path(db).resolve()):
+        files[Path(f"{base}.wal").resolve()] = f"the store's write-ahead log (--db {db})"
+    files[run_lock_path(db)] = f"the store's run lock (--db {db})"
+    files[Path(db).resolve()] = f"the store itself (--db {db})"
+    return files
+
+
+def check_arguments(params: dict, inputs, outputs, exclusive, folders=(), store: Path | None = None,
+                    names: dict[str, str] | None = None) -> None:
     """Mistakes caught before any work: options that exclude each other, a reversed date range, a missing
-    input, an output with nowhere to go or that is the input itself, an output folder (`folders`: made by the
-    command, one level) whose own folder does not exist."""
+    input, an output with nowhere to go or that is the input itself or a file of the `store` (overwriting it
+    would destroy it), an output folder (`folders`: made by the command, one level) whose own folder does not
+    exist. `names` spells each parameter as the command line does (`--out`, `FILE`)."""
     given = [name for name in exclusive if params.get(name)]
     if len(given) > 1:
         raise UsageError(" and ".join(f"--{name.replace('_file', '').replace('_', '-')}" for name in given)
@@ -92,18 +110,19 @@ def check_arguments(params: dict, inputs, outputs, exclusive, folders=()) -> Non
     since, until = params.get("since"), params.get("until")
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}; give the earlier day first")
-    read = set()
+    taken = store_files(store) if store is not None else {}  # resolved path -> what it is
     for path in filter(None, (params.get(name) for name in inputs)):
         if not Path(path).is_file():
             raise InputError(path, None, "no such file" if not Path(path).exists() else "not a file")
-        read.add(Path(path).resolve())
+        taken[Path(path).resolve()] = "the input file itself"
     for name in outputs:
         path = params.get(name)
         if not path:
             continue
         path = Path(path)
-        if path.resolve() in read:
-            raise InputError(path, None, f"--{name} is the input file itself; write to another file")
+        if path.resolve() in taken:
+            option = (names or {}).get(name, f"--{name}")
+            raise InputError(path, None, f"{option} is {taken[path.resolve()]}; write to another file")
         if path.is_dir():
             raise InputError(path, None, "is a folder; give a file name to write")
         writable_folder(path)
