@@ -143,6 +143,24 @@ def test_report_command(store_path, tmp_path, monkeypatch):
     assert "2026-04-02 to 2026-04-06 · 5 days" in (tmp_path / "late.html").read_text(encoding="utf-8")
 
 
+def test_a_pack_the_store_never_read_is_refused_under_default_settings(store_path, tmp_path, monkeypatch):
+    """With no `scenarios` list (no settings file, or only `scenario = ...`), --scenario replaced the one watched pack
+    before the check, so an unread pack passed: its priors were shown as odds and its indicators as "not fired"."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("SIGNALS_CONFIG", "SIGNALS_SCENARIO", "SIGNALS_SCENARIOS"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "only-scenario.toml").write_text(f'[signals]\nscenario = "{PACK.id}"\n', encoding="utf-8")
+    unread = "india-pakistan-2025"
+    for config in ([], ["--config", tmp_path / "only-scenario.toml"]):
+        for command in (["report", "--out", tmp_path / "ip.html"], ["brief"], ["odds"], ["alerts"], ["trend"]):
+            with pytest.raises(SignalsError) as refused:
+                invoke(*config, "--db", store_path, *command, "--scenario", unread)
+            assert str(refused.value) == (f"scenario {unread} is not watched (scenarios = ['{PACK.id}'] in the settings) and "
+                                          "the store holds no prediction for it; add it to 'scenarios', then run 'signals run'")
+        assert invoke(*config, "--db", store_path, "odds", "--scenario", PACK.id).return_value == 0  # the watched one reads
+    assert not (tmp_path / "ip.html").exists()
+
+
 def models_dir(tmp_path: Path) -> Path:
     """A registry that knows model v1: base and contraction measured, accelerated not (no test support)."""
     folder = tmp_path / "models"

@@ -39,15 +39,17 @@ def odds_options(command):
 def watched_pack(current):
     """The pack the command reads (--scenario, else the first watched), loaded. A pack that no ingest classifies for
     (not in `scenarios`) and of which the store holds no prediction is refused: its "quiet" trend, priors-only odds
-    and empty brief would read as news, when nothing was ever read for it."""
+    and empty brief would read as news, when nothing was ever read for it. The watched packs are the settings'
+    own: `current` has --scenario in place of `scenario`, which with no `scenarios` list is all an ingest reads."""
     from ..scenario import load_scenario
     from ..store import Store
 
     pack = load_scenario(current.scenario_dir)
-    if current.scenario not in current.scenario_ids and Path(current.db).exists():
+    watched = settings().scenario_ids
+    if current.scenario not in watched and Path(current.db).exists():
         with Store(current.db, read_only=True) as store:
             if store.newest_model_version(current.scenario) is None:
-                raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(current.scenario_ids)} "
+                raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(watched)} "
                                    "in the settings) and the store holds no prediction for it; add it to 'scenarios', "
                                    "then run 'signals run'")
     return pack
