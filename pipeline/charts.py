@@ -37,6 +37,7 @@ from .alerts import FIRED, PASSED, PENDING, UNKNOWN, AlertReport, count_words
 from .odds import INTERVAL
 from .records import CASES, LABELS
 from .scenario import Scenario
+from .text import shown
 
 COLORS = {"base": "#4e79a7", "accelerated": "#59a14f", "contraction": "#e15759", "none": "#bab0ac"}
 STATUS_COLORS = {FIRED: "#e15759", PENDING: "#f28e2b", PASSED: "#76716d", UNKNOWN: "#b0aca8"}
@@ -67,7 +68,7 @@ class Chart:
         text = AUTOMATIC_ID.sub(rf'<g id="{self.chart_id}-\1"', text[text.index("<svg"):])  # unique in the page
         for gid, tooltip in self.tooltips.items():
             opening = f'<g id="{gid}">'
-            text = text.replace(opening, f"{opening}<title>{escape(tooltip)}</title>", 1)
+            text = text.replace(opening, f"{opening}<title>{escape(shown(tooltip))}</title>", 1)
         return Markup(text)
 
     def write_png(self, path: Path) -> Path:

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from .alerts import FIRED, PASSED, PENDING, UNKNOWN, AlertReport, count_words, evaluate, last_ingested_day
 from .charts import COLORS, Chart, daily_figure, indicators_figure, odds_figure
@@ -54,12 +55,22 @@ from .records import CASES, LABELS, is_zero_shot
 from .scenario import Scenario
 from .signals import article_predictions, build_outlet_breakdown, daily_frame, zero_shot_note
 from .store import Store
+from .text import shown
 
 EVIDENCE_PER_DAY = 3
 PNG_NAMES = ("daily_signals.png", "odds.png", "indicators.png")
 DEFAULT_WEEKS = 8
 WEEK_MOVERS = 3
-TEMPLATES = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True, keep_trailing_newline=True)
+
+
+def _finalize(value):
+    """Every text the template prints, before it is escaped: bidi controls dropped (`text.shown`), so a title
+    cannot reverse the outlet and date printed after it. The charts' SVG (Markup) is drawn by us and left as is."""
+    return shown(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+TEMPLATES = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True, keep_trailing_newline=True,
+                        finalize=_finalize)
 
 
 def safe_href(link: str) -> str:
@@ -284,7 +295,7 @@ def summary_view(summary: WeekSummary | None) -> dict | None:
 
 def _md(text: str) -> str:
     """Article text made inert in Markdown: no raw HTML tags, no link brackets."""
-    return str(text or "").replace("<", "&lt;").replace(">", "&gt;").replace("[", "(").replace("]", ")")
+    return shown(str(text or "")).replace("<", "&lt;").replace(">", "&gt;").replace("[", "(").replace("]", ")")
 
 
 def brief_markdown(summary: WeekSummary) -> str:

@@ -17,6 +17,9 @@ from lxml import etree
 MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20ac\u2122]")
 # C0 controls other than tab/newline/CR, DEL, and lone surrogates: never useful in text, break some stores.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Unicode embedding, override and isolate controls (LRE..RLO, LRI..PDI): one in a title reverses what follows it
+# on the line, the report's own outlet and date included. Kept in the store, dropped from what is shown.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Markup escaped twice (`&amp;lt;script&amp;gt;`) reads as `&lt;script&gt;` after one parse.
 ESCAPED_TAG = re.compile(r"&lt;\s*/?\s*[a-zA-Z!]")
 # A tag cut off by a source that truncated its summary: `... <img src="https://..." srcset="a 250w, …`
@@ -52,6 +55,12 @@ def clean_text(value: str) -> str:
         value = ftfy.fix_text(value)
     value = re.sub(r"[ \t\r\f\v]+", " ", re.sub(r"\n\s*\n+", "\n\n", value))
     return re.sub(r" ?\n ?", "\n", value).strip()
+
+
+def shown(value: str) -> str:
+    """Article text as a page or a note shows it: without bidi controls, so that it cannot reorder the text
+    around it (the stored and classified text keeps them; `clean_text` is not the place, it feeds training)."""
+    return BIDI_CONTROLS.sub("", value)
 
 
 def _strip_markup(value: str) -> str:

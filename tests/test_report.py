@@ -132,6 +132,29 @@ def test_titles_and_outlets_with_markup_and_ampersands_stay_text(tmp_path):
     assert escaped in tooltip  # the chart's tooltip is escaped too
 
 
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_bidi_controls_in_article_text_cannot_reorder_the_page_or_the_brief(tmp_path, monkeypatch):
+    """A U+202E (right-to-left override) in a title displayed the report's own "(Geo News, 2026-04-05; ...)" reversed,
+    and the brief carried the unclosed override into any note it was pasted into."""
+    title = "\u202e Border clash near Taftan, Pakistan and Iran say"
+    articles = [Article("rlo", "test", "Geo\u2066 News", title, "", "Text.", datetime(2026, 4, 5, 12), "https://example.org/rlo")]
+    predictions = [Prediction("rlo", PACK.id, MODEL, "contraction", probs("contraction"), ["Border \u202dshots\u202c heard."])]
+    store = classified_store(tmp_path / "s.duckdb", articles, predictions)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    assert invoke("--db", store, "report", "--out", tmp_path / "r.html").return_value == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert not BIDI.search(page)
+    assert page.count("Border clash near Taftan, Pakistan and Iran say") >= 4  # movers, firings and their tooltip, evidence
+    assert "Geo News, 2026-04-05" in page and "Border shots heard." in page
+    brief = invoke("--db", store, "brief").stdout
+    assert not BIDI.search(brief) and "(Geo News, 2026-04-05" in brief and "> Border shots heard." in brief
+    with Store(store, read_only=True) as opened:  # the store keeps the text as it came
+        assert next(a.title for a in opened.articles()) == title
+
+
 def test_report_command(store_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("--db", store_path, "report", "--out", tmp_path / "cli.html", "--since", "2026-04-02")
