@@ -35,6 +35,8 @@ With `png_dir`, the same three figures are also written as PNG files.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -293,14 +295,24 @@ def summary_view(summary: WeekSummary | None) -> dict | None:
             "lines": summary_lines(summary), "movers": movers}
 
 
+# What would format, link or open raw HTML inside a line of Markdown (GitHub's tables and ~strikes~ too), and an
+# `&` that starts an entity: each is escaped with a backslash, which CommonMark shows as the character itself.
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
+LINE_START = re.compile(r"^(?:[-+#>]|\d+[.)])")  # a list, heading, quote or rule where a line starts
+
+
 def _md(text: str) -> str:
-    """Article text made inert in Markdown: no raw HTML tags, no link brackets."""
-    return shown(str(text or "")).replace("<", "&lt;").replace(">", "&gt;").replace("[", "(").replace("]", ")")
+    """Article text shown literally in Markdown: entities decoded (`&gt;` is not what a reader should see), bidi
+    controls dropped, whitespace (newlines too) folded to one space so that it cannot start a heading, a table or
+    a paragraph of its own, and every character that Markdown would read escaped with a backslash."""
+    text = " ".join(shown(html.unescape(str(text or ""))).split())
+    text = MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    return LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text, count=1)
 
 
 def brief_markdown(summary: WeekSummary) -> str:
     """Pure: the week's summary as Markdown, for pasting into a note (what `signals brief` prints).
-    Article text is made inert: no raw HTML, no brackets that would start a link."""
+    Article text is shown as written (`_md`): one line each, nothing in it read as Markdown or HTML."""
     lines = summary_lines(summary)
     out = [f"## {summary.title}: week {summary.week_start:%Y-%m-%d} to {summary.week_end:%Y-%m-%d}", "",
            f"**Odds** ({INTERVAL:.0%} intervals, on {summary.evidence:.1f} stories' worth of news):", ""]

@@ -155,6 +155,34 @@ def test_bidi_controls_in_article_text_cannot_reorder_the_page_or_the_brief(tmp_
         assert next(a.title for a in opened.articles()) == title
 
 
+def test_the_brief_shows_article_text_literally_in_markdown(tmp_path, monkeypatch):
+    """An outlet with newlines injected a heading and a table into the brief and broke its numbered list; a title's
+    `**`, backticks, `_` and `~~` rendered as Markdown; `">` in a title was printed as `"&gt;`."""
+    from markdown_it import MarkdownIt
+
+    outlet = "Dawn\n\n# INJECTED OUTLET HEADING\n\n| a | b |\n|---|---|\n| c | d |\n\n"
+    title = "US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) <b>tag</b> Q&amp;A Islamabad \">"
+    sentence = "# Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p)"
+    articles = [Article("md", "test", outlet, title, "", "Text.", datetime(2026, 4, 5, 12), "https://example.org/md")]
+    predictions = [Prediction("md", PACK.id, MODEL, "contraction", probs("contraction"), [sentence])]
+    store = classified_store(tmp_path / "s.duckdb", articles, predictions)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    text = invoke("--db", store, "brief").stdout
+    mover = next(line for line in text.splitlines() if line.startswith("1. "))
+    assert "(Dawn # INJECTED OUTLET HEADING \\| a \\| b \\| \\|---\\|---\\| \\| c \\| d \\|, 2026-04-05" in mover  # one line
+    assert "&gt;" not in text and "&amp;" not in text and 'Q&A Islamabad ">' in mover
+    page = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+    for element in ("<h1", "<h3", "<table", "<code>", "<img", "<del>", "<b>"):
+        assert element not in page, element
+    assert page.count("<strong>") == 4 and page.count("<em>") == 1  # the brief's own: its four labels, the note on points
+    assert page.count("<h2>") == 1 and page.count("<ol>") == 1 and page.count("<blockquote>") == 1
+    assert '<a href="https://example.org/md">US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) ' \
+           "&lt;b&gt;tag&lt;/b&gt; Q&amp;A Islamabad &quot;&gt;</a> (Dawn # INJECTED OUTLET HEADING | a | b |" in page
+    assert "<p># Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p)</p>" in page
+    assert page.count("<a href=") == 1  # the brief's own link to the article, and no other
+
+
 def test_report_command(store_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("--db", store_path, "report", "--out", tmp_path / "cli.html", "--since", "2026-04-02")
@@ -219,7 +247,7 @@ def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monk
     text = result.stdout
     assert text.startswith(f"## {PACK.title}: week 2026-03-30 to 2026-04-05")
     assert "- accelerated 30% (not measurable yet), held at its prior" in text
-    assert "1. " in text and "toward contraction" in text and "<script>" not in text and "&lt;script&gt;" in text
+    assert "1. " in text and "toward contraction" in text and "\\<script>document.title" in text and "&lt;" not in text
     assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
     assert "accelerated: not measurable yet (recall unknown)" in text
     assert "*pts: what each day's stories still add to that case's odds on 2026-04-05, after fading" in text
