@@ -458,7 +458,8 @@ def weekly_brief(
     daily_cap: float = DEFAULT_DAILY_CAP,
 ) -> WeekSummary:
     """The week's summary (the report's first block) for the 7 days ending on `week_end`
-    (default: the last day with ingested articles)."""
+    (default: the last day with ingested articles). A week that runs past the newest data is the 7 days up to it,
+    as `report` and `odds` show it: past the data the odds would only fade toward the priors."""
     newest = last_ingested_day(store)
     if newest is None:
         raise SignalsError("no dated articles in the store yet; run 'signals import' or 'signals run' first")
@@ -466,6 +467,7 @@ def weekly_brief(
     if week_end - timedelta(days=6) > newest:  # a week the store cannot see would read as a quiet week
         raise SignalsError(f"brief: the week {week_end - timedelta(days=6)} to {week_end} starts after the newest data "
                            f"({newest}); give an earlier --week")
+    week_end = min(week_end, newest)
     seen = visibility(store, scenario, models_dir, min_recall) if models_dir is not None else None
     model = OddsModel.for_scenario(scenario, half_life, strength, daily_cap, seen.measurable if seen else None)
     history = article_predictions(store, scenario, None, week_end, text=True)

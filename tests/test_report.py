@@ -251,14 +251,40 @@ def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monk
     assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
     assert "accelerated: not measurable yet (recall unknown)" in text
     assert "*pts: what each day's stories still add to that case's odds on 2026-04-05, after fading" in text
-    # April 6 to 12: only a `none` article, so no mover; the odds still drift back, and the brief says why
-    text = invoke("--db", store_path, "brief", "--week", "2026-W15").stdout
-    assert "- no story this week moved the odds" in text and "older news fading toward the priors" in text
+    # April 6 to 12 runs past the newest article (April 6): shown as of April 6, as `report` and `odds` show it
+    result = invoke("--db", store_path, "brief", "--week", "2026-W15")
+    assert result.stdout.startswith(f"## {PACK.title}: week 2026-03-31 to 2026-04-06")
+    assert result.stderr == "brief: no data after 2026-04-06 (the newest article); shown as of 2026-04-06, not 2026-04-12\n"
     # April 13 to 19 lies wholly after the newest article (April 6): a quiet-looking week the store cannot see
     with pytest.raises(SignalsError, match="starts after the newest data \\(2026-04-06\\)"):
         invoke("--db", store_path, "brief", "--week", "2026-W16")
     with pytest.raises(SignalsError, match="2026 has no week 99"):
         invoke("--db", store_path, "brief", "--week", "2026-W99")
+
+
+def test_a_brief_for_a_week_with_no_mover_says_the_change_is_older_news_fading(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    rows = [("c1", 1, "contraction"), ("n12", 12, "none")]  # April 6 to 12: only a `none` article
+    store = classified_store(tmp_path / "s.duckdb", [Article(i, "test", "Dawn", f"Story {i}", "", "Text.", datetime(2026, 4, d, 12), "")
+                                                     for i, d, _ in rows],
+                             [Prediction(i, PACK.id, MODEL, label, probs(label), []) for i, _, label in rows])
+    result = invoke("--db", store, "brief", "--week", "2026-W15")
+    assert result.stdout.startswith(f"## {PACK.title}: week 2026-04-06 to 2026-04-12") and result.stderr == ""
+    assert "- no story this week moved the odds" in result.stdout and "older news fading toward the priors" in result.stdout
+
+
+def test_a_brief_for_a_week_past_the_newest_data_is_as_of_the_newest_data(store_path, tmp_path, monkeypatch):
+    """`brief --week` for a week running past the newest article reported the odds of its last day, faded over days
+    without data ("+1 pts since ..." on fewer stories' worth), where `report` and `odds` stop at the newest data."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    past = invoke("--db", store_path, "brief", "--week", "2026-W15")  # April 6 to 12; the newest article is from April 6
+    assert past.stderr == "brief: no data after 2026-04-06 (the newest article); shown as of 2026-04-06, not 2026-04-12\n"
+    assert past.stdout == invoke("--db", store_path, "brief").stdout  # the 7 days up to the newest data
+    invoke("--db", store_path, "report", "--out", tmp_path / "r.html", "--until", "2026-04-12")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    odds = re.search(r'<ul id="summary-odds">(.*?)</ul>', page).group(1).replace("</li><li>", "\n- ").replace("<li>", "- ")
+    assert odds.replace("</li>", "").replace("&#39;", "'") in past.stdout  # the same odds as the report's for that --until
 
 
 def dump_dom(html_file: Path, profile: Path) -> str:

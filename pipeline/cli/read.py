@@ -254,6 +254,7 @@ def report_command(scenario, out, png, since, until, half_life, strength, daily_
 @odds_options
 def brief_command(scenario, week, out, half_life, strength, daily_cap, min_recall) -> int:
     from ..report import brief_markdown, parse_week, weekly_brief
+    from ..signals import within_data
     from ..store import Store
 
     current = settings(scenario)
@@ -262,6 +263,9 @@ def brief_command(scenario, week, out, half_life, strength, daily_cap, min_recal
     with Store(current.db, read_only=True) as store:
         text = brief_markdown(weekly_brief(store, pack, week_end, current.models_dir, half_life, strength,
                                            min_recall, daily_cap))
+        _, clipped = within_data(store, week_end, "brief")  # the week was brought back to the newest data
+    if clipped:
+        print(clipped, file=sys.stderr)
     if out:
         Path(out).write_text(text, encoding="utf-8")
         print(f"brief written to {out}", file=sys.stderr)
