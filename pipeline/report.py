@@ -467,6 +467,10 @@ def weekly_brief(
     if week_end - timedelta(days=6) > newest:  # a week the store cannot see would read as a quiet week
         raise SignalsError(f"brief: the week {week_end - timedelta(days=6)} to {week_end} starts after the newest data "
                            f"({newest}); give an earlier --week")
+    first = store.first_published_day()
+    if week_end < first:  # nor can it see a week before its first article
+        raise SignalsError(f"brief: the week {week_end - timedelta(days=6)} to {week_end} ends before the first data "
+                           f"({first}, the oldest article); give a later --week")
     week_end = min(week_end, newest)
     seen = visibility(store, scenario, models_dir, min_recall) if models_dir is not None else None
     model = OddsModel.for_scenario(scenario, half_life, strength, daily_cap, seen.measurable if seen else None)

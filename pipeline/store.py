@@ -469,6 +469,10 @@ class Store:
         """The id of every stored article."""
         return [r[0] for r in self.con.execute("SELECT id FROM articles").fetchall()]
 
+    def first_published_day(self) -> date | None:
+        """The publication day of the oldest dated article, None when no article is dated."""
+        return self.con.execute("SELECT min(CAST(published AS DATE)) FROM articles").fetchone()[0]
+
     def last_published_day(self) -> date | None:
         """The publication day of the newest dated article, None when no article is dated."""
         return self.con.execute("SELECT max(CAST(published AS DATE)) FROM articles").fetchone()[0]

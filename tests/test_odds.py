@@ -387,9 +387,10 @@ def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch):
     result = invoke("--db", mixed_store, "odds", "--format", "json", "--until", "2026-05-01")
     assert json.loads(result.stdout)["as_of"] == "2026-04-10"
     assert "odds: no data after 2026-04-10 (the newest article); shown as of 2026-04-10, not 2026-05-01" in result.stderr
+    # before the first article (April 8) nothing was read: the priors would read as a quiet day
     for before_any_news in (["--until", "2026-03-01"], ["--since", "2026-02-01", "--until", "2026-02-03"]):
-        result = invoke("--db", mixed_store, "odds", *before_any_news)
-        assert result.stdout == "" and "no predictions in that range; the odds are the priors" in result.stderr
+        with pytest.raises(SignalsError, match=r"odds: the last day 2026-0\d-0\d is before the first data \(2026-04-08, the oldest"):
+            invoke("--db", mixed_store, "odds", *before_any_news)
     with pytest.raises(SignalsError, match="the first day 2026-04-20 is after the newest data"):
         invoke("--db", mixed_store, "odds", "--since", "2026-04-20", "--until", "2026-05-01")
 

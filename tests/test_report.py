@@ -287,6 +287,27 @@ def test_a_brief_for_a_week_past_the_newest_data_is_as_of_the_newest_data(store_
     assert odds.replace("</li>", "").replace("&#39;", "'") in past.stdout  # the same odds as the report's for that --until
 
 
+def test_a_week_or_range_wholly_before_the_first_article_is_refused_not_shown_as_quiet(store_path, tmp_path, monkeypatch):
+    """`brief --week 2024-W05` and `report --since 2024-01-01 --until 2024-01-31` on a store starting later read as a
+    quiet week: "no story this week moved the odds", the priors as odds, every indicator "not fired"."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SignalsError) as refused:
+        invoke("--db", store_path, "brief", "--week", "2026-W13")  # March 23 to 29; the first article is from April 1
+    assert str(refused.value) == ("brief: the week 2026-03-23 to 2026-03-29 ends before the first data (2026-04-01, the oldest "
+                                  "article); give a later --week")
+    for command in (["report", "--out", tmp_path / "r.html", "--since", "2026-01-01", "--until", "2026-01-31"],
+                    ["report", "--out", tmp_path / "r.html", "--until", "2026-03-31"], ["odds", "--until", "2026-03-31"]):
+        with pytest.raises(SignalsError) as refused:
+            invoke("--db", store_path, *command)
+        last = command[command.index("--until") + 1]
+        assert str(refused.value) == (f"{command[0]}: the last day {last} is before the first data (2026-04-01, the oldest "
+                                      "article); give a later --until")
+    assert not (tmp_path / "r.html").exists()
+    # a week or range that reaches the first article is shown
+    assert invoke("--db", store_path, "brief", "--week", "2026-W14").stdout.startswith(f"## {PACK.title}: week 2026-03-30")
+    assert invoke("--db", store_path, "odds", "--until", "2026-04-01").return_value == 0
+
+
 def dump_dom(html_file: Path, profile: Path) -> str:
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
