@@ -308,7 +308,7 @@ def status_table(report: AlertReport) -> pd.DataFrame:
         if s.status == FIRED:
             when = f"{s.first_fired} .. {s.last_fired} ({s.days_fired} days)" if s.days_fired > 1 else str(s.first_fired)
         elif s.status == PENDING:
-            when = f"deadline {s.deadline} ({s.days_left} days left)" + (f"; {s.note}" if s.note else "")
+            when = f"deadline {s.deadline} ({s.days_left} {'day' if s.days_left == 1 else 'days'} left)" + (f"; {s.note}" if s.note else "")
         elif s.status in (PASSED, UNKNOWN):
             when = f"deadline {s.deadline}" + (f"; {s.note}" if s.note else "")
         rows.append({"indicator": s.indicator, "status": s.status, "when": when, "cases": ",".join(s.cases),

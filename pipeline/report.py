@@ -38,7 +38,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +209,7 @@ def gather(
     alerts = evaluate(scenario, history, until)
     in_range = history[history["day"] >= pd.Timestamp(first_day)] if first_day is not None and not history.empty else history
     summary = week_summary(scenario, history, alerts, model, until, seen, daily) if until else None
-    return ReportData(scenario, first_day, until, daily, odds, evidence, alerts, model, datetime.now().replace(microsecond=0),
+    return ReportData(scenario, first_day, until, daily, odds, evidence, alerts, model, datetime.now(timezone.utc).replace(microsecond=0),
                       summary, build_outlet_breakdown(in_range), seen)
 
 
@@ -246,8 +246,12 @@ def odds_view(data: ReportData) -> dict:
 
 
 def _change(now: float, before: float) -> str:
-    points = (now - before) * 100
-    return "no change" if abs(points) < 0.5 else f"{points:+.0f} pts"
+    points = round((now - before) * 100)
+    return "no change" if points == 0 else f"{points:+d} {'pt' if abs(points) == 1 else 'pts'}"
+
+
+def _days(n: float) -> str:
+    return f"{n:g} {'day' if n == 1 else 'days'}"
 
 
 def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
@@ -256,15 +260,19 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
     Movers' titles and sentences are article text: the HTML caller escapes them."""
     odds = []
     for c in CASES:
-        interval = (f"{summary.low[c]:.0%}–{summary.high[c]:.0%}" if not np.isnan(summary.low[c]) else NOT_MEASURABLE)
-        change = _change(summary.odds[c], summary.odds_week_before[c]) if not np.isnan(summary.low[c]) else "held at its prior"
-        odds.append(f"{c} {summary.odds[c]:.0%} ({interval}), {change} since {summary.week_start - timedelta(days=1):%Y-%m-%d}")
+        if np.isnan(summary.low[c]):  # a case the model cannot see has no change to date: it is its prior, every day
+            odds.append(f"{c} {summary.odds[c]:.0%} ({NOT_MEASURABLE}), held at its prior: the news does not move it")
+            continue
+        change = _change(summary.odds[c], summary.odds_week_before[c])
+        odds.append(f"{c} {summary.odds[c]:.0%} ({summary.low[c]:.0%}–{summary.high[c]:.0%}), {change} since "
+                    f"{summary.week_start - timedelta(days=1):%Y-%m-%d}")
     indicators = [f"fired: {name}, first on {day:%Y-%m-%d} ({count} {'story' if count == 1 else 'stories'})"
                   for name, day, count in summary.fired]
     indicators += [f"deadline passed without firing: {name} ({deadline:%Y-%m-%d})" for name, deadline in summary.expired]
     blind = list(summary.blind)
     if summary.no_data_days:
-        blind.append(f"{summary.no_data_days} of the week's 7 days have no classified articles (missing, not quiet)")
+        blind.append(f"{summary.no_data_days} of the week's 7 days {'has' if summary.no_data_days == 1 else 'have'} "
+                     "no classified articles (missing, not quiet)")
     moved = any(abs(summary.odds[c] - summary.odds_week_before[c]) >= 0.005 for c in CASES)
     if summary.movers:
         movers_note = (f"pts: what each day's stories still add to that case's odds on {summary.week_end:%Y-%m-%d}, after "
@@ -352,7 +360,7 @@ def _when(s) -> str:
     if s.status == FIRED:
         return f"{s.first_fired}" + (f" .. {s.last_fired} ({s.days_fired} days)" if s.days_fired > 1 else "")
     if s.status == PENDING:
-        return f"deadline {s.deadline}, {s.days_left} days left" + (f"; {s.note}" if s.note else "")
+        return f"deadline {s.deadline}, {s.days_left} {'day' if s.days_left == 1 else 'days'} left" + (f"; {s.note}" if s.note else "")
     if s.status in (PASSED, UNKNOWN):
         return f"deadline {s.deadline}" + (f"; {s.note}" if s.note else "")
     return ""
@@ -403,9 +411,9 @@ def render_html(data: ReportData, charts: dict[str, Chart] | None = None) -> str
     return TEMPLATES.get_template("report.html.j2").render(
         title=data.scenario.title or data.scenario.id, scenario_id=data.scenario.id,
         span=f"{data.since} to {data.until}" if data.since and data.until else "no data yet",
-        days=len(covered), missing=int((~covered["covered"]).sum()) if not covered.empty else 0,
-        generated=f"{data.generated:%Y-%m-%d %H:%M}", summary=summary_view(data.summary), odds=odds_view(data),
-        model={"half_life": f"{model.half_life:g}", "strength": f"{model.strength:g}", "daily_cap": f"{model.daily_cap:g}"},
+        days=_days(len(covered)), missing=int((~covered["covered"]).sum()) if not covered.empty else 0,
+        generated=f"{data.generated:%Y-%m-%d %H:%M} UTC", summary=summary_view(data.summary), odds=odds_view(data),
+        model={"half_life": _days(model.half_life), "strength": f"{model.strength:g}", "daily_cap": f"{model.daily_cap:g}"},
         interval=f"{INTERVAL:.0%}", charts=charts or draw_charts(data), as_of=data.alerts.as_of,
         statuses=status_view(data.alerts), firings=firing_view(data.alerts, data.since), labels=LABELS,
         outlets=outlet_view(data.outlets), evidence=evidence_view(data.evidence),

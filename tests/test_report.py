@@ -308,6 +308,26 @@ def test_a_week_or_range_wholly_before_the_first_article_is_refused_not_shown_as
     assert invoke("--db", store_path, "odds", "--until", "2026-04-01").return_value == 0
 
 
+def test_the_wording_says_one_pt_one_day_utc_and_what_held_at_its_prior_means(tmp_path, monkeypatch):
+    """The brief and the page said "+1 pts", "1 days", a generated time without its zone on a page of UTC days, and
+    "held at its prior since 2026-04-07" (the day compared with, which a case held at its prior has no change from)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
+    rows = [("c1", 1, "contraction"), ("n15", 15, "none")]  # March 1 has faded a point by March 8 to 15
+    store = classified_store(tmp_path / "s.duckdb", [Article(i, "test", "Dawn", f"Story {i}", "", "Text.", datetime(2026, 3, d, 12), "")
+                                                     for i, d, _ in rows],
+                             [Prediction(i, PACK.id, MODEL, label, probs(label, 0.5), []) for i, _, label in rows])
+    brief = invoke("--db", store, "brief", "--week", "2026-W11").stdout
+    assert "- base 49% (29%–65%), +1 pt since 2026-03-08" in brief and "- contraction 21% (5%–41%), -1 pt since 2026-03-08" in brief
+    assert "- accelerated 30% (not measurable yet), held at its prior: the news does not move it\n" in brief
+    invoke("--db", store, "report", "--out", tmp_path / "r.html", "--since", "2026-03-15", "--until", "2026-03-15")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "2026-03-15 to 2026-03-15 · 1 day (UTC calendar days), 0 without data" in page
+    generated = datetime.strptime(re.search(r"generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC</p>", page).group(1), "%Y-%m-%d %H:%M")
+    assert abs(generated - datetime.utcnow()).total_seconds() < 180
+    assert "+1 pt since" in page and "pts since" not in page and "held at its prior since" not in page
+
+
 def dump_dom(html_file: Path, profile: Path) -> str:
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
