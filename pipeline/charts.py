@@ -99,7 +99,8 @@ def _empty(axes, message: str) -> None:
 
 def _date_axis(axes) -> None:
     """Date ticks that always carry the year."""
-    axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8))
+    # evenly spaced from the first day: month-day multiples put the 29th next to the 1st, and their labels overprinted
+    axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8, interval_multiples=False))
     axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
 
 
@@ -127,8 +128,9 @@ def daily_figure(daily: pd.DataFrame) -> Chart:
                 f"{day:%Y-%m-%d} {case}: {value:.2f} (none: {float(wide.at[day, 'none']):.2f})")
         bottom += values
     missing = days[~covered.to_numpy()]
+    # only with a missing day: an empty bar container still makes a legend entry, drawn as a solid swatch
     gaps = axes.bar(missing, [peak] * len(missing), width=BAR_WIDTH, fill=False, hatch="///", edgecolor="#ccc",
-                    linewidth=0, label="no data")
+                    linewidth=0, label="no data") if len(missing) else []
     for day, bar in zip(missing, gaps):
         bar.set_gid(f"nodata-{day:%Y-%m-%d}")
         chart.tooltips[f"nodata-{day:%Y-%m-%d}"] = f"{day:%Y-%m-%d}: no data"

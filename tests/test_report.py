@@ -380,3 +380,24 @@ def test_chromium_screenshot_shows_the_summary_and_odds_on_the_first_screen(stor
     assert (0xFA, 0xFA, 0xFA) in pixels
     for colour in (report.COLORS["base"], report.COLORS["contraction"]):
         assert tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)) in pixels
+
+
+def test_the_daily_chart_has_a_no_data_legend_only_with_a_missing_day_and_its_dates_never_overprint():
+    """The reader's trial: with every day covered, the legend still showed "no data" as a solid base-blue swatch;
+    on a 26-day range the ticks 2025-04-29 and 2025-05-01 overprinted each other."""
+    import matplotlib.dates as mdates
+    import pandas as pd
+
+    from pipeline.charts import daily_figure
+    from pipeline.records import LABELS
+
+    days = pd.date_range("2025-04-10", "2025-05-05")
+    daily = pd.DataFrame([{"day": d, "case": c, "probability": 1.0, "covered": True} for d in days for c in LABELS])
+    legend = [t.get_text() for t in daily_figure(daily).figure.axes[0].get_legend().get_texts()]
+    assert legend == ["base", "accelerated", "contraction"]
+    gappy = daily.assign(covered=daily["day"] != days[3])
+    axes = daily_figure(gappy).figure.axes[0]
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["base", "accelerated", "contraction", "no data"]
+    ticks = sorted(axes.get_xticks())
+    assert len(ticks) >= 3 and min(b - a for a, b in zip(ticks, ticks[1:])) >= 3  # days apart: labels have room
+    assert all(mdates.num2date(t).year == 2025 for t in ticks)
