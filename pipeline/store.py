@@ -177,6 +177,19 @@ def _evidence(raw: str | None) -> list[str]:
     return [str(s) for s in value] if isinstance(value, list) else []
 
 
+# What DuckDB says about a store file that is cut short or damaged (a copy interrupted, a disk error).
+DAMAGED = ("Could not read enough bytes", "not a valid DuckDB database file", "Corrupt database file", "checksum",
+           "Failure while replaying WAL")
+
+
+def damage_hint(message: str) -> str:
+    """`message` with what to do when it says the store file is damaged, else as it is."""
+    if not any(sign in message for sign in DAMAGED):
+        return message
+    return (f"{message}; the store file is damaged or cut short: restore it from a backup (README, 'Backing up a store'), "
+            "or import the news again into a new store")
+
+
 def existing_store(path: Path | str) -> Path:
     """`path`, once a store file is there (StoreError otherwise): for the commands that only read or tidy a store,
     where a mistyped --db must not create a new, empty one."""
@@ -255,7 +268,7 @@ class Store:
                         "finish and try again") from None
                 time.sleep(self.POLL_SECONDS)
             except duckdb.Error as exc:
-                raise StoreError(f"{self.path}: not a usable DuckDB store ({exc})") from None
+                raise StoreError(damage_hint(f"{self.path}: not a usable DuckDB store ({exc})")) from None
         try:
             if self.read_only:
                 require_current(self._con, self.path)
@@ -292,7 +305,7 @@ class Store:
             return StoreError(f"{self.path}: the disk is full (No space left on device); the batch being written was "
                               "rolled back and everything stored before it is kept; free some space and run again")
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-        return StoreError(f"{self.path}: {first}")
+        return StoreError(damage_hint(f"{self.path}: {first}"))
 
     @contextmanager
     def _batch(self, **frames: pd.DataFrame):

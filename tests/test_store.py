@@ -216,3 +216,20 @@ def test_daily_events_count_by_type_and_actor_pair(tmp_path):
         store.refresh_daily_signals("sc", "v1")
         rows = store.con.execute("SELECT day::VARCHAR, type, source, target, events, articles FROM daily_events").fetchall()
     assert rows == [("2026-04-03", "SANCTION", "United States", "Iran", 2, 2)]  # the negated assault is not counted
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_store_file_says_so_and_what_to_do(damage, tmp_path, capsys):
+    """A copy cut short or a file that is not a store: DuckDB's own words ("Could not read enough bytes ...") did not
+    say the file was damaged, nor what to do."""
+    from pipeline.cli import main
+
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.add_articles([article(i, text="word " * 2000) for i in range(1, 200)])
+    data = path.read_bytes()
+    path.write_bytes(data[:20_000] if damage == "truncated" else b"not a store " * 1000)  # a copy cut short
+    assert main(["--db", str(path), "trend"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err
+    assert "the store file is damaged or cut short: restore it from a backup" in err

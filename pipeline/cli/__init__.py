@@ -179,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         first_line = str(exc).strip().splitlines()[0]
         hint = ("; open it once for writing to upgrade it (for example 'signals store vacuum', which reads no news)"
                 if "does not exist" in first_line else "")
-        print(f"signals: error: store {(db and db[0]) or 'var/signals.duckdb'}: {first_line}{hint}", file=sys.stderr)
+        from ..store import damage_hint
+
+        print(f"signals: error: store {(db and db[0]) or 'var/signals.duckdb'}: {damage_hint(first_line + hint)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`signals alerts | head`): say so once, and keep Python from complaining at exit.
