@@ -159,12 +159,26 @@ def serve_or_deploy(
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
         )
     check_api_auth(prefect_api_url(), prefect_api_auth_configured())
+    check_reachable(prefect_api_url())
     deployments = build_deployments(settings, config, ingest_cron, retrain_cron, interval, sources, dask, dask_address,
                                     dask_workers)
     if work_pool:
         return deploy_to_pool(deployments, work_pool)
     serve_deployments(deployments)
     return []
+
+
+def check_reachable(api_url: str, timeout: float = 5.0) -> None:
+    """A one-line ConfigError when nothing answers at the Prefect API: a server stopped while PREFECT_API_URL is
+    still set ended in Prefect's hundred-line traceback. Any HTTP answer (401 without auth included) will do."""
+    import httpx
+
+    try:
+        httpx.get(api_url.rstrip("/") + "/health", timeout=timeout)
+    except httpx.HTTPError as exc:  # refused, unknown host, timed out
+        raise ConfigError(f"no Prefect server answers at PREFECT_API_URL {without_credentials(api_url)} "
+                          f"({type(exc).__name__}); start it with 'prefect server start', or point PREFECT_API_URL "
+                          "at the running one") from None
 
 
 def serve_deployments(deployments: list) -> None:

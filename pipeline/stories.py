@@ -4,7 +4,7 @@ into one story, within a time window.
 Pure grouping first (`assign_stories`), writing second (`update_stories` asks the store for what is new and
 what is recent, and saves the result).
 
-How two articles are matched (recipe `minhash-title-lead.v1`):
+How two articles are matched (recipe `minhash-title-lead.v2`; v1 lacked the same-text rule):
 - the title, lower-cased, split into words, a trailing " - Publisher" removed; and the *lead*: the title
   plus the first `LEAD_WORDS` words of the text (or the summary when there is no text). Reading only the
   lead lets a full article and a wire copy that was cut short still match;

@@ -7,6 +7,7 @@ import click
 
 from pipeline.cli import app
 from pipeline.cli_reference import README, END, START, commands, render, undocumented, with_reference
+from pipeline.settings import PROJECT_ROOT
 
 
 def test_every_command_and_option_has_help_text():
@@ -56,3 +57,16 @@ def test_the_layout_table_names_every_module_and_nothing_else():
     assert [p for p in paths if p.endswith("/") != (root / p).is_dir()] == [], "folders end with '/', files do not"
     assert len(paths) == len(set(paths)), "a path has more than one row"
     assert {"pipeline/data/", "pipeline/templates/", "labels/", "models/", "tests/"} <= set(paths)
+
+
+def test_the_pack_format_example_in_labels_readme_is_a_valid_pack(tmp_path):
+    """A newcomer copied the example into a pack: `scenario check` refused it (one case; an undeclared relevance actor)."""
+    from pipeline.scenario import load_scenario
+
+    text = (PROJECT_ROOT / "labels" / "README.md").read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my-scenario").mkdir()
+    (tmp_path / "my-scenario" / "scenario.toml").write_text(example, encoding="utf-8")
+    pack = load_scenario(tmp_path / "my-scenario")
+    assert [c.name for c in pack.cases] == ["base", "accelerated", "contraction"]
+    assert pack.relevance_actors == ("Iran", "Pakistan") and pack.indicators[0].meaning

@@ -73,6 +73,19 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path):
         invoke("--db", tmp_path / "s.duckdb", "serve", "--interval", "5")
 
 
+def test_serve_with_a_server_that_is_not_running_says_so_in_one_line(tmp_path):
+    """PREFECT_API_URL still set after the local server stopped: Prefect's own traceback ran to a hundred lines."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}), \
+            pytest.raises(ConfigError, match=f"no Prefect server answers at PREFECT_API_URL http://127.0.0.1:{port}/api "
+                                             r"\(ConnectError\); start it with 'prefect server start'"):
+        invoke("--db", tmp_path / "s.duckdb", "serve", "--interval", "5")
+
+
 @pytest.mark.parametrize("url", ["http://prefect-host:4200/api", "http://10.0.0.5:4200/api", "https://ops:pw@prefect.example/api"])
 def test_a_remote_api_without_auth_is_refused_and_says_how_to_set_it(url):
     with pytest.raises(ConfigError, match="no API auth is configured: start the server with PREFECT_SERVER_API_AUTH_STRING") as caught:

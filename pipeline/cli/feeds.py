@@ -52,7 +52,7 @@ def export_opml_command(file: Path) -> int:
 
 
 @feeds_group.command("remove", cls=SignalsCommand, inputs=(), outputs=(),
-                     help="take feeds out of the feed registry (a configured feed is removed from signals.toml)")
+                     help="take feeds out of the feed registry (a feed configured in the settings' 'feeds' is named, to remove there)")
 @click.argument("urls", cls=Argument, nargs=-1, required=True, metavar="URL", help="a registered feed's URL, as 'feeds list' shows it")
 def remove_command(urls: tuple[str, ...]) -> int:
     from ..errors import SignalsError
