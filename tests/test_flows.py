@@ -93,8 +93,8 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     from pipeline.registry import Registry
 
     registry = Registry(tmp_path / "models")
-    trained = registry.trained_ids(registry.active("iran-pakistan-2026"))
-    assert {json.loads(line)["id"] for line in earlier + later + older[:12]} == trained
+    trained = registry.trained_labels(registry.active("iran-pakistan-2026"))
+    assert {(r["id"], r["label"]) for r in map(json.loads, earlier + later + older[:12])} == set(trained.items())
 
 
 def batch_before(path: Path, shared_data: Path, cut: datetime) -> tuple[list[str], list[str]]:

@@ -513,3 +513,52 @@ def test_label_command_options(project):
     Store(empty).close()
     with pytest.raises(ModelError, match="no predictions for scenario iran-pakistan-2026 in the store yet; run 'signals import'"):
         run(config, "--db", str(empty), "label", "--export", str(tmp_path / "q2.jsonl"))
+
+
+def test_a_relabel_keeps_a_file_whose_note_holds_a_line_separator_whole(labels_dir, known_ids, tmp_path):
+    """Notes are written with ensure_ascii=False, so U+2028 stays raw in the file: the relabel read the file with
+    splitlines(), which also splits there, and rewrote the wrong lines (a record cut in two, a label lost)."""
+    (labels_dir / "analyst-ana.jsonl").write_text(
+        json.dumps({"id": "lab-1", "source": "fixture-lab", "label": "base", "note": "talks\u2028went ahead"},
+                   ensure_ascii=False) + "\n"
+        + json.dumps({"id": "lab-2", "source": "fixture-lab", "label": "none", "note": "postponed"}) + "\n",
+        encoding="utf-8")
+    change = tmp_path / "change.jsonl"
+    change.write_text(json.dumps({"id": "lab-2", "source": "fixture-lab", "label": "contraction", "note": "talks off"}) + "\n",
+                      encoding="utf-8")
+    assert import_label_file(change, labels_dir, known_ids, "bo", TODAY, relabel=True) == ImportSummary(relabeled=1)
+    assert {r.id: (r.label, r.note) for r in load_labels(labels_dir, known_ids)} == {
+        "lab-1": ("base", "talks\u2028went ahead"), "lab-2": ("contraction", "talks off"), "lab-5": ("base", "ceasefire extended through Pakistan")}
+
+
+def test_a_save_waits_for_another_analysts_save_in_progress_and_sees_it(store, labels_dir, known_ids):
+    """The re-read before a save left a window: bo's import could write between ana's check and ana's append. The
+    check and the write now happen under the labels folder's lock, so ana waits for bo's write and then sees it."""
+    import threading
+    import time
+
+    from pipeline.labeling import labels_locked
+
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)
+    holding, bo = threading.Event(), None
+
+    def bo_saves_slowly():
+        with labels_locked(labels_dir):
+            holding.set()
+            time.sleep(0.5)  # ana's save comes in now, and must wait
+            (labels_dir / "analyst-bo.jsonl").write_text(
+                '{"id": "lab-1", "source": "fixture-lab", "label": "none", "note": "not about the talks"}\n', encoding="utf-8")
+
+    def start_bo(n_prompts):
+        nonlocal bo
+        if n_prompts == 2:  # ana is giving her reason for lab-1; bo's write is already under way
+            bo = threading.Thread(target=bo_saves_slowly)
+            bo.start()
+            holding.wait(5)
+
+    shown: list[str] = []
+    assert label_interactively(items, labels_dir, "ana", ask=Script(["b", "talks went ahead", "q"], on_ask=start_bo),
+                               say=shown.append, today=TODAY) == 0
+    bo.join(5)
+    assert "labeled meanwhile at" in "\n".join(shown)
+    assert {r.id: r.label for r in load_labels(labels_dir, known_ids)}["lab-1"] == "none"

@@ -44,9 +44,11 @@ def test_a_candidate_holds_out_exactly_what_the_active_model_never_saw():
     assert [i for i, h in enumerate(held_out_for(articles, shipped)) if h] == list(range(36, 40))
     shipped.metrics["trained_through"] = (DAY0 + timedelta(days=39)).date().isoformat()
     assert not any(held_out_for(articles, shipped))  # by date, nothing newer: nothing to judge a candidate on
-    # with the ids it was fit on, a label added since on an older article is unseen, and so is an undated one
-    trained = frozenset(f"a{n}" for n in range(40) if n not in (3, 17))
-    assert [i for i, h in enumerate(held_out_for(articles, shipped, trained)) if h] == [3, 17, 40]
+    # with the labels it was fit on, a label added since on an older article is unseen, so is an undated one, and
+    # so is a label corrected since (a5: fit as base, now contraction)
+    trained = {f"a{n}": "base" for n in range(40) if n not in (3, 17)}
+    labels = ["contraction" if n == 5 else "base" for n in range(41)]
+    assert [i for i, h in enumerate(held_out_for(articles, shipped, trained, labels)) if h] == [3, 5, 17, 40]
 
 
 def test_a_clearly_better_candidate_is_promoted_and_noise_is_not():

@@ -87,6 +87,13 @@ def test_the_same_article_with_an_edited_headline_is_one_story():
     short = [art("s1", "Kurs HUF/PLN 01 stycznia 2026 r. w kantorach i bankach", "Rates of the day from the banks.", 0, "Rates"),
              art("s2", "Kurs DKK/PLN 01 stycznia 2026 r. w kantorach i bankach", "Rates of the day from the banks.", 0, "Rates")]
     assert groups_of(assign_stories(short)) == [["s1"], ["s2"]]
+    # nor is a long page shared by unrelated articles (a cookie or paywall page fetched as their text)
+    consent = ("We use cookies and similar technologies to recognise your repeat visits and preferences, to measure "
+               "the effectiveness of campaigns and to analyse traffic. By clicking accept you consent to the use of "
+               "cookies; you can change your settings at any time from the privacy centre linked in every footer.")
+    pages = [art("p1", "Central bank holds rate steady as inflation eases", consent, 0, "Daily A"),
+             art("p2", "Joint border office opens at Taftan crossing", consent, 1, "Daily A")]
+    assert groups_of(assign_stories(pages)) == [["p1"], ["p2"]]
 
 
 def test_assignment_is_pure_and_does_not_depend_on_input_order():

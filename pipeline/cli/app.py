@@ -97,6 +97,12 @@ def store_files(db: Path) -> dict[Path, str]:
     return files
 
 
+def _file_id(path: Path) -> tuple[int, int]:
+    """(device, inode): the same for every name of one file, hard links included."""
+    info = Path(path).stat()
+    return info.st_dev, info.st_ino
+
+
 def check_arguments(params: dict, inputs, outputs, exclusive, folders=(), store: Path | None = None,
                     names: dict[str, str] | None = None) -> None:
     """Mistakes caught before any work: options that exclude each other, a reversed date range, a missing
@@ -115,14 +121,16 @@ def check_arguments(params: dict, inputs, outputs, exclusive, folders=(), store:
         if not Path(path).is_file():
             raise InputError(path, None, "no such file" if not Path(path).exists() else "not a file")
         taken[Path(path).resolve()] = "the input file itself"
+    same_file = {_file_id(p): what for p, what in taken.items() if p.exists()}  # a hard link has another path
     for name in outputs:
         path = params.get(name)
         if not path:
             continue
         path = Path(path)
-        if path.resolve() in taken:
+        what = taken.get(path.resolve()) or (same_file.get(_file_id(path)) if path.exists() else None)
+        if what:
             option = (names or {}).get(name, f"--{name}")
-            raise InputError(path, None, f"{option} is {taken[path.resolve()]}; write to another file")
+            raise InputError(path, None, f"{option} is {what}; write to another file")
         if path.is_dir():
             raise InputError(path, None, "is a folder; give a file name to write")
         writable_folder(path)
