@@ -161,12 +161,18 @@ def _read_toml(path: Path) -> dict[str, object]:
     return dict(table)
 
 
+def settings_file(config: Path | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The settings file `load_settings` reads: `config` (--config), else SIGNALS_CONFIG, else ./signals.toml."""
+    env = os.environ if environ is None else environ
+    return Path(config or env.get("SIGNALS_CONFIG") or "signals.toml")
+
+
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from defaults, a TOML file, SIGNALS_* variables and explicit overrides."""
     env = dict(os.environ if environ is None else environ)
     values: dict[str, object] = {}
     origins: dict[str, str] = {}
-    path = Path(config or env.get("SIGNALS_CONFIG") or "signals.toml")
+    path = settings_file(config, env)
     if path.exists():
         for key, value in _read_toml(path).items():
             values[key], origins[key] = value, str(path)

@@ -390,9 +390,12 @@ class Store:
 
     def add_articles(self, articles: Sequence[Article]) -> tuple[int, int]:
         """Insert new articles; an article seen again with changed content updates its record
-        (and drops its derived rows so they are recomputed). An id given twice keeps its last version.
-        An article without a date (none given, unreadable, or a day ahead of the clock) is dated when first seen:
-        every view is by day, and an undated article would count in none. Returns (new, updated)."""
+        (and drops its derived rows so they are recomputed). An article seen again with only its date moved to
+        another day (an outlet correcting a pubDate) takes the new date and keeps its derived rows: the text the
+        classifier read is the same. Either way a day that loses or gains an article is recounted. An id given
+        twice keeps its last version. An article without a date (none given, unreadable, or a day ahead of the
+        clock) is dated when first seen: every view is by day, and an undated article would count in none.
+        Returns (new, updated), a re-dated article counting as updated."""
         if not articles:
             return 0, 0
         now = utcnow()
@@ -407,7 +410,16 @@ class Store:
                 "THEN CAST(a.published AS DATE) END FROM incoming i JOIN articles a ON a.id = i.id "
                 "WHERE a.content_hash <> i.content_hash"
             ).fetchall()
-            changed, moved_from = [r[0] for r in rows], sorted({r[1] for r in rows if r[1] is not None})
+            changed, moved = [r[0] for r in rows], {r[1] for r in rows if r[1] is not None}
+            redated = con.execute(  # the same content on another day: (old day, new day)
+                "SELECT CAST(a.published AS DATE), CAST(i.published AS DATE) FROM incoming i JOIN articles a ON a.id = i.id "
+                "WHERE a.content_hash = i.content_hash AND CAST(i.published AS DATE) <> CAST(a.published AS DATE)"
+            ).fetchall()
+            if redated:
+                con.execute("UPDATE articles SET published = i.published, updated = ? FROM incoming i WHERE articles.id = i.id "
+                            "AND articles.content_hash = i.content_hash AND CAST(i.published AS DATE) <> CAST(articles.published AS DATE)",
+                            [now])
+                moved |= {day for pair in redated for day in pair}  # the new day gains it: its predictions are kept
             new = con.execute(
                 f"INSERT INTO articles SELECT {', '.join(ARTICLE_COLUMNS).replace('published', 'coalesce(published, ?)')}, "
                 "? AS first_seen, ? AS updated, NULL AS story_id "
@@ -421,12 +433,10 @@ class Store:
                     [now],
                 )
                 self._forget_derived(changed)
-        if moved_from:  # its old day no longer holds it: recount that day for every model whose signals it has
-            for scenario, version in self.con.execute(
-                    "SELECT DISTINCT scenario, model_version FROM daily_signals WHERE day IN (SELECT unnest(?))",
-                    [moved_from]).fetchall():
-                self.refresh_daily_signals(scenario, version, days=moved_from)
-        return int(new), len(changed)
+        if moved:  # a day lost (or gained) an article: recount it for every scenario, from the model its signals use
+            for (scenario,) in self.con.execute("SELECT DISTINCT scenario FROM daily_signals").fetchall():
+                self.refresh_daily_signals(scenario, self.signals_model_version(scenario), days=sorted(moved))
+        return int(new), len(changed) + len(redated)
 
     def update_text(self, article_id: str, text: str) -> None:
         """Replace a stored article's text (with its page's main text, by the full-text stage). Its content hash

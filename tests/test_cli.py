@@ -22,9 +22,17 @@ def test_import_twice_then_trend(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", db, "import", FIXTURES / "feeds", FIXTURES / "articles.jsonl", "--json")
     assert code == 0
     first = json.loads(out.strip().splitlines()[-1])
-    assert first == {"feeds_ok": 3, "feeds_failed": 0, "articles_new": 8, "articles_seen": 8, "feeds_skipped": 0}
+    assert first == {"feeds_ok": 3, "feeds_failed": 0, "articles_new": 8, "articles_updated": 0, "articles_seen": 8,
+                     "feeds_skipped": 0}
     code, out, _ = run(capsys, "--db", db, "import", FIXTURES / "feeds", FIXTURES / "articles.jsonl", "--json")
     assert json.loads(out.strip().splitlines()[-1])["articles_new"] == 0
+    edited = tmp_path / "edited.jsonl"  # an outlet edits one article's title and corrects another's date only
+    lines = [json.loads(line) for line in (FIXTURES / "articles.jsonl").read_text().splitlines()]
+    lines[0]["title"] += " (updated)"
+    lines[1]["published"] = "2026-04-12T08:00:00Z"
+    edited.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
+    code, out, _ = run(capsys, "--db", db, "import", edited, "--json")
+    assert json.loads(out.strip().splitlines()[-1])["articles_updated"] == 2  # was not reported at all
 
     code, out, _ = run(capsys, "--db", db, "trend", "--since", "2026-04-08", "--until", "2026-04-13", "--format", "json")
     rows = json.loads(out)

@@ -185,7 +185,7 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     assert f"skipped (backing off after 1 failure): {backing_off}: next poll {next_poll:%Y-%m-%d %H:%M} UTC" in err
     table = dict(line.rsplit(None, 1) for line in out.splitlines())
     assert table == {"feeds ok": "0", "feeds failed": "0", "feeds skipped": "1", "articles new": "0",
-                     "articles seen": "0", "predictions": "0"}
+                     "articles updated": "0", "articles seen": "0", "predictions": "0"}
     print_summary(summary, as_json=True)
     assert json.loads(capsys.readouterr().out)["feeds_skipped"] == 1  # a script can tell 'all skipped' from 'no feeds'
     healthy = SkippedFeed("http://127.0.0.1:9/ok.rss", next_poll, 0)
@@ -228,6 +228,6 @@ def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness,
     ]
     table = dict(line.rsplit(None, 1) for line in result.stdout.splitlines())
     assert table == {"feeds ok": "1", "feeds failed": "2", "feeds skipped": "0", "articles new": "3",
-                     "articles seen": "3", "predictions": "3"}
+                     "articles updated": "0", "articles seen": "3", "predictions": "3"}
     log = db.with_suffix(".log").read_text()
     assert "Beginning flow run" in log and "NLP + classify: 3/3" in log

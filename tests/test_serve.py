@@ -262,8 +262,11 @@ def test_an_authenticated_server_serves_the_ingest_and_refuses_runs_pointed_else
         assert httpx.post(f"{api}/flows/count", json={}, headers=basic, timeout=10).json() == 0
 
         serve_log = tmp_path / "serve.log"
-        command = serve_command() + ["--config", str(config), "--db", str(db), "serve", "--interval", "30"]
-        serve = start(command, serve_log, {**env, "PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": AUTH_STRING}, tmp_path)
+        # the settings file named by SIGNALS_CONFIG, not --config: the deployments recorded "config": None for it, so
+        # a worker without this shell's variables would have read other settings
+        command = serve_command() + ["--db", str(db), "serve", "--interval", "30"]
+        serve = start(command, serve_log, {**env, "PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": AUTH_STRING,
+                                           "SIGNALS_CONFIG": str(config)}, tmp_path)
         processes.append(serve)
         run = wait_for_completed_ingest(api, serve, serve_log)
         assert run.parameters == {"config": str(config), "db": str(db)}

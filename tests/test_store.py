@@ -53,6 +53,12 @@ def test_an_article_whose_date_is_corrected_counts_on_its_new_day_only(tmp_path)
         store.save_analysis([], [prediction("a1", "contraction", 0.9)])
         store.refresh_daily_signals("sc", "v1", days={datetime(2026, 4, 25).date()})
         assert counted(store) == [("2026-04-23", 1), ("2026-04-25", 1)]
+        # The date alone corrected (same title and text): it was ignored, and the article stayed on its old day for good.
+        # It moves at once, its prediction kept (the classifier read the same text), and both days are recounted.
+        assert store.add_articles([replace(article(2, day=21))]) == (0, 1)
+        assert counted(store) == [("2026-04-21", 1), ("2026-04-25", 1)]
+        assert store.pending_ids("sc", "v1") == []
+        assert store.add_articles([replace(article(2, day=21), published=datetime(2026, 4, 21, 18))]) == (0, 0)  # same day
 
 
 def test_daily_signals_count_labels_and_sum_probabilities(tmp_path):

@@ -112,7 +112,7 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
     for failure in summary.failures:
         print(f"signals: failed: {failure.feed}: {failure.error}", file=sys.stderr)
     if as_json:
-        counts = {k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_seen")}
+        counts = {k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_updated", "articles_seen")}
         print(json.dumps({**counts, "feeds_skipped": len(summary.skipped)}))
         return
     for feed in summary.skipped:
@@ -120,7 +120,7 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
               f"next poll {feed.next_poll:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     rows = [("feeds ok", summary.feeds_ok), ("feeds failed", summary.feeds_failed),
             ("feeds skipped", len(summary.skipped)), ("articles new", summary.articles_new),
-            ("articles seen", summary.articles_seen)]
+            ("articles updated", summary.articles_updated), ("articles seen", summary.articles_seen)]
     if summary.page_reads:
         rows += [("pages read", summary.pages_read), ("pages not read", summary.pages_failed)]
     rows.append(("predictions", summary.predictions))

@@ -28,9 +28,14 @@ DESCRIPTION = (
 @click.option("--work-pool", help="register the deployments on this work pool for workers, instead of serving them here")
 def serve_command(ingest_cron, retrain_cron, interval, source, dask, dask_address, dask_workers, work_pool) -> int:
     # the flows are loaded here, not at the top: nothing else in the CLI needs Prefect loaded
+    from ..settings import settings_file
+
     serve_or_deploy = installed_flow("serve")
+    # the file these settings came from (--config, SIGNALS_CONFIG or ./signals.toml), as the deployments' `config`:
+    # a run on a worker elsewhere, without this shell's variables or working folder, reads the same settings
+    config = settings_file(global_option("config"))
     ids = serve_or_deploy(
-        settings(), global_option("config"), ingest_cron=ingest_cron, retrain_cron=retrain_cron, interval=interval,
+        settings(), config if config.exists() else None, ingest_cron=ingest_cron, retrain_cron=retrain_cron, interval=interval,
         sources=list(source) or None, dask=dask, dask_address=dask_address, dask_workers=dask_workers,
         work_pool=work_pool,
     )
