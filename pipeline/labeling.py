@@ -146,19 +146,9 @@ def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: i
 def export_second_pass(articles: Sequence[Article], path: Path) -> int:
     """Write a blind second pass: each article with empty `label` and `note`, and nothing of the first judgment or
     the model's. Returns lines written; refuses to overwrite a file with labels filled in, as `export_queue` does."""
-    path = Path(path)
-    if path.exists() and _has_filled_labels(path):
-        raise InputError(path, None, "already has labels filled in; keep it for scripts/agreement.py, or export to another file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        for a in articles:
-            out.write(json.dumps({"id": a.id, "source": a.source, "outlet": a.outlet,
-                                  "published": a.published.isoformat() if a.published else None, "title": a.title,
-                                  "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""},
-                                 ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return len(articles)
+    rows = [{"id": a.id, "source": a.source, "outlet": a.outlet, "published": a.published.isoformat() if a.published else None,
+             "title": a.title, "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""} for a in articles]
+    return _write_rows(path, rows, "keep it for scripts/agreement.py, or export to another file")
 
 
 # ---------------------------------------------------------------- export and import
@@ -167,18 +157,24 @@ def export_queue(items: Sequence[QueueItem], path: Path) -> int:
     """Write the queue as JSONL for an analyst to fill in `label` and `note`. Returns lines written.
 
     Refuses to overwrite a file that already has labels filled in (import it first)."""
+    return _write_rows(path, [item.to_export() for item in items],
+                       f"import it first with 'signals label --import {path}' (importing it again adds nothing), then "
+                       "export to another file or delete this one")
+
+
+def _write_rows(path: Path, rows: Sequence[dict], if_filled: str) -> int:
+    """Write `rows` as JSONL to `path` (whole or not at all: a temporary file renamed over it), unless `path` already
+    has labels filled in: then an InputError ending with `if_filled`. Returns lines written."""
     path = Path(path)
     if path.exists() and _has_filled_labels(path):
-        raise InputError(path, None, "already has labels filled in; import it first with "
-                         f"'signals label --import {path}' (importing it again adds nothing), then export to another file "
-                         "or delete this one")
+        raise InputError(path, None, f"already has labels filled in; {if_filled}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:
-        for item in items:
-            out.write(json.dumps(item.to_export(), ensure_ascii=False) + "\n")
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
-    return len(items)
+    return len(rows)
 
 
 def _has_filled_labels(path: Path) -> bool:

@@ -125,9 +125,6 @@ class KnownIds:
         return (f"unknown id {item_id} for source {source!r} (not in the shared data or the store; a label on an article read "
                 "from a feed needs the store it was read into: give it with --db)")
 
-    def has(self, source: str, item_id: str) -> bool:
-        return self.problem(source, item_id) is None
-
     def _in_shared(self, source: str, item_id: str) -> bool:
         if self.shared_data is None:
             return False
