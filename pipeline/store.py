@@ -389,7 +389,8 @@ class Store:
     # ------------------------------------------------------------ articles
 
     def add_articles(self, articles: Sequence[Article]) -> tuple[int, int]:
-        """Insert new articles; an article seen again with changed content updates its record
+        """Insert new articles (a copy of a stored one under another id, same link and same content, is not stored
+        again); an article seen again with changed content updates its record
         (and drops its derived rows so they are recomputed). An article seen again with only its date moved to
         another day (an outlet correcting a pubDate) takes the new date and keeps its derived rows: the text the
         classifier read is the same. Either way a day that loses or gains an article is recounted. An id given
@@ -404,6 +405,12 @@ class Store:
             columns=ARTICLE_COLUMNS,
         ).drop_duplicates("id", keep="last")
         frame["published"] = pd.to_datetime(frame["published"])
+        # The same page word for word under another id (a CMS migration gives every item a new guid): a copy of what is
+        # stored, or of a line earlier in the batch. Same link and same content, so no two real articles are folded.
+        linked = frame["link"].fillna("") != ""
+        frame = frame[~(linked & frame.duplicated(["link", "content_hash"], keep="first"))]
+        copies = self._stored_copies(frame[linked.reindex(frame.index)])
+        frame = frame[~frame["id"].isin(copies)]
         with self._batch(incoming=frame) as con:
             rows = con.execute(  # the changed articles, with the old day of those whose date changes too
                 "SELECT i.id, CASE WHEN CAST(coalesce(i.published, a.published) AS DATE) <> CAST(a.published AS DATE) "
@@ -437,6 +444,18 @@ class Store:
             for (scenario,) in self.con.execute("SELECT DISTINCT scenario FROM daily_signals").fetchall():
                 self.refresh_daily_signals(scenario, self.signals_model_version(scenario), days=sorted(moved))
         return int(new), len(changed) + len(redated)
+
+    def _stored_copies(self, linked: pd.DataFrame) -> set[str]:
+        """The ids in `linked` (articles with a link) that are new but whose link and content a stored article has."""
+        if linked.empty:
+            return set()
+        self.con.register("linked_incoming", linked[["id", "link", "content_hash"]])
+        try:
+            return {r[0] for r in self.con.execute(
+                "SELECT i.id FROM linked_incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id) "
+                "AND EXISTS (SELECT 1 FROM articles a WHERE a.link = i.link AND a.content_hash = i.content_hash)").fetchall()}
+        finally:
+            self.con.unregister("linked_incoming")
 
     def update_text(self, article_id: str, text: str) -> None:
         """Replace a stored article's text (with its page's main text, by the full-text stage). Its content hash

@@ -247,3 +247,17 @@ def test_a_damaged_store_file_says_so_and_what_to_do(damage, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err
     assert "the store file is damaged or cut short: restore it from a backup" in err
+
+
+def test_the_same_page_under_a_new_id_is_not_stored_twice(tmp_path):
+    """A CMS migration republished every item under a new guid with the same link and text: each was stored again,
+    and trend doubled those days' article counts. Same link and same content is a copy; either alone is not."""
+    with Store(tmp_path / "s.duckdb") as store:
+        first = article(1)
+        assert store.add_articles([first]) == (1, 0)
+        migrated = replace(first, id="a1-new-guid")
+        assert store.add_articles([migrated, replace(migrated, id="a1-newer-guid")]) == (0, 0)
+        edited = replace(first, id="a1-edited", title="Title 1, updated")  # same link, new content: an article of its own
+        syndicated = replace(first, id="a1-wire", link="http://127.0.0.1/other")  # same content, another page
+        assert store.add_articles([edited, syndicated]) == (2, 0)
+        assert sorted(store.article_ids()) == ["a1", "a1-edited", "a1-wire"]
