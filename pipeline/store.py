@@ -412,16 +412,16 @@ class Store:
         copies = self._stored_copies(frame[linked.reindex(frame.index)])
         frame = frame[~frame["id"].isin(copies)]
         with self._batch(incoming=frame) as con:
-            rows = con.execute(  # the changed articles, with the old day of those whose date changes too
-                "SELECT i.id, CASE WHEN CAST(coalesce(i.published, a.published) AS DATE) <> CAST(a.published AS DATE) "
-                "THEN CAST(a.published AS DATE) END FROM incoming i JOIN articles a ON a.id = i.id "
-                "WHERE a.content_hash <> i.content_hash"
+            rows = con.execute(  # the stored articles seen again changed: (id, content changed?, old day, new day)
+                "SELECT i.id, a.content_hash <> i.content_hash, CAST(a.published AS DATE), "
+                "CAST(coalesce(i.published, a.published) AS DATE) FROM incoming i JOIN articles a ON a.id = i.id "
+                "WHERE a.content_hash <> i.content_hash OR CAST(i.published AS DATE) <> CAST(a.published AS DATE)"
             ).fetchall()
-            changed, moved = [r[0] for r in rows], {r[1] for r in rows if r[1] is not None}
-            redated = con.execute(  # the same content on another day: (old day, new day)
-                "SELECT CAST(a.published AS DATE), CAST(i.published AS DATE) FROM incoming i JOIN articles a ON a.id = i.id "
-                "WHERE a.content_hash = i.content_hash AND CAST(i.published AS DATE) <> CAST(a.published AS DATE)"
-            ).fetchall()
+            changed = [article_id for article_id, edited, _, _ in rows if edited]
+            # an edited article leaves its old day (the new one counts it once it is classified again); a re-dated one,
+            # the same content on another day, moves with its prediction: both its days are recounted
+            moved = {old for _, edited, old, new_day in rows if edited and old != new_day}
+            redated = [(old, new_day) for _, edited, old, new_day in rows if not edited]
             if redated:
                 con.execute("UPDATE articles SET published = i.published, updated = ? FROM incoming i WHERE articles.id = i.id "
                             "AND articles.content_hash = i.content_hash AND CAST(i.published AS DATE) <> CAST(articles.published AS DATE)",
