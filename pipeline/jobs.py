@@ -25,7 +25,7 @@ from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
-from .labels import KnownIds, LabelRecord, label_set_hash, load_labels, load_shared_articles
+from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .registry import ModelEntry, Registry
 from .scenario import Scenario, load_scenario
@@ -438,14 +438,11 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
 
 def training_set(rt: Runtime) -> tuple[list[LabelRecord], list[Article]]:
     """Validated labels and their articles (from ../shared/data or, failing that, the store)."""
-    store_ids: dict[str, str] = {}
-    if Path(rt.settings.db).exists():
-        with Store(rt.settings.db, read_only=True) as store:
-            store_ids = store.article_sources()
-    records = load_labels(rt.scenario.labels_dir, KnownIds(rt.settings.shared_data, store_ids))
+    known = known_ids(rt.settings.shared_data, rt.settings.db)
+    records = load_labels(rt.scenario.labels_dir, known)
     found = shared_articles_for(rt.settings.shared_data, records)
     missing = [r.id for r in records if r.id not in found]
-    if missing and store_ids:
+    if missing and known.store_sources:
         with Store(rt.settings.db, read_only=True) as store:
             found.update({a.id: a for a in store.articles(missing)})
     kept = [r for r in records if r.id in found]

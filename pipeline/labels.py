@@ -137,6 +137,17 @@ class KnownIds:
         return item_id in self._by_source[source]
 
 
+def known_ids(shared_data: Path | None, db: Path) -> KnownIds:
+    """The ids a label may name: the shared data's, and the articles of the store at `db` when there is one."""
+    from .store import Store
+
+    stored: dict[str, str] = {}
+    if Path(db).exists():
+        with Store(db, read_only=True) as store:
+            stored = store.article_sources()
+    return KnownIds(shared_data, stored)
+
+
 def load_shared_articles(shared_data: Path | None, wanted: dict[str, set[str]]) -> dict[str, Article]:
     """Articles by id from <shared_data>/<source>/items.jsonl, for the ids wanted per source
     (none without a shared data folder: the caller then reads them from the store)."""

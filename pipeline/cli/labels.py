@@ -30,7 +30,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
     from ..errors import ConfigError, ModelError
     from ..labeling import ImportSummary, analyst_file, build_queue, export_queue, import_label_file, label_interactively
-    from ..labels import KnownIds, load_labels
+    from ..labels import known_ids, load_labels
     from ..records import LABELS
     from ..registry import Registry
     from ..scenario import load_scenario
@@ -52,11 +52,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         target = analyst_file(labels_dir, annotator)
 
     if import_file:
-        store_ids: dict[str, str] = {}
-        if Path(current.db).exists():
-            with Store(current.db, read_only=True) as store:
-                store_ids = store.article_sources()
-        summary = import_label_file(import_file, labels_dir, KnownIds(current.shared_data, store_ids), annotator,
+        summary = import_label_file(import_file, labels_dir, known_ids(current.shared_data, current.db), annotator,
                                     relabel=relabel)
         if summary == ImportSummary(blank=summary.blank):
             print(f"{import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
