@@ -8,7 +8,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from pipeline.jobs import Runtime, check_enough_labels, fingerprint, fit_and_register, process_pending, training_features, training_set
+from pipeline.jobs import (NOTHING_NEW, Runtime, check_enough_labels, fingerprint, fit_and_register, nothing_new, process_pending,
+                           training_features, training_set)
 from pipeline.registry import ModelEntry
 from pipeline.settings import load_settings
 from pipeline.store import Store
@@ -29,7 +30,8 @@ def _features_cache_key(context, parameters) -> str:
 @task(cache_key_fn=_features_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
 def features_task(rt: Runtime, articles: list, fingerprint: str):
     """The encoded labeled articles; cached on the fingerprint (labels, encoder, prototypes, actors),
-    so a daily retrain with unchanged labels re-encodes nothing."""
+    so a retrain on the same labels as a rejected candidate (the labels the active model never saw are still
+    unread by it) re-encodes nothing."""
     return training_features(rt, articles)
 
 
@@ -53,6 +55,10 @@ def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
     rt = Runtime(settings)
     records, articles = training_set_task(rt)
     check_enough_labels(rt, records)
+    active = nothing_new(rt, records, articles)
+    if active is not None:  # no label added or corrected since it trained: nothing to fit, encode or save
+        logger.info("retrain: model %s unchanged (%s)", active.version, NOTHING_NEW)
+        return {"version": active.version, "status": "unchanged", "reason": NOTHING_NEW, "rescored": 0, "metrics": {}}
     frame = features_task(rt, articles, fingerprint(rt, records))
     entry = train_task(rt, records, articles, frame)
     rescored = rescore_task(rt) if entry.status == "active" and Path(settings.db).exists() else 0

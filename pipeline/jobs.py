@@ -535,11 +535,29 @@ MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer l
 PROBE_FLOOR = 0.80  # the issue's per-case probe target (16 of 20); a promotion may not lose it on a case
 
 
-def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry:
-    """Train on the labels, evaluate, and register (see `fit_and_register`)."""
+NOTHING_NEW = ("no labeled item the active model has not trained on: label more articles (signals label) or "
+               "correct a label (signals label --import FILE --relabel), then train")
+
+
+def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry | None:
+    """Train on the labels, evaluate, and register (see `fit_and_register`); None, training nothing, when the
+    active model has already trained on every label as it stands (`nothing_new`)."""
     records, articles = training_set(rt)
     check_enough_labels(rt, records)
+    if nothing_new(rt, records, articles) is not None:
+        return None
     return fit_and_register(rt, records, articles)
+
+
+def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> ModelEntry | None:
+    """The active model when it has trained on every label as it stands: no label added or corrected since.
+    A candidate could then be judged on no item and would be rejected, so a retrain stops here rather than
+    encode, fit and save a model to reject (the daily retrain kept a 3 MB rejected model a day)."""
+    active = rt.registry.active(rt.scenario.id)
+    if active is None:
+        return None
+    held = held_out_for(articles, active, rt.registry.trained_labels(active), [r.label for r in records])
+    return None if any(held) else active
 
 
 def check_enough_labels(rt: Runtime, records: Sequence[LabelRecord]) -> None:
@@ -695,8 +713,7 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
     difference above zero) on the same items, and its probe accuracy is no lower."""
     if not len(y):
-        return False, ("no labeled item the active model has not trained on: label more articles (signals label) or "
-                       "correct a label (signals label --import FILE --relabel), then train")
+        return False, NOTHING_NEW
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
     text = (f"macro-F1 difference {diff['difference']:+.4f} on {len(y)} items neither model trained on "
             f"(95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")

@@ -70,16 +70,20 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     assert [m["status"] for m in registry["models"]] == ["active"]
     assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]
 
-    second = retrain_flow(config=str(config), db=str(db))  # same labels: the features come from the task cache
-    assert second["status"] == "rejected" and "no labeled item the active model has not trained on" in second["reason"]
-    assert features_task_states() == ["Completed", "Cached"]
+    # Same labels: the active model has read them all, so nothing is encoded, fit or saved (it had fit and kept a
+    # rejected model on every daily run with no new label).
+    second = retrain_flow(config=str(config), db=str(db))
+    assert second["status"] == "unchanged" and second["version"] == first["version"]
+    assert "no labeled item the active model has not trained on" in second["reason"]
+    assert features_task_states() == ["Completed"]
+    assert len(list((tmp_path / "models" / "iran-pakistan-2026").iterdir())) == 1
 
     (labels / "labels" / "later.jsonl").write_text("".join(later))  # analysts label the newer articles
     third = retrain_flow(config=str(config), db=str(db))
     assert third["status"] == "active" and third["reason"].startswith(f"refresh: the active recipe refit with {len(later)} ")
     registry = json.loads((tmp_path / "models" / "registry.json").read_text())
-    assert [m["status"] for m in registry["models"]] == ["retired", "rejected", "active"]
-    through = [m["metrics"]["trained_through"] for m in registry["models"] if m["status"] != "rejected"]
+    assert [m["status"] for m in registry["models"]] == ["retired", "active"]
+    through = [m["metrics"]["trained_through"] for m in registry["models"]]
     assert through[0] < "2026-03-01" <= through[1]  # the refresh learned the newer labels
 
     # Analysts label older articles from the queue (the archive ends where the model's training does): the

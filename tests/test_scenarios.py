@@ -157,6 +157,13 @@ def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_
     assert "active (first model)" in out + err
     assert "the next 'signals run' or 'signals import' re-scores the stored articles with" in err
     assert "items per label: base " in out  # what the holdout's macro-F1 rests on
+    first = json.loads((models / "registry.json").read_text())["models"]
+    code, out, err = run(capsys, "--config", config, "--db", db, "train", "--scenario", pack)  # no label since
+    assert code == 0, err
+    assert out.strip() == (f"model {first[0]['version']}: unchanged (no labeled item the active model has not trained "
+                           "on: label more articles (signals label) or correct a label (signals label --import FILE "
+                           "--relabel), then train)")
+    assert json.loads((models / "registry.json").read_text())["models"] == first  # nothing fit, saved or registered
     assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
     capsys.readouterr()
     versions = {r[0] for r in rows(db, "SELECT DISTINCT model_version FROM predictions")}

@@ -25,6 +25,11 @@ def train_command(scenario: str | None) -> int:
             entry = retrain(rt)
     else:
         entry = retrain(rt)
+    if entry is None:  # nothing is fit or saved: the active model has read every label
+        from ..jobs import NOTHING_NEW
+
+        print(f"model {rt.registry.active(rt.scenario.id).version}: unchanged ({NOTHING_NEW})")
+        return 0
     m = entry.metrics
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
     for name in ("holdout", "time_split"):
