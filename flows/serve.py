@@ -12,7 +12,7 @@ subprocesses of this one. Their parameters are only paths: the config file and
 the store (both made absolute here), and the sources when `--source` is given.
 Served runs go one at a time (`limit=1`): ingest and retrain both write the
 store, and DuckDB allows one writing process. Stopping the command (Ctrl-C or
-SIGTERM) pauses both schedules.
+SIGTERM) cancels the run in progress and pauses both schedules (`serve_deployments`).
 
 Schedules need a running Prefect server; the temporary one a plain flow call
 starts is gone when the call returns:
@@ -182,10 +182,54 @@ def check_reachable(api_url: str, timeout: float = 5.0) -> None:
 
 
 def serve_deployments(deployments: list) -> None:
-    """Register the deployments and run their scheduled runs here, one at a time, until stopped."""
-    from prefect import serve
+    """Register the deployments and run their scheduled runs here, one at a time, until SIGINT or SIGTERM.
 
-    serve(*deployments, limit=1)
+    A stop is `Runner.astop`: the run in progress is cancelled (its process stopped, its state Cancelled), then
+    both schedules are paused and this returns. `prefect.serve` is not used because of its SIGTERM handler
+    (Prefect 3.8): it never awaits the stop and calls `sys.exit` inside the event loop, so `kill` or
+    `systemctl stop` printed asyncio tracebacks and left the run in progress Running or Pending for good. A
+    second signal during the stop is not caught: SIGTERM ends the process, Ctrl-C raises KeyboardInterrupt."""
+    import asyncio
+
+    asyncio.run(_serve_until_stopped(deployments))
+
+
+async def _serve_until_stopped(deployments: list) -> None:
+    import asyncio
+    import signal
+
+    from prefect.logging import get_logger
+    from prefect.runner import Runner
+
+    logger = get_logger("signals.serve")
+    runner = Runner(limit=1, pause_on_shutdown=True)
+    for deployment in deployments:
+        await runner.aadd_deployment(deployment)
+    loop = asyncio.get_running_loop()
+    stops: list[asyncio.Task] = []
+
+    def stop(signum: int) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)  # a second signal is not caught: it ends the process
+        logger.info("%s: cancelling the run in progress, if any, and pausing the schedules",
+                    signal.Signals(signum).name)
+        stops.append(loop.create_task(runner.astop()))
+
+    async def take_the_signals() -> None:
+        # runs once `Runner.start` has put in its own SIGTERM handler, and replaces it
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop, sig)
+
+    names = ", ".join(f"{d.flow_name}/{d.name}" for d in deployments)
+    logger.info("serving %s from %s; Ctrl-C or SIGTERM stops", names, without_credentials(prefect_api_url()))
+    loop.create_task(take_the_signals())
+    try:
+        await runner.start()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    if stops:
+        await stops[0]
 
 
 def deploy_to_pool(deployments: list, work_pool: str) -> list:

@@ -215,6 +215,21 @@ def run_ingest_deployment(api: str, parameter_sets: list[dict], serve: subproces
     pytest.fail(f"runs not finished in {RUN_COMPLETE_SECONDS}s:\n{log.read_text()[-4000:]}")
 
 
+def start_run_and_wait_until_running(api: str, deployment_name: str, serve: subprocess.Popen, log: Path) -> object:
+    """A run of the served deployment, once serve has started it."""
+    with api_client(api) as client:
+        run = client.create_flow_run_from_deployment(client.read_deployment_by_name(deployment_name).id)
+        deadline = time.monotonic() + RUN_COMPLETE_SECONDS
+        while time.monotonic() < deadline:
+            assert serve.poll() is None, f"serve exited with {serve.returncode}:\n{log.read_text()[-4000:]}"
+            run = client.read_flow_run(run.id)
+            if run.state is not None and run.state.is_running():
+                return run
+            assert run.state is None or not run.state.is_final(), f"{run.name} {run.state.type}: {run.state.message}"
+            time.sleep(1)
+    pytest.fail(f"{deployment_name} not running after {RUN_COMPLETE_SECONDS}s:\n{log.read_text()[-4000:]}")
+
+
 def run_logs(api: str, run_ids: list) -> str:
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
@@ -280,6 +295,21 @@ def test_an_authenticated_server_serves_the_ingest_and_refuses_runs_pointed_else
         parameters = [r.parameters for r in ingest_runs(api)]
         logs = run_logs(api, [run.id, other_db.id, new_db.id, other_source.id])
         assert "parameter 'sources'" in logs  # the refusal is in the run's log, on one line
+
+        # SIGTERM (`kill`, `systemctl stop`) while a run is in progress: the retrain below (the project's whole
+        # label set: minutes of work) is cancelled, both schedules are paused, and serve exits 0 without a
+        # traceback. Prefect's own SIGTERM handler printed asyncio tracebacks and left the run Running for good.
+        in_progress = start_run_and_wait_until_running(api, "retrain/signals", serve, serve_log)
+        logged_before = len(serve_log.read_text())
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(90) == 0, serve_log.read_text()[-4000:]
+        with api_client(api) as client:
+            stopped = client.read_flow_run(in_progress.id)
+            paused = [client.read_deployment_by_name(f"{flow}/signals").paused for flow in ("ingest", "retrain")]
+        assert stopped.state.is_cancelled(), f"{stopped.state.type}: {stopped.state.message}"
+        assert paused == [True, True]
+        after = serve_log.read_text()[logged_before:]
+        assert "Traceback" not in after and "SIGTERM: cancelling the run in progress" in after
     finally:
         for process in reversed(processes):  # serve first, while the server can still record the pause
             stop(process)
