@@ -1,8 +1,11 @@
 """Watchlist alerts: the scenario pack's indicators checked against the stored articles.
 
-An indicator fires on a day when at least `threshold` stories that began that
-day match it and carry a predicted label among the indicator's `cases` (the
-classifier's judgment that the article is about the scenario at all). An
+An indicator fires on a day when at least `threshold` stories match it for the
+first time that day, with a predicted label among the indicator's `cases` (the
+classifier's judgment that the article is about the scenario at all). A story
+counts once, on the day of its first such match: a copy matching again on a
+later day neither fires the indicator again nor counts twice in a week, and
+what fired on a past day never changes as later news arrives. An
 article matches when, in one sentence of its title, summary or text (each
 searched on its own), one of the indicator's patterns matches AND every group
 of its required `actors` is named (e.g. the State Department *and* Pakistan):
@@ -74,6 +77,7 @@ class Firing:
     articles: int
     evidence: tuple[Evidence, ...]
     stories: int = 0
+    outside: str = ""  # why the firing does not count, when it lies outside the indicator's window ("" inside)
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,10 @@ def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firi
     """Pure: the days an indicator fired on, and how many articles matched it at all.
 
     A day fires when at least `threshold` distinct stories (the `story` column; an article without
-    one is its own story) match with a label among the indicator's cases."""
-    per_day: dict[date, dict[str, list[Evidence]]] = {}
+    one is its own story) match for the first time that day, with a label among the indicator's cases. A
+    story's later matching copies are left out: it counts once, on its first day. Each firing says when it
+    lies outside the indicator's window (`Firing.outside`)."""
+    by_story: dict[str, list[tuple[date, Evidence]]] = {}
     matched = 0
     for row in articles.itertuples(index=False):
         hit = find_match(indicator, {"title": row.title, "summary": row.summary, "text": row.text})
@@ -207,16 +213,23 @@ def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firi
         matched += 1
         if row.label not in indicator.cases:
             continue
-        day = pd.Timestamp(row.day).date()
         story = getattr(row, "story", None) or row.id
-        per_day.setdefault(day, {}).setdefault(story, []).append(
-            Evidence(row.id, row.title, row.outlet, row.label, hit[0], hit[1], story))
+        by_story.setdefault(story, []).append(
+            (pd.Timestamp(row.day).date(), Evidence(row.id, row.title, row.outlet, row.label, hit[0], hit[1], story)))
+    per_day: dict[date, list[list[Evidence]]] = {}
+    for matches in by_story.values():
+        first = min(day for day, _ in matches)
+        per_day.setdefault(first, []).append([ev for day, ev in matches if day == first])
+    start, deadline = indicator_window(indicator)
     firings = []
     for day, stories in sorted(per_day.items()):
         if len(stories) < indicator.threshold:
             continue
-        evidence = tuple(dataclasses.replace(group[0], copies=len(group) - 1) for group in stories.values())
-        firings.append(Firing(indicator.id, indicator.name, day, sum(len(g) for g in stories.values()), evidence, len(stories)))
+        evidence = tuple(dataclasses.replace(group[0], copies=len(group) - 1) for group in stories)
+        outside = (f"before its window opens on {start.isoformat()}" if start is not None and day < start else
+                   f"after its deadline {deadline.isoformat()}" if deadline is not None and day > deadline else "")
+        firings.append(Firing(indicator.id, indicator.name, day, sum(len(g) for g in stories), evidence, len(stories),
+                              outside))
     return firings, matched
 
 
@@ -225,7 +238,7 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
     """Pure: the indicator's status as of a day, from its firings (all on or before as_of). `data_until`, the
     newest day with classified articles, keeps a deadline the data does not reach from passing "without firing"."""
     start, deadline = indicator_window(indicator)
-    counted = [f for f in firings if (start is None or f.day >= start) and (deadline is None or f.day <= deadline)]
+    counted = [f for f in firings if not f.outside]
     late = [f for f in firings if deadline is not None and f.day > deadline]
     note = ""
     if counted:

@@ -11,9 +11,13 @@ strength s (default 10, "the priors are worth ten stories"):
 The unit of evidence is a story, not an article. Syndicated copies and
 follow-ups of one development share a story id (pipeline/stories.py); an
 article without one is its own story. A story counts once, on the day of its
-first article, with the mean of its articles' calibrated probabilities:
+first article, with the mean of the calibrated probabilities of its articles of
+that day:
 
-    q_c(g) = mean over articles a of story g of p_c(a)
+    q_c(g) = mean over articles a of story g published on its first day of p_c(a)
+
+Copies published on later days add nothing: the odds of a past day never change
+as later news arrives (`odds --until D` and the path's row for D agree).
 
 and only when its label (the largest mean probability) is a scenario case: a
 story the classifier calls `none` is not evidence. (With the model of the time, v2,
@@ -216,8 +220,9 @@ def story_evidence(predictions: pd.DataFrame) -> pd.DataFrame:
     """Pure: one row per story from an `article_predictions` frame.
 
     Each story sits on the day of its first article and keeps that article's id, title, outlet,
-    link, label and evidence as its representative; p_* are the means over its articles and
-    `articles` counts them. Rows without a `story` column are stories of one."""
+    link, label and evidence as its representative; p_* are the means over its articles of that day (so
+    what a story weighs on its day does not change when later copies arrive) and `articles` counts all
+    its articles. Rows without a `story` column are stories of one."""
     if predictions.empty:
         out = predictions.copy()
         out["story"] = pd.Series(dtype="object")
@@ -228,7 +233,8 @@ def story_evidence(predictions: pd.DataFrame) -> pd.DataFrame:
         frame["story"] = frame["id"]
     frame["story"] = frame["story"].where(frame["story"].notna() & (frame["story"] != ""), frame["id"])
     frame = frame.sort_values(["day", "published", "id"] if "published" in frame else ["day", "id"], kind="mergesort")
-    means = frame.groupby("story", sort=False)[[*_MASS, "p_none"]].mean()
+    first_day = frame.groupby("story", sort=False)["day"].transform("min")
+    means = frame[frame["day"] == first_day].groupby("story", sort=False)[[*_MASS, "p_none"]].mean()
     sizes = frame.groupby("story", sort=False).size().rename("articles")
     first = frame.drop_duplicates("story", keep="first").set_index("story")
     first = first.drop(columns=[*_MASS, "p_none"]).join(means).join(sizes).reset_index()

@@ -162,7 +162,7 @@ def week_summary(
     movers = week_developments(history, model, week_start, week_end, n)
     fired: dict[str, list] = {}
     for firing in alerts.firings:
-        if week_start <= firing.day <= week_end:
+        if week_start <= firing.day <= week_end and not firing.outside:  # the status's rule: inside the window
             entry = fired.setdefault(firing.name, [firing.day, 0])
             entry[0] = min(entry[0], firing.day)
             entry[1] += firing.stories or firing.articles
@@ -383,7 +383,8 @@ def firing_view(report: AlertReport, since: date | None, limit: int = 40) -> lis
                      "copies": f"; +{ev.copies} more in this story" if ev.copies else "", "field": ev.field,
                      "snippet": ev.snippet}
                     for ev in firing.evidence[:3]]
-        rows.append({"day": firing.day, "name": firing.name, "count": count_words(firing), "evidence": evidence})
+        rows.append({"day": firing.day, "name": firing.name, "count": count_words(firing), "evidence": evidence,
+                     "outside": f"does not count: {firing.outside}" if firing.outside else ""})
         if len(rows) >= limit:
             break
     return rows

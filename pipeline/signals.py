@@ -274,11 +274,17 @@ def daily_frame(
 ) -> pd.DataFrame:
     """The daily frame over every calendar day from since to until (see the module docstring).
 
-    Without since/until the range runs from the first to the last day with articles or signals.
+    Without since/until the range runs from the first to the last day with articles or signals. The rolling
+    values of the first days of the range read the `window - 1` stored days before `since` too, so they do not
+    depend on where the range starts.
     """
-    rows = daily_rows(store, scenario, since, until)
-    ingested = ingested_per_day(store, since, until)
-    return build_daily_frame(rows, ingested, scenario_id(scenario), since, until, window)
+    lead = since - timedelta(days=window - 1) if since is not None else None
+    rows = daily_rows(store, scenario, lead, until)
+    ingested = ingested_per_day(store, lead, until)
+    frame = build_daily_frame(rows, ingested, scenario_id(scenario), lead, until, window)
+    if since is None or frame.empty:
+        return frame
+    return frame[frame["day"] >= pd.Timestamp(since)].reset_index(drop=True)
 
 
 def outlet_breakdown(store: Store, scenario, since: date | None = None, until: date | None = None) -> pd.DataFrame:

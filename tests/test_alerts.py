@@ -209,3 +209,40 @@ def test_snippets_cut_at_word_boundaries():
     words = set(text.split())
     assert len(snip) <= 80 and "IMF review" in snip
     assert all(word in words for word in snip.strip("…").split())  # no word cut in half
+
+
+def test_a_story_counts_once_on_the_day_it_first_matches_and_a_past_firing_never_changes(tmp_path):
+    """Two stories on April 1, each copied again on April 2: the indicator fired on April 2 as well, with the same
+    two stories, and a brief over both days said 4 stories; and what fired on April 1 depended on the as-of day."""
+    rows = [("s1-a", 1, "contraction", "Brent jumps on Hormuz fears"), ("s2-a", 1, "contraction", "Brent crude climbs"),
+            ("s1-b", 2, "contraction", "Brent jumps on Hormuz fears"), ("s2-b", 2, "contraction", "Brent crude climbs")]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    with Store(path) as store:
+        store.save_story_ids({"s1-a": "s1", "s1-b": "s1", "s2-a": "s2", "s2-b": "s2"})
+    with Store(path, read_only=True) as store:
+        as_of_first = alerts.check_alerts(store, pack_with(OIL), date(2026, 4, 1))
+        as_of_second = alerts.check_alerts(store, pack_with(OIL), date(2026, 4, 2))
+    assert [(f.day, f.stories, f.articles) for f in as_of_second.firings] == [(date(2026, 4, 1), 2, 2)]
+    assert as_of_second.firings == as_of_first.firings
+    assert as_of_second.statuses[0].days_fired == 1
+
+
+def test_a_firing_outside_its_window_is_marked_and_not_reported_as_fired(tmp_path, monkeypatch):
+    """The shipped `us-condemnation` opens on April 8: a match on April 6 leaves it pending. The week's summary
+    (brief and report) said "fired" all the same, and the firings lists showed it unmarked."""
+    from pipeline import report
+
+    monkeypatch.chdir(tmp_path)
+    rows = [("c6", 6, "contraction", "Washington condemns Pakistan over its joint security statement with Iran"),
+            ("q9", 9, "base", "Talks continue")]
+    db = build_store(tmp_path / "s.duckdb", rows)
+    with Store(db, read_only=True) as store:
+        checked = alerts.check_alerts(store, PACK)
+        summary = report.weekly_brief(store, PACK, date(2026, 4, 9), tmp_path / "no-models")
+    status = next(s for s in checked.statuses if s.indicator == "us-condemnation")
+    assert status.status == "pending" and status.first_fired is None
+    outside = [f for f in checked.firings if f.indicator == "us-condemnation"]
+    assert [(f.day, f.outside) for f in outside] == [(date(2026, 4, 6), "before its window opens on 2026-04-08")]
+    assert not any(name == outside[0].name for name, _, _ in summary.fired)
+    listed = invoke("--db", db, "alerts").stdout
+    assert "2026-04-06  us-condemnation  (1 story; does not count: before its window opens on 2026-04-08)" in listed

@@ -425,3 +425,37 @@ def test_a_heavy_days_stories_move_little_alone_but_together_are_the_biggest_dev
     assert top.iloc[0]["toward"] == "base" and top.iloc[0]["others"] == 11
     assert top.iloc[0]["contribution"] == pytest.approx(single[single["toward"] == "base"]["contribution"].sum())
     assert top["toward"].tolist() == ["base", "contraction"]
+
+
+def test_a_past_days_odds_do_not_change_when_a_storys_later_copies_arrive(tmp_path):
+    """A story begins on April 1 (base) and is copied on April 3 with contraction calls: the story's weight on
+    April 1 took the mean of all its copies, so April 1's odds read 52% as of that day and 47% two days later."""
+    rows = [("s-1", 1, "base", probs("base", 0.9)), ("s-3a", 3, "contraction", probs("contraction", 0.9)),
+            ("s-3b", 3, "contraction", probs("contraction", 0.9))]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    with Store(path) as store:
+        store.save_story_ids({"s-1": "s", "s-3a": "s", "s-3b": "s"})
+    with Store(path, read_only=True) as store:
+        then = odds.odds_path(store, PACK, until=date(2026, 4, 1)).iloc[-1]
+        later = odds.odds_path(store, PACK, until=date(2026, 4, 3)).set_index("day").loc[pd.Timestamp(2026, 4, 1)]
+        top = odds.movers(store, PACK, since=date(2026, 4, 1), until=date(2026, 4, 3))
+    for case in ("base", "accelerated", "contraction", "evidence"):
+        assert later[case] == pytest.approx(then[case])
+    assert then["base"] > 0.5  # the story counts as base, its first day's call
+    assert len(top) == 1 and top.iloc[0]["articles"] == 3  # its copies are still counted for the analyst
+
+
+def test_rolling_values_do_not_depend_on_where_the_range_starts(tmp_path):
+    """The 7-day columns of a range's first days read the stored days before it: with since=April 5 they had
+    averaged only April 5 and were 1.0 where the data give 0.75."""
+    rows = [(f"a{d}", d, "base", probs("base", 0.7)) for d in (1, 2, 3, 4, 5, 6)] + [("b2", 2, "base", probs("base", 0.7))]
+    path = build_store(tmp_path / "s.duckdb", rows)
+    with Store(path, read_only=True) as store:
+        whole = signals.daily_frame(store, PACK.id, date(2026, 4, 1), date(2026, 4, 8))
+        part = signals.daily_frame(store, PACK.id, date(2026, 4, 5), date(2026, 4, 8))
+    assert part["day"].min() == pd.Timestamp(2026, 4, 5) and part["day"].nunique() == 4
+    columns = ["day", "case", "articles_7d", "probability_7d", "share_7d"]
+    expected = whole[whole["day"] >= pd.Timestamp(2026, 4, 5)][columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part[columns].reset_index(drop=True), expected)
+    base5 = part[(part["day"] == pd.Timestamp(2026, 4, 5)) & (part["case"] == "base")].iloc[0]
+    assert base5["articles_7d"] == pytest.approx(6 / 5)  # April 1..5: six base articles over five covered days

@@ -207,7 +207,8 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
         print()
         print("firings, newest first:")
         for firing in report.firings[:limit]:
-            print(f"  {firing.day}  {firing.indicator}  ({count_words(firing)})")
+            outside = f"; does not count: {firing.outside}" if firing.outside else ""
+            print(f"  {firing.day}  {firing.indicator}  ({count_words(firing)}{outside})")
             for ev in firing.evidence[:3]:
                 copies = f" (+{ev.copies} {'copy' if ev.copies == 1 else 'copies'})" if ev.copies else ""
                 print(f"      {ev.article_id}  [{ev.label}] {shorten(ev.title, 80)}{copies}")
