@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from pipeline.jobs import (NOTHING_NEW, Runtime, check_enough_labels, fingerprint, fit_and_register, nothing_new, process_pending,
+from pipeline.jobs import (Runtime, check_enough_labels, fingerprint, fit_and_register, nothing_new, process_pending,
                            training_features, training_set)
 from pipeline.registry import ModelEntry
 from pipeline.settings import load_settings
@@ -29,9 +29,9 @@ def _features_cache_key(context, parameters) -> str:
 
 @task(cache_key_fn=_features_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
 def features_task(rt: Runtime, articles: list, fingerprint: str):
-    """The encoded labeled articles; cached on the fingerprint (labels, encoder, prototypes, actors),
-    so a retrain on the same labels as a rejected candidate (the labels the active model never saw are still
-    unread by it) re-encodes nothing."""
+    """The encoded labeled articles; cached on the fingerprint (the articles in order with their text, the
+    encoder, prototypes, actors), so a retrain on the same labels as a rejected candidate (the labels the active
+    model never saw are still unread by it) re-encodes nothing."""
     return training_features(rt, articles)
 
 
@@ -55,11 +55,12 @@ def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
     rt = Runtime(settings)
     records, articles = training_set_task(rt)
     check_enough_labels(rt, records)
-    active = nothing_new(rt, records, articles)
-    if active is not None:  # no label added or corrected since it trained: nothing to fit, encode or save
-        logger.info("retrain: model %s unchanged (%s)", active.version, NOTHING_NEW)
-        return {"version": active.version, "status": "unchanged", "reason": NOTHING_NEW, "rescored": 0, "metrics": {}}
-    frame = features_task(rt, articles, fingerprint(rt, records))
+    unchanged = nothing_new(rt, records, articles)
+    if unchanged is not None:  # a retrain could only repeat a decision: nothing to encode, fit or save
+        logger.info("retrain: model %s unchanged (%s)", unchanged.active.version, unchanged.reason)
+        return {"version": unchanged.active.version, "status": "unchanged", "reason": unchanged.reason, "rescored": 0,
+                "metrics": {}}
+    frame = features_task(rt, articles, fingerprint(rt, articles))
     entry = train_task(rt, records, articles, frame)
     rescored = rescore_task(rt) if entry.status == "active" and Path(settings.db).exists() else 0
     logger.info("retrain: model %s %s (%s); %d stored articles re-scored", entry.version, entry.status, entry.reason, rescored)

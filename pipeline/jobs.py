@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from . import classify, nlp as nlp_stage
@@ -27,7 +28,7 @@ from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
-from .registry import ModelEntry, Registry
+from .registry import ModelEntry, Registry, file_sha256
 from .scenario import Scenario, load_scenario
 from .settings import PROJECT_ROOT, Settings
 from .store import Store, utcnow
@@ -522,13 +523,18 @@ def check_features(entry: ModelEntry, parts: dict[str, str]) -> None:
                          f"pipeline's (pack '{entry.scenario}'); retrain it with 'signals train --scenario {entry.scenario}'")
 
 
-def fingerprint(rt: Runtime, records: Sequence[LabelRecord]) -> str:
-    """What a training set's features depend on: the labeled ids and `feature_parts`. Equal fingerprints
-    mean equal features (the retrain flow caches on it)."""
+def fingerprint(rt: Runtime, articles: Sequence[Article]) -> str:
+    """What a training set's features depend on: the articles in their order, with their text, and
+    `feature_parts`. Equal fingerprints mean equal features, row for row (the retrain flow caches on it). It had
+    been the sorted label set: a renamed label file gave the same key for rows in another order (every cached
+    row then belonged to another article), and an article edited in the store kept its old features."""
     import hashlib
 
-    parts = [label_set_hash(records), json.dumps(feature_parts(rt), sort_keys=True)]
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(json.dumps(feature_parts(rt), sort_keys=True).encode("utf-8"))
+    for a in articles:
+        digest.update(json.dumps([a.id, a.source, a.outlet, a.title, a.summary, a.text,
+                                  a.published.isoformat() if a.published else None, a.link]).encode("utf-8"))
+    return digest.hexdigest()
 
 
 MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise
@@ -539,25 +545,53 @@ NOTHING_NEW = ("no labeled item the active model has not trained on: label more 
                "correct a label (signals label --import FILE --relabel), then train")
 
 
-def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry | None:
-    """Train on the labels, evaluate, and register (see `fit_and_register`); None, training nothing, when the
-    active model has already trained on every label as it stands (`nothing_new`)."""
+class Unchanged(NamedTuple):
+    """A retrain that trained nothing: the active model stays, and why."""
+
+    active: ModelEntry
+    reason: str
+
+
+def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry | Unchanged:
+    """Train on the labels, evaluate, and register (see `fit_and_register`); `Unchanged`, training nothing,
+    when there is nothing new to decide (`nothing_new`)."""
     records, articles = training_set(rt)
     check_enough_labels(rt, records)
-    if nothing_new(rt, records, articles) is not None:
-        return None
-    return fit_and_register(rt, records, articles)
+    return nothing_new(rt, records, articles) or fit_and_register(rt, records, articles)
 
 
-def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> ModelEntry | None:
-    """The active model when it has trained on every label as it stands: no label added or corrected since.
-    A candidate could then be judged on no item and would be rejected, so a retrain stops here rather than
-    encode, fit and save a model to reject (the daily retrain kept a 3 MB rejected model a day)."""
-    active = rt.registry.active(rt.scenario.id)
+def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> Unchanged | None:
+    """`Unchanged` when a retrain could only repeat a decision, so that it stops before it encodes, fits and saves
+    a model to reject (the daily retrain kept a 3 MB rejected model a day):
+    - the active model has trained on every label as it stands (no label added or corrected since): a candidate
+      could be judged on no item;
+    - or the newest candidate since the active model was rejected on the same inputs (`training_inputs`: the
+      labels, the articles' text, the features and the probe suite): the fit is deterministic, so it would be
+      rejected again."""
+    registry = rt.registry
+    active = registry.active(rt.scenario.id)
     if active is None:
         return None
-    held = held_out_for(articles, active, rt.registry.trained_labels(active), [r.label for r in records])
-    return None if any(held) else active
+    held = held_out_for(articles, active, registry.trained_labels(active), [r.label for r in records])
+    if not any(held):
+        return Unchanged(active, NOTHING_NEW)
+    entries = [e for e in registry.entries() if e.scenario == rt.scenario.id]
+    newest = entries[-1] if entries else None
+    if (newest is not None and newest.status == "rejected"
+            and newest.metrics.get("training_inputs") == training_inputs(rt, records, articles)):
+        return Unchanged(active, f"the labels, texts, features and probes are those of {newest.version}, which was "
+                                 f"rejected ({newest.reason}); label more articles or correct a label, then train")
+    return None
+
+
+def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> str:
+    """One hash of everything a training decision reads: the labels, the articles' features (`fingerprint`)
+    and the probe suite."""
+    import hashlib
+
+    probes = rt.scenario.folder / "probes" / "probes.jsonl"
+    parts = [label_set_hash(records), fingerprint(rt, articles), file_sha256(probes) if probes.exists() else ""]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def check_enough_labels(rt: Runtime, records: Sequence[LabelRecord]) -> None:
@@ -621,6 +655,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
         lost = lost_probe_floors(metrics["probes"], active.metrics.get("probes", {}))
         if lost:
             promote, reason = False, f"{reason}; but the model to ship falls below the probe floor: {lost}"
+    metrics["training_inputs"] = training_inputs(rt, records, articles)  # `nothing_new` compares the next retrain's
     fit_on = [(a.id, label) for a, label, h in zip(articles, labels, held) if refit or not h]  # the refit read every label
     entry = registry.save_candidate(model, rt.scenario.id, label_set_hash(records), classify.RECIPE, metrics,
                                     features=feature_parts(rt), trained_labels=fit_on)

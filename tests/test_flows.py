@@ -129,3 +129,22 @@ def features_task_states() -> list[str]:
             return [run.state.name for run in runs]
 
     return asyncio.run(read())
+
+
+def test_the_training_features_cache_key_follows_the_articles_order_and_text():
+    """The cached frame's rows follow the articles: the key was the sorted label set, so renaming a label file
+    (the same labels read in another order) reused a frame whose every row encoded another article, and an
+    article edited in the store kept its old features."""
+    from dataclasses import replace
+
+    from pipeline.jobs import Runtime, fingerprint
+    from pipeline.records import Article
+    from pipeline.settings import load_settings
+
+    rt = Runtime(load_settings(environ={}))
+    a = Article("a", "test", "Outlet", "Talks resume in Islamabad", "", "Envoys met.", datetime(2026, 3, 1), "")
+    b = Article("b", "test", "Outlet", "Border crossing closes", "", "Trucks wait.", datetime(2026, 3, 2), "")
+    key = fingerprint(rt, [a, b])
+    assert fingerprint(rt, [a, b]) == key
+    assert fingerprint(rt, [b, a]) != key
+    assert fingerprint(rt, [replace(a, text="Envoys walked out."), b]) != key

@@ -170,3 +170,40 @@ def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_
     assert len(versions) == 1 and not next(iter(versions)).startswith("zero-shot")
     code, out, _ = run(capsys, "--config", config, "--db", db, "trend")
     assert code == 0 and "zero-shot" not in out
+
+
+def test_a_retrain_on_the_inputs_of_a_rejected_candidate_trains_nothing(tmp_path, shared_data):
+    """The newest candidate since the active model was rejected, and the labels, texts, features and probes are
+    still those it was judged on: the fit is deterministic, so the daily retrain stops (it fit and saved one more
+    rejected model a day). Any change in those inputs, or a promotion since, lets it train again."""
+    from dataclasses import asdict, replace
+
+    from pipeline.jobs import Runtime, nothing_new, training_inputs, training_set
+    from pipeline.registry import TRAINED_LABELS, ModelEntry, write_trained_labels
+    from pipeline.settings import load_settings
+
+    pack = "india-pakistan-2025"
+    models = tmp_path / "models"
+    rt = Runtime(load_settings(environ={}, scenario=pack, models_dir=models, shared_data=shared_data))
+    records, articles = training_set(rt)
+
+    def entry(version: str, status: str, **metrics) -> ModelEntry:
+        (models / pack / version).mkdir(parents=True, exist_ok=True)
+        return ModelEntry(version, pack, f"{pack}/{version}/model.joblib", "", "", "", "", {}, "r", metrics, status)
+
+    active = entry("active-1", "active")
+    write_trained_labels(models / pack / "active-1" / TRAINED_LABELS, [(r.id, r.label) for r in records[:60]])
+    rejected = entry("rejected-2", "rejected", training_inputs=training_inputs(rt, records, articles))
+
+    def registry(*entries: ModelEntry) -> None:
+        (models / "registry.json").write_text(json.dumps({"models": [asdict(e) for e in entries]}))
+
+    registry(active, rejected)
+    unchanged = nothing_new(rt, records, articles)
+    assert unchanged is not None and unchanged.active.version == "active-1"
+    assert unchanged.reason.startswith("the labels, texts, features and probes are those of rejected-2, which was rejected")
+    assert nothing_new(rt, records[:-1], articles[:-1]) is None  # a label fewer: new inputs
+    edited = [replace(articles[0], text=articles[0].text + " Edited."), *articles[1:]]
+    assert nothing_new(rt, records, edited) is None  # an article's text changed
+    registry(rejected, replace(active, version="active-3"))  # promoted since the rejection (its file is active-1's)
+    assert nothing_new(rt, records, articles) is None

@@ -15,7 +15,7 @@ FEW_ITEMS = 30  # a held-out figure on fewer items says little: `train` says so 
 @click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote only if better beyond the noise, then refit on every label")
 @click.option("--scenario", help="the pack to train (default: the first watched one)")
 def train_command(scenario: str | None) -> int:
-    from ..jobs import Runtime, retrain
+    from ..jobs import Runtime, Unchanged, retrain
 
     rt = Runtime(settings(scenario))
     if sys.stderr.isatty():
@@ -25,10 +25,8 @@ def train_command(scenario: str | None) -> int:
             entry = retrain(rt)
     else:
         entry = retrain(rt)
-    if entry is None:  # nothing is fit or saved: the active model has read every label
-        from ..jobs import NOTHING_NEW
-
-        print(f"model {rt.registry.active(rt.scenario.id).version}: unchanged ({NOTHING_NEW})")
+    if isinstance(entry, Unchanged):  # nothing is fit or saved: there is nothing new to decide
+        print(f"model {entry.active.version}: unchanged ({entry.reason})")
         return 0
     m = entry.metrics
     print(f"model {entry.version}: {entry.status} ({entry.reason})")
