@@ -11,6 +11,11 @@ when it already led or never does), and accelerated 7 days
 after. "before" is pipeline/odds.py as of --before-commit (read with `git show`): articles as
 the unit, no daily cap, every case measurable, `none`-labelled articles' leftover mass
 counted. "after" is the working tree's model with the active registry entry's recall.
+Both read the store's predictions, made by the shipped model, which was trained on the labels of most of these
+articles (in-sample; `time_split.past_the_gate_in_the_shipped_models_training` counts them). "after,
+time-split" is the working tree's odds model over the predictions of the shipped recipe trained only on the
+labels published before --train-until (default 2026-02-15, the window's first day): what an analyst would have
+seen live, with no article of the window in training.
 Prints one JSON line.
 """
 
@@ -27,7 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import odds  # noqa: E402
+from pipeline import classify, odds  # noqa: E402
+from pipeline.jobs import Runtime, training_set  # noqa: E402
+from pipeline.labels import load_shared_articles  # noqa: E402
+from pipeline.records import LABELS  # noqa: E402
 from pipeline.scenario import load_scenario  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.signals import article_predictions  # noqa: E402
@@ -67,10 +75,33 @@ def event_row(path, event: str, day: date, case: str, rival: str) -> dict:
     }
 
 
+def time_split_predictions(settings, predictions, until: date):
+    """The store's articles (those of ../shared/data/spnn_dawn_geo) scored by the shipped recipe trained on the
+    labels published before `until`: the same rows as `predictions`, with its probabilities."""
+    rt = Runtime(settings)
+    records, labeled = training_set(rt)
+    keep = [i for i, a in enumerate(labeled) if a.published is not None and a.published.date() < until]
+    train = [labeled[i] for i in keep]
+    model = classify.fit(train, [records[i].label for i in keep], [rt.relevance(a) for a in train], rt.featurizer,
+                         rt.scenario.prototypes())
+    found = load_shared_articles(settings.shared_data, {"spnn_dawn_geo": set(predictions["id"])})
+    frame = predictions[predictions["id"].isin(found)].reset_index(drop=True)
+    articles = [found[i] for i in frame["id"]]
+    relevant = [rt.relevance(a) for a in articles]
+    frame[[f"p_{label}" for label in LABELS]] = model.predict_proba(articles, relevant, rt.encoder)
+    shipped = rt.registry.trained_labels(rt.registry.active(rt.scenario.id)) or {}
+    gated = [a.id for a, r in zip(articles, relevant) if r]
+    counts = {"trained_on": len(keep), "articles": len(frame), "past_the_gate": len(gated),
+              "past_the_gate_in_the_shipped_models_training": sum(i in shipped for i in gated)}
+    return frame, counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--before-commit", default="3172cd6")
+    parser.add_argument("--train-until", default="2026-02-15",
+                        help="the time-split model trains on the labels published before this day")
     args = parser.parse_args()
     settings = load_settings(db=args.db)
     pack = load_scenario(settings.scenario_dir)
@@ -79,9 +110,12 @@ def main() -> None:
         seen = odds.visibility(store, pack, settings.models_dir)
         predictions = article_predictions(store, pack)
     first, last = predictions["day"].min().date(), predictions["day"].max().date()
+    after_model = odds.OddsModel.for_scenario(pack, measurable=seen.measurable)
+    unseen, counts = time_split_predictions(settings, predictions, date.fromisoformat(args.train_until))
     models = {
         "before": old.compute_path(predictions, old.OddsModel.for_scenario(pack), first, last),
-        "after": odds.compute_path(predictions, odds.OddsModel.for_scenario(pack, measurable=seen.measurable), first, last),
+        "after": odds.compute_path(predictions, after_model, first, last),
+        "after, time-split": odds.compute_path(unseen, after_model, first, last),
     }
     rows = []
     for name, path in models.items():
@@ -89,7 +123,9 @@ def main() -> None:
             rival = "base" if case == "contraction" else "contraction"
             rows.append({"model": name, **event_row(path, event, day, case, rival)})
     print(json.dumps({"bench": "odds_backtest", "db": str(args.db), "range": [first.isoformat(), last.isoformat()],
-                      "measurable": sorted(seen.measurable), "recall": seen.recall, "rows": rows}))
+                      "measurable": sorted(seen.measurable), "recall": seen.recall,
+                      "time_split": {"train_until": args.train_until, **counts},
+                      "rows": rows}))
 
 
 if __name__ == "__main__":

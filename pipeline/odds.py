@@ -16,13 +16,12 @@ that day:
 
     q_c(g) = mean over articles a of story g published on its first day of p_c(a)
 
-Copies published on later days add nothing: the odds of a past day never change
-as later news arrives (`odds --until D` and the path's row for D agree).
-
 and only when its label (the largest mean probability) is a scenario case: a
 story the classifier calls `none` is not evidence. (With the model of the time, v2,
 the `none` stories were 84% of the stored pool's stories and their articles held
-30% of all case mass, pushing contraction up on days of unrelated news.)
+30% of all case mass, pushing contraction up on days of unrelated news.) Copies
+published on later days add nothing: the odds of a past day never change as
+later news arrives (`odds --until D` and the path's row for D agree).
 
 One day's volume cannot swamp the priors: a day's summed story mass
 M(t) = sum_g sum_c q_c(g) is squashed by a saturating curve with a cap of
