@@ -327,13 +327,25 @@ class Store:
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         return StoreError(damage_hint(f"{self.path}: {first}"))
 
+    def _register(self, name: str, frame: pd.DataFrame) -> None:
+        """`frame` visible to SQL as `name`. A result a `fetchone()` left unread is run to its end first: DuckDB 2.0
+        refuses `register` while one is open ("Resource In Use"), which stopped every re-score after its first
+        chunk (`signals_model_version` had read one row)."""
+        self.con.complete()
+        self.con.register(name, frame)
+
+    def _unregister(self, name: str) -> None:
+        """`unregister`, after the same: DuckDB refuses it too while a result is open."""
+        self.con.complete()
+        self.con.unregister(name)
+
     @contextmanager
     def _batch(self, **frames: pd.DataFrame):
         """One transaction with `frames` visible to SQL under their names: all of it is stored, or none.
         A writer releases the file afterwards. A failed write (full disk, say) is a StoreError naming the store."""
         con = self.con
         for name, frame in frames.items():
-            con.register(name, frame)
+            self._register(name, frame)
         try:
             con.execute("BEGIN")
             try:
@@ -350,7 +362,7 @@ class Store:
         finally:
             if self._con is con:
                 for name in frames:
-                    con.unregister(name)
+                    self._unregister(name)
         self.release()
 
     def _drop_connection(self) -> None:
@@ -449,13 +461,13 @@ class Store:
         """The ids in `linked` (articles with a link) that are new but whose link and content a stored article has."""
         if linked.empty:
             return set()
-        self.con.register("linked_incoming", linked[["id", "link", "content_hash"]])
+        self._register("linked_incoming", linked[["id", "link", "content_hash"]])
         try:
             return {r[0] for r in self.con.execute(
                 "SELECT i.id FROM linked_incoming i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.id) "
                 "AND EXISTS (SELECT 1 FROM articles a WHERE a.link = i.link AND a.content_hash = i.content_hash)").fetchall()}
         finally:
-            self.con.unregister("linked_incoming")
+            self._unregister("linked_incoming")
 
     def update_text(self, article_id: str, text: str) -> None:
         """Replace a stored article's text (with its page's main text, by the full-text stage). Its content hash
@@ -468,14 +480,14 @@ class Store:
     def articles_without_page_read(self, ids: Sequence[str]) -> list[Article]:
         """The stored articles among `ids` whose page has not been read for their current content (none read
         yet, or the feed changed the article since), oldest first."""
-        self.con.register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
+        self._register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
         try:
             return [_article(r) for r in self._article_rows([
                 "id IN (SELECT id FROM wanted)",
                 "NOT EXISTS (SELECT 1 FROM page_reads p WHERE p.article_id = articles.id AND p.content_hash = articles.content_hash)",
             ], [])]
         finally:
-            self.con.unregister("wanted")
+            self._unregister("wanted")
 
     def record_page_reads(self, reads: Sequence[PageRead]) -> None:
         """Remember each article's latest page read, failed or not, with the content it was read for."""
@@ -490,10 +502,10 @@ class Store:
 
     def _forget_derived(self, ids: list[str]) -> None:
         frame = pd.DataFrame({"id": ids})
-        self.con.register("stale", frame)
+        self._register("stale", frame)
         for table in ("nlp", "entities", "events", "predictions"):
             self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM stale)")
-        self.con.unregister("stale")
+        self._unregister("stale")
 
     def articles(self, ids: Sequence[str] | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> list[Article]:
@@ -509,11 +521,11 @@ class Store:
             params.append(until)
         if ids is None:
             return [_article(r) for r in self._article_rows(clauses, params)]
-        self.con.register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
+        self._register("wanted", pd.DataFrame({"id": list(ids)}, dtype="object"))
         try:
             return [_article(r) for r in self._article_rows(["id IN (SELECT id FROM wanted)", *clauses], params)]
         finally:
-            self.con.unregister("wanted")
+            self._unregister("wanted")
 
     def _article_rows(self, clauses: Sequence[str], params: Sequence, extra: str = "") -> list[tuple]:
         """Article rows (ARTICLE_FIELDS, then the `extra` columns) matching every one of `clauses`, oldest first.
@@ -560,13 +572,13 @@ class Store:
 
     def pending_ids_among(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[str]:
         """Those of `ids` with no prediction from this model yet."""
-        self.con.register("among", pd.DataFrame({"id": list(ids)}))
+        self._register("among", pd.DataFrame({"id": list(ids)}))
         try:
             return [r[0] for r in self.con.execute(
                 "SELECT w.id FROM among w WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = w.id "
                 "AND p.scenario = ? AND p.model_version = ?)", [scenario, model_version]).fetchall()]
         finally:
-            self.con.unregister("among")
+            self._unregister("among")
 
     # ------------------------------------------------------------ derived rows
 
@@ -718,12 +730,12 @@ class Store:
                 committed = False
                 try:
                     con.execute(_table_sql(con, "predictions", "predictions_pruned"))
-                    con.register("retired_versions", drop)
+                    self._register("retired_versions", drop)
                     try:
                         _copy_rows(con, "predictions", "predictions_pruned", "NOT EXISTS (SELECT 1 FROM retired_versions r "
                                    "WHERE r.scenario = predictions.scenario AND r.model_version = predictions.model_version)")
                     finally:
-                        con.unregister("retired_versions")
+                        self._unregister("retired_versions")
                     with stops_held(f"the prune was committed: {prune_summary(result)}"):
                         with self._batch():
                             con.execute("DROP TABLE predictions")
@@ -881,7 +893,7 @@ class Store:
             return 0
         frame["position"] = range(1, len(frame) + 1)
         con = self.con
-        con.register("incoming_feeds", frame)
+        self._register("incoming_feeds", frame)
         try:
             new = con.execute("SELECT count(*) FROM incoming_feeds WHERE url NOT IN (SELECT url FROM feed_registry)").fetchone()[0]
             con.execute(
@@ -890,7 +902,7 @@ class Store:
                 "WHERE url NOT IN (SELECT url FROM feed_registry) ORDER BY position", [utcnow(), origin],
             )
         finally:
-            con.unregister("incoming_feeds")
+            self._unregister("incoming_feeds")
         return int(new)
 
     def unregister_feeds(self, urls: Sequence[str]) -> list[str]:

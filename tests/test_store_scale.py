@@ -160,6 +160,13 @@ def test_a_rescore_after_a_promotion_keeps_the_old_signals_whole_until_it_is_don
         assert process_pending(rt, store, chunk_size=1, progress=lambda done, total: seen.append(signals(store))) == 3
         assert seen[:2] == [old, old]  # mid-way: the old model's signals, every day of them
         new = signals(store)
+        # The same re-score with nothing reading the store between chunks, as `signals import` runs it: the second
+        # chunk's `register` met the result `signals_model_version` had left open after `fetchone()` and DuckDB
+        # refused it ("Resource In Use"), so a re-score stopped after the first 2,000 articles of any store.
+        store.con.execute("UPDATE predictions SET model_version = 'retired'")
+        store.con.execute("UPDATE daily_signals SET model_version = 'retired'")
+        assert process_pending(rt, store, chunk_size=1) == 3
+        assert signals(store) == new
     assert [row[:2] for row in new] == [row[:2] for row in old] and {row[3] for row in new} == {version}
     assert sum(row[2] for row in new) == sum(row[2] for row in old) == 3
 
