@@ -153,11 +153,13 @@ def export_second_pass(articles: Sequence[Article], path: Path) -> int:
 
 # ---------------------------------------------------------------- export and import
 
-def export_queue(items: Sequence[QueueItem], path: Path) -> int:
+def export_queue(items: Sequence[QueueItem], path: Path, scenario_id: str | None = None) -> int:
     """Write the queue as JSONL for an analyst to fill in `label` and `note`. Returns lines written.
 
-    Refuses to overwrite a file that already has labels filled in (import it first)."""
-    return _write_rows(path, [item.to_export() for item in items],
+    Each row names the pack (`scenario`) it was exported for, so that `--import` files it there
+    (`exported_for`). Refuses to overwrite a file that already has labels filled in (import it first)."""
+    rows = [({"scenario": scenario_id} if scenario_id else {}) | item.to_export() for item in items]
+    return _write_rows(path, rows,
                        f"import it first with 'signals label --import {path}' (importing it again adds nothing), then "
                        "export to another file or delete this one")
 
@@ -257,6 +259,29 @@ def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
             return parse_label_file(copy)
         except LabelError as exc:
             raise LabelError(path, exc.line, exc.reason) from None
+
+
+def exported_for(path: Path) -> tuple[str | None, int | None]:
+    """(the pack a filled export's rows were exported for, the first line naming it), or (None, None) for a
+    file whose rows name none (an older export, a file written by hand). Rows naming two packs are an error."""
+    pack, first = None, None
+    try:
+        with Path(path).open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    raw = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # read_filled_file reports it
+                named = raw.get("scenario") if isinstance(raw, dict) else None
+                if not named:
+                    continue
+                if pack is not None and named != pack:
+                    raise LabelError(path, number, f"this row was exported for pack '{named}', line {first} for "
+                                     f"'{pack}'; a filled file holds one pack's labels: split it")
+                pack, first = pack or str(named), first or number
+    except FileNotFoundError:
+        raise LabelError(path, None, "no such file; check the path given to --import") from None
+    return pack, first
 
 
 def count_blank_rows(path: Path) -> int:

@@ -562,3 +562,32 @@ def test_a_save_waits_for_another_analysts_save_in_progress_and_sees_it(store, l
     bo.join(5)
     assert "labeled meanwhile at" in "\n".join(shown)
     assert {r.id: r.label for r in load_labels(labels_dir, known_ids)}["lab-1"] == "none"
+
+
+def test_an_export_files_its_labels_in_its_own_pack_whatever_the_default_pack(project):
+    """Exported with --scenario, imported with the command the export printed (no --scenario): the labels went to
+    the default pack, and the conflict that followed advised --relabel, which rewrote that pack's labels."""
+    tmp_path, config, labels_dir = project
+    other = labels_dir.parent.parent / "other-pack"
+    other.mkdir()
+    (other / "scenario.toml").write_text((labels_dir.parent / "scenario.toml").read_text(encoding="utf-8").replace(
+        f'id = "{SCENARIO}"', 'id = "other-pack"'), encoding="utf-8")
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write('scenario = "other-pack"\nannotator = "ana"\n')  # the default pack is another one
+    queue = tmp_path / "queue.jsonl"
+    exported = run(config, "label", "--scenario", SCENARIO, "--size", "2", "--export", str(queue))
+    assert exported.stdout.endswith(f"then run 'signals label --import {queue}'\n")
+    lines = read_records(queue)
+    assert {line["scenario"] for line in lines} == {SCENARIO}
+    lines[0].update(label="none", note="not about the scenario")
+    queue.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    with pytest.raises(InputError, match=rf"{queue.name}:1: exported for pack '{SCENARIO}', not 'other-pack'; "
+                                         rf"import it with --scenario {SCENARIO}"):
+        run(config, "label", "--scenario", "other-pack", "--import", str(queue))
+    result = run(config, "label", "--import", str(queue))
+    assert result.return_value == 0
+    assert f"new labels of pack {SCENARIO} in {labels_dir / 'analyst-ana.jsonl'}" in result.stdout
+    assert f"run 'signals train --scenario {SCENARIO}' to retrain" in result.stdout
+    assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == [lines[0]["id"]]
+    assert not (other / "labels").exists()

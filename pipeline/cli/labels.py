@@ -41,6 +41,15 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         raise click.UsageError("--relabel changes labels from a filled file: use it with --import FILE")
     if second_pass and not export:
         raise click.UsageError("--second-pass writes a file for a second analyst: use it with --export FILE")
+    if import_file:  # an export names its pack: its labels go there, never to the default pack
+        from ..errors import InputError
+        from ..labeling import exported_for
+
+        exported, line = exported_for(import_file)
+        if exported and scenario and scenario != exported:
+            raise InputError(import_file, line, f"exported for pack '{exported}', not '{scenario}'; import it with "
+                             f"--scenario {exported}, or leave --scenario out")
+        scenario = scenario or exported
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
     scenario_id, labels_dir = pack.id, pack.labels_dir
@@ -58,10 +67,10 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
             print(f"{import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
                   f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
         else:
-            where = [f"new labels in {target}"] if summary.added else []
+            where = [f"new labels of pack {scenario_id} in {target}"] if summary.added else []
             if summary.relabeled:
                 where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
-            retrain = ["run 'signals train' to retrain"] if summary.added or summary.relabeled else []
+            retrain = [f"run 'signals train{_scenario_option(scenario_id)}' to retrain"] if summary.added or summary.relabeled else []
             print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
         return 0
 
@@ -94,9 +103,14 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
               "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
         return 0
     if export:
-        n = export_queue(items, export)
+        n = export_queue(items, export, scenario_id)
         print(f"{n} items written to {export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
               f"then run 'signals label --import {export}'")
         return 0
     label_interactively(items, labels_dir, annotator)
     return 0
+
+
+def _scenario_option(scenario_id: str) -> str:
+    """' --scenario ID' for a command an analyst is told to run next, unless ID is the pack it reads by default."""
+    return "" if scenario_id == settings().scenario_ids[0] else f" --scenario {scenario_id}"
