@@ -15,6 +15,7 @@ probabilities are not calibrated on the pack's own news: every output made from 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,10 +91,21 @@ class ZeroShotModel:
         return self._probs(self.case_scores(list(texts), list(texts), encoder))
 
 
+def zero_shot_version(scenario: Scenario, encoder: SentenceEncoder) -> str:
+    """The model version a pack's zero-shot predictions are stored under: `RECIPE` and a short hash of what they
+    depend on (the pack's prototype texts, its relevance gate, the encoder). An edited brief is then a new
+    version, so the next import re-scores the stored articles with it; with `RECIPE` alone, every pack's
+    predictions kept the first version of its brief for good while `predict` showed the new one."""
+    gate = sorted((a.name, tuple(a.surface_forms())) for a in scenario.actors if a.name in set(scenario.relevance_actors))
+    digest = hashlib.sha256(repr((scenario.prototypes(), gate, encoder.fingerprint)).encode("utf-8")).hexdigest()
+    return f"{RECIPE}-{digest[:8]}"
+
+
 def zero_shot_model(scenario: Scenario, encoder: SentenceEncoder) -> tuple[ZeroShotModel, ModelEntry]:
     """The model a pack uses until it has a trained one, with a registry-style entry naming the recipe
-    (its predictions are stored under model version `RECIPE`)."""
-    entry = ModelEntry(version=RECIPE, scenario=scenario.id, file="", sha256="", created="", label_hash="",
+    (its predictions are stored under `zero_shot_version`)."""
+    version = zero_shot_version(scenario, encoder)
+    entry = ModelEntry(version=version, scenario=scenario.id, file="", sha256="", created="", label_hash="",
                        git_commit="", libraries={}, recipe=RECIPE, status="zero-shot",
                        reason="no trained model yet: scored against the brief's prototypes")
     return ZeroShotModel.for_scenario(scenario, encoder), entry
