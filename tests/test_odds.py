@@ -395,6 +395,17 @@ def test_odds_command_json_and_table(mixed_store, tmp_path, monkeypatch):
         invoke("--db", mixed_store, "odds", "--since", "2026-04-20", "--until", "2026-05-01")
 
 
+def test_a_first_day_after_the_newest_data_is_refused_without_until_too(mixed_store, tmp_path, monkeypatch):
+    # with no --until the odds are as of the newest data (April 10); a --since after it had printed the priors
+    # as today's odds ("no predictions in that range"), exit 0, and in JSON "as_of": null with the priors
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("table", "json"):
+        with pytest.raises(SignalsError, match=r"odds: the first day 2026-04-20 is after the newest data \(2026-04-10\)"):
+            invoke("--db", mixed_store, "odds", "--since", "2026-04-20", "--format", fmt)
+    result = invoke("--db", mixed_store, "odds", "--since", "2026-04-10", "--format", "json")  # the last day itself is fine
+    assert json.loads(result.stdout)["as_of"] == "2026-04-10"
+
+
 def test_odds_command_holds_every_case_at_its_prior_for_a_model_the_registry_does_not_know(mixed_store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(tmp_path / "no-models"))

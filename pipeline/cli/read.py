@@ -131,8 +131,9 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
     pack = watched_pack(current)
     with Store(current.db, read_only=True) as store:
         until, clipped = within_data(store, until, "odds")
-        if clipped and since and since > until:
-            raise SignalsError(f"odds: the first day {since} is after the newest data ({until}); give an earlier --since")
+        last = until if until is not None else store.last_published_day()  # no --until: the newest data
+        if since and last and since > last:  # (a reversed --since/--until is refused before this)
+            raise SignalsError(f"odds: the first day {since} is after the newest data ({last}); give an earlier --since")
         if clipped:
             print(clipped, file=sys.stderr)
         seen = visibility(store, pack, current.models_dir, min_recall)
