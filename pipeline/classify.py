@@ -511,6 +511,7 @@ def train_and_evaluate(
         metrics["holdout"]["from"] = hold_from.date().isoformat() if hold_from else None
         if "class_recall" not in metrics:
             metrics["class_recall"] = class_recall(metrics["holdout"])
-            metrics["class_recall_source"] = (f"{int(hold.sum())} held-out labeled items the model did not train on; "
+            # true of this fit; a model refit on every label afterwards says so (`odds.refit_recall_source`)
+            metrics["class_recall_source"] = (f"{int(hold.sum())} labeled items held out from the fit; "
                                               f"unknown where fewer than {MIN_RECALL_SUPPORT}")
     return model, metrics

@@ -28,6 +28,7 @@ from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
+from .odds import refit_recall_source
 from .registry import ModelEntry, Registry, file_sha256
 from .scenario import Scenario, load_scenario
 from .settings import PROJECT_ROOT, Settings
@@ -645,6 +646,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     refit = promote
     if refit:
         metrics["candidate_probes"] = metrics.pop("probes")
+        if metrics.get("class_recall_source"):  # measured on the candidate: the refit below trains on those items too
+            metrics["class_recall_source"] = refit_recall_source(metrics["class_recall_source"])
         model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
         metrics["probes"] = probe_check(rt, model)
@@ -678,6 +681,8 @@ def carry_recall(metrics: dict, active: ModelEntry) -> None:
         return
     recall.update({c: previous[c] for c in carried})
     where = str(active.metrics.get("class_recall_source") or "its recorded recall").split("; ")[0]
+    if "candidate_probes" in active.metrics:  # the active model was refit after its recall was measured
+        where = refit_recall_source(where)
     metrics["class_recall"] = recall
     metrics["class_recall_source"] = (f"{metrics.get('class_recall_source', 'the new items')}; {', '.join(carried)} "
                                       f"carried over from {active.version} (measured on {where})")

@@ -87,6 +87,7 @@ the store (`odds_path`, `movers`) and the `signals odds` command.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -131,11 +132,25 @@ def case_recall(metrics: dict | None) -> dict[str, float | None]:
     return out
 
 
+HELD_OUT_WORDS = re.compile(r"(\d+) (?:held-out labeled items the model did not train on|labeled items held out from the fit)")
+
+
+def refit_recall_source(source: str) -> str:
+    """Pure: `source` (a `class_recall_source`) for a model refit on every label after its recall was measured.
+
+    `classify.train_and_evaluate` measures the recall on items held out from the candidate it fits; `jobs.train`
+    then refits on every label, those items included, and ships the refit with the candidate's recall. So the
+    items are held out from the candidate, not from the model shipped (registries written before this said
+    "N held-out labeled items the model did not train on", which is false of the refit)."""
+    return HELD_OUT_WORDS.sub(r"\1 labeled items held out from the candidate before its refit on every label", source)
+
+
 def recall_source(metrics: dict | None) -> str:
-    """Pure: where `case_recall` found its figures, in words."""
+    """Pure: where `case_recall` found its figures, in words (for a refit model, `refit_recall_source`'s)."""
     metrics = metrics or {}
     if isinstance(metrics.get("class_recall"), dict):
-        return str(metrics.get("class_recall_source") or "the model's recorded class recall")
+        source = str(metrics.get("class_recall_source") or "the model's recorded class recall")
+        return refit_recall_source(source) if "candidate_probes" in metrics else source
     if (metrics.get("time_split") or {}).get("per_class"):
         return "the model's time-split evaluation"
     return "no recorded recall"

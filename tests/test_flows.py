@@ -69,6 +69,9 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     registry = json.loads((tmp_path / "models" / "registry.json").read_text())
     assert [m["status"] for m in registry["models"]] == ["active"]
     assert registry["models"][0]["label_hash"] and registry["models"][0]["libraries"]["scikit-learn"]
+    # its recall was measured on the candidate; the model shipped is refit on every label, those items included
+    source = registry["models"][0]["metrics"]["class_recall_source"]
+    assert "held out from the candidate before its refit on every label" in source and "did not train on" not in source
 
     # Same labels: the active model has read them all, so nothing is encoded, fit or saved (it had fit and kept a
     # rejected model on every daily run with no new label).

@@ -130,6 +130,25 @@ def test_the_shipped_model_cannot_see_accelerated(contraction_store):
     assert "accelerated" not in odds.measurable_cases(odds.case_recall(entry.metrics))
 
 
+def test_a_refit_models_recall_is_said_to_come_from_items_held_out_from_the_candidate_only():
+    # the recall is measured on items held out from the candidate; the model shipped is then refit on every label,
+    # those items included, so "the model did not train on" them is false of it (and of the committed registry)
+    legacy = {"class_recall": {"base": 0.86, "accelerated": None, "contraction": 0.83, "none": 0.85},
+              "class_recall_source": "1248 held-out labeled items the model did not train on; unknown where fewer than 10"}
+    assert odds.recall_source(legacy) == legacy["class_recall_source"]  # a candidate that was not refit: true of it
+    refit = {**legacy, "candidate_probes": {"accuracy": 0.8}}
+    said = ("1248 labeled items held out from the candidate before its refit on every label; unknown where fewer than 10")
+    assert odds.recall_source(refit) == said
+    assert odds.recall_source({**refit, "class_recall_source": said}) == said
+    assert odds.refit_recall_source("40 labeled items held out from the fit; unknown where fewer than 10").startswith(
+        "40 labeled items held out from the candidate before its refit")
+    from pipeline.registry import Registry
+    from pipeline.settings import PROJECT_ROOT
+
+    shipped = odds.recall_source(Registry(PROJECT_ROOT / "models").active(PACK.id).metrics)
+    assert "did not train on" not in shipped
+
+
 def test_odds_move_toward_the_case_with_evidence(contraction_store):
     with Store(contraction_store, read_only=True) as store:
         path = odds.odds_path(store, PACK, date(2026, 4, 4), date(2026, 4, 7)).set_index("day")

@@ -91,6 +91,13 @@ def test_a_refresh_on_a_few_new_labels_keeps_the_measured_recall_it_cannot_measu
     assert metrics["class_recall_source"].endswith(
         "; base carried over from v1 (measured on 1248 held-out labeled items the model did not train on)")
     assert odds.measurable_cases(odds.case_recall(metrics)) == {"base", "contraction"}
+    # an active model refit on every label after its recall was measured: its items were held out from the candidate
+    refit = dataclasses.replace(active, metrics={**active.metrics, "candidate_probes": {"accuracy": 0.8}})
+    metrics = {"class_recall": {"base": None, "accelerated": None, "contraction": 0.7, "none": None},
+               "class_recall_source": "4 labeled items held out from the candidate before its refit on every label"}
+    carry_recall(metrics, refit)
+    assert metrics["class_recall_source"].endswith("; base carried over from v1 (measured on 1248 labeled items held "
+                                                   "out from the candidate before its refit on every label)")
 
 
 def test_a_model_may_not_lose_a_case_probe_floor_the_active_model_keeps():
