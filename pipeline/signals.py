@@ -158,15 +158,16 @@ def current_model_version(store: Store, scenario) -> str | None:
     return version if version is not None else store.newest_model_version(sid)
 
 
-def within_data(store: Store, until: date | None, command: str) -> tuple[date | None, str]:
+def within_data(store: Store, until: date | None, command: str, option: str = "--until") -> tuple[date | None, str]:
     """`until` brought back to the newest day with articles, and a one-line note when it moved. Past the data the
     odds would only decay toward the priors and a deadline would pass "without firing": days the store cannot see
     read as quiet days, which they are not (a day with nothing ingested is missing). An `until` before the first
-    article is refused: nothing up to it was read, and the priors with every indicator "not fired" would read as news."""
+    article is refused (the error names `option`, the flag that gave it): nothing up to it was read, and the priors
+    with every indicator "not fired" would read as news."""
     newest = store.last_published_day()
     if until is not None and newest is not None and until < (first := store.first_published_day()):
         raise SignalsError(f"{command}: the last day {until} is before the first data ({first}, the oldest article); "
-                           "give a later --until")
+                           f"give a later {option}")
     if until is None or newest is None or until <= newest:
         return until, ""
     return newest, f"{command}: no data after {newest} (the newest article); shown as of {newest}, not {until}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import alerts
+from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
 from pipeline.scenario import Indicator
 from pipeline.store import Store
@@ -169,6 +170,21 @@ def test_alerts_command_json(tmp_path, monkeypatch):
     result = invoke("--db", db, "alerts")
     assert result.return_value == 0
     assert "border-activity" in result.stdout
+
+
+def test_an_as_of_before_the_first_article_is_refused_not_shown_as_quiet(tmp_path, monkeypatch):
+    # nothing up to 2026-04-01 was read (the first article is from April 9): "not fired" and "pending" would be
+    # judgments on no data; odds, report and brief refuse the same
+    monkeypatch.chdir(tmp_path)
+    db = build_store(tmp_path / "s.duckdb", [("a", 9, "contraction", "Border clash near Taftan leaves two dead")])
+    for fmt in ("table", "json"):
+        with pytest.raises(SignalsError) as refused:
+            invoke("--db", db, "alerts", "--as-of", "2026-04-01", "--format", fmt)
+        assert str(refused.value) == ("alerts: the last day 2026-04-01 is before the first data (2026-04-09, the oldest "
+                                      "article); give a later --as-of")
+    assert invoke("--db", db, "alerts", "--as-of", "2026-04-09").return_value == 0  # the first day itself is judged
+    after = json.loads(invoke("--db", db, "alerts", "--as-of", "2026-06-30", "--format", "json").stdout)
+    assert after["as_of"] == "2026-06-30"  # past the data stays as asked: its deadlines read "unknown"
 
 
 def test_an_in_passing_mention_does_not_fire_but_the_meaning_does(tmp_path):

@@ -187,11 +187,15 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table
     from ..odds import shorten
+    from ..signals import within_data
     from ..store import Store
 
     current = settings(scenario)
     pack = watched_pack(current)
     with Store(current.db, read_only=True) as store:
+        # an --as-of before the first article is refused: every indicator "not fired" would read as a quiet period;
+        # one after the newest data is kept (a deadline the data does not reach reads "unknown", not passed)
+        within_data(store, as_of, "alerts", "--as-of")
         report = check_alerts(store, pack, as_of)
     if fmt == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False))
