@@ -471,8 +471,11 @@ class Visibility:
             why = "recall unknown"
         elif value >= self.min_recall:
             why = f"recall {shown}, but no other case reaches {self.min_recall:g}: odds need two measurable cases"
-        else:
-            why = f"recall {shown}, below {self.min_recall:g}"
+        else:  # as many digits as it takes to read below: 0.8559 is "0.856, below 0.86", not "0.86, below 0.86"
+            digits = 2
+            while digits < 6 and round(value, digits) >= self.min_recall:
+                digits += 1
+            why = f"recall {value:.{digits}f}, below {self.min_recall:g}"
         return f"{case}: {NOT_MEASURABLE} ({why}); held at its prior"
 
 

@@ -120,6 +120,12 @@ def test_recall_comes_from_class_recall_else_the_time_split():
     lone = odds.Visibility("v", odds.case_recall(recorded), "test", 0.3, odds.measurable_cases(odds.case_recall(recorded)))
     assert "recall 0.70, but no other case reaches 0.3" in lone.describe("base")
     assert "(recall 0.20, below 0.3)" in lone.describe("contraction")
+    # a recall just under the threshold shows the digits that put it under (it read "recall 0.86, below 0.86")
+    close = odds.Visibility("v", {"base": 0.8559, "accelerated": None, "contraction": 0.8295}, "test", 0.86, frozenset())
+    assert "(recall 0.856, below 0.86)" in close.describe("base")
+    assert "(recall 0.83, below 0.86)" in close.describe("contraction")
+    hair = odds.Visibility("v", {"base": 0.29999, "accelerated": None, "contraction": None}, "test", 0.3, frozenset())
+    assert "(recall 0.29999, below 0.3)" in hair.describe("base")
 
 
 def test_the_shipped_model_cannot_see_accelerated(contraction_store):
