@@ -63,9 +63,11 @@ def scenario_id(scenario) -> str:
     return scenario if isinstance(scenario, str) else scenario.id
 
 
-def trend(store: Store, scenario: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
-    """Daily signal rows, oldest first, cases in a fixed order (base, accelerated, contraction, none)."""
-    frame = store.daily_signals(scenario_id(scenario), since, until, digits=3).rename(columns={"model_version": "model"})
+def trend(store: Store, scenario: str, since: date | None = None, until: date | None = None,
+          digits: int | None = 3) -> pd.DataFrame:
+    """Daily signal rows, oldest first, cases in a fixed order (base, accelerated, contraction, none); the mass
+    (probability) rounded to `digits` (None: unrounded, for `trend_by_week`, which rounds the week's sum)."""
+    frame = store.daily_signals(scenario_id(scenario), since, until, digits=digits).rename(columns={"model_version": "model"})
     frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
     return frame[TREND_COLUMNS]
 
@@ -99,7 +101,8 @@ def iso_week(day: date | pd.Timestamp) -> str:
 def trend_by_week(frame: pd.DataFrame) -> pd.DataFrame:
     """Pure: `trend` rows summed per ISO week (week 'YYYY-Www'); `days` counts the days with data.
 
-    Stories are summed over the week's days, so a story running over several days counts once per day."""
+    Stories are summed over the week's days, so a story running over several days counts once per day. The mass is
+    rounded to 3 digits after summing: give it `trend(..., digits=None)` rows, or it sums values already rounded."""
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in WEEK_COLUMNS})
     out = frame.assign(week=[iso_week(d) for d in pd.to_datetime(frame["day"])])

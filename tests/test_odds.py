@@ -379,6 +379,19 @@ def test_trend_by_week_reads_whole_weeks_and_shows_a_week_without_data(tmp_path,
     assert by_week["2026-W17"][0] == "1/7"
 
 
+def test_a_weeks_mass_is_the_rounded_sum_not_the_sum_of_rounded_days(tmp_path, monkeypatch):
+    # six days of week 15 with one base article at 0.8: each day's accelerated mass is 0.0667 (0.067 shown), the
+    # week's 0.4; summing the days' rounded values gave 0.402
+    rows = [(f"a{d}", d, "base", probs("base", 0.8)) for d in range(6, 12)]
+    store = build_store(tmp_path / "s.duckdb", rows)
+    monkeypatch.chdir(tmp_path)
+    week = {r["case"]: r for r in json.loads(invoke("--db", store, "trend", "--by", "week", "--format", "json").stdout)}
+    assert week["accelerated"]["probability"] == pytest.approx(0.4, abs=1e-9)
+    assert week["base"]["probability"] == pytest.approx(4.8, abs=1e-9) and week["base"]["days"] == 6
+    day = json.loads(invoke("--db", store, "trend", "--format", "json").stdout)  # a day's mass is still shown to 3 digits
+    assert {r["probability"] for r in day if r["case"] == "accelerated"} == {0.067}
+
+
 # ---------------------------------------------------------------- the command
 
 

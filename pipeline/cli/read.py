@@ -73,7 +73,7 @@ def trend_command(scenario: str | None, since: date | None, until: date | None, 
     if by == "week":
         since, until = whole_weeks(since, until)
     with Store(current.db, read_only=True) as store:
-        frame = trend(store, current.scenario, since, until)
+        frame = trend(store, current.scenario, since, until, digits=None if by == "week" else 3)  # a week rounds its sum
     if by == "week":
         if not frame.empty:  # the weeks to show run from the first to the last week of the range or the data
             since, until = since or date.fromisoformat(frame["day"].min()), until or date.fromisoformat(frame["day"].max())
