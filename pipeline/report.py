@@ -246,7 +246,9 @@ def odds_view(data: ReportData) -> dict:
 
 
 def _change(now: float, before: float) -> str:
-    points = round((now - before) * 100)
+    """The change in points between the odds as shown (whole percents, `:.0%`), so the shown odds and the change
+    add up: 38.6% after 52.9% reads 39%, -14 pts from 53% (rounding the unrounded difference said -13)."""
+    points = int(f"{now:.0%}"[:-1]) - int(f"{before:.0%}"[:-1])
     return "no change" if points == 0 else f"{points:+d} {'pt' if abs(points) == 1 else 'pts'}"
 
 

@@ -262,6 +262,22 @@ def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monk
         invoke("--db", store_path, "brief", "--week", "2026-W99")
 
 
+def test_the_change_since_last_week_is_the_difference_of_the_odds_as_shown():
+    # base 39.4% after 52.85% shows as 39% after 53%: the change is -14 pts (rounded from the unrounded -13.45 it
+    # said -13, so the shown odds and change did not add up); contraction 30.6% after 17.15%: 31% - 17% = +14, not +13
+    odds = {"base": 0.394, "accelerated": 0.3, "contraction": 0.306}
+    before = {"base": 0.5285, "accelerated": 0.3, "contraction": 0.1715}
+    summary = report.WeekSummary(PACK.id, PACK.title, date(2026, 2, 23), date(2026, 3, 1), odds,
+                                 {c: 0.1 for c in odds}, {c: 0.6 for c in odds}, before, PACK.priors, 10.0,
+                                 (), (), (), (), 0)
+    lines = report.summary_lines(summary)["odds"]
+    assert lines[0].startswith("base 39% (10%–60%), -14 pts since 2026-02-22")
+    assert "no change since" in lines[1]
+    assert lines[2].startswith("contraction 31% (10%–60%), +14 pts since 2026-02-22")
+    assert report._change(0.104, 0.0951) == "no change"  # 10% after 10% (unrounded +0.89 said "+1 pt")
+    assert report._change(0.114, 0.104) == "+1 pt"
+
+
 def test_a_brief_for_a_week_with_no_mover_says_the_change_is_older_news_fading(tmp_path, monkeypatch):
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
     rows = [("c1", 1, "contraction"), ("n12", 12, "none")]  # April 6 to 12: only a `none` article
@@ -313,16 +329,18 @@ def test_the_wording_says_one_pt_one_day_utc_and_what_held_at_its_prior_means(tm
     "held at its prior since 2026-04-07" (the day compared with, which a case held at its prior has no change from)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path)))
-    rows = [("c1", 1, "contraction"), ("n15", 15, "none")]  # March 1 has faded a point by March 8 to 15
+    # March 1 has faded a shown point by March 15 to 22 (49% to 50%, 21% to 20%; from 8 to 15 it fades 0.7 of a
+    # point, 49% to 49%: no change as shown)
+    rows = [("c1", 1, "contraction"), ("n22", 22, "none")]
     store = classified_store(tmp_path / "s.duckdb", [Article(i, "test", "Dawn", f"Story {i}", "", "Text.", datetime(2026, 3, d, 12), "")
                                                      for i, d, _ in rows],
                              [Prediction(i, PACK.id, MODEL, label, probs(label, 0.5), []) for i, _, label in rows])
-    brief = invoke("--db", store, "brief", "--week", "2026-W11").stdout
-    assert "- base 49% (29%–65%), +1 pt since 2026-03-08" in brief and "- contraction 21% (5%–41%), -1 pt since 2026-03-08" in brief
+    brief = invoke("--db", store, "brief", "--week", "2026-W12").stdout
+    assert "- base 50% (29%–65%), +1 pt since 2026-03-15" in brief and "- contraction 20% (5%–41%), -1 pt since 2026-03-15" in brief
     assert "- accelerated 30% (not measurable yet), held at its prior: the news does not move it\n" in brief
-    invoke("--db", store, "report", "--out", tmp_path / "r.html", "--since", "2026-03-15", "--until", "2026-03-15")
+    invoke("--db", store, "report", "--out", tmp_path / "r.html", "--since", "2026-03-22", "--until", "2026-03-22")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "2026-03-15 to 2026-03-15 · 1 day (UTC calendar days), 0 without data" in page
+    assert "2026-03-22 to 2026-03-22 · 1 day (UTC calendar days), 0 without data" in page
     generated = datetime.strptime(re.search(r"generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC</p>", page).group(1), "%Y-%m-%d %H:%M")
     assert abs(generated - datetime.utcnow()).total_seconds() < 180
     assert "+1 pt since" in page and "pts since" not in page and "held at its prior since" not in page
