@@ -379,6 +379,24 @@ def test_trend_by_week_reads_whole_weeks_and_shows_a_week_without_data(tmp_path,
     assert by_week["2026-W17"][0] == "1/7"
 
 
+def test_a_range_with_no_data_shows_its_days_as_missing_not_nothing(tmp_path, monkeypatch):
+    # the README: the table "shows every day of the range (a day without data as '-')"; a range wholly without
+    # data printed only "no signals in that range"
+    store = build_store(tmp_path / "s.duckdb", [("a", 6, "base", probs("base", 0.7))])
+    monkeypatch.chdir(tmp_path)
+    result = invoke("--db", store, "trend", "--since", "2026-04-15", "--until", "2026-04-17")
+    legend, header, _, *lines = result.stdout.splitlines()
+    assert legend.startswith("each cell: stories/articles (mass)") and header.split() == ["base", "accelerated", "contraction", "none", "leading"]
+    assert [line.split() for line in lines] == [[f"2026-04-{d}"] + ["-"] * 5 for d in (15, 16, 17)]
+    assert "no signals in that range" in result.stderr
+    weekly = invoke("--db", store, "trend", "--since", "2026-05-01", "--until", "2026-05-10", "--by", "week")
+    legend, header, _, *lines = weekly.stdout.splitlines()
+    assert "weeks are whole" in legend and header.split()[0] == "days"
+    assert [line.split() for line in lines] == [["2026-W18", "0/7"] + ["-"] * 5, ["2026-W19", "0/7"] + ["-"] * 5]
+    # csv and json hold the data's rows only (the README says so): none here
+    assert json.loads(invoke("--db", store, "trend", "--since", "2026-04-15", "--until", "2026-04-17", "--format", "json").stdout) == []
+
+
 def test_a_weeks_mass_is_the_rounded_sum_not_the_sum_of_rounded_days(tmp_path, monkeypatch):
     # six days of week 15 with one base article at 0.8: each day's accelerated mass is 0.0667 (0.067 shown), the
     # week's 0.4; summing the days' rounded values gave 0.402

@@ -86,17 +86,30 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
     """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
 
     table prints a legend line and the per-day (or per-week) table, missing days shown as '-' over
-    since..until (or a note on stderr when empty); the others go through `emit_frame`, to --output
-    when given. Returns the exit code.
+    since..until; a range with no data at all is every day (week) of it as '-', with a note on stderr (the note
+    alone when the range is open at one end). The others go through `emit_frame`, to --output when given: their
+    rows are the data's, so a day without data has none. Returns the exit code.
     """
-    from ..signals import TREND_LEGEND, WEEK_LEGEND, emit_frame, trend_table, zero_shot_note
+    import pandas as pd
+
+    from ..records import LABELS
+    from ..signals import TREND_LEGEND, WEEK_LEGEND, calendar, emit_frame, iso_week, trend_table, zero_shot_note
 
     stream = stream or sys.stdout
     if fmt == "table":
         if output is not None:
             raise SignalsError("--format table prints to the terminal; use csv, json or parquet with --output")
         if frame.empty:
-            print("no signals in that range", file=sys.stderr)
+            weekly = "week" in frame.columns
+            print(f"no signals in that range: no {'week' if weekly else 'day'} of it has data", file=sys.stderr)
+            if since and until and since <= until:  # every day (week) of the range, missing: shown, not left out
+                days = calendar(since, until)
+                index = list(dict.fromkeys(iso_week(d) for d in days)) if weekly else [f"{d:%Y-%m-%d}" for d in days]
+                table = pd.DataFrame("-", index=pd.Index(index, name="week" if weekly else "day"),
+                                     columns=(["days"] if weekly else []) + list(LABELS) + ["leading"])
+                if weekly:
+                    table["days"] = "0/7"
+                stream.write((WEEK_LEGEND if weekly else TREND_LEGEND) + "\n" + table.to_string() + "\n")
         else:
             note = zero_shot_note(frame["model"]) if "model" in frame else ""
             legend = WEEK_LEGEND if "week" in frame.columns else TREND_LEGEND
