@@ -70,3 +70,31 @@ def test_the_pack_format_example_in_labels_readme_is_a_valid_pack(tmp_path):
     pack = load_scenario(tmp_path / "my-scenario")
     assert [c.name for c in pack.cases] == ["base", "accelerated", "contraction"]
     assert pack.relevance_actors == ("Iran", "Pakistan") and pack.indicators[0].meaning
+
+
+def test_the_backtest_table_says_which_day_the_plus_7_figures_are_for():
+    """The ceasefire's "+7 days 48.3%" was the bench's value on the newest day of data, +6 days: `event_row` clamps
+    +7 days to the path's last day. The README's store runs to 2026-04-14 (its slice command)."""
+    import importlib.util
+    from datetime import date
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location("odds_backtest", PROJECT_ROOT / "bench" / "odds_backtest.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    days = pd.date_range("2026-04-01", "2026-04-14")
+    path = pd.DataFrame({"day": days, "base": [0.01 * i for i in range(len(days))], "contraction": 0.2, "accelerated": 0.3})
+    assert bench.event_row(path, "ceasefire", date(2026, 4, 8), "base", "contraction")["after_7d"] == 0.13  # April 14
+    readme = README.read_text(encoding="utf-8")
+    assert "'2026-02-15' <= (json.loads(l).get('published') or '')[:10] <= '2026-04-14'" in readme
+    section = readme.split("**Backtest**", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split(" | ") for line in section.splitlines() if re.match(r"\| (war|ceasefire), 2026-", line)]
+    assert len(rows) == 4
+    for row in rows:
+        event_day = date.fromisoformat(row[0].split(", ")[1])
+        short = (date(2026, 4, 14) - event_day).days
+        if short < 7:
+            assert f"(+{short} days)" in row[4], row
+        else:
+            assert "days)" not in row[4], row
