@@ -145,5 +145,6 @@ def test_zero_shot_puts_a_plain_accelerated_story_on_accelerated():
     assert LABELS[int(probs[1].argmax())] == "none"
     model, entry = zero_shot_model(pack, encoder)
     predictions = predict(model, entry.version, pack.id, [accelerated], [NlpResult("acc", True)], encoder)
-    assert predictions[0].model_version == RECIPE and predictions[0].label == "accelerated"
+    assert predictions[0].model_version == entry.version and entry.version.startswith(RECIPE + "-")
+    assert predictions[0].label == "accelerated"
     assert predictions[0].evidence and abs(sum(predictions[0].probabilities.values()) - 1) < 1e-3
