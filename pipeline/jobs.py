@@ -308,16 +308,36 @@ def pending_ids(rt: Runtime, store: Store) -> list[str]:
     return out
 
 
-def classify_and_save(rt: Runtime, store: Store, articles: Sequence[Article], results: Sequence[NlpResult]) -> None:
+def classify_and_save(rt: Runtime, store: Store, articles: Sequence[Article], results: Sequence[NlpResult],
+                      new_results: Sequence[NlpResult] | None = None) -> None:
     """Every pack's predictions for the parsed articles it has not scored, stored with the NLP results in one
-    transaction."""
+    transaction (only `new_results`, when given: the others are the store's own)."""
     predictions = []
     for pack in rt.packs:
         todo = set(store.pending_ids_among(pack.scenario.id, pack.active_model[1].version, [a.id for a in articles]))
         mine = [(a, r) for a, r in zip(articles, results) if a.id in todo]
         if mine:
             predictions += pack.classify([a for a, _ in mine], [r for _, r in mine])
-    store.save_analysis(results, predictions)
+    store.save_analysis(results if new_results is None else new_results, predictions)
+
+
+def stored_parses(rt: Runtime, store: Store, articles: Sequence[Article]) -> dict[str, NlpResult]:
+    """The store's NLP results that a re-score can classify from instead of parsing again: the article was
+    parsed (or needs no parse: relevant to no watched pack), and its events come from the event coder now set.
+    A re-score after every promotion had run spaCy over the whole store again (4 min 46 s on 3,229 articles)."""
+    stored = store.nlp_results([a.id for a in articles])
+    coder = None
+    reusable = {}
+    for article in articles:
+        result = stored.get(article.id)
+        if result is None or (not result.relevant and rt.relevant_to_any(article)):
+            continue  # never parsed, or parsed as irrelevant and now some pack's news
+        if result.events:
+            coder = coder or rt.extract_events.version
+            if any(event.coder != coder for event in result.events):
+                continue
+        reusable[article.id] = result
+    return reusable
 
 
 def refresh_signals(rt: Runtime, store: Store, days: set | None, rescore_done: bool = True) -> None:
@@ -338,14 +358,18 @@ def refresh_signals(rt: Runtime, store: Store, days: set | None, rescore_done: b
 def process_pending(rt: Runtime, store: Store, chunk_size: int | None = None, progress: Progress | None = None) -> int:
     """NLP and classify every stored article a watched pack has not scored, chunk by chunk (each chunk one
     transaction), then refresh the daily signals of the days those articles were published on (every day
-    after a promotion). Returns the articles processed."""
+    after a promotion). An article the store has already parsed is classified from its stored parse
+    (`stored_parses`). Returns the articles processed."""
     pending = pending_ids(rt, store)
     chunk_size = chunk_size or rt.settings.process_chunk_size
     done = 0
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
+        reused = stored_parses(rt, store, articles)
         store.release()  # readers may open the store while spaCy works
-        classify_and_save(rt, store, articles, rt.analyse(articles))
+        parsed = rt.analyse([a for a in articles if a.id not in reused]) if len(reused) < len(articles) else []
+        results = {**reused, **{r.article_id: r for r in parsed}}
+        classify_and_save(rt, store, articles, [results[a.id] for a in articles], parsed)
         refresh_signals(rt, store, published_days(articles), rescore_done=False)  # readers see each chunk's signals
         done += len(articles)
         if progress:

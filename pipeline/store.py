@@ -46,7 +46,7 @@ import pandas as pd
 
 from .errors import StoreError
 from .migrations import migrate, require_current
-from .records import LABELS, Article, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary
+from .records import LABELS, Article, Entity, Event, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary
 
 # A refresh aggregates at most this many articles per query (whole days, so one very busy day may exceed it):
 # the memory a refresh needs is bounded by it, not by the size of the history.
@@ -506,6 +506,28 @@ class Store:
         for table in ("nlp", "entities", "events", "predictions"):
             self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM stale)")
         self._unregister("stale")
+
+    def nlp_results(self, ids: Sequence[str]) -> dict[str, NlpResult]:
+        """The stored NLP results of the articles among `ids` that have one, as `save_analysis` was given them
+        (entities and events in their order): a re-score classifies from them instead of parsing again."""
+        self._register("wanted_nlp", pd.DataFrame({"id": list(ids)}, dtype="object"))
+        try:
+            rows = self.con.execute("SELECT article_id, relevant, actor_sentences FROM nlp "
+                                    "WHERE article_id IN (SELECT id FROM wanted_nlp)").fetchall()
+            entities: dict[str, list[Entity]] = {}
+            for article_id, *fields in self.con.execute(
+                    "SELECT article_id, text, label, actor, start_char, end_char FROM entities "
+                    "WHERE article_id IN (SELECT id FROM wanted_nlp) ORDER BY article_id, rowid").fetchall():
+                entities.setdefault(article_id, []).append(Entity(*fields))
+            events: dict[str, list[Event]] = {}
+            for article_id, *fields in self.con.execute(
+                    "SELECT article_id, type, source, target, trigger, sentence, negated, sentence_index, coder FROM events "
+                    "WHERE article_id IN (SELECT id FROM wanted_nlp) ORDER BY article_id, rowid").fetchall():
+                events.setdefault(article_id, []).append(Event(*fields))
+        finally:
+            self._unregister("wanted_nlp")
+        return {i: NlpResult(i, bool(relevant), entities.get(i, []), list(sentences or []), events.get(i, []))
+                for i, relevant, sentences in rows}
 
     def articles(self, ids: Sequence[str] | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> list[Article]:

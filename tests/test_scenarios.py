@@ -232,3 +232,25 @@ def test_an_edited_brief_rescores_the_stored_articles_zero_shot(tmp_path, capsys
     edited = next(v for v in now if v != first)
     assert edited.startswith(ZERO_SHOT_RECIPE + "-")
     assert {r[0] for r in rows(db, f"SELECT DISTINCT model_version FROM daily_signals WHERE scenario = '{INDIA}'")} == {edited}
+
+
+def test_a_pack_added_later_gets_its_articles_parsed_and_the_rest_classified_from_the_stored_parses(tmp_path):
+    """The store's parses are reused when a pack is added (a re-score no longer runs spaCy over the whole store),
+    but an article no watched pack cared about was never parsed: the new pack's gate gets it parsed now."""
+    labels = tmp_path / "labels"
+    (labels / IRAN).mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / IRAN / "scenario.toml", labels / IRAN)
+    shutil.copytree(FIXTURES / "packs" / INDIA, labels / INDIA)
+    config, db = tmp_path / "signals.toml", tmp_path / "s.duckdb"
+    config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{IRAN}"]\nnlp_processes = 1\n')
+    assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
+    before = dict(rows(db, "SELECT article_id, processed FROM nlp"))
+    assert rows(db, "SELECT relevant FROM nlp WHERE article_id = 'tp-india-1'") == [(False,)]  # not Iran news: unparsed
+
+    config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{IRAN}", "{INDIA}"]\nnlp_processes = 1\n')
+    assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
+    after = dict(rows(db, "SELECT article_id, processed FROM nlp"))
+    reparsed = {i for i in after if after[i] != before[i]}
+    assert reparsed == {i for i in after if i.startswith("tp-india-")}  # the Iran articles' parses were reused
+    assert rows(db, "SELECT relevant FROM nlp WHERE article_id = 'tp-india-1'") == [(True,)]
+    assert rows(db, f"SELECT label FROM predictions WHERE scenario = '{INDIA}' AND article_id = 'tp-india-1'") == [("contraction",)]

@@ -150,7 +150,15 @@ def test_a_rescore_after_a_promotion_keeps_the_old_signals_whole_until_it_is_don
     def signals(store: Store) -> list[tuple]:
         return store.con.execute('SELECT day, "case", articles, model_version FROM daily_signals ORDER BY 1, 2').fetchall()
 
+    def predictions(store: Store) -> list[tuple]:
+        return store.con.execute("SELECT article_id, label, p_base, p_accelerated, p_contraction, p_none, evidence "
+                                 "FROM predictions WHERE model_version = ? ORDER BY 1", [version]).fetchall()
+
+    def parses(store: Store) -> list[tuple]:
+        return store.con.execute("SELECT article_id, relevant, actor_sentences, processed FROM nlp ORDER BY 1").fetchall()
+
     with Store(rt.settings.db) as store:
+        fresh, parsed = predictions(store), parses(store)
         # As if `version` had just been promoted over "retired": the store's predictions and signals are the old model's.
         store.con.execute("UPDATE predictions SET model_version = 'retired'")
         store.con.execute("UPDATE daily_signals SET model_version = 'retired'")
@@ -167,6 +175,10 @@ def test_a_rescore_after_a_promotion_keeps_the_old_signals_whole_until_it_is_don
         store.con.execute("UPDATE daily_signals SET model_version = 'retired'")
         assert process_pending(rt, store, chunk_size=1) == 3
         assert signals(store) == new
+        # Both re-scores classified from the stored parses: spaCy ran over the whole store again after every
+        # promotion. The parses are the ones stored (same `processed` time), and the predictions, evidence sentences
+        # included, are those the fresh parses gave.
+        assert parses(store) == parsed and predictions(store) == fresh
     assert [row[:2] for row in new] == [row[:2] for row in old] and {row[3] for row in new} == {version}
     assert sum(row[2] for row in new) == sum(row[2] for row in old) == 3
 
