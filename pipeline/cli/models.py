@@ -15,7 +15,9 @@ FEW_ITEMS = 30  # a held-out figure on fewer items says little: `train` says so 
 @click.command("train", cls=SignalsCommand, help="train and evaluate the classifier on the labels; promote only if better beyond the noise, then refit on every label")
 @click.option("--scenario", help="the pack to train (default: the first watched one)")
 def train_command(scenario: str | None) -> int:
+    from ..classify import MIN_RECALL_SUPPORT
     from ..jobs import Runtime, Unchanged, retrain
+    from ..records import CASES
 
     rt = Runtime(settings(scenario))
     if sys.stderr.isatty():
@@ -44,6 +46,14 @@ def train_command(scenario: str | None) -> int:
     if m.get("class_recall"):
         print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items())
               + (f" (from {m['class_recall_source']})" if m.get("class_recall_source") else ""))
+    unmeasured = [c for c in CASES if (m.get("class_recall") or {}).get(c) is None]
+    if entry.status == "active" and unmeasured:  # the odds hold such a case at its prior: say what it takes
+        print(f"  the odds hold {', '.join(unmeasured)} at {'its prior' if len(unmeasured) == 1 else 'their priors'} until "
+              f"the model's recall on {'it' if len(unmeasured) == 1 else 'each'} is measured: that takes "
+              f"{MIN_RECALL_SUPPORT} labeled items of a case among those a model is scored on (labels it did not train "
+              f"on; a pack's first model holds out its latest 15%); label more of them "
+              f"(signals label{'' if rt.scenario.id == settings().scenario_ids[0] else f' --scenario {rt.scenario.id}'}), "
+              "then train")
     if entry.status == "active":  # the store keeps the old model's (or the zero-shot) predictions until re-scored
         print(f"signals: the next 'signals run' or 'signals import' re-scores the stored articles with {entry.version}; "
               "until then the store's signals come from the model before it", file=sys.stderr)
