@@ -89,6 +89,16 @@ def _refuse(path: Path, reason: str, at: tuple | None = None) -> ScenarioError:
     return ScenarioError(f"{path}: {reason}", reason=reason, at=at)
 
 
+class _Problems:
+    """What is wrong with one pack, in the order the reader finds it: each a located `ScenarioError`."""
+
+    def __init__(self, path: Path):
+        self.path, self.found = path, []
+
+    def add(self, reason: str, at: tuple | None = None) -> None:
+        self.found.append(_refuse(self.path, reason, at))
+
+
 # Every key a pack may hold (labels/README.md): any other is a misspelling, refused rather than silently ignored.
 KNOWN_KEYS = {
     "the file": {"scenario", "cases", "indicators", "actors"},
@@ -99,26 +109,34 @@ KNOWN_KEYS = {
 }
 
 
-def _known_keys(table: dict, kind: str, where: str, path: Path, at: tuple | None = None) -> dict:
-    """`table`, once every key in it is one a pack may hold (`KNOWN_KEYS[kind]`)."""
+def _known_keys(table: dict, kind: str, where: str, problems: _Problems, at: tuple | None = None) -> None:
+    """Every key in `table` is one a pack may hold (`KNOWN_KEYS[kind]`)."""
     unknown = sorted(set(table) - KNOWN_KEYS[kind])
     if unknown:
-        raise _refuse(path, f"{where} has unknown field(s) {', '.join(map(repr, unknown))}; "
-                            f"expected some of {', '.join(sorted(KNOWN_KEYS[kind]))}", at)
-    return table
+        problems.add(f"{where} has unknown field(s) {', '.join(map(repr, unknown))}; "
+                     f"expected some of {', '.join(sorted(KNOWN_KEYS[kind]))}", at)
 
 
-def _need(table: dict, key: str, where: str, path: Path, at: tuple | None = None):
+MISSING = object()
+
+
+def _need(table: dict, key: str, where: str, problems: _Problems, at: tuple | None = None):
+    """table[key], or MISSING (and a problem) when the field is left out."""
     if key not in table:
-        raise _refuse(path, f"{where} is missing the field '{key}'", at)
+        problems.add(f"{where} is missing the field '{key}'", at)
+        return MISSING
     return table[key]
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Read a pack from a `scenario.toml` file or the folder holding one."""
+def _pack_file(path: Path) -> Path:
     path = Path(path)
-    if path.is_dir():
-        path = path / "scenario.toml"
+    return path / "scenario.toml" if path.is_dir() else path
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read a pack from a `scenario.toml` file or the folder holding one. A pack with anything wrong is
+    refused with its first problem (and how many more `signals scenario check` lists)."""
+    path = _pack_file(path)
     if not path.exists():
         raise ScenarioError(f"{path}: no scenario pack here; see labels/README.md for the format")
     text = path.read_text(encoding="utf-8")
@@ -131,56 +149,59 @@ def load_scenario(path: Path) -> Scenario:
         line, content = todos[0]
         raise _refuse(path, f"line {line} still has a TODO ({content}); a drafted pack is used only once every "
                             f"TODO is filled in (run 'signals scenario check {path.parent}')")
-    _known_keys(raw, "the file", "the file", path)
-    head = _known_keys(_need(raw, "scenario", "the file", path), "[scenario]", "[scenario]", path, ("scenario", None, None))
+    pack, found = _read(raw, path)
+    if found:
+        first = _in_line_order(text, found)[0][1]
+        if len(found) == 1:
+            raise first
+        raise ScenarioError(f"{first} ({len(found) - 1} more problem(s): run 'signals scenario check {path.parent}')",
+                            reason=first.reason, at=first.at)
+    return pack
+
+
+def _tables(raw: dict, key: str, problems: _Problems) -> list[dict]:
+    """The [[key]] tables of the file (none when it has none)."""
+    tables = raw.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.add(f"'{key}' must be a list of [[{key}]] tables, each with its fields below its header")
+        return []
+    return tables
+
+
+def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
+    """The pack in `raw` (read from `path`) and every problem found in it; the pack is None when any is."""
+    problems = _Problems(path)
+    _known_keys(raw, "the file", "the file", problems)
+    head = _need(raw, "scenario", "the file", problems)
+    has_head = isinstance(head, dict)
+    if has_head:
+        _known_keys(head, "[scenario]", "[scenario]", problems, ("scenario", None, None))
+    elif head is not MISSING:
+        problems.add("'scenario' must be a [scenario] table with its fields below its header")
+    head = head if has_head else {}
+    tables = {key: _tables(raw, key, problems) for key in ("cases", "indicators", "actors")}
     for kind, table in (("case", "cases"), ("indicator", "indicators"), ("actor", "actors")):
-        for i, entry in enumerate(raw.get(table, ())):
-            _known_keys(entry, kind, f"{kind} #{i + 1}", path, (table, i, None))
-    cases = tuple(
-        Case(
-            name=_need(c, "name", f"case #{i + 1}", path, ("cases", i, None)),
-            prior=_number(_need(c, "prior", f"case #{i + 1}", path, ("cases", i, None)), f"case #{i + 1}'s prior", path,
-                          ("cases", i, "prior")),
-            assumption=c.get("assumption", ""),
-            indicator=c.get("indicator", ""),
-            implication=c.get("implication", ""),
-            definition=c.get("definition", ""),
-            signals=tuple(c.get("signals", ())),
-        )
-        for i, c in enumerate(_need(raw, "cases", "the file", path))
-    )
-    names = [c.name for c in cases]
-    for i, case in enumerate(cases):
-        if not 0 <= case.prior <= 1:
-            raise _refuse(path, f"case {case.name!r} has prior {case.prior:g}; a prior lies between 0 and 1", ("cases", i, "prior"))
-    if sorted(names) != sorted(CASES):
-        raise _refuse(path, f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
-    total = sum(c.prior for c in cases)
-    if abs(total - 1.0) > 1e-6:
-        raise _refuse(path, f"case priors must sum to 1, they sum to {total:g}", ("cases", 0, "prior"))
-    actors = tuple(
-        Actor(
-            name=_need(a, "name", f"actor #{i + 1}", path, ("actors", i, None)),
-            kind=_need(a, "kind", f"actor #{i + 1}", path, ("actors", i, None)),
-            code=a.get("code", ""),
-            aliases=tuple(a.get("aliases", ())),
-        )
-        for i, a in enumerate(raw.get("actors", ()))
-    )
-    indicators = tuple(_indicator(t, i, path, actors) for i, t in enumerate(raw.get("indicators", ())))
+        for i, entry in enumerate(tables[table]):
+            _known_keys(entry, kind, f"{kind} #{i + 1}", problems, (table, i, None))
+    _need(raw, "cases", "the file", problems)
+    cases = _cases(tables["cases"], problems)
+    actors = tuple(_actor(a, i, problems) for i, a in enumerate(tables["actors"]))
+    indicators = tuple(_indicator(t, i, problems, actors) for i, t in enumerate(tables["indicators"]))
     ids = [ind.id for ind in indicators]
     for i, ind in enumerate(indicators):
-        if ids.index(ind.id) != i:
-            raise _refuse(path, f"indicator #{i + 1} repeats the id {ind.id!r} of indicator #{ids.index(ind.id) + 1}",
-                          ("indicators", i, "id"))
+        if ind.id and ids.index(ind.id) != i:
+            problems.add(f"indicator #{i + 1} repeats the id {ind.id!r} of indicator #{ids.index(ind.id) + 1}",
+                         ("indicators", i, "id"))
     known = {a.name for a in actors}
     relevance = tuple(head.get("relevance_actors", ()))
     unknown = [name for name in relevance if name not in known]
     if unknown:
-        raise _refuse(path, f"relevance_actors names unknown actors: {', '.join(unknown)}",
-                      ("scenario", None, "relevance_actors"))
+        problems.add(f"relevance_actors names unknown actors: {', '.join(unknown)}", ("scenario", None, "relevance_actors"))
+    scenario_id = _need(head, "id", "[scenario]", problems, ("scenario", None, None)) if has_head else MISSING
+    if problems.found:
+        return None, problems.found
     return Scenario(
-        id=_need(head, "id", "[scenario]", path, ("scenario", None, None)),
+        id=scenario_id,
         title=head.get("title", ""),
         description=head.get("description", "").strip(),
         cases=cases,
@@ -188,6 +209,49 @@ def load_scenario(path: Path) -> Scenario:
         indicators=indicators,
         relevance_actors=relevance,
         folder=path.parent,
+    ), []
+
+
+def _cases(tables: list[dict], problems: _Problems) -> tuple[Case, ...]:
+    """The cases, each field checked, then the three names and the priors as a whole."""
+    cases, priors_known = [], True
+    for i, c in enumerate(tables):
+        where, at = f"case #{i + 1}", ("cases", i, None)
+        name = _need(c, "name", where, problems, at)
+        prior = _need(c, "prior", where, problems, at)
+        if prior is not MISSING:
+            prior = _number(prior, f"{where}'s prior", problems, ("cases", i, "prior"))
+        if prior is MISSING:
+            priors_known = False
+        elif not 0 <= prior <= 1:
+            problems.add(f"case {name!r} has prior {prior:g}; a prior lies between 0 and 1", ("cases", i, "prior"))
+        cases.append(Case(
+            name=name if name is not MISSING else "",
+            prior=prior if prior is not MISSING else 0.0,
+            assumption=c.get("assumption", ""),
+            indicator=c.get("indicator", ""),
+            implication=c.get("implication", ""),
+            definition=c.get("definition", ""),
+            signals=tuple(c.get("signals", ())),
+        ))
+    names = [c.name for c in cases]
+    if tables and all(isinstance(c, dict) and "name" in c for c in tables) and sorted(names) != sorted(CASES):
+        problems.add(f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
+    total = sum(c.prior for c in cases)
+    if tables and priors_known and abs(total - 1.0) > 1e-6:
+        problems.add(f"case priors must sum to 1, they sum to {total:g}", ("cases", 0, "prior"))
+    return tuple(cases)
+
+
+def _actor(table: dict, i: int, problems: _Problems) -> Actor:
+    where, at = f"actor #{i + 1}", ("actors", i, None)
+    name = _need(table, "name", where, problems, at)
+    kind = _need(table, "kind", where, problems, at)
+    return Actor(
+        name=name if name is not MISSING else "",
+        kind=kind if kind is not MISSING else "",
+        code=table.get("code", ""),
+        aliases=tuple(table.get("aliases", ())),
     )
 
 
@@ -201,47 +265,54 @@ def alias_pattern(aliases: list[str]) -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
 
 
-def _required_actors(table: dict, where: str, path: Path, actors: tuple[Actor, ...],
+def _required_actors(table: dict, where: str, problems: _Problems, actors: tuple[Actor, ...],
                      at: tuple) -> tuple[tuple[tuple[str, ...], ...], tuple[re.Pattern, ...]]:
     by_name = {a.name: a for a in actors}
     groups = tuple(tuple(g) for g in table.get("actors", ()))
     unknown = [name for group in groups for name in group if name not in by_name]
     if unknown:
-        raise _refuse(path, f"{where} requires unknown actors: {', '.join(unknown)}", at)
+        problems.add(f"{where} requires unknown actors: {', '.join(unknown)}", at)
+        return (), ()
     patterns = tuple(alias_pattern([alias for name in group for alias in (name, *by_name[name].aliases)]) for group in groups)
     return groups, patterns
 
 
-def _indicator(table: dict, i: int, path: Path, actors: tuple[Actor, ...] = ()) -> Indicator:
-    where = f"indicator #{i + 1}"
-    cases = tuple(_need(table, "cases", where, path, ("indicators", i, None)))
+def _indicator(table: dict, i: int, problems: _Problems, actors: tuple[Actor, ...] = ()) -> Indicator:
+    where, at = f"indicator #{i + 1}", ("indicators", i, None)
+    cases = _need(table, "cases", where, problems, at)
+    cases = () if cases is MISSING else tuple(cases)
     bad = [c for c in cases if c not in CASES]
     if bad:
-        raise _refuse(path, f"{where} names unknown cases: {', '.join(bad)}", ("indicators", i, "cases"))
-    try:
-        patterns = tuple(re.compile(p, re.I) for p in _need(table, "patterns", where, path, ("indicators", i, None)))
-    except re.error as exc:
-        raise _refuse(path, f"{where} has a bad pattern: {exc}", ("indicators", i, "patterns")) from None
+        problems.add(f"{where} names unknown cases: {', '.join(bad)}", ("indicators", i, "cases"))
+    patterns = []
+    for p in (() if (given := _need(table, "patterns", where, problems, at)) is MISSING else given):
+        try:
+            patterns.append(re.compile(p, re.I))
+        except re.error as exc:
+            problems.add(f"{where} has a bad pattern: {exc}", ("indicators", i, "patterns"))
     start = table.get("start")
     try:
         start = date.fromisoformat(str(start)) if start else None
     except ValueError:
-        raise _refuse(path, f"{where} has start {start!r}; expected a date YYYY-MM-DD", ("indicators", i, "start")) from None
-    groups, requires = _required_actors(table, where, path, actors, ("indicators", i, "actors"))
-    threshold = _whole(table.get("threshold", 1), f"{where}'s threshold (articles in a day)", path, ("indicators", i, "threshold"))
+        problems.add(f"{where} has start {start!r}; expected a date YYYY-MM-DD", ("indicators", i, "start"))
+    groups, requires = _required_actors(table, where, problems, actors, ("indicators", i, "actors"))
+    threshold = _whole(table.get("threshold", 1), f"{where}'s threshold (articles in a day)", problems,
+                       ("indicators", i, "threshold"))
     deadline = table.get("deadline_days")
     if deadline is not None:
-        deadline = _whole(deadline, f"{where}'s deadline_days", path, ("indicators", i, "deadline_days"))
-        if start is None:
-            raise _refuse(path, f"{where} has deadline_days but no start; a deadline counts from its start day",
-                          ("indicators", i, "deadline_days"))
+        deadline = _whole(deadline, f"{where}'s deadline_days", problems, ("indicators", i, "deadline_days"))
+        if not table.get("start"):
+            problems.add(f"{where} has deadline_days but no start; a deadline counts from its start day",
+                         ("indicators", i, "deadline_days"))
+    ind_id = _need(table, "id", where, problems, at)
+    name = _need(table, "name", where, problems, at)
     return Indicator(
-        id=_need(table, "id", where, path, ("indicators", i, None)),
-        name=_need(table, "name", where, path, ("indicators", i, None)),
-        patterns=patterns,
+        id=ind_id if ind_id is not MISSING else "",
+        name=name if name is not MISSING else "",
+        patterns=tuple(patterns),
         cases=cases,
         threshold=threshold,
-        start=start,
+        start=start if isinstance(start, date) else None,
         deadline_days=deadline,
         source=table.get("source", ""),
         meaning=table.get("meaning", ""),
@@ -250,18 +321,21 @@ def _indicator(table: dict, i: int, path: Path, actors: tuple[Actor, ...] = ()) 
     )
 
 
-def _whole(value, what: str, path: Path, at: tuple) -> int:
-    """A whole number of at least 1 (TOML gives it as an int), or the pack is refused."""
+def _whole(value, what: str, problems: _Problems, at: tuple) -> int:
+    """A whole number of at least 1 (TOML gives it as an int); otherwise a problem, and 1."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _refuse(path, f"{what} is {value!r}; expected a whole number of at least 1", at)
+        problems.add(f"{what} is {value!r}; expected a whole number of at least 1", at)
+        return 1
     return value
 
 
-def _number(value, what: str, path: Path, at: tuple) -> float:
+def _number(value, what: str, problems: _Problems, at: tuple):
+    """The value as a float; otherwise a problem, and MISSING."""
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise _refuse(path, f"{what} is {value!r}; expected a number such as 0.3", at) from None
+        problems.add(f"{what} is {value!r}; expected a number such as 0.3", at)
+        return MISSING
 
 
 TODO = re.compile(r"\bTODO\b")
@@ -299,25 +373,27 @@ def locate(text: str, at: tuple | None) -> int | None:
     return header
 
 
+def _in_line_order(text: str, found: list[ScenarioError]) -> list[tuple[int | None, ScenarioError]]:
+    """Each problem with its line in `text`, by line (those without one last, in the order found)."""
+    located = [(locate(text, exc.at), exc) for exc in found]
+    return sorted(located, key=lambda pair: pair[0] if pair[0] is not None else float("inf"))
+
+
 def pack_problems(path: Path) -> list[str]:
     """Everything `signals scenario check` reports, one 'file:line: reason' string per problem: a TOML
-    syntax error, else every TODO left, else the first schema error the loader finds. Empty: the pack is usable."""
-    path = Path(path)
-    file = path / "scenario.toml" if path.is_dir() else path
+    syntax error, else every TODO left, then every schema error the loader finds (in line order; none on a
+    line that still holds a TODO, which is what is wrong there). Empty: the pack is usable."""
+    file = _pack_file(path)
     if not file.exists():
         return [f"{file}: no scenario pack here; see labels/README.md for the format"]
     text = file.read_text(encoding="utf-8")
     try:
-        tomllib.loads(text)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = TOML_POSITION.search(str(exc))
         return [f"{file}:{line.group(1) if line else '?'}: not valid TOML: {TOML_POSITION.sub('', str(exc))}"]
     todos = todo_lines(text)
-    if todos:
-        return [f"{file}:{n}: TODO left: {content}" for n, content in todos]
-    try:
-        load_scenario(file)
-    except ScenarioError as exc:
-        line = locate(text, exc.at)
-        return [f"{file}:{line}: {exc.reason}" if line else str(exc)]
-    return []
+    problems = [f"{file}:{n}: TODO left: {content}" for n, content in todos]
+    todo_at = {n for n, _ in todos}
+    located = [(line, exc) for line, exc in _in_line_order(text, _read(raw, file)[1]) if line not in todo_at]
+    return problems + [f"{file}:{line}: {exc.reason}" if line else str(exc) for line, exc in located]

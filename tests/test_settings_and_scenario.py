@@ -131,3 +131,101 @@ def test_a_pack_that_cannot_mean_what_it_says_is_refused(tmp_path, old, new, ref
     (tmp_path / "scenario.toml").write_text(text)
     with pytest.raises(ScenarioError, match=refusal):
         load_scenario(tmp_path)
+
+
+# A small pack of every kind of field, for the pack checks below: written into tmp_path/<folder>/scenario.toml.
+SMALL = """[scenario]
+id = "small"
+title = "A small pack"
+relevance_actors = ["Pakistan"]
+
+[[cases]]
+name = "base"
+prior = 0.5
+definition = "Talks go on."
+signals = ["Ministers meet."]
+
+[[cases]]
+name = "accelerated"
+prior = 0.3
+definition = "A deal is signed."
+signals = ["A trade deal is signed."]
+
+[[cases]]
+name = "contraction"
+prior = 0.2
+definition = "Relations break down."
+signals = ["An envoy is recalled."]
+
+[[indicators]]
+id = "talks"
+name = "Talks with Qatar"
+patterns = ['\\btalks\\b']
+cases = ["base"]
+threshold = 1
+actors = [["Pakistan"], ["Qatar"]]
+
+[[actors]]
+name = "Pakistan"
+kind = "state"
+code = "PK"
+aliases = ["Pakistan", "Islamabad"]
+
+[[actors]]
+name = "Qatar"
+kind = "state"
+code = "QA"
+aliases = ["Qatar", "Doha"]
+"""
+
+
+def small_pack(tmp_path: Path, *edits: tuple[str, str], folder: str = "small") -> Path:
+    """SMALL with each (old, new) replaced once (each old must be there), written as tmp_path/folder."""
+    text = SMALL
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    (tmp_path / folder / "scenario.toml").write_text(text, encoding="utf-8")
+    return tmp_path / folder
+
+
+def line_of(pack: Path, start: str, after: int = 0) -> int:
+    """The number of the first line of the pack's file after line `after` that starts with `start`."""
+    lines = (pack / "scenario.toml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if n > after and line.startswith(start))
+
+
+def check(pack: Path, capsys) -> tuple[int, list[str]]:
+    """`signals scenario check PACK`: its exit code and its stderr lines."""
+    from pipeline.cli import main
+
+    code = main(["scenario", "check", str(pack)])
+    return code, capsys.readouterr().err.splitlines()
+
+
+def test_the_small_pack_is_usable(tmp_path, capsys):
+    pack = small_pack(tmp_path)
+    assert check(pack, capsys) == (0, [])
+    assert load_scenario(pack).indicators[0].requires[1].search("Officials flew to Doha.")
+
+
+def test_check_reports_every_schema_problem_not_only_the_first(tmp_path, capsys):
+    pack = small_pack(tmp_path, ("prior = 0.2", "prior = 0.3"), ("threshold = 1", "threshhold = 1"))
+    file = pack / "scenario.toml"
+    code, err = check(pack, capsys)
+    assert code == 1
+    assert err == [f"{file}:{line_of(pack, 'prior')}: case priors must sum to 1, they sum to 1.1",
+                   f"{file}:{line_of(pack, '[[indicators]]')}: indicator #1 has unknown field(s) 'threshhold'; "
+                   "expected some of actors, cases, deadline_days, id, meaning, name, patterns, source, start, threshold"]
+    with pytest.raises(ScenarioError, match=r"sum to 1.1 \(1 more problem\(s\): run 'signals scenario check "):
+        load_scenario(pack)
+
+    # a drafted pack: every TODO, then the schema problems on the lines without one
+    pack = small_pack(tmp_path, ('definition = "Talks go on."', 'definition = "TODO: the base case"'),
+                      ("threshold = 1", "threshold = 0"))
+    code, err = check(pack, capsys)
+    assert code == 1
+    assert err == [f"{file}:{line_of(pack, 'definition')}: TODO left: definition = \"TODO: the base case\"",
+                   f"{file}:{line_of(pack, 'threshold')}: indicator #1's threshold (articles in a day) is 0; "
+                   "expected a whole number of at least 1"]
