@@ -52,8 +52,10 @@ def pack_at(commit: str):
     text = subprocess.run(["git", "show", f"{commit}:labels/iran-pakistan-2026/scenario.toml"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "scenario.toml").write_text(text, encoding="utf-8")
-        return load_scenario(Path(tmp))
+        folder = Path(tmp) / "iran-pakistan-2026"  # a pack's folder is named for its id
+        folder.mkdir()
+        (folder / "scenario.toml").write_text(text, encoding="utf-8")
+        return load_scenario(folder)
 
 
 def all_firings(store_path: Path, before_commit: str = BEFORE) -> dict[str, set[tuple[str, str]]]:

@@ -198,6 +198,12 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
     if unknown:
         problems.add(f"relevance_actors names unknown actors: {', '.join(unknown)}", ("scenario", None, "relevance_actors"))
     scenario_id = _need(head, "id", "[scenario]", problems, ("scenario", None, None)) if has_head else MISSING
+    folder = path.resolve().parent.name
+    if scenario_id is not MISSING and scenario_id != folder:
+        # Settings, --scenario and the read commands find a pack by its folder; its signals are stored under its id.
+        problems.add(f"id {scenario_id!r} is not the folder's name {folder!r}; a pack is found by its folder and "
+                     "its signals are stored under its id, so they must be the same (rename one)",
+                     ("scenario", None, "id"))
     if problems.found:
         return None, problems.found
     return Scenario(

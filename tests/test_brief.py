@@ -69,7 +69,7 @@ def test_first_seed_gives_cases_watchlist_tripwire_and_passes_after_its_todos(se
     assert "formal condemnation" in tripwires[0]["meaning"] and tripwires[0]["actors"] == [["United States"], ["Pakistan"], ["Iran"]]
     assert {"Iran", "Pakistan", "United States", "China", "IMF"} <= {a["name"] for a in raw["actors"]}
 
-    pack = write_pack(tmp_path / "draft", text)
+    pack = write_pack(tmp_path / "iran-pakistan-draft", text)
     problems = pack_problems(pack)
     assert problems and all(": TODO left: " in p for p in problems)  # the TODOs are all that is wrong
     with pytest.raises(ScenarioError, match="still has a TODO"):
@@ -102,7 +102,7 @@ def test_check_names_the_line_of_broken_toml_and_of_schema_errors(tmp_path, caps
     lines = shipped.splitlines()
     broken_at = next(n for n, line in enumerate(lines, start=1) if line.startswith("prior = 0.3"))
     lines[broken_at - 1] = "prior = = 0.3"
-    pack = write_pack(tmp_path / "broken", "\n".join(lines) + "\n")
+    pack = write_pack(tmp_path / "iran-pakistan-2026", "\n".join(lines) + "\n")
     assert main(["scenario", "check", str(pack)]) == 1
     assert capsys.readouterr().err.startswith(f"{pack / 'scenario.toml'}:{broken_at}: not valid TOML")
 

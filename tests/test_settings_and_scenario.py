@@ -97,18 +97,25 @@ def test_shipped_pack_has_cases_priors_watchlist_and_actors():
     assert next(i for i in pack.indicators if i.id == "us-condemnation").deadline_days == 60
 
 
+def shipped_copy(tmp_path: Path, text: str) -> Path:
+    """`text` (the shipped pack, edited) as the pack file of a folder named for the shipped pack's id."""
+    (tmp_path / PACK.name).mkdir()
+    (tmp_path / PACK.name / "scenario.toml").write_text(text)
+    return tmp_path / PACK.name
+
+
 def test_pack_with_a_missing_field_is_refused(tmp_path):
     text = (PACK / "scenario.toml").read_text().replace('name = "accelerated"\n', "", 1)
-    (tmp_path / "scenario.toml").write_text(text)
+    pack = shipped_copy(tmp_path, text)
     with pytest.raises(ScenarioError, match=r"scenario.toml: case #2 is missing the field 'name'"):
-        load_scenario(tmp_path)
+        load_scenario(pack)
 
 
 def test_priors_must_sum_to_one(tmp_path):
     text = (PACK / "scenario.toml").read_text().replace("prior = 0.5", "prior = 0.6", 1)
-    (tmp_path / "scenario.toml").write_text(text)
+    pack = shipped_copy(tmp_path, text)
     with pytest.raises(ScenarioError, match="sum to 1.1"):
-        load_scenario(tmp_path)
+        load_scenario(pack)
 
 
 @pytest.mark.parametrize("old, new, refusal", [
@@ -128,9 +135,9 @@ def test_a_pack_that_cannot_mean_what_it_says_is_refused(tmp_path, old, new, ref
     text = text.replace(old, new, 1)
     if "prior = 1.2" in text:  # keep the sum at 1, so only the range is wrong
         text = text.replace("prior = 0.3", "prior = -0.4", 1)
-    (tmp_path / "scenario.toml").write_text(text)
+    pack = shipped_copy(tmp_path, text)
     with pytest.raises(ScenarioError, match=refusal):
-        load_scenario(tmp_path)
+        load_scenario(pack)
 
 
 # A small pack of every kind of field, for the pack checks below: written into tmp_path/<folder>/scenario.toml.
@@ -229,3 +236,30 @@ def test_check_reports_every_schema_problem_not_only_the_first(tmp_path, capsys)
     assert err == [f"{file}:{line_of(pack, 'definition')}: TODO left: definition = \"TODO: the base case\"",
                    f"{file}:{line_of(pack, 'threshold')}: indicator #1's threshold (articles in a day) is 0; "
                    "expected a whole number of at least 1"]
+
+
+def test_a_pack_whose_id_is_not_its_folder_is_refused(tmp_path, capsys):
+    """Settings and --scenario find a pack by its folder, the store keeps its signals under its id: a pack
+    whose id differed from its folder passed 'check', loaded, and its signals could then never be read."""
+    pack = small_pack(tmp_path, folder="mism")
+    code, err = check(pack, capsys)
+    assert code == 1
+    assert err == [f"{pack / 'scenario.toml'}:{line_of(pack, 'id = ')}: id 'small' is not the folder's name 'mism'; "
+                   "a pack is found by its folder and its signals are stored under its id, so they must be the same "
+                   "(rename one)"]
+    with pytest.raises(ScenarioError, match=r"mism/scenario.toml: id 'small' is not the folder's name 'mism'"):
+        load_scenario(pack / "scenario.toml")
+
+    # a command watching it stops at once, with that one line
+    from pipeline.cli import main
+
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\ndb = "{tmp_path / "store.duckdb"}"\nlabels_dir = "{tmp_path}"\nscenarios = ["mism"]\n')
+    assert main(["--config", str(config), "trend"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"signals: error: {pack / 'scenario.toml'}: id 'small' is not the folder's name 'mism'; a pack is found by "
+        "its folder and its signals are stored under its id, so they must be the same (rename one)"]
+    assert not (tmp_path / "store.duckdb").exists()
+
+    (tmp_path / "mism").rename(tmp_path / "small")  # named for its id, the same pack is usable
+    assert check(tmp_path / "small", capsys) == (0, [])
