@@ -128,6 +128,41 @@ def _need(table: dict, key: str, where: str, problems: _Problems, at: tuple | No
     return table[key]
 
 
+def _text(value, what: str, problems: _Problems, at: tuple | None, required: bool = False) -> str:
+    """A text field: a string (not empty when `required`); otherwise a problem, and ''."""
+    if not isinstance(value, str):
+        problems.add(f"{what} is {value!r}; expected a text in quotes", at)
+        return ""
+    if required and not value.strip():
+        problems.add(f"{what} is empty", at)
+    return value
+
+
+def _texts(value, what: str, problems: _Problems, at: tuple | None, empty: str | None = None,
+           blank: str = "holds an empty text") -> tuple[str, ...]:
+    """A list of texts, none of them empty (`blank` says why); `empty` (when given) is the problem with an empty list. A bare text
+    is a problem, not a list of its letters (aliases = "Qatar" would have matched the word "a")."""
+    if isinstance(value, str):
+        problems.add(f"{what} must be a list of texts, e.g. [{value!r}]; a bare text would be read letter by letter", at)
+        return ()
+    if not isinstance(value, list):
+        problems.add(f"{what} is {value!r}; expected a list of texts, e.g. ['one', 'another']", at)
+        return ()
+    if not value and empty:
+        problems.add(f"{what} is empty; {empty}", at)
+    for item in value:
+        if not isinstance(item, str):
+            problems.add(f"{what} holds {item!r}; expected texts in quotes", at)
+            return ()
+    if any(not item.strip() for item in value):
+        problems.add(f"{what} {blank}", at)
+    return tuple(item for item in value if item.strip())
+
+
+# The actor kinds the parser knows (`nlp.KIND_TO_LABEL`, which maps each to a spaCy entity label).
+ACTOR_KINDS = ("state", "place", "leader", "ministry", "armed_force", "organisation", "militant_group", "project")
+
+
 def _pack_file(path: Path) -> Path:
     path = Path(path)
     return path / "scenario.toml" if path.is_dir() else path
@@ -192,12 +227,18 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
         if ind.id and ids.index(ind.id) != i:
             problems.add(f"indicator #{i + 1} repeats the id {ind.id!r} of indicator #{ids.index(ind.id) + 1}",
                          ("indicators", i, "id"))
+    _unique_forms(actors, problems)
     known = {a.name for a in actors}
-    relevance = tuple(head.get("relevance_actors", ()))
+    relevance = _texts(head.get("relevance_actors", []), "relevance_actors", problems, ("scenario", None, "relevance_actors"))
+    _texts(head.get("seeds", []), "seeds", problems, ("scenario", None, "seeds"))
+    title = _text(head.get("title", ""), "title", problems, ("scenario", None, "title"))
+    description = _text(head.get("description", ""), "description", problems, ("scenario", None, "description"))
     unknown = [name for name in relevance if name not in known]
     if unknown:
         problems.add(f"relevance_actors names unknown actors: {', '.join(unknown)}", ("scenario", None, "relevance_actors"))
     scenario_id = _need(head, "id", "[scenario]", problems, ("scenario", None, None)) if has_head else MISSING
+    if scenario_id is not MISSING:
+        scenario_id = _text(scenario_id, "[scenario] id", problems, ("scenario", None, "id"), required=True)
     folder = path.resolve().parent.name
     if scenario_id is not MISSING and scenario_id != folder:
         # Settings, --scenario and the read commands find a pack by its folder; its signals are stored under its id.
@@ -208,8 +249,8 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
         return None, problems.found
     return Scenario(
         id=scenario_id,
-        title=head.get("title", ""),
-        description=head.get("description", "").strip(),
+        title=title,
+        description=description.strip(),
         cases=cases,
         actors=actors,
         indicators=indicators,
@@ -224,6 +265,8 @@ def _cases(tables: list[dict], problems: _Problems) -> tuple[Case, ...]:
     for i, c in enumerate(tables):
         where, at = f"case #{i + 1}", ("cases", i, None)
         name = _need(c, "name", where, problems, at)
+        if name is not MISSING:
+            name = _text(name, f"{where}'s name", problems, ("cases", i, "name"))
         prior = _need(c, "prior", where, problems, at)
         if prior is not MISSING:
             prior = _number(prior, f"{where}'s prior", problems, ("cases", i, "prior"))
@@ -231,15 +274,16 @@ def _cases(tables: list[dict], problems: _Problems) -> tuple[Case, ...]:
             priors_known = False
         elif not 0 <= prior <= 1:
             problems.add(f"case {name!r} has prior {prior:g}; a prior lies between 0 and 1", ("cases", i, "prior"))
-        cases.append(Case(
-            name=name if name is not MISSING else "",
-            prior=prior if prior is not MISSING else 0.0,
-            assumption=c.get("assumption", ""),
-            indicator=c.get("indicator", ""),
-            implication=c.get("implication", ""),
-            definition=c.get("definition", ""),
-            signals=tuple(c.get("signals", ())),
-        ))
+        before = len(problems.found)
+        texts = {key: _text(c.get(key, ""), f"{where}'s {key}", problems, ("cases", i, key))
+                 for key in ("assumption", "indicator", "implication", "definition")}
+        signals = _texts(c.get("signals", []), f"{where}'s signals", problems, ("cases", i, "signals"))
+        case = Case(name=name if name is not MISSING else "", prior=prior if prior is not MISSING else 0.0,
+                    signals=signals, **texts)
+        if not case.prototypes() and len(problems.found) == before:
+            problems.add(f"{where} ({case.name or 'unnamed'}) has no prototype text: give it a definition, assumption, "
+                         "indicator or signals (zero-shot could never pick it, and training has no example of it)", at)
+        cases.append(case)
     names = [c.name for c in cases]
     if tables and all(isinstance(c, dict) and "name" in c for c in tables) and sorted(names) != sorted(CASES):
         problems.add(f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
@@ -252,13 +296,37 @@ def _cases(tables: list[dict], problems: _Problems) -> tuple[Case, ...]:
 def _actor(table: dict, i: int, problems: _Problems) -> Actor:
     where, at = f"actor #{i + 1}", ("actors", i, None)
     name = _need(table, "name", where, problems, at)
+    name = "" if name is MISSING else _text(name, f"{where}'s name", problems, ("actors", i, "name"), required=True)
     kind = _need(table, "kind", where, problems, at)
+    if kind is not MISSING and kind not in ACTOR_KINDS:
+        problems.add(f"{where} ({name}) has unknown kind {kind!r}; use one of {', '.join(ACTOR_KINDS)}", ("actors", i, "kind"))
     return Actor(
-        name=name if name is not MISSING else "",
-        kind=kind if kind is not MISSING else "",
-        code=table.get("code", ""),
-        aliases=tuple(table.get("aliases", ())),
+        name=name,
+        kind=kind if kind in ACTOR_KINDS else "",
+        code=_text(table.get("code", ""), f"{where}'s code", problems, ("actors", i, "code")),
+        aliases=_texts(table.get("aliases", []), f"{where}'s aliases", problems, ("actors", i, "aliases")),
     )
+
+
+def _unique_forms(actors: tuple[Actor, ...], problems: _Problems) -> None:
+    """Each name or alias (in any case) belongs to one actor: with two, which one a mention resolves to was undefined."""
+    claimed: dict[str, tuple[int, Actor, str]] = {}
+    for i, actor in enumerate(actors):
+        mine: dict[str, tuple[str, str]] = {}
+        for role, form in (("name", actor.name), *(("alias", alias) for alias in actor.aliases)):
+            if form:
+                mine.setdefault(form.lower(), (role, form))
+        for key, (role, form) in mine.items():
+            if key not in claimed:
+                claimed[key] = (i, actor, role)
+                continue
+            j, other, other_role = claimed[key]
+            if role == other_role == "name":
+                reason = f"actor #{i + 1} repeats the name {form!r} of actor #{j + 1}; give each actor one [[actors]] entry"
+            else:
+                reason = (f"actor #{i + 1} ({actor.name}) has the {role} {form!r}, already the {other_role} of actor "
+                          f"#{j + 1} ({other.name}); a name or alias belongs to one actor")
+            problems.add(reason, ("actors", i, "name" if role == "name" else "aliases"))
 
 
 def alias_pattern(aliases: list[str]) -> re.Pattern:
@@ -274,7 +342,15 @@ def alias_pattern(aliases: list[str]) -> re.Pattern:
 def _required_actors(table: dict, where: str, problems: _Problems, actors: tuple[Actor, ...],
                      at: tuple) -> tuple[tuple[tuple[str, ...], ...], tuple[re.Pattern, ...]]:
     by_name = {a.name: a for a in actors}
-    groups = tuple(tuple(g) for g in table.get("actors", ()))
+    given = table.get("actors", [])
+    if not isinstance(given, list) or not all(isinstance(g, list) and g and all(isinstance(n, str) for n in g)
+                                              for g in given):
+        names = [n for n in given if isinstance(n, str)] if isinstance(given, list) else []
+        a, b = (names + [n for n in ("Pakistan", "Iran") if n not in names])[:2]  # the names given, if flat
+        problems.add(f"{where}'s actors must be a list of groups of actor names, e.g. [[{a!r}, {b!r}]] (either of "
+                     f"them in the sentence) or [[{a!r}], [{b!r}]] (both)", at)
+        return (), ()
+    groups = tuple(tuple(g) for g in given)
     unknown = [name for group in groups for name in group if name not in by_name]
     if unknown:
         problems.add(f"{where} requires unknown actors: {', '.join(unknown)}", at)
@@ -286,16 +362,25 @@ def _required_actors(table: dict, where: str, problems: _Problems, actors: tuple
 def _indicator(table: dict, i: int, problems: _Problems, actors: tuple[Actor, ...] = ()) -> Indicator:
     where, at = f"indicator #{i + 1}", ("indicators", i, None)
     cases = _need(table, "cases", where, problems, at)
-    cases = () if cases is MISSING else tuple(cases)
+    cases = () if cases is MISSING else _texts(cases, f"{where}'s cases", problems, ("indicators", i, "cases"),
+                                               empty="name the cases a firing speaks for, or it can never fire")
     bad = [c for c in cases if c not in CASES]
     if bad:
         problems.add(f"{where} names unknown cases: {', '.join(bad)}", ("indicators", i, "cases"))
-    patterns = []
-    for p in (() if (given := _need(table, "patterns", where, problems, at)) is MISSING else given):
+    patterns, given = [], _need(table, "patterns", where, problems, at)
+    if given is not MISSING:
+        given = _texts(given, f"{where}'s patterns", problems, ("indicators", i, "patterns"),
+                       empty="give at least one, or it can never fire",
+                       blank="holds an empty pattern '', which matches every sentence")
+    for p in (() if given is MISSING else given):
         try:
             patterns.append(re.compile(p, re.I))
         except re.error as exc:
             problems.add(f"{where} has a bad pattern: {exc}", ("indicators", i, "patterns"))
+            continue
+        if patterns[-1].search(""):
+            problems.add(f"{where}'s pattern {p!r} matches an empty text, so it matches every sentence",
+                         ("indicators", i, "patterns"))
     start = table.get("start")
     try:
         start = date.fromisoformat(str(start)) if start else None
@@ -311,17 +396,19 @@ def _indicator(table: dict, i: int, problems: _Problems, actors: tuple[Actor, ..
             problems.add(f"{where} has deadline_days but no start; a deadline counts from its start day",
                          ("indicators", i, "deadline_days"))
     ind_id = _need(table, "id", where, problems, at)
+    ind_id = "" if ind_id is MISSING else _text(ind_id, f"{where}'s id", problems, ("indicators", i, "id"), required=True)
     name = _need(table, "name", where, problems, at)
+    name = "" if name is MISSING else _text(name, f"{where}'s name", problems, ("indicators", i, "name"), required=True)
     return Indicator(
-        id=ind_id if ind_id is not MISSING else "",
-        name=name if name is not MISSING else "",
+        id=ind_id,
+        name=name,
         patterns=tuple(patterns),
         cases=cases,
         threshold=threshold,
         start=start if isinstance(start, date) else None,
         deadline_days=deadline,
-        source=table.get("source", ""),
-        meaning=table.get("meaning", ""),
+        source=_text(table.get("source", ""), f"{where}'s source", problems, ("indicators", i, "source")),
+        meaning=_text(table.get("meaning", ""), f"{where}'s meaning", problems, ("indicators", i, "meaning")),
         actors=groups,
         requires=requires,
     )
@@ -336,12 +423,11 @@ def _whole(value, what: str, problems: _Problems, at: tuple) -> int:
 
 
 def _number(value, what: str, problems: _Problems, at: tuple):
-    """The value as a float; otherwise a problem, and MISSING."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        problems.add(f"{what} is {value!r}; expected a number such as 0.3", at)
+    """The value as a float (TOML gives an int or a float); otherwise a problem, and MISSING."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.add(f"{what} is {value!r}; expected a number such as 0.3" + (" (without quotes)" if isinstance(value, str) else ""), at)
         return MISSING
+    return float(value)
 
 
 TODO = re.compile(r"\bTODO\b")

@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,10 +198,10 @@ def small_pack(tmp_path: Path, *edits: tuple[str, str], folder: str = "small") -
     return tmp_path / folder
 
 
-def line_of(pack: Path, start: str, after: int = 0) -> int:
-    """The number of the first line of the pack's file after line `after` that starts with `start`."""
+def line_of(pack: Path, start: str, nth: int = 1) -> int:
+    """The number of the `nth` line of the pack's file that starts with `start`."""
     lines = (pack / "scenario.toml").read_text(encoding="utf-8").splitlines()
-    return next(n for n, line in enumerate(lines, start=1) if n > after and line.startswith(start))
+    return [n for n, line in enumerate(lines, start=1) if line.startswith(start)][nth - 1]
 
 
 def check(pack: Path, capsys) -> tuple[int, list[str]]:
@@ -263,3 +264,59 @@ def test_a_pack_whose_id_is_not_its_folder_is_refused(tmp_path, capsys):
 
     (tmp_path / "mism").rename(tmp_path / "small")  # named for its id, the same pack is usable
     assert check(tmp_path / "small", capsys) == (0, [])
+
+
+QATAR_ALIASES = 'aliases = ["Qatar", "Doha"]\n'
+
+
+@pytest.mark.parametrize("old, new, at, reason", [
+    # a bare text where a list belongs was read letter by letter: Qatar's aliases 'Q', 'a', ... matched the word "a"
+    (QATAR_ALIASES, 'aliases = "Qatar"\n', 'aliases = "Qatar"',
+     "actor #2's aliases must be a list of texts, e.g. ['Qatar']; a bare text would be read letter by letter"),
+    ("patterns = ['\\btalks\\b']", "patterns = 'suicide'", "patterns = 'suicide'",
+     "indicator #1's patterns must be a list of texts, e.g. ['suicide']; a bare text would be read letter by letter"),
+    ('signals = ["Ministers meet."]', 'signals = "Ministers meet."', 'signals = "Ministers meet."',
+     "case #1's signals must be a list of texts, e.g. ['Ministers meet.']; a bare text would be read letter by letter"),
+    ('relevance_actors = ["Pakistan"]', 'relevance_actors = "Pakistan"', "relevance_actors",
+     "relevance_actors must be a list of texts, e.g. ['Pakistan']; a bare text would be read letter by letter"),
+    ('actors = [["Pakistan"], ["Qatar"]]', 'actors = ["Pakistan", "Qatar"]', 'actors = ["Pakistan"',
+     "indicator #1's actors must be a list of groups of actor names, e.g. [['Pakistan', 'Qatar']] (either of them "
+     "in the sentence) or [['Pakistan'], ['Qatar']] (both)"),
+    # patterns that match every sentence, and indicators that can never fire
+    ("patterns = ['\\btalks\\b']", "patterns = ['']", "patterns",
+     "indicator #1's patterns holds an empty pattern '', which matches every sentence"),
+    ("patterns = ['\\btalks\\b']", "patterns = ['(talks)?']", "patterns",
+     "indicator #1's pattern '(talks)?' matches an empty text, so it matches every sentence"),
+    ("patterns = ['\\btalks\\b']", "patterns = []", "patterns",
+     "indicator #1's patterns is empty; give at least one, or it can never fire"),
+    ('cases = ["base"]', "cases = []", "cases = []",
+     "indicator #1's cases is empty; name the cases a firing speaks for, or it can never fire"),
+    ('name = "Talks with Qatar"', 'name = ""', 'name = ""', "indicator #1's name is empty"),
+    # actors: one entry per name, a name or alias for one actor only, a kind the parser knows
+    (QATAR_ALIASES, QATAR_ALIASES + '\n[[actors]]\nname = "Qatar"\nkind = "state"\n', ('name = "Qatar"', 2),
+     "actor #3 repeats the name 'Qatar' of actor #2; give each actor one [[actors]] entry"),
+    (QATAR_ALIASES, QATAR_ALIASES + '\n[[actors]]\nname = "Doha"\nkind = "place"\n', 'name = "Doha"',
+     "actor #3 (Doha) has the name 'Doha', already the alias of actor #2 (Qatar); a name or alias belongs to one actor"),
+    ('kind = "state"\ncode = "QA"', 'kind = "militant group"\ncode = "QA"', 'kind = "militant group"',
+     "actor #2 (Qatar) has unknown kind 'militant group'; use one of state, place, leader, ministry, armed_force, "
+     "organisation, militant_group, project"),
+    # a case the classifier can never pick, a prior in quotes
+    ('definition = "Talks go on."\nsignals = ["Ministers meet."]\n', "", "[[cases]]",
+     "case #1 (base) has no prototype text: give it a definition, assumption, indicator or signals (zero-shot could "
+     "never pick it, and training has no example of it)"),
+    ("prior = 0.2", 'prior = "0.2"', 'prior = "0.2"', "case #3's prior is '0.2'; expected a number such as 0.3 (without quotes)"),
+])
+def test_check_and_load_refuse_values_that_would_silently_break_a_pack(tmp_path, capsys, old, new, at, reason):
+    pack = small_pack(tmp_path, (old, new))
+    line = line_of(pack, *at) if isinstance(at, tuple) else line_of(pack, at)
+    assert check(pack, capsys) == (1, [f"{pack / 'scenario.toml'}:{line}: {reason}"])
+    with pytest.raises(ScenarioError, match=re.escape(f"{pack / 'scenario.toml'}: {reason}")):
+        load_scenario(pack)
+
+
+def test_the_actor_kinds_a_pack_may_use_are_the_ones_the_parser_knows():
+    from pipeline.nlp import KIND_TO_LABEL
+    from pipeline.scenario import ACTOR_KINDS
+
+    assert set(ACTOR_KINDS) == set(KIND_TO_LABEL)
+    assert {a.kind for a in load_scenario(PACK).actors} <= set(ACTOR_KINDS)
