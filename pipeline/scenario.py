@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -82,6 +83,18 @@ class Scenario:
     @property
     def labels_dir(self) -> Path:
         return self.folder / "labels"
+
+
+def _shown(text: str) -> str:
+    """A name for a message, in quotes, with each character a reader could not see or could take for another
+    (not plain printable ASCII: a zero-width space, a bidi mark, a no-break space, a Cyrillic 'а', a combining
+    accent) written as an escape and named: 'b\\u0430se' (U+0430 CYRILLIC SMALL LETTER A). A name with a hidden
+    character then never reads like the right one."""
+    odd = [ch for ch in dict.fromkeys(text) if not (ch.isascii() and ch.isprintable())]
+    if not odd:
+        return repr(text)
+    named = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in odd)
+    return f"{ascii(text)} ({named})"
 
 
 def _refuse(path: Path, reason: str, at: tuple | None = None) -> ScenarioError:
@@ -235,14 +248,15 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
     description = _text(head.get("description", ""), "description", problems, ("scenario", None, "description"))
     unknown = [name for name in relevance if name not in known]
     if unknown:
-        problems.add(f"relevance_actors names unknown actors: {', '.join(unknown)}", ("scenario", None, "relevance_actors"))
+        problems.add(f"relevance_actors names unknown actors: {', '.join(map(_shown, unknown))}",
+                     ("scenario", None, "relevance_actors"))
     scenario_id = _need(head, "id", "[scenario]", problems, ("scenario", None, None)) if has_head else MISSING
     if scenario_id is not MISSING:
         scenario_id = _text(scenario_id, "[scenario] id", problems, ("scenario", None, "id"), required=True)
     folder = path.resolve().parent.name
     if scenario_id is not MISSING and scenario_id != folder:
         # Settings, --scenario and the read commands find a pack by its folder; its signals are stored under its id.
-        problems.add(f"id {scenario_id!r} is not the folder's name {folder!r}; a pack is found by its folder and "
+        problems.add(f"id {_shown(scenario_id)} is not the folder's name {_shown(folder)}; a pack is found by its folder and "
                      "its signals are stored under its id, so they must be the same (rename one)",
                      ("scenario", None, "id"))
     if problems.found:
@@ -286,7 +300,7 @@ def _cases(tables: list[dict], problems: _Problems) -> tuple[Case, ...]:
         cases.append(case)
     names = [c.name for c in cases]
     if tables and all(isinstance(c, dict) and "name" in c for c in tables) and sorted(names) != sorted(CASES):
-        problems.add(f"cases must be exactly {', '.join(CASES)}; found {', '.join(names)}", ("cases", 0, "name"))
+        problems.add(f"cases must be exactly {', '.join(CASES)}; found {', '.join(map(_shown, names))}", ("cases", 0, "name"))
     total = sum(c.prior for c in cases)
     if tables and priors_known and abs(total - 1.0) > 1e-6:
         problems.add(f"case priors must sum to 1, they sum to {total:g}", ("cases", 0, "prior"))
@@ -299,7 +313,8 @@ def _actor(table: dict, i: int, problems: _Problems) -> Actor:
     name = "" if name is MISSING else _text(name, f"{where}'s name", problems, ("actors", i, "name"), required=True)
     kind = _need(table, "kind", where, problems, at)
     if kind is not MISSING and kind not in ACTOR_KINDS:
-        problems.add(f"{where} ({name}) has unknown kind {kind!r}; use one of {', '.join(ACTOR_KINDS)}", ("actors", i, "kind"))
+        shown = _shown(kind) if isinstance(kind, str) else repr(kind)
+        problems.add(f"{where} ({name}) has unknown kind {shown}; use one of {', '.join(ACTOR_KINDS)}", ("actors", i, "kind"))
     return Actor(
         name=name,
         kind=kind if kind in ACTOR_KINDS else "",
@@ -353,7 +368,7 @@ def _required_actors(table: dict, where: str, problems: _Problems, actors: tuple
     groups = tuple(tuple(g) for g in given)
     unknown = [name for group in groups for name in group if name not in by_name]
     if unknown:
-        problems.add(f"{where} requires unknown actors: {', '.join(unknown)}", at)
+        problems.add(f"{where} requires unknown actors: {', '.join(map(_shown, unknown))}", at)
         return (), ()
     patterns = tuple(alias_pattern([alias for name in group for alias in (name, *by_name[name].aliases)]) for group in groups)
     return groups, patterns
@@ -366,7 +381,7 @@ def _indicator(table: dict, i: int, problems: _Problems, actors: tuple[Actor, ..
                                                empty="name the cases a firing speaks for, or it can never fire")
     bad = [c for c in cases if c not in CASES]
     if bad:
-        problems.add(f"{where} names unknown cases: {', '.join(bad)}", ("indicators", i, "cases"))
+        problems.add(f"{where} names unknown cases: {', '.join(map(_shown, bad))}", ("indicators", i, "cases"))
     patterns, given = [], _need(table, "patterns", where, problems, at)
     if given is not MISSING:
         given = _texts(given, f"{where}'s patterns", problems, ("indicators", i, "patterns"),

@@ -320,3 +320,20 @@ def test_the_actor_kinds_a_pack_may_use_are_the_ones_the_parser_knows():
 
     assert set(ACTOR_KINDS) == set(KIND_TO_LABEL)
     assert {a.kind for a in load_scenario(PACK).actors} <= set(ACTOR_KINDS)
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("b\u0430se", "'b\\u0430se' (U+0430 CYRILLIC SMALL LETTER A)"),
+    ("base\u00a0", "'base\\xa0' (U+00A0 NO-BREAK SPACE)"),
+    ("ba\u200bse", "'ba\\u200bse' (U+200B ZERO WIDTH SPACE)"),
+    ("\u202ebase", "'\\u202ebase' (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    ("bas\u0065\u0301", "'base\\u0301' (U+0301 COMBINING ACUTE ACCENT)"),  # not NFC: e and a combining accent
+])
+def test_a_case_name_with_a_hidden_character_is_shown_with_it(tmp_path, capsys, name, shown):
+    """The refusal had printed the name as it is (found bаse, with a Cyrillic а), which reads exactly like the right one."""
+    pack = small_pack(tmp_path, ('name = "base"', f'name = "{name}"'))
+    code, err = check(pack, capsys)
+    assert code == 1
+    assert err == [f"{pack / 'scenario.toml'}:{line_of(pack, 'name = ')}: cases must be exactly base, accelerated, "
+                   f"contraction; found {shown}, 'accelerated', 'contraction'"]
+    assert err[0].isascii()
