@@ -231,3 +231,29 @@ def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness,
                      "articles updated": "0", "articles seen": "3", "predictions": "3"}
     log = db.with_suffix(".log").read_text()
     assert "Beginning flow run" in log and "NLP + classify: 3/3" in log
+
+
+def test_a_store_error_names_the_store_the_settings_chose(tmp_path, capsys, monkeypatch):
+    """The error edge named `var/signals.duckdb` for any DuckDB error unless --db was given, though the settings
+    file's `db` or SIGNALS_DB had chosen another store (a trial's 'store var/signals.duckdb: Resource In Use')."""
+    import duckdb
+
+    path = tmp_path / "chosen.duckdb"
+    with Store(path):
+        pass
+    with duckdb.connect(str(path)) as con:  # a store whose table went missing: a query fails inside DuckDB
+        con.execute("DROP TABLE daily_signals")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\ndb = "{path}"\n', encoding="utf-8")
+    monkeypatch.delenv("SIGNALS_DB", raising=False)
+    code, _, err = run(capsys, "--config", config, "trend")
+    assert code == 1 and err.startswith(f"signals: error: store {path}: Catalog Error: ") and err.count("\n") == 1
+    monkeypatch.setenv("SIGNALS_DB", str(path))
+    monkeypatch.delenv("SIGNALS_CONFIG", raising=False)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # no signals.toml here: the variable alone names the store
+    assert not Path("signals.toml").exists()
+    code, _, err = run(capsys, "trend")
+    assert code == 1 and err.startswith(f"signals: error: store {path}: Catalog Error: ")
+    code, _, err = run(capsys, "--db", path, "trend")  # --db, as before
+    assert code == 1 and err.startswith(f"signals: error: store {path}: Catalog Error: ")

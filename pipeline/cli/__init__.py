@@ -139,15 +139,30 @@ def _usage_line(exc: click.UsageError) -> str:
     return f"signals: error: {where}: {message} (see '{where} --help')"
 
 
-def _invoke(argv: list[str] | None, db: list) -> int:
+def _store_used(options: list) -> str:
+    """The store a command opened, for the error edge: --db, else the settings' `db` (the settings file, or
+    SIGNALS_DB), as the command itself resolved it; the default when even the settings cannot be read."""
+    from ..settings import Settings, load_settings
+
+    given = options[0] if options else {}
+    if given.get("db"):
+        return str(given["db"])
+    try:
+        return str(load_settings(given.get("config")).db)
+    except SignalsError:
+        return str(Settings.model_fields["db"].default)
+
+
+def _invoke(argv: list[str] | None, options: list) -> int:
     """Parse and run one command line (Click's `standalone_mode=False`, with Ctrl-C left to `main`).
 
     `click.Command.main` would turn a KeyboardInterrupt into `Abort` and lose the signal and what was
-    stored, so the context is made and invoked here. `db` receives --db once the global options are parsed.
+    stored, so the context is made and invoked here. `options` receives the global options (--config, --db) once
+    they are parsed.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     with app.make_context("signals", args) as ctx:
-        db.append(ctx.params.get("db"))
+        options.append(dict(ctx.params))
         code = app.invoke(ctx)
     return 0 if code is None else code
 
@@ -156,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main_thread else {}
     watch = StopWatch() if in_main_thread else None
-    db: list = []
+    options: list = []
     try:
-        return _invoke(argv, db)
+        return _invoke(argv, options)
     except click.exceptions.Exit as exc:  # --help
         return exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:  # a bare group (`signals store`): the line a bare `signals` gives
@@ -181,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "does not exist" in first_line else "")
         from ..store import damage_hint
 
-        print(f"signals: error: store {(db and db[0]) or 'var/signals.duckdb'}: {damage_hint(first_line + hint)}", file=sys.stderr)
+        print(f"signals: error: store {_store_used(options)}: {damage_hint(first_line + hint)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`signals alerts | head`): say so once, and keep Python from complaining at exit.
