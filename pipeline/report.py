@@ -170,7 +170,7 @@ def week_summary(
                     if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
     if seen is not None and is_zero_shot(seen.model_version):
-        blind = (zero_shot_note([seen.model_version]),) + blind
+        blind = (zero_shot_note([seen.model_version], scenario.id),) + blind
     no_data = 0
     if daily is not None and not daily.empty:
         days = daily.drop_duplicates("day")

@@ -386,9 +386,9 @@ def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
-def zero_shot_note(models: Iterable[str]) -> str:
+def zero_shot_note(models: Iterable[str], scenario: str = "NAME") -> str:
     """The line every output shows while some of its signals come from the zero-shot recipe ('' otherwise)."""
     if not any(is_zero_shot(m) for m in models):
         return ""
     return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
-            "and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario ...')")
+            f"and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario {scenario}')")

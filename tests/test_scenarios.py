@@ -73,6 +73,7 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     assert sum(r["articles"] for r in trends[INDIA] if r["case"] != "none") >= 1
     code, out, _ = run(capsys, "--config", config, "--db", db, "trend", "--scenario", INDIA)
     assert code == 0 and out.startswith("zero-shot: this scenario has no trained model yet")
+    assert f"then 'signals train --scenario {INDIA}')" in out.splitlines()[0]  # the pack named, not '...'
     code, out, _ = run(capsys, "--config", config, "--db", db, "trend")  # the first watched pack by default
     assert code == 0 and out.startswith("each cell") and "zero-shot" not in out
     code, out, _ = run(capsys, "--config", config, "--db", db, "odds", "--scenario", INDIA)

@@ -111,7 +111,8 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
                     table["days"] = "0/7"
                 stream.write((WEEK_LEGEND if weekly else TREND_LEGEND) + "\n" + table.to_string() + "\n")
         else:
-            note = zero_shot_note(frame["model"]) if "model" in frame else ""
+            pack = str(frame["scenario"].iloc[0]) if "scenario" in frame else "NAME"
+            note = zero_shot_note(frame["model"], pack) if "model" in frame else ""
             legend = WEEK_LEGEND if "week" in frame.columns else TREND_LEGEND
             stream.write((note + "\n" if note else "") + legend + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
@@ -166,7 +167,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
         return 0
     latest = path.iloc[-1]
     if is_zero_shot(seen.model_version):
-        print(zero_shot_note([seen.model_version]))
+        print(zero_shot_note([seen.model_version], pack.id))
     print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
           f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
     print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
