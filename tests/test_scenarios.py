@@ -241,7 +241,7 @@ def test_an_edited_brief_rescores_the_stored_articles_zero_shot(tmp_path, capsys
     assert {r[0] for r in rows(db, f"SELECT DISTINCT model_version FROM daily_signals WHERE scenario = '{INDIA}'")} == {edited}
 
 
-def test_a_pack_added_later_gets_its_articles_parsed_and_the_rest_classified_from_the_stored_parses(tmp_path):
+def test_a_pack_added_later_gets_its_articles_parsed_and_the_rest_classified_from_the_stored_parses(tmp_path, capsys):
     """The store's parses are reused when a pack is added (a re-score no longer runs spaCy over the whole store),
     but an article no watched pack cared about was never parsed: the new pack's gate gets it parsed now."""
     labels = tmp_path / "labels"
@@ -255,6 +255,10 @@ def test_a_pack_added_later_gets_its_articles_parsed_and_the_rest_classified_fro
     assert rows(db, "SELECT relevant FROM nlp WHERE article_id = 'tp-india-1'") == [(False,)]  # not Iran news: unparsed
 
     config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{IRAN}", "{INDIA}"]\nnlp_processes = 1\n')
+    capsys.readouterr()
+    code, out, err = run(capsys, "--config", config, "--db", db, "trend", "--scenario", INDIA)  # added, not scored yet
+    assert (code, out) == (1, "") and err == (f"signals: error: scenario {INDIA} has no predictions yet; the next 'signals "
+                                              "run' or 'signals import' (of any source) scores the stored articles for it\n")
     assert main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")]) == 0
     after = dict(rows(db, "SELECT article_id, processed FROM nlp"))
     reparsed = {i for i in after if after[i] != before[i]}

@@ -46,12 +46,17 @@ def watched_pack(current):
 
     pack = load_scenario(current.scenario_dir)
     watched = settings().scenario_ids
-    if current.scenario not in watched and Path(current.db).exists():
+    if Path(current.db).exists():
         with Store(current.db, read_only=True) as store:
-            if store.newest_model_version(current.scenario) is None:
+            if store.newest_model_version(current.scenario) is not None:
+                return pack
+            if current.scenario not in watched:
                 raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(watched)} "
                                    "in the settings) and the store holds no prediction for it; add it to 'scenarios', "
                                    "then run 'signals run'")
+            if store.last_published_day() is not None:  # a pack just added: its empty trend would read as quiet news
+                raise SignalsError(f"scenario {current.scenario} has no predictions yet; the next 'signals run' or "
+                                   "'signals import' (of any source) scores the stored articles for it")
     return pack
 
 
