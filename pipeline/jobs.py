@@ -597,8 +597,9 @@ def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[
     active = registry.active(rt.scenario.id)
     if active is None:
         return None
-    held = held_out_for(articles, active, registry.trained_labels(active), [r.label for r in records])
-    if not any(held):
+    trained = registry.trained_labels(active)
+    held = held_out_for(articles, active, trained, [r.label for r in records])
+    if not any(held) and not removed_labels(trained, records):
         return Unchanged(active, NOTHING_NEW)
     entries = [e for e in registry.entries() if e.scenario == rt.scenario.id]
     newest = entries[-1] if entries else None
@@ -607,6 +608,12 @@ def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[
         return Unchanged(active, f"the labels, texts, features and probes are those of {newest.version}, which was "
                                  f"rejected ({newest.reason}); label more articles or correct a label, then train")
     return None
+
+
+def removed_labels(trained: dict[str, str] | None, records: Sequence[LabelRecord]) -> int:
+    """How many of the labels a model was fit on (`Registry.trained_labels`) are gone from the label files
+    (0 when they are not known)."""
+    return len(set(trained or {}) - {r.id for r in records})
 
 
 def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> str:
@@ -644,9 +651,10 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
        on the labels it was not (new ones, of any date, and corrected ones).
     4. A refresh: when the active model is this pipeline's own recipe over the same features, the candidate
        would be the active model itself (same data, same deterministic fit), so there is nothing to compare.
-       If analysts have labeled items it never saw, the recipe is refit on every label and promoted unless it
-       does worse on the probes; its score on those new items is recorded as the candidate's holdout figure.
-       Without this, a recipe once active would never learn another label.
+       If analysts have labeled items it never saw, or taken out labels it was fit on (`removed_labels`), the
+       recipe is refit on every label and promoted unless it does worse on the probes; its score on the new items
+       is recorded as the candidate's holdout figure. Without this, a recipe once active would never learn another
+       label, nor unlearn a removed one.
     5. Either way, the model that would ship (the refit) may not fall below `PROBE_FLOOR` on a case where the
        active model reaches it (`lost_probe_floors`): the floors the shipped model keeps stay kept. `none` is
        held by the probe accuracy overall (step 2) and by the comparison on real items, which scores `none` too.
@@ -656,15 +664,19 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     frame = training_features(rt, articles) if frame is None else frame  # encoded once: candidate, comparison, refit
     registry = rt.registry
     active = registry.active(rt.scenario.id)
-    held = held_out_for(articles, active, registry.trained_labels(active) if active is not None else None, labels)
+    trained = registry.trained_labels(active) if active is not None else None
+    held = held_out_for(articles, active, trained, labels)
+    removed = removed_labels(trained, records)
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
-    refresh = active is not None and any(held) and is_same_recipe(rt, active)
-    if refresh:
+    refresh = active is not None and (any(held) or removed > 0) and is_same_recipe(rt, active)
+    if refresh and any(held):
         reason = (f"refresh: the active recipe refit with {sum(held)} labeled items it never saw "
                   f"(macro-F1 {metrics['holdout']['macro_f1']:.4f} on them before the refit)")
+    elif refresh:  # labels were taken out of the files, and nothing else changed: the model must unlearn them
+        reason = f"refresh: the active recipe refit without the {removed} labels removed since it was fit"
     elif active is not None:
         promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
     refit = promote

@@ -103,6 +103,14 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     trained = registry.trained_labels(registry.active("iran-pakistan-2026"))
     assert {(r["id"], r["label"]) for r in map(json.loads, earlier + later + older[:12])} == set(trained.items())
 
+    # An analyst takes those 12 labels out again: the model unlearns them (it had said "unchanged", and the
+    # removed judgments stayed in the shipped model for good).
+    (labels / "labels" / "older.jsonl").unlink()
+    fifth = retrain_flow(config=str(config), db=str(db))
+    assert fifth["status"] == "active" and fifth["reason"].startswith("refresh: the active recipe refit without the 12 labels removed")
+    trained = Registry(tmp_path / "models").trained_labels(Registry(tmp_path / "models").active("iran-pakistan-2026"))
+    assert {(r["id"], r["label"]) for r in map(json.loads, earlier + later)} == set(trained.items())
+
 
 def batch_before(path: Path, shared_data: Path, cut: datetime) -> tuple[list[str], list[str]]:
     """A label file's lines split by their article's published date (read from the shared items)."""
