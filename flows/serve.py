@@ -208,12 +208,17 @@ async def _serve_until_stopped(deployments: list) -> None:
     loop = asyncio.get_running_loop()
     stops: list[asyncio.Task] = []
 
+    async def stop_once_started() -> None:
+        while not runner.started:  # a signal while the runner starts: `astop` refuses a runner not yet started
+            await asyncio.sleep(0.1)
+        await runner.astop()
+
     def stop(signum: int) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)  # a second signal is not caught: it ends the process
         logger.info("%s: cancelling the run in progress, if any, and pausing the schedules",
                     signal.Signals(signum).name)
-        stops.append(loop.create_task(runner.astop()))
+        stops.append(loop.create_task(stop_once_started()))
 
     async def take_the_signals() -> None:
         # runs once `Runner.start` has put in its own SIGTERM handler, and replaces it
@@ -225,6 +230,10 @@ async def _serve_until_stopped(deployments: list) -> None:
     loop.create_task(take_the_signals())
     try:
         await runner.start()
+    except BaseException:
+        for task in stops:  # the runner failed before a stop could take hold: nothing left to wait for
+            task.cancel()
+        raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -192,8 +192,8 @@ def indicators_figure(report: AlertReport, scenario: Scenario, since: date | Non
                           gid=f"window-{indicator.id}")
                 chart.tooltips[f"window-{indicator.id}"] = f"{indicator.id}: window {status.window_start} to {status.deadline}"
     for firing in report.firings:
-        if firing.indicator not in rows or not first <= pd.Timestamp(firing.day) <= last:
-            continue
+        if firing.indicator not in rows or not first <= pd.Timestamp(firing.day) <= last or firing.outside:
+            continue  # a firing outside the indicator's window does not count (its row says the status)
         gid = f"firing-{firing.indicator}-{firing.day:%Y-%m-%d}"
         stories = firing.stories or firing.articles
         axes.plot(pd.Timestamp(firing.day) + pd.Timedelta(hours=12), rows[firing.indicator], "o", color="#e15759",

@@ -70,6 +70,21 @@ class Runtime:
         return merge_actors(load_gazetteer(), self.scenario.actors)
 
     @cached_property
+    def parser_key(self) -> str:
+        """What a stored parse depends on, hashed: the spaCy model and its text cap, every watched pack's actors and
+        gate (the entity ruler and the relevance test), the event rules and model. A re-score reuses a stored parse
+        only under the same key (`stored_parses`): a pack added since, say, brings actors the old parse never knew."""
+        import hashlib
+
+        from .events import RULES_VERSION
+
+        s = self.settings
+        gates = sorted((pack.scenario.id, tuple(pack.scenario.relevance_actors)) for pack in self.packs)
+        actors = sorted(repr(a) for a in self.nlp_actors)
+        parts = repr((s.nlp_model, s.nlp_max_chars, gates, actors, RULES_VERSION, s.event_model))
+        return hashlib.sha256(parts.encode("utf-8")).hexdigest()[:16]
+
+    @cached_property
     def nlp_actors(self):
         """The gazetteer with every watched pack's actors: the one spaCy pipeline knows them all."""
         if self.shared is not None:
@@ -318,26 +333,17 @@ def classify_and_save(rt: Runtime, store: Store, articles: Sequence[Article], re
         mine = [(a, r) for a, r in zip(articles, results) if a.id in todo]
         if mine:
             predictions += pack.classify([a for a, _ in mine], [r for _, r in mine])
-    store.save_analysis(results if new_results is None else new_results, predictions)
+    store.save_analysis(results if new_results is None else new_results, predictions, rt.parser_key)
 
 
 def stored_parses(rt: Runtime, store: Store, articles: Sequence[Article]) -> dict[str, NlpResult]:
-    """The store's NLP results that a re-score can classify from instead of parsing again: the article was
-    parsed (or needs no parse: relevant to no watched pack), and its events come from the event coder now set.
-    A re-score after every promotion had run spaCy over the whole store again (4 min 46 s on 3,229 articles)."""
-    stored = store.nlp_results([a.id for a in articles])
-    coder = None
-    reusable = {}
-    for article in articles:
-        result = stored.get(article.id)
-        if result is None or (not result.relevant and rt.relevant_to_any(article)):
-            continue  # never parsed, or parsed as irrelevant and now some pack's news
-        if result.events:
-            coder = coder or rt.extract_events.version
-            if any(event.coder != coder for event in result.events):
-                continue
-        reusable[article.id] = result
-    return reusable
+    """The store's NLP results that a re-score can classify from instead of parsing again: made by the parser
+    this runtime would use (`Runtime.parser_key`: same spaCy model and cap, packs' actors and gates, event coder),
+    of an article parsed or needing no parse (relevant to no watched pack). A re-score after every promotion had
+    run spaCy over the whole store again (4 min 46 s on 3,229 articles)."""
+    stored = store.nlp_results([a.id for a in articles], rt.parser_key)
+    return {a.id: stored[a.id] for a in articles
+            if a.id in stored and (stored[a.id].relevant or not rt.relevant_to_any(a))}
 
 
 def refresh_signals(rt: Runtime, store: Store, days: set | None, rescore_done: bool = True) -> None:
@@ -596,6 +602,10 @@ def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[
     registry = rt.registry
     active = registry.active(rt.scenario.id)
     if active is None:
+        return None
+    try:
+        rt.active_model  # a model this pipeline cannot use (missing, changed, features of an edited brief) is replaced
+    except ModelError:
         return None
     trained = registry.trained_labels(active)
     held = held_out_for(articles, active, trained, [r.label for r in records])

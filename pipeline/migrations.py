@@ -104,6 +104,10 @@ CREATE TABLE page_reads (
 );
 """
 
+NLP_PARSER_V6 = """
+ALTER TABLE nlp ADD COLUMN IF NOT EXISTS parser VARCHAR;  -- what parsed the row (`Runtime.parser_key`); NULL before
+"""
+
 
 def _run_script(script: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return lambda con: con.execute(script)
@@ -131,6 +135,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "articles.story_id and feed_registry", _run_script(STORIES_V3)),
     Migration(4, "articles, nlp, predictions and daily_signals without in-memory key indexes", _rebuild_without_keys),
     Migration(5, "page_reads (the full-text stage's page reads)", _run_script(PAGE_READS_V5)),
+    Migration(6, "nlp.parser (a re-score reuses only the parses the current parser would make)", _run_script(NLP_PARSER_V6)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -253,7 +253,7 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
     scenario_id = _need(head, "id", "[scenario]", problems, ("scenario", None, None)) if has_head else MISSING
     if scenario_id is not MISSING:
         scenario_id = _text(scenario_id, "[scenario] id", problems, ("scenario", None, "id"), required=True)
-    folder = path.resolve().parent.name
+    folder = path.absolute().parent.name  # the folder as named, not where a link points: packs are found by it
     if scenario_id is not MISSING and scenario_id != folder:
         # Settings, --scenario and the read commands find a pack by its folder; its signals are stored under its id.
         problems.add(f"id {_shown(scenario_id)} is not the folder's name {_shown(folder)}; a pack is found by its folder and "

@@ -331,13 +331,19 @@ class Store:
         """`frame` visible to SQL as `name`. A result a `fetchone()` left unread is run to its end first: DuckDB 2.0
         refuses `register` while one is open ("Resource In Use"), which stopped every re-score after its first
         chunk (`signals_model_version` had read one row)."""
-        self.con.complete()
+        self._complete()
         self.con.register(name, frame)
 
     def _unregister(self, name: str) -> None:
         """`unregister`, after the same: DuckDB refuses it too while a result is open."""
-        self.con.complete()
+        self._complete()
         self.con.unregister(name)
+
+    def _complete(self) -> None:
+        """Run an unread result to its end (DuckDB 2.0's `complete`; older versions have none and need none)."""
+        complete = getattr(self.con, "complete", None)
+        if complete is not None:
+            complete()
 
     @contextmanager
     def _batch(self, **frames: pd.DataFrame):
@@ -507,13 +513,13 @@ class Store:
             self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM stale)")
         self._unregister("stale")
 
-    def nlp_results(self, ids: Sequence[str]) -> dict[str, NlpResult]:
-        """The stored NLP results of the articles among `ids` that have one, as `save_analysis` was given them
-        (entities and events in their order): a re-score classifies from them instead of parsing again."""
+    def nlp_results(self, ids: Sequence[str], parser: str) -> dict[str, NlpResult]:
+        """The stored NLP results that `parser` made of the articles among `ids`, as `save_analysis` was given
+        them (entities and events in their order): a re-score classifies from them instead of parsing again."""
         self._register("wanted_nlp", pd.DataFrame({"id": list(ids)}, dtype="object"))
         try:
             rows = self.con.execute("SELECT article_id, relevant, actor_sentences FROM nlp "
-                                    "WHERE article_id IN (SELECT id FROM wanted_nlp)").fetchall()
+                                    "WHERE article_id IN (SELECT id FROM wanted_nlp) AND parser = ?", [parser]).fetchall()
             entities: dict[str, list[Entity]] = {}
             for article_id, *fields in self.con.execute(
                     "SELECT article_id, text, label, actor, start_char, end_char FROM entities "
@@ -604,17 +610,18 @@ class Store:
 
     # ------------------------------------------------------------ derived rows
 
-    def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction]) -> None:
+    def save_analysis(self, results: Sequence[NlpResult], predictions: Sequence[Prediction], parser: str | None = None) -> None:
         """Store NLP results and predictions for a batch of articles in one transaction. They replace the stored
         NLP rows of the same articles and the predictions of the same (article, scenario, model version); an
-        article or prediction given twice in the batch is stored once, as last given."""
+        article or prediction given twice in the batch is stored once, as last given. `parser` says what made the
+        NLP results (`Runtime.parser_key`; a re-score reuses only a parse its parser would make, `nlp_results`)."""
         now = utcnow()
         results = list({r.article_id: r for r in results}.values())
         predictions = list({(p.article_id, p.scenario, p.model_version): p for p in predictions}.values())
         nlp = pd.DataFrame(
-            [[r.article_id, r.relevant, r.actors, r.actor_sentences, now] for r in results],
-            columns=["article_id", "relevant", "actors", "actor_sentences", "processed"],
-        )
+            [[r.article_id, r.relevant, r.actors, r.actor_sentences, now, parser] for r in results],
+            columns=["article_id", "relevant", "actors", "actor_sentences", "processed", "parser"],
+        ).astype({"parser": "object"})
         ents = pd.DataFrame(
             [[r.article_id, e.text, e.label, e.actor, e.start_char, e.end_char] for r in results for e in r.entities],
             columns=["article_id", "text", "label", "actor", "start_char", "end_char"],

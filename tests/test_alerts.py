@@ -262,3 +262,7 @@ def test_a_firing_outside_its_window_is_marked_and_not_reported_as_fired(tmp_pat
     assert not any(name == outside[0].name for name, _, _ in summary.fired)
     listed = invoke("--db", db, "alerts").stdout
     assert "2026-04-06  us-condemnation  (1 story; does not count: before its window opens on 2026-04-08)" in listed
+    from pipeline.charts import indicators_figure
+
+    chart = indicators_figure(checked, PACK, date(2026, 4, 1), date(2026, 4, 9))  # the report's timeline: no dot
+    assert "firing-us-condemnation-2026-04-06" not in chart.tooltips

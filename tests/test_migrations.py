@@ -117,8 +117,10 @@ def test_a_store_made_before_versions_is_recognised_and_migrated_with_its_rows(t
     before = unversioned_store(path)
     with Store(path) as store:
         assert recorded(store.con) == [(1, True), (2, True), (3, True)] + [(v, False) for v in range(4, LATEST + 1)]
-        for table, rows in before.items():
-            assert store.con.execute(f"SELECT * FROM {table}").fetchall() == rows, table
+        for table, rows in before.items():  # every row kept; a column a later migration adds (nlp.parser) is empty
+            width = len(rows[0]) if rows else 0
+            after = store.con.execute(f"SELECT * FROM {table}").fetchall()
+            assert [r[:width] for r in after] == rows and all(v is None for r in after for v in r[width:]), table
         assert keyed_tables(store.con) == {"feeds", "feed_registry"}  # the small tables keep theirs
         assert store.registered_feed_rows() == [("http://127.0.0.1/feed", "Feed")]
         assert store.add_articles([Article("a1", "src", "Outlet", "Title", "", "body", datetime(2025, 6, 1, 12),

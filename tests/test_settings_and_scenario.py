@@ -337,3 +337,13 @@ def test_a_case_name_with_a_hidden_character_is_shown_with_it(tmp_path, capsys, 
     assert err == [f"{pack / 'scenario.toml'}:{line_of(pack, 'name = ')}: cases must be exactly base, accelerated, "
                    f"contraction; found {shown}, 'accelerated', 'contraction'"]
     assert err[0].isascii()
+
+
+def test_a_pack_folder_reached_through_a_link_is_named_as_linked(tmp_path):
+    """Packs are found by the folder name the settings use; a link named for the id, to a folder named otherwise
+    (a shared checkout of packs, say), was refused as "id is not the folder's name" (the check resolved the link)."""
+    real = tmp_path / "checkout" / "pack-v2"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "packs" / "india-pakistan-test", real)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "india-pakistan-test").symlink_to(real, target_is_directory=True)
+    assert load_scenario(tmp_path / "labels" / "india-pakistan-test").id == "india-pakistan-test"
