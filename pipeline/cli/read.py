@@ -54,9 +54,10 @@ def watched_pack(current):
                 raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(watched)} "
                                    "in the settings) and the store holds no prediction for it; add it to 'scenarios', "
                                    "then run 'signals run'")
-            if store.last_published_day() is not None:  # a pack just added: its empty trend would read as quiet news
-                raise SignalsError(f"scenario {current.scenario} has no predictions yet; the next 'signals run' or "
-                                   "'signals import' (of any source) scores the stored articles for it")
+            if store.last_published_day() is not None:  # a pack just added (or a first import still running):
+                # said, not refused, so that an empty trend does not read as quiet news and a reader can follow an import
+                print(f"signals: scenario {current.scenario} has no predictions yet; the next 'signals run' or "
+                      "'signals import' (of any source) scores the stored articles for it", file=sys.stderr)
     return pack
 
 
