@@ -191,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"signals: error: {exc}", file=sys.stderr)
         return 1
     except duckdb.Error as exc:  # a store from an older version opened read-only...
+        if (watch and watch.timer) or "KeyboardInterrupt" in str(exc):
+            # a stop that landed while DuckDB ran Python (scanning a registered frame) comes back as DuckDB's error,
+            # its message a Python traceback: it is the stop, and every transaction has been rolled back
+            signum = _signal_of(watch) if watch else signal.SIGINT
+            line, code = _stopped_line(Stopped(signum))
+            print(line, file=sys.stderr)
+            return code
         first_line = str(exc).strip().splitlines()[0]
         hint = ("; open it once for writing to upgrade it (for example 'signals store vacuum', which reads no news)"
                 if "does not exist" in first_line else "")
