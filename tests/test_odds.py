@@ -514,7 +514,7 @@ def test_a_past_days_odds_do_not_change_when_a_storys_later_copies_arrive(tmp_pa
 
 def test_rolling_values_do_not_depend_on_where_the_range_starts(tmp_path):
     """The 7-day columns of a range's first days read the stored days before it: with since=April 5 they had
-    averaged only April 5 and were 1.0 where the data give 0.75."""
+    averaged April 5 alone, base articles_7d 1.0 where the data of April 1 to 5 give 1.2."""
     rows = [(f"a{d}", d, "base", probs("base", 0.7)) for d in (1, 2, 3, 4, 5, 6)] + [("b2", 2, "base", probs("base", 0.7))]
     path = build_store(tmp_path / "s.duckdb", rows)
     with Store(path, read_only=True) as store:
