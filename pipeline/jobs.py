@@ -340,7 +340,7 @@ def stored_parses(rt: Runtime, store: Store, articles: Sequence[Article]) -> dic
     """The store's NLP results that a re-score can classify from instead of parsing again: made by the parser
     this runtime would use (`Runtime.parser_key`: same spaCy model and cap, packs' actors and gates, event coder),
     of an article parsed or needing no parse (relevant to no watched pack). A re-score after every promotion had
-    run spaCy over the whole store again (4 min 46 s on 3,229 articles)."""
+    run spaCy over the whole store again (on the 3,229-article slice: 100 s parsing, 13 s from the stored parses)."""
     stored = store.nlp_results([a.id for a in articles], rt.parser_key)
     return {a.id: stored[a.id] for a in articles
             if a.id in stored and (stored[a.id].relevant or not rt.relevant_to_any(a))}
