@@ -181,6 +181,11 @@ def settings(scenario: str | None = None) -> Settings:
     return load_settings(global_option("config"), db=global_option("db"), scenario=scenario)
 
 
+def scenario_option(scenario_id: str) -> str:
+    """' --scenario ID' for a command an analyst is told to run next, unless ID is the pack it reads by default."""
+    return "" if scenario_id == settings().scenario_ids[0] else f" --scenario {scenario_id}"
+
+
 def installed_flow(name: str, group: str = FLOWS_GROUP):
     """The object the installed project names as entry point `name` in `group` (`flows.ingest:ingest_with_progress`
     for "ingest"). The library never imports `flows/`, which sits above it; the commands that run a flow find

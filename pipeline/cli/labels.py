@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..labeling import DEFAULT_SIZE
-from .app import AT_LEAST_ONE, PATH, SignalsCommand, settings
+from .app import AT_LEAST_ONE, PATH, SignalsCommand, scenario_option, settings
 
 
 @click.command("label", cls=SignalsCommand, exclusive=("export", "import_file"),
@@ -70,7 +70,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
             where = [f"new labels of pack {scenario_id} in {target}"] if summary.added else []
             if summary.relabeled:
                 where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
-            retrain = [f"run 'signals train{_scenario_option(scenario_id)}' to retrain"] if summary.added or summary.relabeled else []
+            retrain = [f"run 'signals train{scenario_option(scenario_id)}' to retrain"] if summary.added or summary.relabeled else []
             print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
         return 0
 
@@ -109,8 +109,3 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         return 0
     label_interactively(items, labels_dir, annotator)
     return 0
-
-
-def _scenario_option(scenario_id: str) -> str:
-    """' --scenario ID' for a command an analyst is told to run next, unless ID is the pack it reads by default."""
-    return "" if scenario_id == settings().scenario_ids[0] else f" --scenario {scenario_id}"

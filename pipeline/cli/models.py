@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .app import PATH, SignalsCommand, settings
+from .app import PATH, SignalsCommand, scenario_option, settings
 
 FEW_ITEMS = 30  # a held-out figure on fewer items says little: `train` says so beside it
 
@@ -52,7 +52,7 @@ def train_command(scenario: str | None) -> int:
               f"the model's recall on {'it' if len(unmeasured) == 1 else 'each'} is measured: that takes "
               f"{MIN_RECALL_SUPPORT} labeled items of a case among those a model is scored on (labels it did not train "
               f"on; a pack's first model holds out its latest 15%); label more of them "
-              f"(signals label{'' if rt.scenario.id == settings().scenario_ids[0] else f' --scenario {rt.scenario.id}'}), "
+              f"(signals label{scenario_option(rt.scenario.id)}), "
               "then train")
     if entry.status == "active":  # the store keeps the old model's (or the zero-shot) predictions until re-scored
         print(f"signals: the next 'signals run' or 'signals import' re-scores the stored articles with {entry.version}; "
