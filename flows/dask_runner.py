@@ -29,7 +29,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.jobs import Progress, Runtime, classify_and_save, pending_ids, published_days, refresh_signals
+from pipeline.jobs import Progress, Runtime, classify_and_save, pending_ids, published_days, refresh_signals, stored_parses
 from pipeline.records import Article, NlpResult, RunSummary
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -68,19 +68,22 @@ def process_pending_on_dask(
     """`jobs.process_pending` with the NLP on `runner` (an entered DaskTaskRunner).
 
     At most `IN_FLIGHT_PER_WORKER * workers` chunks are out at once, so memory stays bounded;
-    chunks are classified and saved in order, one transaction each, by this process only.
+    chunks are classified and saved in order, one transaction each, by this process only. As in
+    `process_pending`, an article the store has parsed with this runtime's parser is classified from its
+    stored parse (`stored_parses`), so a re-score after a promotion sends nothing to the workers.
     Returns the predictions made.
     """
     pending = pending_ids(rt, store)
-    in_flight: deque[tuple[list[Article], object]] = deque()
+    in_flight: deque[tuple[list[Article], dict[str, NlpResult], object]] = deque()
     done = 0
     touched: set = set()
 
     def save_oldest() -> None:
         nonlocal done
-        articles, future = in_flight.popleft()
-        results = future.result()
-        classify_and_save(rt, store, articles, results)
+        articles, reused, future = in_flight.popleft()
+        parsed = future.result() if future is not None else []
+        results = {**reused, **{r.article_id: r for r in parsed}}
+        classify_and_save(rt, store, articles, [results[a.id] for a in articles], parsed)
         touched.update(published_days(articles))
         done += len(articles)
         if progress:
@@ -88,8 +91,11 @@ def process_pending_on_dask(
 
     for start in range(0, len(pending), chunk_size):
         articles = store.articles(pending[start : start + chunk_size])
+        reused = stored_parses(rt, store, articles)
         store.release()  # readers may open the store while the chunks are parsed
-        in_flight.append((articles, runner.submit(analyse_task, {"settings": rt.settings, "articles": articles})))
+        to_parse = [a for a in articles if a.id not in reused]
+        future = runner.submit(analyse_task, {"settings": rt.settings, "articles": to_parse}) if to_parse else None
+        in_flight.append((articles, reused, future))
         if len(in_flight) >= IN_FLIGHT_PER_WORKER * max(workers, 1):
             save_oldest()
     while in_flight:

@@ -96,6 +96,22 @@ def test_dask_flow_stores_what_the_in_process_pipeline_stores(iran_items, settin
     for table in want:
         assert got[table] == want[table], f"{table} differs between Dask and in-process NLP"
 
+    # After a promotion the next run re-scores the store. It had sent every article to the workers to be parsed
+    # again; now it classifies from the stored parses (the same `processed` times) to the same predictions.
+    def parses_and_predictions() -> tuple[list, list]:
+        with Store(dask_db, read_only=True) as store:
+            return (store.con.execute("SELECT article_id, relevant, actor_sentences, processed FROM nlp ORDER BY 1").fetchall(),
+                    store.con.execute("SELECT article_id, label, p_base, p_contraction, p_none, evidence FROM predictions "
+                                      "WHERE model_version <> 'retired' ORDER BY 1").fetchall())
+
+    before = parses_and_predictions()
+    with Store(dask_db) as store:
+        store.con.execute("UPDATE predictions SET model_version = 'retired'")
+        store.con.execute("UPDATE daily_signals SET model_version = 'retired'")
+    rescore = ingest_dask_flow(str(config), str(dask_db), [str(iran_items)], True, dask_address=None, dask_workers=2)
+    assert rescore.articles_new == 0 and rescore.predictions == ITEMS
+    assert parses_and_predictions() == before
+
 
 def test_worker_runtime_is_loaded_once_per_settings(settings):
     from flows.dask_runner import worker_runtime
