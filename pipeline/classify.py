@@ -166,6 +166,7 @@ class VectorHead:
     estimator: LogisticRegression
     encoder_name: str
     encoder_fingerprint: str
+    max_tokens: int = 128  # the texts' token cap; heads saved before it was recorded were all trained at 128
 
     @property
     def classes(self) -> list[str]:
@@ -176,15 +177,17 @@ class VectorHead:
         cache = mpnet.shared_cache()
         estimator = LogisticRegression(C=HEAD_C, class_weight="balanced", max_iter=4000, random_state=seed)
         estimator.fit(cache.vectors(texts), list(labels))
-        return cls(estimator, cache.encoder.name, cache.encoder.fingerprint)
+        return cls(estimator, cache.encoder.name, cache.encoder.fingerprint, cache.encoder.max_tokens)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         cache = mpnet.shared_cache()
-        if cache.encoder.fingerprint != self.encoder_fingerprint:
+        encoder = cache.encoder
+        if (encoder.fingerprint, encoder.max_tokens) != (self.encoder_fingerprint, self.max_tokens):
             from .errors import ModelError
 
             raise ModelError(f"this model's case head was trained on {self.encoder_name} vectors "
-                             f"({self.encoder_fingerprint[:12]}…), not {cache.encoder.fingerprint[:12]}…; retrain with 'signals train'")
+                             f"({self.encoder_fingerprint[:12]}…, {self.max_tokens} tokens), not {encoder.fingerprint[:12]}…, "
+                             f"{encoder.max_tokens} tokens; retrain with 'signals train'")
         return self.estimator.predict_proba(cache.vectors(texts))
 
 

@@ -105,8 +105,16 @@ class Encoder:
     name = NAME
     fingerprint = ZIP_SHA256
 
-    def __init__(self):
+    def __init__(self, max_tokens: int = MAX_TOKENS):
+        self.max_tokens = max_tokens
         self._parts = None
+
+    @property
+    def vector_key(self) -> str:
+        """What `VectorCache` files this encoder's vectors under: the weights and the token cap, since a text cut
+        at 64 tokens has another vector than the same text cut at 128. Every vector cached before the cap was
+        part of the key was cut at 128, so that cap keeps the weights' hash alone and those vectors stay valid."""
+        return self.fingerprint if self.max_tokens == 128 else f"{self.fingerprint}:{self.max_tokens}"
 
     def _load(self):
         if self._parts is None:
@@ -120,7 +128,7 @@ class Encoder:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         model, tokenizer = self._load()
-        return unit_vectors(model, tokenizer, texts, MAX_TOKENS)
+        return unit_vectors(model, tokenizer, texts, self.max_tokens)
 
 
 def load_transformer(folder: Path):
@@ -163,7 +171,7 @@ def text_key(text: str) -> str:
 
 
 class VectorCache:
-    """Vectors by (encoder fingerprint, sha256 of the exact text), in an embedded DuckDB file: `path`, else
+    """Vectors by (`Encoder.vector_key`, sha256 of the exact text), in an embedded DuckDB file: `path`, else
     `$SIGNALS_VECTOR_CACHE`, else `cache_root()/vectors.duckdb` beside the unpacked model. Content-addressed:
     a text edited is a new key, so nothing stale is ever returned. DuckDB lets one process write a file, and each call holds it only while it reads
     and adds vectors; a process that still finds it taken after `LOCK_TRIES` half-second tries encodes
@@ -213,7 +221,7 @@ class VectorCache:
         with con:
             for start in range(0, len(keys), 5000):
                 rows = con.execute("SELECT text_sha, vector FROM vectors WHERE encoder = ? AND text_sha IN (SELECT unnest(?))",
-                                   [self.encoder.fingerprint, keys[start:start + 5000]]).fetchall()
+                                   [self.encoder.vector_key, keys[start:start + 5000]]).fetchall()
                 found.update((k, np.asarray(v, dtype=np.float32)) for k, v in rows)
         return found
 
@@ -223,7 +231,7 @@ class VectorCache:
             return
         import pandas as pd
 
-        frame = pd.DataFrame({"encoder": self.encoder.fingerprint, "text_sha": keys, "vector": list(vectors)})
+        frame = pd.DataFrame({"encoder": self.encoder.vector_key, "text_sha": keys, "vector": list(vectors)})
         with con:
             con.execute("INSERT OR IGNORE INTO vectors SELECT * FROM frame")
 

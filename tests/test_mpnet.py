@@ -42,6 +42,22 @@ def test_the_cache_encodes_each_text_once_and_returns_the_same_vectors(encoder, 
     assert again.encoded == 1 and not np.allclose(edited[0], first[0])
 
 
+def test_the_cache_keeps_vectors_of_another_token_cap_apart(encoder, tmp_path):
+    """The cache was keyed on the weights alone: an encoder cutting texts at 8 tokens got the 128-token vectors
+    of the same texts back (and a change of `MAX_TOKENS` would have gone on reading the old ones)."""
+    long_text = TEXTS[0] + ", after weeks of talks in Islamabad and Tehran on tariffs, visas and the border crossings"
+    path = tmp_path / "vectors.duckdb"
+    full = mpnet.VectorCache(encoder, path)
+    at_128 = full.vectors([long_text])
+    short = mpnet.VectorCache(mpnet.Encoder(max_tokens=8), path)
+    at_8 = short.vectors([long_text])
+    assert short.encoded == 1 and not np.allclose(at_8, at_128, atol=1e-3)
+    assert np.allclose(at_8, mpnet.Encoder(max_tokens=8).encode([long_text]), atol=1e-5)
+    again = mpnet.VectorCache(encoder, path)  # the 128-token vector is still the one filed under the weights' hash
+    assert np.allclose(again.vectors([long_text]), at_128, atol=1e-6) and again.encoded == 0
+    assert encoder.vector_key == mpnet.ZIP_SHA256
+
+
 def test_a_cache_file_held_by_another_writer_is_skipped_not_waited_on(encoder, tmp_path):
     path = tmp_path / "vectors.duckdb"
     # a second process takes the file (DuckDB: one writing process) and keeps it while this one reads through the cache
@@ -61,3 +77,6 @@ def test_a_head_trained_on_other_vectors_is_refused():
     head = classify.VectorHead(LogisticRegression(), mpnet.NAME, "0" * 64)
     with pytest.raises(ModelError, match="retrain with 'signals train'"):
         head.predict_proba(TEXTS)
+    cut_shorter = classify.VectorHead(LogisticRegression(), mpnet.NAME, mpnet.ZIP_SHA256, max_tokens=64)
+    with pytest.raises(ModelError, match="64 tokens"):
+        cut_shorter.predict_proba(TEXTS)
