@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,13 @@ def pytest_configure(config):
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "60"
     os.environ.pop("PREFECT_API_URL", None)
+
+
+def pytest_unconfigure(config):
+    # the throwaway home goes with the session (every run had left one behind in the temp folder)
+    home = os.environ.get("PREFECT_HOME", "")
+    if Path(home).name.startswith("news-signals-prefect-"):
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
