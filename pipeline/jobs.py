@@ -527,7 +527,28 @@ def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
     right = [p.label == y for p, y in zip(predictions, labels)]
     return {"accuracy": round(sum(right) / len(right), 4),
             "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))},
-            "missed": {a.id: p.label for a, p, r in zip(articles, predictions, right) if not r}}
+            "missed": {a.id: p.label for a, p, r in zip(articles, predictions, right) if not r},
+            "suite": probe_suite(rt.scenario, path)}
+
+
+def probe_suite(scenario, path: Path | None = None) -> str:
+    """A short hash of the written articles a probe check reads (the pack's suite, or `path`): "" without them."""
+    path = scenario.folder / "probes" / "probes.jsonl" if path is None else path
+    return file_sha256(path)[:16] if path.exists() else ""
+
+
+def active_probes(rt: Runtime, active: ModelEntry) -> dict:
+    """The active model's probe results on the pack's probe suite as it is now: those recorded when it was
+    registered while the suite is unchanged, else measured again (a refresh compared a refit on the edited
+    suite with the old model's score on the old one). If the active model cannot run here, its recorded ones."""
+    recorded = (active.metrics or {}).get("probes") or {}
+    if recorded.get("suite") == probe_suite(rt.scenario):
+        return recorded
+    try:
+        model = rt.registry.load(active)
+    except ModelError:
+        return recorded
+    return probe_check(rt, model)
 
 
 def feature_parts(rt: Runtime) -> dict[str, str]:
@@ -697,11 +718,12 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
         model = classify.fit(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(), frame=frame)
         metrics["trained_through"] = max((a.published for a in articles if a.published), default=datetime.min).date().isoformat()
         metrics["probes"] = probe_check(rt, model)
+    reference = active_probes(rt, active) if active is not None and (refresh or promote) else {}
     if refresh:
-        promote, reason = refresh_decision(reason, metrics["probes"], active.metrics.get("probes", {}))
+        promote, reason = refresh_decision(reason, metrics["probes"], reference)
     if promote and active is not None:
         carry_recall(metrics, active)
-        lost = lost_probe_floors(metrics["probes"], active.metrics.get("probes", {}))
+        lost = lost_probe_floors(metrics["probes"], reference)
         if lost:
             promote, reason = False, f"{reason}; but the model to ship falls below the probe floor: {lost}"
     metrics["training_inputs"] = training_inputs(rt, records, articles)  # `nothing_new` compares the next retrain's
