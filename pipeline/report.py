@@ -466,12 +466,13 @@ def parse_week(text: str) -> date:
 def weekly_brief(
     store: Store, scenario: Scenario, week_end: date | None = None, models_dir: Path | str | None = None,
     half_life: float = DEFAULT_HALF_LIFE, strength: float = DEFAULT_STRENGTH, min_recall: float = MIN_RECALL,
-    daily_cap: float = DEFAULT_DAILY_CAP,
+    daily_cap: float = DEFAULT_DAILY_CAP, scored: date | None = None,
 ) -> WeekSummary:
     """The week's summary (the report's first block) for the 7 days ending on `week_end`
     (default: the last day with ingested articles). A week that runs past the newest data is the 7 days up to it,
-    as `report` and `odds` show it: past the data the odds would only fade toward the priors."""
-    newest = last_ingested_day(store)
+    as `report` and `odds` show it: past the data the odds would only fade toward the priors. `scored`, the pack's
+    newest scored day where its data ends before the store's (a pack no longer watched), is its newest data."""
+    newest = scored or last_ingested_day(store)
     if newest is None:
         raise SignalsError("no dated articles in the store yet; run 'signals import' or 'signals run' first")
     week_end = week_end or newest

@@ -161,19 +161,22 @@ def current_model_version(store: Store, scenario) -> str | None:
     return version if version is not None else store.newest_model_version(sid)
 
 
-def within_data(store: Store, until: date | None, command: str, option: str = "--until") -> tuple[date | None, str]:
+def within_data(store: Store, until: date | None, command: str, option: str = "--until",
+                scored: date | None = None) -> tuple[date | None, str]:
     """`until` brought back to the newest day with articles, and a one-line note when it moved. Past the data the
     odds would only decay toward the priors and a deadline would pass "without firing": days the store cannot see
     read as quiet days, which they are not (a day with nothing ingested is missing). An `until` before the first
     article is refused (the error names `option`, the flag that gave it): nothing up to it was read, and the priors
-    with every indicator "not fired" would read as news."""
-    newest = store.last_published_day()
+    with every indicator "not fired" would read as news. `scored` is the pack's newest scored day where its data
+    ends before the store's (a pack the settings no longer watch, `scored_until`): the day brought back to."""
+    newest = scored or store.last_published_day()
     if until is not None and newest is not None and until < (first := store.first_published_day()):
         raise SignalsError(f"{command}: the last day {until} is before the first data ({first}, the oldest article); "
                            f"give a later {option}")
     if until is None or newest is None or until <= newest:
         return until, ""
-    return newest, f"{command}: no data after {newest} (the newest article); shown as of {newest}, not {until}"
+    what = "the pack's newest scored day" if scored else "the newest article"
+    return newest, f"{command}: no data after {newest} ({what}); shown as of {newest}, not {until}"
 
 
 def ingested_per_day(store: Store, since: date | None = None, until: date | None = None) -> pd.Series:
@@ -187,6 +190,13 @@ def daily_rows(store: Store, scenario, since: date | None = None, until: date | 
     frame = store.daily_signals(scenario_id(scenario), since, until)
     frame["day"] = pd.to_datetime(frame["day"])
     return frame[["day", "case", "articles", "probability"]]
+
+
+def scored_until(store: Store, scenario) -> date | None:
+    """The newest day with an article the scenario's current model scored: where `odds` ends when no day is given
+    (its path runs to the last of `article_predictions`), and where a pack no longer watched stops having data."""
+    version = current_model_version(store, scenario)
+    return store.last_predicted_day(scenario_id(scenario), version) if version is not None else None
 
 
 def article_predictions(

@@ -846,6 +846,12 @@ class Store:
             [scenario]).fetchone()
         return row[0] if row else None
 
+    def last_predicted_day(self, scenario: str, model_version: str) -> date | None:
+        """The publication day of the newest dated article this model predicted for the scenario (None: none)."""
+        return self.con.execute(
+            "SELECT max(CAST(a.published AS DATE)) FROM predictions p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).fetchone()[0]
+
     def article_predictions(self, scenario: str, model_version: str, since: date | None = None,
                             until: date | None = None, text: bool = False) -> pd.DataFrame:
         """One row per dated article published from `since` to `until` (days, inclusive, either open) with a

@@ -15,6 +15,8 @@ import pytest
 from pipeline import report
 from pipeline.errors import SignalsError
 from pipeline.records import Article, Prediction
+from pipeline.scenario import load_scenario
+from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store
 from signals_app import invoke
 from storekit import MODEL, PACK, classified_store, probs
@@ -210,6 +212,47 @@ def test_a_pack_the_store_never_read_is_refused_under_default_settings(store_pat
                                           "the store holds no prediction for it; add it to 'scenarios', then run 'signals run'")
         assert invoke(*config, "--db", store_path, "odds", "--scenario", PACK.id).return_value == 0  # the watched one reads
     assert not (tmp_path / "ip.html").exists()
+
+
+def test_a_pack_no_longer_watched_is_read_up_to_its_newest_scored_day(tmp_path, monkeypatch):
+    """A pack dropped from the watched ones keeps its predictions, but the articles stored since were never scored
+    for it: `brief` and `report` took the store's newest day (`brief` said "7 of the week's 7 days have no classified
+    articles", a quiet-looking week), while `odds` stopped at the pack's newest scored day (found by a trial user)."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("SIGNALS_CONFIG", "SIGNALS_SCENARIO", "SIGNALS_SCENARIOS"):
+        monkeypatch.delenv(var, raising=False)
+    dropped = load_scenario(PROJECT_ROOT / "labels" / "india-pakistan-2025")  # once watched; now only PACK is
+    days = (8, 9, 14, 20, 21, 22)  # the dropped pack scored April 8 to 14; the import of April 20 to 22 did not
+    articles = [Article(f"d{d}", "test", "Dawn", f"Story of April {d}", "", "Text.", datetime(2026, 4, d, 12), "")
+                for d in days]
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.add_articles(articles)
+        store.save_analysis([], [Prediction(f"d{d}", PACK.id, MODEL, "base", probs("base"), []) for d in days]
+                            + [Prediction(f"d{d}", dropped.id, "india-v1", "contraction", probs("contraction"), [])
+                               for d in days if d <= 14])
+        store.refresh_daily_signals(PACK.id, MODEL)
+        store.refresh_daily_signals(dropped.id, "india-v1")
+    note = (f"signals: scenario {dropped.id} is not watched by these settings (scenarios = ['{PACK.id}']), so the "
+            "articles after 2026-04-14, its newest scored day, were not scored for it; shown up to 2026-04-14 (add it "
+            "to 'scenarios', then run 'signals run', to score them)\n")
+    brief = invoke("--db", db, "brief", "--scenario", dropped.id)
+    assert brief.stdout.startswith(f"## {dropped.title}: week 2026-04-08 to 2026-04-14") and brief.stderr == note
+    assert "4 of the week's 7 days have no classified articles" in brief.stdout  # April 10 to 13, not the whole week
+    result = invoke("--db", db, "report", "--scenario", dropped.id, "--out", tmp_path / "r.html")
+    assert result.stderr.startswith(note)
+    assert "2026-02-18 to 2026-04-14 · 56 days" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    result = invoke("--db", db, "report", "--scenario", dropped.id, "--out", tmp_path / "r.html", "--until", "2026-04-21")
+    assert result.stderr.startswith(note + "report: no data after 2026-04-14 (the pack's newest scored day); shown as "
+                                    "of 2026-04-14, not 2026-04-21\n")
+    assert invoke("--db", db, "alerts", "--scenario", dropped.id).stdout.startswith(f"indicators for {dropped.id} as of 2026-04-14:")
+    odds = invoke("--db", db, "odds", "--scenario", dropped.id)
+    assert f"odds for {dropped.id} as of 2026-04-14 " in odds.stdout and odds.stderr == note  # as it was, now said
+    assert invoke("--db", db, "trend", "--scenario", dropped.id).stderr == note
+    with pytest.raises(SignalsError, match="the week 2026-04-20 to 2026-04-26 starts after the newest data \\(2026-04-14\\)"):
+        invoke("--db", db, "brief", "--scenario", dropped.id, "--week", "2026-W17")
+    watched = invoke("--db", db, "brief")  # the watched pack reads up to the store's newest article, as before
+    assert watched.stdout.startswith(f"## {PACK.title}: week 2026-04-16 to 2026-04-22") and watched.stderr == ""
 
 
 def models_dir(tmp_path: Path) -> Path:

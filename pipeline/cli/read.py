@@ -37,11 +37,15 @@ def odds_options(command):
 
 
 def watched_pack(current):
-    """The pack the command reads (--scenario, else the first watched), loaded. A pack that no ingest classifies for
-    (not in `scenarios`) and of which the store holds no prediction is refused: its "quiet" trend, priors-only odds
-    and empty brief would read as news, when nothing was ever read for it. The watched packs are the settings'
-    own: `current` has --scenario in place of `scenario`, which with no `scenarios` list is all an ingest reads."""
+    """The pack the command reads (--scenario, else the first watched), loaded, and the day its data ends when that is
+    not the store's newest article. A pack that no ingest classifies for (not in `scenarios`) and of which the store
+    holds no prediction is refused: its "quiet" trend, priors-only odds and empty brief would read as news, when
+    nothing was ever read for it. One no longer watched that has predictions is read up to its newest scored day
+    (`scored_until`, where `odds` ends), said on stderr: the articles stored after it were never scored for it, and
+    days of them would read as a quiet week. The watched packs are the settings' own: `current` has --scenario in
+    place of `scenario`, which with no `scenarios` list is all an ingest reads. Returns (pack, that day or None)."""
     from ..scenario import load_scenario
+    from ..signals import scored_until
     from ..store import Store
 
     pack = load_scenario(current.scenario_dir)
@@ -49,7 +53,15 @@ def watched_pack(current):
     if Path(current.db).exists():
         with Store(current.db, read_only=True) as store:
             if store.newest_model_version(current.scenario) is not None:
-                return pack
+                if current.scenario in watched:
+                    return pack, None
+                scored, newest = scored_until(store, pack), store.last_published_day()
+                if scored is not None and newest is not None and newest > scored:
+                    print(f"signals: scenario {current.scenario} is not watched by these settings (scenarios = "
+                          f"{list(watched)}), so the articles after {scored}, its newest scored day, were not scored "
+                          f"for it; shown up to {scored} (add it to 'scenarios', then run 'signals run', to score them)",
+                          file=sys.stderr)
+                return pack, scored
             if current.scenario not in watched:
                 raise SignalsError(f"scenario {current.scenario} is not watched (scenarios = {list(watched)} "
                                    "in the settings) and the store holds no prediction for it; add it to 'scenarios', "
@@ -58,7 +70,7 @@ def watched_pack(current):
                 # said, not refused, so that an empty trend does not read as quiet news and a reader can follow an import
                 print(f"signals: scenario {current.scenario} has no predictions yet; the next 'signals run' or "
                       "'signals import' (of any source) scores the stored articles for it", file=sys.stderr)
-    return pack
+    return pack, None
 
 
 @click.command("trend", cls=SignalsCommand, help="daily signals for a scenario and date range")
@@ -148,10 +160,10 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
     from ..store import Store
 
     current = settings(scenario)
-    pack = watched_pack(current)
+    pack, scored = watched_pack(current)
     with Store(current.db, read_only=True) as store:
-        until, clipped = within_data(store, until, "odds")
-        last = until if until is not None else store.last_published_day()  # no --until: the newest data
+        until, clipped = within_data(store, until, "odds", scored=scored)
+        last = until if until is not None else (scored or store.last_published_day())  # no --until: the newest data
         if since and last and since > last:  # (a reversed --since/--until is refused before this)
             raise SignalsError(f"odds: the first day {since} is after the newest data ({last}); give an earlier --since")
         if clipped:
@@ -211,12 +223,12 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
     from ..store import Store
 
     current = settings(scenario)
-    pack = watched_pack(current)
+    pack, scored = watched_pack(current)
     with Store(current.db, read_only=True) as store:
         # an --as-of before the first article is refused: every indicator "not fired" would read as a quiet period;
         # one after the newest data is kept (a deadline the data does not reach reads "unknown", not passed)
         within_data(store, as_of, "alerts", "--as-of")
-        report = check_alerts(store, pack, as_of)
+        report = check_alerts(store, pack, as_of or scored)
     if fmt == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
@@ -261,12 +273,12 @@ def report_command(scenario, out, png, since, until, half_life, strength, daily_
     from ..store import Store
 
     current = settings(scenario)
-    pack = watched_pack(current)
+    pack, scored = watched_pack(current)
     with Store(current.db, read_only=True) as store:
-        until, clipped = within_data(store, until, "report")
+        until, clipped = within_data(store, until, "report", scored=scored)
         if clipped:
             print(clipped, file=sys.stderr)
-        path = write_report(store, pack, out, since, until, png, half_life, strength,
+        path = write_report(store, pack, out, since, until or scored, png, half_life, strength,
                             current.models_dir, min_recall, daily_cap)
     print(f"report written to {path}" + (f"; PNG charts in {png}" if png else ""), file=sys.stderr)
     return 0
@@ -284,12 +296,12 @@ def brief_command(scenario, week, out, half_life, strength, daily_cap, min_recal
     from ..store import Store
 
     current = settings(scenario)
-    pack = watched_pack(current)
+    pack, scored = watched_pack(current)
     week_end = parse_week(week) if week else None
     with Store(current.db, read_only=True) as store:
         text = brief_markdown(weekly_brief(store, pack, week_end, current.models_dir, half_life, strength,
-                                           min_recall, daily_cap))
-        _, clipped = within_data(store, week_end, "brief")  # the week was brought back to the newest data
+                                           min_recall, daily_cap, scored))
+        _, clipped = within_data(store, week_end, "brief", scored=scored)  # the week was brought back to the newest data
     if clipped:
         print(clipped, file=sys.stderr)
     if out:
