@@ -124,6 +124,35 @@ def test_init_writes_a_pack_once_and_never_overwrites(seeds, tmp_path, capsys):
     assert (tmp_path / "draft" / "scenario.toml").read_text(encoding="utf-8").endswith("# the analyst's edit\n")
 
 
+KP_BRIEF = ("Pakistan faces a hard year in Khyber Pakhtunkhwa, where militant attacks rose after talks stalled.\n\n"
+            "Watchlist\n- Corps commanders meeting: ISPR — A statement on operations signals a new offensive.\n")
+
+
+def test_init_copies_the_brief_it_names_as_the_seed_into_the_pack(tmp_path, capsys):
+    """The drafted pack said `seeds = ["kp-brief.txt"]` and the folder held no such file: the seed it names was
+    missing. It is copied beside the pack, never over another file of its name."""
+    brief = tmp_path / "kp-brief.txt"
+    brief.write_text(KP_BRIEF, encoding="utf-8")
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    assert main(["scenario", "init", str(brief), "--id", "kp", "--out", str(labels)]) == 0
+    assert tomllib.loads((labels / "kp" / "scenario.toml").read_text(encoding="utf-8"))["scenario"]["seeds"] == ["kp-brief.txt"]
+    assert (labels / "kp" / "kp-brief.txt").read_text(encoding="utf-8") == KP_BRIEF
+    assert capsys.readouterr().err.startswith(f"{labels / 'kp' / 'scenario.toml'}: drafted, its brief beside it as kp-brief.txt;")
+    # another file of the brief's name already in the folder: refused, nothing written, that file kept
+    (labels / "other").mkdir()
+    (labels / "other" / "kp-brief.txt").write_text("the analyst's notes\n", encoding="utf-8")
+    assert main(["scenario", "init", str(brief), "--id", "other", "--out", str(labels)]) == 1
+    assert "another file of the brief's name is already here" in capsys.readouterr().err
+    assert sorted(p.name for p in (labels / "other").iterdir()) == ["kp-brief.txt"]
+    assert (labels / "other" / "kp-brief.txt").read_text(encoding="utf-8") == "the analyst's notes\n"
+    # the brief already in the pack's folder (written there first) is its own copy
+    (labels / "third").mkdir()
+    (labels / "third" / "kp-brief.txt").write_text(KP_BRIEF, encoding="utf-8")
+    assert main(["scenario", "init", str(labels / "third" / "kp-brief.txt"), "--id", "third", "--out", str(labels)]) == 0
+    assert (labels / "third" / "kp-brief.txt").read_text(encoding="utf-8") == KP_BRIEF
+
+
 def article(id_: str, title: str, text: str) -> Article:
     return Article(id_, "test", "Test", title, "", text, datetime(2026, 4, 20), f"https://example.test/{id_}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,10 +18,10 @@ def scenario_group() -> None:
 
 
 @scenario_group.command("init", cls=SignalsCommand,
-                        help="draft a pack from a brief: print its TOML, or write DIR/NAME/scenario.toml")
+                        help="draft a pack from a brief: print its TOML, or write DIR/NAME/scenario.toml and a copy of the brief")
 @click.argument("brief", cls=Argument, metavar="BRIEF.txt", help="the analyst's brief, plain text")
 @click.option("--id", "scenario_id", required=True, metavar="NAME", help="the scenario id (its folder's name)")
-@click.option("--out", "out_dir", metavar="DIR", help="the labels folder to write NAME/scenario.toml into")
+@click.option("--out", "out_dir", metavar="DIR", help="the labels folder to write NAME/scenario.toml (and the brief) into")
 def init_command(brief: str, scenario_id: str, out_dir: str | None) -> int:
     from ..brief import init_pack
     from ..scenario import todo_lines
@@ -37,10 +38,20 @@ def init_command(brief: str, scenario_id: str, out_dir: str | None) -> int:
         raise InputError(out_dir, None, "no such folder (it is never created for you)")
     if target.exists():
         raise InputError(target, None, "a pack is already here; move it away or pick another --id (nothing was written)")
+    # the pack names its brief as its seed (`seeds`): the brief goes beside it, never over another file
+    seed = target.parent / brief_path.name
+    if seed == target:
+        raise InputError(brief_path, None, "a brief named scenario.toml would be the pack itself; rename the brief")
+    same = seed.is_file() and (seed.samefile(brief_path) or seed.read_bytes() == brief_path.read_bytes())
+    if seed.exists() and not same:
+        raise InputError(seed, None, "another file of the brief's name is already here; move it away (nothing was written)")
     target.parent.mkdir(exist_ok=True)
     target.write_text(text, encoding="utf-8")
+    if not seed.exists():
+        shutil.copyfile(brief_path, seed)
     todos = len(todo_lines(text))
-    print(f"{target}: drafted; {todos} TODO to fill in, then 'signals scenario check {target.parent}'", file=sys.stderr)
+    print(f"{target}: drafted, its brief beside it as {seed.name}; {todos} TODO to fill in, then "
+          f"'signals scenario check {target.parent}'", file=sys.stderr)
     return 0
 
 
