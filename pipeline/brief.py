@@ -10,11 +10,13 @@ It reads what the seeds' format states plainly and leaves the rest to the analys
 - sentences that ask the reader to watch or monitor something, as further indicators;
 - dated tripwires: a sentence with a window such as "within the next sixty days",
   "within 30 days" or "next month" becomes an indicator with that `deadline_days`;
-- the actors the brief names, resolved against the general gazetteer (pipeline/data/actors).
+- the actors the brief names, resolved against the general gazetteer (pipeline/data/actors); those of its
+  opening paragraph are suggested as the relevance gate, with a TODO to confirm them.
 
 Whatever the brief cannot give (regular expressions, which cases an indicator speaks for,
-the start date of a tripwire, a case's definition and typical signals, or the cases
-themselves when the brief has no Scenario Modeling section) is written as a `TODO:` value.
+the start date of a tripwire, a case's definition and typical signals, the cases
+themselves when the brief has no Scenario Modeling section, the author's word on the drafted
+relevance gate) is written as a `TODO:` value.
 `load_scenario` refuses a pack while any TODO is left, and `pack_problems` lists them by line.
 """
 
@@ -256,6 +258,13 @@ def draft_from_brief(text: str, brief_name: str, gazetteer: tuple[Actor, ...] | 
     )
 
 
+# The gate decides which articles the classifier reads at all, and a brief's opening paragraph names the countries
+# most of the news names too (Pakistan, Pakistani or Islamabad: 1,827 of the 3,229 spnn_dawn_geo articles of
+# 2026-02-15..04-14, the README's slice): the drafted gate is a suggestion the author confirms.
+RELEVANCE_REVIEW = ("confirm the gate, then delete this item: drafted from the brief's opening paragraph; "
+                    "a country named in most of the news keeps little out")
+
+
 def _s(value: str) -> str:
     """A TOML basic string (JSON's escapes are valid TOML)."""
     return json.dumps(value, ensure_ascii=False)
@@ -310,8 +319,8 @@ def render_toml(draft: Draft, scenario_id: str) -> str:
              "[scenario]", f"id = {_s(scenario_id)}", f"title = {_todo('a short title for the scenario')}",
              f"description = {_s(draft.description) if draft.description else _todo('what the scenario is about')}",
              f"seeds = {_list([draft.brief])}",
-             "# drafted: the actors the brief's opening paragraph names; an article naming none of them skips the parser",
-             f"relevance_actors = {_list(draft.relevance_actors)}" if draft.relevance_actors
+             "# the relevance gate: an article naming none of these actors skips the parser and the classifier (it is none)",
+             f"relevance_actors = {_list(draft.relevance_actors + [f'TODO: {RELEVANCE_REVIEW}'])}" if draft.relevance_actors
              else f"relevance_actors = [{_todo('the actors an article must name to matter')}]", ""]
     if not draft.cases:
         lines += ["# The brief has no Scenario Modeling section: the cases are to be written.", ""]
