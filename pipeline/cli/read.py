@@ -213,7 +213,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 
 @click.command("alerts", cls=SignalsCommand, help="which watchlist indicators fired, when, on what evidence; deadlines")
 @click.option("--scenario", help=SCENARIO_HELP)
-@click.option("--as-of", type=DAY, help="judge as of this day (default: the last day with articles)")
+@click.option("--as-of", type=DAY, help="judge as of this day (default: the last day with articles; for a pack no longer watched, its newest scored day)")
 @click.option("--limit", type=click.IntRange(min=0), default=20, help="firings to list in the table (default 20)")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", help="output format (default: table)")
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
