@@ -141,3 +141,29 @@ def test_scores_per_class():
     assert s["per_class"]["base"] == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1}
     assert s["per_class"]["contraction"]["recall"] == 0.0
     assert s["accuracy"] == 0.5
+
+
+def test_evidence_is_the_regressions_three_best_sentences_in_the_whole_models_order(runtime_session):
+    """The report shows an article's first evidence sentence beside its headline. The word regression alone ordered
+    them; the case head now orders the three it picks (on 66 judged articles the first sentence backed the call 0.76
+    of the time before, 0.86 now: bench/evidence.py). A single candidate, and the zero-shot model, keep their order."""
+    rt = runtime_session
+    model, entry = rt.active_model
+    article = Article(
+        "e1", "t", "", "Pakistan hosts a new round of US-Iran talks in Islamabad", "",
+        "Pakistan hosts a new round of US-Iran talks in Islamabad. Delegations from Washington and Tehran met in "
+        "Islamabad on Saturday for talks hosted by Pakistan. The ceasefire between the United States and Iran was "
+        "extended by two weeks after the meeting. Officials thanked the hosts for their hospitality and security. "
+        "Traffic in the capital was diverted around the Red Zone for the day.", None, "")
+    result = rt.gate([article])
+    (prediction,) = classify.predict(model, entry.version, rt.scenario.id, [article], result, rt.encoder)
+    assert prediction.label == "base" and len(prediction.evidence) == classify.EVIDENCE_SENTENCES
+    candidates = classify.candidate_sentences(article, result[0])
+    base = LABELS.index("base")
+    by_regression = model.text_proba(candidates, rt.encoder)[:, base]
+    three = [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: -by_regression[i])[:3]]
+    assert set(prediction.evidence) == set(three)
+    whole = model.text_proba(prediction.evidence, rt.encoder, head=True)[:, base]
+    assert list(whole) == sorted(whole, reverse=True)
+    # for this article (and the shipped model) the two orders differ: the regression put the talks sentence second
+    assert prediction.evidence != three and prediction.evidence[0] == three[0]
