@@ -2,7 +2,7 @@
 
 Recipe `gate-tfidf-m2v-protos-lr+mpnet-head.v5`, in two steps:
 
-1. **Is the article about the scenario?** The relevance gate (`nlp.Relevance`: does it
+1. **Is the article about the scenario?** The relevance gate (`scenario.Relevance`: does it
    name one of the pack's core actors?) decides. Articles that fail it are `none`, with
    the probabilities measured on the gated-out training articles (of 1,125 labeled
    articles that fail the gate, one is not `none`).

@@ -30,7 +30,7 @@ from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_sh
 from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
 from .odds import refit_recall_source
 from .registry import ModelEntry, Registry, file_sha256
-from .scenario import Scenario, load_scenario
+from .scenario import Relevance, Scenario, load_scenario
 from .settings import PROJECT_ROOT, Settings
 from .store import Store, utcnow
 from .stories import update_stories
@@ -102,9 +102,9 @@ class Runtime:
         return self.shared.index if self.shared else nlp_stage.ActorIndex(self.nlp_actors)
 
     @cached_property
-    def relevance(self) -> nlp_stage.Relevance:
+    def relevance(self) -> Relevance:
         """This pack's gate: is an article about its scenario?"""
-        return nlp_stage.Relevance(self.scenario)
+        return Relevance(self.scenario)
 
     def relevant_to_any(self, article: Article) -> bool:
         """What the NLP stage parses: articles relevant to at least one watched pack."""

