@@ -125,16 +125,19 @@ def run_ingest(config: str | None, db: str | None, sources: list[str] | None, fo
                      kind=kind)
     for failure in summary.failures:
         logger.warning("feed failed: %s: %s", failure.feed, failure.error)
+    for note in summary.gate_notes():
+        logger.warning("relevance gate: %s", note)
     for feed in summary.skipped:
         logger.info("feed skipped (%s): %s: next poll %s UTC", feed.why, feed.feed,
                     f"{feed.next_poll:%Y-%m-%d %H:%M}")
     for page in summary.page_reads:
         if not page.ok:
             logger.info("page not read: %s: %s", page.url, page.error)
+    relevant = "".join(f", {count.passed}/{count.scored} relevant to {pack}" for pack, count in summary.gates.items() if count.scored)
     logger.info(
-        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d pages read (%d not), %d predictions",
+        "%s: %d feeds ok, %d failed, %d skipped, %d articles new of %d seen, %d pages read (%d not), %d predictions%s",
         kind, summary.feeds_ok, summary.feeds_failed, len(summary.skipped), summary.articles_new, summary.articles_seen,
-        summary.pages_read, summary.pages_failed, summary.predictions,
+        summary.pages_read, summary.pages_failed, summary.predictions, relevant,
     )
     return summary
 

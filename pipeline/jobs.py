@@ -27,7 +27,8 @@ from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
-from .records import CASES, Article, FeedFailure, FeedOutcome, FeedState, NlpResult, PageRead, Prediction, RunSummary, SkippedFeed
+from .records import (CASES, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
+                      RunSummary, SkippedFeed)
 from .odds import refit_recall_source
 from .registry import ModelEntry, Registry, file_sha256
 from .scenario import Relevance, Scenario, load_scenario
@@ -49,6 +50,7 @@ class Runtime:
 
     settings: Settings
     shared: "Runtime | None" = None  # the runtime whose spaCy pipeline and encoder this pack's runtime uses
+    gates: dict[str, GateCount] | None = None  # during an ingest, the summary's: what `classify` counts its gate into
 
     @cached_property
     def scenario(self) -> Scenario:
@@ -159,9 +161,15 @@ class Runtime:
         )
 
     def classify(self, articles: Sequence[Article], results: Sequence[NlpResult]) -> list[Prediction]:
-        """This pack's predictions. An article parsed for another pack is still irrelevant to this one's gate."""
+        """This pack's predictions. An article parsed for another pack is still irrelevant to this one's gate.
+        During an ingest (`gates` set) it counts the articles it scored and those that passed the gate."""
         model, entry = self.active_model
         own = [replace(r, relevant=r.relevant and self.relevance(a)) for a, r in zip(articles, results)]
+        counts = (self.shared or self).gates
+        if counts is not None:
+            count = counts.setdefault(self.scenario.id, self.scenario.gate_count())
+            count.scored += len(own)
+            count.passed += sum(r.relevant for r in own)
         return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder)
 
 
@@ -412,6 +420,9 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
 
     `summary`, when given, is filled in as the job goes (the counts once the articles are stored,
     `predictions` after each committed chunk), so that a caller stopped by a signal can say what was stored.
+    Its `gates` say, for every watched pack, how many articles it scored and how many of them passed its gate
+    (`Runtime.classify` counts them): a gate that passes none (relevance actors no article names) makes every
+    call `none`, which nothing else would show.
     """
     started = utcnow()
     summary = RunSummary() if summary is None else summary
@@ -423,7 +434,11 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
 
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
         read_and_store(rt.settings, store, sources, force, fetch, read, summary)
-        summary.predictions = process(rt, store, progress=count)
+        summary.gates = rt.gates = {pack.scenario.id: pack.scenario.gate_count() for pack in rt.packs}
+        try:
+            summary.predictions = process(rt, store, progress=count)
+        finally:
+            rt.gates = None
         store.record_run(kind, started, summary)
     return summary
 

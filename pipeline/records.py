@@ -174,6 +174,28 @@ class SkippedFeed:
 
 
 @dataclass
+class GateCount:
+    """How many of the articles one watched pack scored in a run passed its relevance gate, with what the gate
+    is, so that a gate that passes nothing can be named where it is written (`note`)."""
+
+    scenario: str
+    relevance_actors: tuple[str, ...]
+    pack_file: str  # the pack's scenario.toml
+    scored: int = 0
+    passed: int = 0
+
+    def note(self) -> str:
+        """One line when articles were scored and none passed the gate, else '': every one of them is `none`
+        by the gate alone, which no signal, odds or queue would otherwise show."""
+        if not self.scored or self.passed:
+            return ""
+        actors = ", ".join(self.relevance_actors) or "none declared"
+        scored = ("the one article scored named no" if self.scored == 1
+                  else f"none of the {self.scored} articles scored named a")
+        return f"pack '{self.scenario}': {scored} relevance actor ({actors}); check relevance_actors in {self.pack_file}"
+
+
+@dataclass
 class RunSummary:
     """What one ingest run did. The job fills it in as it goes (the counts once the articles are stored,
     `predictions` after each committed chunk), so a caller stopped midway can still say what was stored."""
@@ -188,6 +210,11 @@ class RunSummary:
     page_reads: list[PageRead] = field(default_factory=list)  # the full-text stage's reads (none when it is off)
     stories: dict[str, int] = field(default_factory=dict)  # `stories.update_stories`'s counts
     predictions: int = 0
+    gates: dict[str, GateCount] = field(default_factory=dict)  # per watched pack: articles it scored, and passed its gate
+
+    def gate_notes(self) -> list[str]:
+        """`GateCount.note` of each pack whose gate passed none of the articles it scored."""
+        return [note for count in self.gates.values() if (note := count.note())]
 
     @property
     def pages_read(self) -> int:

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import ScenarioError
-from .records import CASES, Article
+from .records import CASES, Article, GateCount
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class Scenario:
     def labels_dir(self) -> Path:
         return self.folder / "labels"
 
+    def gate_count(self, scored: int = 0, passed: int = 0) -> GateCount:
+        """Articles scored for this pack and how many passed its relevance gate, with what the gate is."""
+        return GateCount(self.id, tuple(self.relevance_actors), str(self.folder / "scenario.toml"), scored, passed)
 
 
 class Relevance:

@@ -23,7 +23,7 @@ def test_import_twice_then_trend(tmp_path, capsys):
     assert code == 0
     first = json.loads(out.strip().splitlines()[-1])
     assert first == {"feeds_ok": 3, "feeds_failed": 0, "articles_new": 8, "articles_updated": 0, "articles_seen": 8,
-                     "feeds_skipped": 0}
+                     "feeds_skipped": 0, "relevant": {"iran-pakistan-2026": {"passed": 6, "scored": 8}}}
     code, out, _ = run(capsys, "--db", db, "import", FIXTURES / "feeds", FIXTURES / "articles.jsonl", "--json")
     assert json.loads(out.strip().splitlines()[-1])["articles_new"] == 0
     edited = tmp_path / "edited.jsonl"  # an outlet edits one article's title and corrects another's date only

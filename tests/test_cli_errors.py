@@ -228,7 +228,7 @@ def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness,
     ]
     table = dict(line.rsplit(None, 1) for line in result.stdout.splitlines())
     assert table == {"feeds ok": "1", "feeds failed": "2", "feeds skipped": "0", "articles new": "3",
-                     "articles updated": "0", "articles seen": "3", "predictions": "3"}
+                     "articles updated": "0", "articles seen": "3", "predictions": "3", "relevant to iran-pakistan-2026": "2/3"}
     log = db.with_suffix(".log").read_text()
     assert "Beginning flow run" in log and "NLP + classify: 3/3" in log
 

@@ -76,10 +76,11 @@ def import_command(paths: tuple[str, ...], as_json: bool) -> int:
 
 class _ConsoleFilter(logging.Filter):
     """What a command's console shows of Prefect's log: warnings and errors, without tracebacks, and without
-    the per-feed failure lines the command prints itself."""
+    the per-feed failure lines and the gate lines the command prints itself."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING and not record.exc_info and not record.getMessage().startswith("feed failed:")
+        return (record.levelno >= logging.WARNING and not record.exc_info
+                and not record.getMessage().startswith(("feed failed:", "relevance gate:")))
 
 
 @contextmanager
@@ -106,14 +107,18 @@ def quiet_console(debug_log: Path):
 
 
 def print_summary(summary: RunSummary, as_json: bool) -> None:
-    """Failures one line each on stderr, then the summary: JSON with --json, else a short table
-    (ok, failed, skipped by backoff with the next poll, new articles, pages read when full text is on,
-    predictions)."""
+    """Failures one line each on stderr, and a line for each pack whose gate passed none of the articles it
+    scored; then the summary: JSON with --json, else a short table (ok, failed, skipped by backoff with the next
+    poll, new articles, pages read when full text is on, predictions, and for each pack that scored articles how
+    many passed its gate)."""
     for failure in summary.failures:
         print(f"signals: failed: {failure.feed}: {failure.error}", file=sys.stderr)
+    for note in summary.gate_notes():
+        print(f"signals: {note}", file=sys.stderr)
     if as_json:
         counts = {k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_updated", "articles_seen")}
-        print(json.dumps({**counts, "feeds_skipped": len(summary.skipped)}))
+        relevant = {pack: {"passed": count.passed, "scored": count.scored} for pack, count in summary.gates.items()}
+        print(json.dumps({**counts, "feeds_skipped": len(summary.skipped), "relevant": relevant}))
         return
     for feed in summary.skipped:
         print(f"signals: skipped ({feed.why}): {feed.feed}: "
@@ -124,5 +129,6 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
     if summary.page_reads:
         rows += [("pages read", summary.pages_read), ("pages not read", summary.pages_failed)]
     rows.append(("predictions", summary.predictions))
+    rows += [(f"relevant to {pack}", f"{count.passed}/{count.scored}") for pack, count in summary.gates.items() if count.scored]
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name:<{width}}  {value:>7}" for name, value in rows))

@@ -1,0 +1,79 @@
+"""A watched pack whose relevance gate passes none of the articles (trial F6: `relevance_actors = ["Atlantis"]`,
+0 of 180 articles passed, and neither the import nor a read nor the labeling queue said so). Real imports of
+tests/fixtures/two_packs.jsonl, with the India test pack (its gate passes the two India articles) and a copy of it
+whose gate names an actor no article names."""
+
+import json
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INDIA, NOMATCH = "india-pakistan-test", "nomatch"
+pytestmark = pytest.mark.slow
+
+
+def nomatch_pack(labels: Path) -> Path:
+    """labels/nomatch: the India test pack with its gate on an actor the fixture articles never name."""
+    text = (FIXTURES / "packs" / INDIA / "scenario.toml").read_text(encoding="utf-8")
+    edited = text.replace(f'id = "{INDIA}"', f'id = "{NOMATCH}"').replace('relevance_actors = ["India"]', 'relevance_actors = ["Atlantis"]')
+    assert edited.count(NOMATCH) == 1 and "Atlantis" in edited
+    (labels / NOMATCH).mkdir(parents=True)
+    (labels / NOMATCH / "scenario.toml").write_text(edited + '\n[[actors]]\nname = "Atlantis"\nkind = "state"\n', encoding="utf-8")
+    return labels / NOMATCH / "scenario.toml"
+
+
+def note(pack_file: Path, scored: int = 5) -> str:
+    return (f"signals: pack '{NOMATCH}': none of the {scored} articles scored named a relevance actor (Atlantis); "
+            f"check relevance_actors in {pack_file}")
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def two_packs(tmp_path_factory):
+    """Both packs watched (zero-shot, no model), after one import: (config, db, nomatch's scenario.toml, the
+    import's exit code, stdout and stderr)."""
+    root = tmp_path_factory.mktemp("gate")
+    labels = root / "labels"
+    shutil.copytree(FIXTURES / "packs" / INDIA, labels / INDIA)
+    pack_file = nomatch_pack(labels)
+    config, db = root / "signals.toml", root / "s.duckdb"
+    config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{INDIA}", "{NOMATCH}"]\nnlp_processes = 1\n')
+    out, err = StringIO(), StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--config", str(config), "--db", str(db), "import", str(FIXTURES / "two_packs.jsonl")])
+    return config, db, pack_file, code, out.getvalue(), err.getvalue()
+
+
+def test_the_import_says_how_many_articles_passed_each_packs_gate_and_names_a_gate_that_passed_none(two_packs):
+    _, _, pack_file, code, out, err = two_packs
+    assert code == 0, err
+    table = dict(line.rsplit(None, 1) for line in out.splitlines())
+    assert table["predictions"] == "5"
+    assert (table[f"relevant to {INDIA}"], table[f"relevant to {NOMATCH}"]) == ("2/5", "0/5")
+    assert [line for line in err.splitlines() if "relevance actor" in line] == [note(pack_file)]  # one line, the pack's
+
+
+def test_the_import_json_counts_every_watched_pack(tmp_path, capsys):
+    """One pack watched, whose gate passes nothing: no article is parsed, every one is `none` by the gate."""
+    pack_file = nomatch_pack(tmp_path / "labels")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\nlabels_dir = "{tmp_path / "labels"}"\nscenarios = ["{NOMATCH}"]\nnlp_processes = 1\n')
+    db = tmp_path / "s.duckdb"
+    code, out, err = run(capsys, "--config", config, "--db", db, "import", FIXTURES / "two_packs.jsonl", "--json")
+    assert code == 0, err
+    assert json.loads(out)["relevant"] == {NOMATCH: {"passed": 0, "scored": 5}}
+    assert note(pack_file) in err.splitlines()
+    code, out, err = run(capsys, "--config", config, "--db", db, "import", FIXTURES / "two_packs.jsonl", "--json")
+    assert json.loads(out)["relevant"] == {NOMATCH: {"passed": 0, "scored": 0}}  # nothing new scored: no line
+    assert "relevance actor" not in err
