@@ -1,7 +1,7 @@
 """The weekly labeling queue: pick articles for an analyst to label, show them, save the judgments.
 
-    build_queue        store + model version -> the unlabeled articles the model is least sure of,
-                       mixed with a random slice (QueueItem records)
+    build_queue        store + model version -> the unlabeled articles the model is least sure of
+                       (of those that passed the pack's gate), mixed with a random slice (QueueItem records)
     export_queue       QueueItems -> a JSONL file with empty `label` and `note` to fill in
     import_label_file  a filled JSONL file -> validated as a whole, then new labels appended to
                        `<labels_dir>/analyst-<annotator>.jsonl`; labels already there are skipped
@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,8 @@ class QueueItem:
     """One article to label, with the model's call on it.
 
     `margin` is the top probability minus the second one (small = the model is unsure);
-    `picked` says why it is in the queue: "uncertain" or "random"."""
+    `picked` says why it is in the queue: "uncertain" (it passed the pack's gate, and the margin is small)
+    or "random"."""
 
     article: Article
     guess: str
@@ -82,15 +84,19 @@ def build_queue(
     size: int = DEFAULT_SIZE,
     random_share: float = DEFAULT_RANDOM_SHARE,
     seed: int | None = None,
+    gate: Callable[[Article], bool] | None = None,
 ) -> list[QueueItem]:
     """Up to `size` unlabeled stored articles scored by `model_version`.
 
-    About `random_share` of the queue is drawn at random from the rest, so the
-    analyst does not only see borderline items; the others are the ones with the
-    smallest margin between the model's top two probabilities, least sure first.
-    The random items are spread evenly through the queue (the first item is always
-    the least sure one), so stopping early still gives a mix. `seed` makes the draw
-    repeatable."""
+    Most are the articles that passed the pack's relevance gate with the smallest margin between the model's
+    top two probabilities, least sure first ("uncertain"). About `random_share` of the queue is drawn at random
+    from the rest ("random"), so the analyst does not only see borderline items, and so is every place left when
+    too few articles passed the gate. An article the gate kept out has the model's fixed gate probabilities, the
+    same for every such article: its margin says nothing the model is unsure of, so it is only ever a random pick.
+    The random items are spread evenly through the queue (the first item is always the least sure one, when one
+    passed the gate), so stopping early still gives a mix. `seed` makes the draw repeatable.
+
+    `gate` is the pack's `scenario.Relevance`; `Store.passed_gate` says how the store tells who passed."""
     if size < 1:
         raise ValueError(f"size must be at least 1, got {size}")
     if not 0.0 <= random_share <= 1.0:
@@ -104,15 +110,17 @@ def build_queue(
     ranked = list(frame["article_id"])
     margins = dict(zip(frame["article_id"], frame["margin"]))
 
-    if len(ranked) <= size:
-        picks = [(i, "uncertain") for i in ranked]
-    else:
-        n_random = min(size, round(size * random_share))
-        uncertain = ranked[: size - n_random]
-        randoms = random.Random(seed).sample(ranked[size - n_random :], n_random)
-        slots = {(k + 1) * size // n_random - 1 for k in range(n_random)} if n_random else set()
-        u, r = iter(uncertain), iter(randoms)
-        picks = [(next(r), "random") if pos in slots else (next(u), "uncertain") for pos in range(size)]
+    length = min(size, len(ranked))
+    n_uncertain = length - (min(size, round(size * random_share)) if len(ranked) > size else 0)
+    uncertain = list(islice(store.passed_gate(frame, gate), n_uncertain))
+    chosen = set(uncertain)
+    rest = [i for i in ranked if i not in chosen]
+    randoms = random.Random(seed).sample(rest, length - len(uncertain))
+    slots = {(k + 1) * length // len(randoms) - 1 for k in range(len(randoms))} if randoms else set()
+    if uncertain and 0 in slots:  # more random places than uncertain ones (few passed the gate): the least sure leads
+        slots = (slots - {0}) | {min(set(range(length)) - slots)}
+    u, r = iter(uncertain), iter(randoms)
+    picks = [(next(r), "random") if pos in slots else (next(u), "uncertain") for pos in range(length)]
 
     ids = [i for i, _ in picks]
     predictions = {p.article_id: p for p in store.predictions(scenario_id, model_version, ids)}

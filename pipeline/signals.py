@@ -43,6 +43,7 @@ import pandas as pd
 
 from .errors import SignalsError
 from .records import LABELS, is_zero_shot
+from .scenario import Scenario
 from .store import Store
 
 TREND_COLUMNS = ["day", "scenario", "case", "articles", "probability", "stories", "model"]  # model: the model version or zero-shot recipe
@@ -159,6 +160,20 @@ def current_model_version(store: Store, scenario) -> str | None:
     sid = scenario_id(scenario)
     version = store.signals_model_version(sid)
     return version if version is not None else store.newest_model_version(sid)
+
+
+def gate_note(store: Store, pack: Scenario) -> str:
+    """The line a read says when none of the pack's stored predictions (of `current_model_version`) passed its
+    relevance gate, '' otherwise: every one of them is then `none` by the gate alone, and its trend, odds and brief
+    would read as quiet news. A gated-out article gets the model's fixed gate probabilities, the same for each, and
+    is `none`; so more than one prediction, every one `none` with the same probabilities, is a gate that passed
+    nothing (`Store.prediction_spread`: one aggregate, where reading every stored text through the gate would cost
+    each read a scan of the store)."""
+    version = current_model_version(store, pack)
+    scored, distinct, cases = store.prediction_spread(pack.id, version) if version is not None else (0, 0, 0)
+    if scored < 2 or distinct != 1 or cases:
+        return ""
+    return pack.gate_count(scored=scored).note()
 
 
 def within_data(store: Store, until: date | None, command: str, option: str = "--until",

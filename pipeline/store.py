@@ -36,7 +36,7 @@ import stat
 import threading
 import time
 from contextlib import contextmanager
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from pathlib import Path
@@ -872,11 +872,38 @@ class Store:
             {"scenario": scenario, "model_version": model_version, "since": since, "until": until}).df()
 
     def prediction_probabilities(self, scenario: str, model_version: str) -> pd.DataFrame:
-        """article_id and p_<label> for each of LABELS, for every stored article this model predicted."""
+        """article_id, p_<label> for each of LABELS, and `parsed`, for every stored article this model predicted.
+        `parsed` is the stored parse's `relevant` (True: the article named a relevance actor of some watched pack;
+        False: of none), None when no parse is stored with the prediction; `passed_gate` reads it."""
+        probabilities = ", ".join(f"p.p_{c}" for c in LABELS)
+        frame = self.con.execute(
+            f"SELECT p.article_id, {probabilities}, n.relevant AS parsed FROM predictions p "
+            "JOIN articles a ON a.id = p.article_id LEFT JOIN nlp n ON n.article_id = p.article_id "
+            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).df()
+        return frame.assign(parsed=pd.Series([None if pd.isna(v) else bool(v) for v in frame["parsed"]],
+                                             index=frame.index, dtype="object"))
+
+    def prediction_spread(self, scenario: str, model_version: str) -> tuple[int, int, int]:
+        """(predictions, distinct probability rows, predictions not `none`) of this model for the scenario, over
+        stored articles."""
         probabilities = ", ".join(f"p.p_{c}" for c in LABELS)
         return self.con.execute(
-            f"SELECT p.article_id, {probabilities} FROM predictions p JOIN articles a ON a.id = p.article_id "
-            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).df()
+            f"SELECT count(*), count(DISTINCT ({probabilities})), count(*) FILTER (WHERE p.label <> 'none') "
+            "FROM predictions p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).fetchone()
+
+    def passed_gate(self, frame: pd.DataFrame, gate: Callable[[Article], bool] | None = None,
+                    chunk: int = 200) -> Iterator[str]:
+        """The article ids of `frame` (rows of `prediction_probabilities`, in their order) that passed the pack's
+        relevance gate. Not those whose stored parse says they named no watched pack's relevance actor; nor, with
+        `gate` (the pack's `scenario.Relevance`), those whose stored text names none of this pack's: with several
+        packs watched, an article may have been parsed for another pack. A prediction stored without a parse
+        counts as passed. Lazily, reading the articles `chunk` at a time: a caller that needs a few reads a few."""
+        rows = [(i, parsed) for i, parsed in zip(frame["article_id"], frame["parsed"]) if parsed is not False]
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            stored = {a.id: a for a in self.articles([i for i, parsed in part if parsed])} if gate is not None else {}
+            yield from (i for i, parsed in part if gate is None or parsed is None or (i in stored and gate(stored[i])))
 
     def predictions(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[Prediction]:
         """This model's stored predictions for those of `ids` it predicted (a missing probability reads 0.0,

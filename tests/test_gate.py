@@ -77,3 +77,39 @@ def test_the_import_json_counts_every_watched_pack(tmp_path, capsys):
     code, out, err = run(capsys, "--config", config, "--db", db, "import", FIXTURES / "two_packs.jsonl", "--json")
     assert json.loads(out)["relevant"] == {NOMATCH: {"passed": 0, "scored": 0}}  # nothing new scored: no line
     assert "relevance actor" not in err
+
+
+@pytest.mark.parametrize("command", [["trend"], ["odds"], ["alerts"], ["brief"]])
+def test_the_reads_say_it_on_stderr_and_still_work(two_packs, capsys, command):
+    config, db, pack_file, *_ = two_packs
+    code, _, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", NOMATCH)
+    assert code == 0, err  # a note, not an error: the read is shown as it stands
+    assert note(pack_file) in err.splitlines()
+    code, _, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", INDIA)
+    assert code == 0 and "relevance actor" not in err  # a gate that passed some: nothing to say
+
+
+def test_the_queue_calls_no_gated_out_article_uncertain(two_packs, capsys, tmp_path):
+    config, db, pack_file, *_ = two_packs
+    queue = tmp_path / "nomatch.jsonl"
+    code, out, err = run(capsys, "--config", config, "--db", db, "label", "--scenario", NOMATCH, "--size", "3", "--export", queue)
+    assert code == 0, err
+    rows = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 3 and {r["picked"] for r in rows} == {"random"}
+    assert len({json.dumps(r["probabilities"], sort_keys=True) for r in rows}) == 1  # the gate's one call, row after row
+    assert note(pack_file) in err.splitlines()
+
+
+def test_the_queue_still_ranks_the_articles_that_passed_the_gate_by_margin(two_packs, capsys, tmp_path):
+    """The India pack's gate passed the two India articles: they are the uncertain picks, least sure first (the
+    first item the least sure), and the three its gate kept out are random picks."""
+    config, db, *_ = two_packs
+    queue = tmp_path / "india.jsonl"
+    code, _, err = run(capsys, "--config", config, "--db", db, "label", "--scenario", INDIA, "--size", "5", "--export", queue)
+    assert code == 0 and "relevance actor" not in err, err
+    rows = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]
+    assert [r["picked"] for r in rows] == ["uncertain", "random", "random", "uncertain", "random"]
+    uncertain = [r for r in rows if r["picked"] == "uncertain"]
+    assert {r["id"] for r in uncertain} == {"tp-india-1", "tp-india-2"}
+    margins = [sorted(r["probabilities"].values())[-1] - sorted(r["probabilities"].values())[-2] for r in uncertain]
+    assert margins == sorted(margins)

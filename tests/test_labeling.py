@@ -27,13 +27,15 @@ from pipeline.labeling import (
     label_interactively,
 )
 from pipeline.labels import KnownIds, load_labels
-from pipeline.records import Prediction
+from pipeline.records import NlpResult, Prediction
+from pipeline.scenario import Relevance, load_scenario
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store
 from signals_app import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "labeling"
 SCENARIO = "iran-pakistan-2026"
+IRAN_PACK = load_scenario(PROJECT_ROOT / "labels" / SCENARIO)
 TODAY = date(2026, 5, 4)
 
 
@@ -132,6 +134,38 @@ def test_bad_queue_parameters_are_refused(store):
         build_queue(store, SCENARIO, "v1", set(), size=0)
     with pytest.raises(ValueError, match="random_share"):
         build_queue(store, SCENARIO, "v1", set(), random_share=1.5)
+
+
+def test_an_article_the_gate_kept_out_is_never_called_uncertain(store):
+    """Trial F6: every article a pack's gate keeps out gets the model's fixed gate probabilities, so they tie at one
+    margin; 8 of a 10-row queue of such rows were exported as "uncertain" (the model is unsure) though each was the
+    same call. Such an article (its stored parse names no pack's relevance actor) comes in only as a random pick."""
+    store.save_analysis([NlpResult("lab-1", False), NlpResult("lab-2", False)], [])  # parsed: no watched pack's gate let them in
+    seen_random = set()
+    for seed in range(30):
+        items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=seed)
+        assert [i.article.id for i in items[:3]] == ["lab-3", "lab-4", "lab-6"]  # the least sure of those that passed
+        assert [i.picked for i in items] == ["uncertain", "uncertain", "uncertain", "random"]
+        seen_random.add(items[3].article.id)
+    assert {"lab-1", "lab-2"} & seen_random  # still labelable, as random picks
+    store.save_analysis([NlpResult(f"lab-{n}", False) for n in (3, 4, 6, 7, 8)], [])  # none passed
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=1)
+    assert len(items) == 4 and {i.picked for i in items} == {"random"}
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=20, random_share=0.0)  # the whole store fits
+    assert len(items) == 7 and {i.picked for i in items} == {"random"}
+
+
+def test_with_several_packs_watched_the_packs_own_gate_decides(store):
+    """A stored parse says only that an article named some watched pack's relevance actor: with several packs, the
+    queue asks the pack's own gate of the stored text. The uncertain picks are the articles that name Iran or
+    Pakistan (lab-1, lab-6), least sure first; the places left are random."""
+    store.save_analysis([NlpResult(f"lab-{n}", True) for n in range(1, 9)], [])  # all parsed, for some pack
+    items = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=3, gate=Relevance(IRAN_PACK))
+    assert [(i.article.id, i.picked) for i in items if i.picked == "uncertain"] == [("lab-1", "uncertain"), ("lab-6", "uncertain")]
+    assert [i.picked for i in items] == ["uncertain", "random", "uncertain", "random"]
+    assert {i.article.id for i in items if i.picked == "random"} <= {"lab-2", "lab-3", "lab-4", "lab-7", "lab-8"}
+    without = build_queue(store, SCENARIO, "v1", {"lab-5"}, size=4, random_share=0.25, seed=3)  # no gate: as parsed
+    assert [i.article.id for i in without[:3]] == ["lab-1", "lab-2", "lab-3"]
 
 
 # ---------------------------------------------------------------- export and import

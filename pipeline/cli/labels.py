@@ -33,8 +33,8 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     from ..labels import known_ids, load_labels
     from ..records import LABELS
     from ..registry import Registry
-    from ..scenario import load_scenario
-    from ..signals import current_model_version
+    from ..scenario import Relevance, load_scenario
+    from ..signals import current_model_version, gate_note
     from ..store import Store
 
     if relabel and not import_file:
@@ -97,7 +97,10 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
                 f"add {scenario_id!r} to 'scenarios' in the settings (the packs a run scores), then ")
             raise ModelError(f"no predictions for scenario {scenario_id} in the store yet; {watched}run 'signals import' or "
                              "'signals run' first (a new pack is scored zero-shot from its brief until it has a model)")
-        items = build_queue(store, scenario_id, version, labeled, size=size)
+        items = build_queue(store, scenario_id, version, labeled, size=size, gate=Relevance(pack))
+        note = gate_note(store, pack)  # a line when no scored article passed the gate: then every pick is random
+    if note:
+        print(f"signals: {note}", file=sys.stderr)
     if not items:
         print(f"nothing to label: no unlabeled article has a prediction from model {version}; "
               "run 'signals import' or 'signals run' to add articles", file=sys.stderr)

@@ -42,10 +42,12 @@ def watched_pack(current):
     holds no prediction is refused: its "quiet" trend, priors-only odds and empty brief would read as news, when
     nothing was ever read for it. One no longer watched that has predictions is read up to its newest scored day
     (`scored_until`, where `odds` ends), said on stderr: the articles stored after it were never scored for it, and
-    days of them would read as a quiet week. The watched packs are the settings' own: `current` has --scenario in
-    place of `scenario`, which with no `scenarios` list is all an ingest reads. Returns (pack, that day or None)."""
+    days of them would read as a quiet week. A pack whose gate passed none of the articles it scored is said on
+    stderr too (`signals.gate_note`), for the same reason. The watched packs are the settings' own: `current` has
+    --scenario in place of `scenario`, which with no `scenarios` list is all an ingest reads. Returns (pack, that
+    day or None)."""
     from ..scenario import load_scenario
-    from ..signals import scored_until
+    from ..signals import gate_note, scored_until
     from ..store import Store
 
     pack = load_scenario(current.scenario_dir)
@@ -53,6 +55,8 @@ def watched_pack(current):
     if Path(current.db).exists():
         with Store(current.db, read_only=True) as store:
             if store.newest_model_version(current.scenario) is not None:
+                if note := gate_note(store, pack):  # said, not refused: the reads stand, every call `none` by the gate
+                    print(f"signals: {note}", file=sys.stderr)
                 if current.scenario in watched:
                     return pack, None
                 scored, newest = scored_until(store, pack), store.last_published_day()
