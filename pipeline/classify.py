@@ -315,13 +315,15 @@ def predict(
     articles: Sequence[Article],
     results: Sequence[NlpResult | None],
     encoder: SentenceEncoder,
+    order_evidence: bool = True,
 ) -> list[Prediction]:
-    """Label, calibrated probabilities and evidence sentences for each article, in input order."""
+    """Label, calibrated probabilities and evidence sentences for each article, in input order (`order_evidence`:
+    see `pick_evidence`)."""
     if not articles:
         return []
     probs = model.predict_proba(articles, is_relevant(results), encoder)
     labels = [LABELS[i] for i in probs.argmax(axis=1)]
-    evidence = pick_evidence(model, encoder, articles, results, labels)
+    evidence = pick_evidence(model, encoder, articles, results, labels, order_evidence)
     return [
         Prediction(
             article_id=a.id,
@@ -358,13 +360,15 @@ def candidate_sentences(article: Article, result: NlpResult | None, limit: int =
 
 
 def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequence[Article],
-                  results: Sequence[NlpResult | None], labels: Sequence[str]) -> dict[int, list[str]]:
+                  results: Sequence[NlpResult | None], labels: Sequence[str], order: bool = True) -> dict[int, list[str]]:
     """For each article called a case: the `EVIDENCE_SENTENCES` candidate sentences the word regression scores
     highest for that case, in the order the whole model (the regression and the case head, `text_proba(head=True)`)
-    scores them. The report and the brief show the first beside the headline, so the order matters most: on 66
-    full-text articles judged sentence by sentence (`python bench/evidence.py`) the first sentence backed the call
-    0.76 of the time in the regression's order and 0.86 in this one. The head reads only these few sentences: an
-    mpnet pass over every candidate would cost more than the article's own."""
+    scores them; with `order` false (the `order_evidence` setting), in the regression's order. The report and the
+    brief show the first beside the headline, so the order matters most: on 66 full-text articles judged sentence
+    by sentence (`python bench/evidence.py`) the first sentence backed the call 0.76 of the time in the regression's
+    order and 0.86 in the whole model's. The head reads only these few sentences (an mpnet pass over every
+    candidate would cost more than the article's own), which still costs about a fifth more time on on-topic
+    news (`python bench/throughput.py`)."""
     owners, texts = [], []
     for n, (article, result) in enumerate(zip(articles, results)):
         if labels[n] == "none":
@@ -382,7 +386,7 @@ def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequ
         picked = chosen.setdefault(owners[i], [])
         if len(picked) < EVIDENCE_SENTENCES:
             picked.append(i)
-    has_head = getattr(model, "head", None) is not None and model.head_weight  # not the zero-shot model, nor v2..v4
+    has_head = order and getattr(model, "head", None) is not None and model.head_weight  # not zero-shot, nor v2..v4
     shown = [i for picked in chosen.values() for i in picked if len(picked) > 1] if has_head else []  # one has no order to find
     q = dict(zip(shown, model.text_proba([texts[i] for i in shown], encoder, head=True))) if shown else {}
     for n, picked in chosen.items():

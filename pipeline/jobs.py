@@ -170,7 +170,8 @@ class Runtime:
             count = counts.setdefault(self.scenario.id, self.scenario.gate_count())
             count.scored += len(own)
             count.passed += sum(r.relevant for r in own)
-        return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder)
+        return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder,
+                                self.settings.order_evidence)
 
 
 # ---------------------------------------------------------------- ingest

@@ -167,3 +167,9 @@ def test_evidence_is_the_regressions_three_best_sentences_in_the_whole_models_or
     assert list(whole) == sorted(whole, reverse=True)
     # for this article (and the shipped model) the two orders differ: the regression put the talks sentence second
     assert prediction.evidence != three and prediction.evidence[0] == three[0]
+    # `order_evidence = false` in the settings keeps the regression's order (and spares the head's pass)
+    from pipeline.jobs import Runtime
+
+    unordered = Runtime(rt.settings.replace(order_evidence=False), shared=rt)
+    assert unordered.classify([article], result)[0].evidence == three
+    assert rt.classify([article], result)[0].evidence == prediction.evidence
