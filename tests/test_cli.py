@@ -12,6 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def run(capsys, *argv):
+    """`signals ARGV` in this process: (exit code, stdout, stderr). test_cli_errors, test_gate and test_scenarios use it."""
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err

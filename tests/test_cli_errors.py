@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer
-from pipeline.cli import main
 from pipeline.cli.ingest import print_summary
 from pipeline.records import FeedOutcome, SkippedFeed
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import Store, utcnow
+from test_cli import run  # (capsys, *argv) -> (exit code, stdout, stderr)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

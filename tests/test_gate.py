@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from test_cli import run  # (capsys, *argv) -> (exit code, stdout, stderr)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INDIA, NOMATCH = "india-pakistan-test", "nomatch"
@@ -31,12 +32,6 @@ def nomatch_pack(labels: Path) -> Path:
 def note(pack_file: Path, scored: int = 5) -> str:
     return (f"signals: pack '{NOMATCH}': none of the {scored} articles scored named a relevance actor (Atlantis); "
             f"check relevance_actors in {pack_file}")
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

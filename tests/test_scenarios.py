@@ -11,16 +11,11 @@ import pytest
 from pipeline.cli import main
 from pipeline.settings import PROJECT_ROOT
 from pipeline.zeroshot import RECIPE as ZERO_SHOT_RECIPE
+from test_cli import run  # (capsys, *argv) -> (exit code, stdout, stderr)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IRAN, INDIA = "iran-pakistan-2026", "india-pakistan-test"
 pytestmark = pytest.mark.slow
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
