@@ -459,8 +459,8 @@ def label_interactively(
     target = analyst_file(labels_dir, annotator)
     saved = 0
 
-    def done() -> None:
-        say(f"{saved} label{'s' if saved != 1 else ''} saved to {target}")
+    def done() -> None:  # a quit before the first answer names no file: none was written
+        say(f"{saved} label{'s' if saved != 1 else ''} saved to {target}" if saved else "no label saved")
 
     try:
         for n, item in enumerate(items, start=1):

@@ -444,6 +444,7 @@ def test_interactive_passes_over_an_item_labeled_meanwhile(store, labels_dir):
     label_interactively(items[start:], labels_dir, "ana", ask=ask, say=shown.append, today=TODAY)
     assert "already labeled at" in "\n".join(shown)
     assert not (labels_dir / "analyst-ana.jsonl").exists()
+    assert shown[-1] == "no label saved"  # it had said "0 labels saved to …/analyst-ana.jsonl", a file never written
 
 
 # ---------------------------------------------------------------- the command
