@@ -556,15 +556,15 @@ def probe_suite(scenario, path: Path | None = None) -> str:
 def active_probes(rt: Runtime, active: ModelEntry) -> dict:
     """The active model's probe results on the pack's probe suite as it is now: those recorded when it was
     registered while the suite is unchanged, else measured again (a refresh compared a refit on the edited
-    suite with the old model's score on the old one). If the active model cannot run here, its recorded ones."""
+    suite with the old model's score on the old one). If the active model cannot run here (it does not load, or
+    it loads and refuses this pipeline's encoders when it classifies), its recorded ones."""
     recorded = (active.metrics or {}).get("probes") or {}
     if recorded.get("suite") == probe_suite(rt.scenario):
         return recorded
     try:
-        model = rt.registry.load(active)
+        return probe_check(rt, rt.registry.load(active))
     except ModelError:
         return recorded
-    return probe_check(rt, model)
 
 
 def feature_parts(rt: Runtime) -> dict[str, str]:
