@@ -186,6 +186,53 @@ def agreement(first: dict[str, dict[str, bool]], path: Path) -> dict:
             "cohen_kappa": round((agreed - chance) / (1 - chance), 3) if chance < 1 else None}
 
 
+def time_split_model(rt: Runtime):
+    """The shipped recipe fit on the labels published before the sample's period (as `bench/classifier.py` fits
+    it): the shipped model trained on every judged article, and its case head on their headlines and leads."""
+    records, articles = training_set(rt)
+    train = [(r, a) for r, a in zip(records, articles) if a.published is not None and a.published < PERIOD[0]]
+    kept = [a for _, a in train]
+    return classify.fit(kept, np.array([r.label for r, _ in train]), np.array([rt.relevance(a) for a in kept]),
+                        rt.featurizer, rt.scenario.prototypes())
+
+
+def evaluate(rt: Runtime, model, which: str, batch, results, calls: list[str], verdicts, rankings: dict) -> dict:
+    """One JSON line per ranking (`model` names which model picked and ordered): precision of the first, first two
+    and all three sentences over judged ones, by half; returns each ranking's first-sentence hits (all halves)."""
+    scored = scored_candidates(rt, model, batch, results, calls)
+    picked = classify.pick_evidence(model, rt.encoder, batch, results, calls)
+    by_article = {article.id: picked.get(n, []) for n, article in enumerate(batch)}
+    firsts: dict[str, list[float]] = {}
+    for name, rank in {"shipped": lambda article, *_: by_article[article.id], **rankings}.items():
+        out = {"bench": "evidence", "model": which, "ranking": name, "articles": len(batch)}
+        first = []
+        for part in ("dev", "test", "all"):
+            counts = {k: [0, 0] for k in ("first", "first_two", "all_three")}
+            outside = headline_first = 0
+            for article, result, call, (candidates, probs) in zip(batch, results, calls, scored):
+                if part != "all" and half(article.id) != part:
+                    continue
+                judged = verdicts[article.id]
+                picks = rank(article, result, candidates, probs, call)
+                keys = [sentence_key(s) for s in picks]
+                headline_first += bool(picks) and picks[0] == " ".join(article.title.split())
+                outside += sum(k not in judged for k in keys)
+                for label, n in (("first", 1), ("first_two", 2), ("all_three", 3)):
+                    hits = [judged[k] for k in keys[:n] if k in judged]
+                    counts[label][0] += sum(hits)
+                    counts[label][1] += len(hits)
+                if part == "all":
+                    first.append(float(judged.get(keys[0], False)) if keys else 0.0)
+            out[part] = {k: round(r / n, 3) if n else None for k, (r, n) in counts.items()}
+            out[part]["picks_outside_the_judged_pool"] = outside
+            out[part]["first_is_the_headline"] = headline_first
+        firsts[name] = first
+        if name != "shipped":
+            out["first_vs_shipped_ci95"] = bootstrap_difference(first, firsts["shipped"])
+        print(json.dumps(out))
+    return firsts
+
+
 def score(rt: Runtime, path: Path) -> None:
     judged = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     verdicts = {row["id"]: {s["sha"]: bool(s["supports"]) for s in row["sentences"] if s.get("supports") is not None}
@@ -193,43 +240,21 @@ def score(rt: Runtime, path: Path) -> None:
     calls = {row["id"]: row["call"] for row in judged}
     _, articles = training_set(rt)
     by_id = {a.id: a for a in articles if a.id in calls}
-    ids = [i for i in calls if i in by_id]
-    batch = [by_id[i] for i in ids]
+    batch = [by_id[i] for i in calls if i in by_id]
     results = rt.analyse(batch)
+    summary = {"bench": "evidence", "judgments": str(path.relative_to(ROOT)), "articles": len(batch),
+               "sentences_judged": sum(len(v) for v in verdicts.values())}
+    if SECOND_PASS.exists() and path == JUDGMENTS:
+        summary["second_pass"] = agreement(verdicts, SECOND_PASS)
+    print(json.dumps(summary))
     model, _ = rt.active_model
-    scored = scored_candidates(rt, model, batch, results, [calls[i] for i in ids])
-    firsts: dict[str, list[float]] = {}
-    picked = classify.pick_evidence(model, rt.encoder, batch, results, [calls[i] for i in ids])
-    by_article = {article.id: picked.get(n, []) for n, article in enumerate(batch)}
-    rankings = {"shipped": lambda article, *_: by_article[article.id], **RANKINGS}
-    for name, rank in rankings.items():
-        out = {"bench": "evidence", "ranking": name, "judgments": str(path.relative_to(ROOT)), "articles": len(ids)}
-        first = []
-        for part in ("dev", "test", "all"):
-            counts = {k: [0, 0] for k in ("first", "first_two", "all_three")}
-            outside = headline_first = 0
-            for i, article, result, (candidates, probs) in zip(ids, batch, results, scored):
-                if part != "all" and half(i) != part:
-                    continue
-                picks = rank(article, result, candidates, probs, calls[i])
-                keys = [sentence_key(s) for s in picks]
-                headline_first += bool(picks) and picks[0] == " ".join(article.title.split())
-                outside += sum(k not in verdicts[i] for k in keys)
-                for name_, n in (("first", 1), ("first_two", 2), ("all_three", 3)):
-                    judged_picks = [verdicts[i][k] for k in keys[:n] if k in verdicts[i]]
-                    counts[name_][0] += sum(judged_picks)
-                    counts[name_][1] += len(judged_picks)
-                if part == "all":
-                    first.append(float(verdicts[i].get(keys[0], False)) if keys else 0.0)
-            out[part] = {k: round(r / n, 3) if n else None for k, (r, n) in counts.items()}
-            out[part]["picks_outside_the_judged_pool"] = outside
-            out[part]["first_is_the_headline"] = headline_first
-        firsts[name] = first
-        if name != "shipped":
-            out["first_vs_shipped_ci95"] = bootstrap_difference(first, firsts["shipped"])
-        elif SECOND_PASS.exists() and path == JUDGMENTS:
-            out["second_pass"] = agreement(verdicts, SECOND_PASS)
-        print(json.dumps(out))
+    evaluate(rt, model, "shipped (in-sample: it trained on every judged article)", batch, results,
+             [calls[a.id] for a in batch], verdicts, RANKINGS)
+    # out of sample: the base and contraction articles are all from the period the time-split model never saw
+    later = [(a, r) for a, r in zip(batch, results) if a.published is not None and a.published >= PERIOD[0]]
+    evaluate(rt, time_split_model(rt), f"time-split (trained before {PERIOD[0]:%Y-%m-%d}; these articles are after it)",
+             [a for a, _ in later], [r for _, r in later], [calls[a.id] for a, _ in later], verdicts,
+             {"regression_only": regression_only})
 
 
 def main() -> None:

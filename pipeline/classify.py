@@ -391,8 +391,8 @@ def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequ
     q = dict(zip(shown, model.text_proba([texts[i] for i in shown], encoder, head=True))) if shown else {}
     for n, picked in chosen.items():
         column = LABELS.index(labels[n])
-        order = sorted(picked, key=lambda i: -q[i][column]) if q and len(picked) > 1 else picked
-        evidence[n] = [texts[i] for i in order]
+        shown_order = sorted(picked, key=lambda i: -q[i][column]) if q and len(picked) > 1 else picked
+        evidence[n] = [texts[i] for i in shown_order]
     return evidence
 
 

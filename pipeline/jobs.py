@@ -539,7 +539,8 @@ def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
     articles, labels = load_probes(rt.scenario) if path is None else written_articles(path)
     if not articles:
         return {}
-    predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder)
+    predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder,
+                                   order_evidence=False)  # the labels only: ordering unused evidence costs an mpnet pass
     right = [p.label == y for p, y in zip(predictions, labels)]
     return {"accuracy": round(sum(right) / len(right), 4),
             "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))},
@@ -556,15 +557,16 @@ def probe_suite(scenario, path: Path | None = None) -> str:
 def active_probes(rt: Runtime, active: ModelEntry) -> dict:
     """The active model's probe results on the pack's probe suite as it is now: those recorded when it was
     registered while the suite is unchanged, else measured again (a refresh compared a refit on the edited
-    suite with the old model's score on the old one). If the active model cannot run here (it does not load, or
-    it loads and refuses this pipeline's encoders when it classifies), its recorded ones."""
+    suite with the old model's score on the old one). None when the active model cannot run here (it does not
+    load, or it loads and refuses this pipeline's encoders when it classifies): it has no probe figures here, and
+    ones it recorded on another suite could keep the pack on a model no ingest can use."""
     recorded = (active.metrics or {}).get("probes") or {}
     if recorded.get("suite") == probe_suite(rt.scenario):
         return recorded
     try:
         return probe_check(rt, rt.registry.load(active))
     except ModelError:
-        return recorded
+        return {}
 
 
 def feature_parts(rt: Runtime) -> dict[str, str]:

@@ -167,13 +167,11 @@ def gate_note(store: Store, pack: Scenario) -> str:
     relevance gate, '' otherwise: every one of them is then `none` by the gate alone, and its trend, odds and brief
     would read as quiet news. A gated-out article gets the model's fixed gate probabilities, the same for each, and
     is `none`; so more than one prediction, every one `none` with the same probabilities, is a gate that passed
-    nothing (`Store.prediction_spread`: one aggregate, where reading every stored text through the gate would cost
-    each read a scan of the store)."""
+    nothing (`Store.gated_out_only`: it stops at the first other call, where reading every stored text through the
+    gate would cost each read a scan of the store)."""
     version = current_model_version(store, pack)
-    scored, distinct, cases = store.prediction_spread(pack.id, version) if version is not None else (0, 0, 0)
-    if scored < 2 or distinct != 1 or cases:
-        return ""
-    return pack.gate_count(scored=scored).note()
+    scored = store.gated_out_only(pack.id, version) if version is not None else 0
+    return pack.gate_count(scored=scored).note() if scored > 1 else ""
 
 
 def within_data(store: Store, until: date | None, command: str, option: str = "--until",

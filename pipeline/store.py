@@ -883,14 +883,18 @@ class Store:
         return frame.assign(parsed=pd.Series([None if pd.isna(v) else bool(v) for v in frame["parsed"]],
                                              index=frame.index, dtype="object"))
 
-    def prediction_spread(self, scenario: str, model_version: str) -> tuple[int, int, int]:
-        """(predictions, distinct probability rows, predictions not `none`) of this model for the scenario, over
-        stored articles."""
-        probabilities = ", ".join(f"p.p_{c}" for c in LABELS)
-        return self.con.execute(
-            f"SELECT count(*), count(DISTINCT ({probabilities})), count(*) FILTER (WHERE p.label <> 'none') "
-            "FROM predictions p JOIN articles a ON a.id = p.article_id "
-            "WHERE p.scenario = ? AND p.model_version = ?", [scenario, model_version]).fetchone()
+    def gated_out_only(self, scenario: str, model_version: str) -> int:
+        """How many predictions this model made for the scenario when every one of them is `none` with the same
+        probabilities (what the gate gives an article it keeps out), else 0. Most stores stop at the first call
+        that is not `none`; only an all-`none` store is read whole, once, for the count and the spread."""
+        where = "WHERE p.scenario = ? AND p.model_version = ?"
+        if self.con.execute(f"SELECT 1 FROM predictions p {where} AND p.label <> 'none' LIMIT 1",
+                            [scenario, model_version]).fetchall():
+            return 0
+        same = " AND ".join(f"min(p.p_{c}) = max(p.p_{c})" for c in LABELS)
+        count, uniform = self.con.execute(f"SELECT count(*), {same} FROM predictions p JOIN articles a ON a.id = p.article_id "
+                                          f"{where}", [scenario, model_version]).fetchall()[0]
+        return int(count) if uniform else 0
 
     def passed_gate(self, frame: pd.DataFrame, gate: Callable[[Article], bool] | None = None,
                     chunk: int = 200) -> Iterator[str]:

@@ -115,7 +115,7 @@ def zero_shot_proba(scenario: Scenario, articles: Sequence[Article], encoder: Se
                     none_bar: float = NONE_BAR, temperature: float = TEMPERATURE) -> np.ndarray:
     """Probabilities in LABELS order for articles outside a pipeline run (scripts, tests): the pack's own
     relevance gate, then the zero-shot model, as `signals import` applies them."""
-    from .nlp import Relevance
+    from .scenario import Relevance
 
     gate = Relevance(scenario)
     model = ZeroShotModel(ZeroShotModel.for_scenario(scenario, encoder).prototypes, none_bar, temperature)

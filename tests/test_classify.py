@@ -146,7 +146,7 @@ def test_scores_per_class():
 def test_evidence_is_the_regressions_three_best_sentences_in_the_whole_models_order(runtime_session):
     """The report shows an article's first evidence sentence beside its headline. The word regression alone ordered
     them; the case head now orders the three it picks (on 66 judged articles the first sentence backed the call 0.76
-    of the time before, 0.86 now: bench/evidence.py). A single candidate, and the zero-shot model, keep their order."""
+    of the time before, 0.86 now: bench/evidence.py). The `order_evidence` setting turned off keeps the regression's."""
     rt = runtime_session
     model, entry = rt.active_model
     article = Article(

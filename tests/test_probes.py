@@ -103,19 +103,25 @@ def test_blind_probes_are_balanced_plain_and_apart_from_everything_trained_on():
     assert not [a.id for a in articles if runs(a.text) & seen_runs], "a blind probe shares a 15-word run with a probe or example"
 
 
-def test_an_active_model_that_loads_but_cannot_run_here_keeps_its_recorded_probe_figures(shipped, monkeypatch):
+def test_an_active_model_that_cannot_run_here_sets_no_probe_floors(shipped, tmp_path):
     """`active_probes` measures the active model again when the suite changed (every model registered before the
     suite's hash was recorded). A model that loads but cannot run with this pipeline (trained with another
     sentence encoder, or a case head cut at another token cap) raises `ModelError` when it classifies: the compare
     path calls it "not comparable" and promotes, then `signals train` stopped on that error in `active_probes`
-    (the advice 'retrain it with signals train' could not be followed). It falls back to the recorded figures, as
-    for a model that cannot load."""
+    (the advice 'retrain it with signals train' could not be followed; found in review). Such a model has no probe
+    figures here, so it sets no floor: figures recorded on another suite, by a model that cannot run, could
+    otherwise keep the pack on it."""
     import dataclasses
 
-    from pipeline.jobs import active_probes
+    from pipeline import classify
+    from pipeline.jobs import Runtime, active_probes
+    from pipeline.registry import Registry
 
     rt, model, entry = shipped
-    other_encoder = dataclasses.replace(model, encoder_fingerprint="0" * 64)  # loads; refused by `featurizer`
-    monkeypatch.setattr(rt.registry, "load", lambda e: other_encoder)
-    older_suite = dataclasses.replace(entry, metrics={**entry.metrics, "probes": {**entry.metrics["probes"], "suite": "0" * 16}})
-    assert active_probes(rt, older_suite) == older_suite.metrics["probes"]
+    registry = Registry(tmp_path / "models")
+    other_encoder = dataclasses.replace(model, encoder_fingerprint="0" * 64)  # loads; refused when it classifies
+    recorded = {**entry.metrics["probes"], "suite": "0" * 16}
+    saved = registry.save_candidate(other_encoder, rt.scenario.id, "labels", classify.RECIPE, {"probes": recorded})
+    active = registry.register(saved, 0.0, None, "test")
+    here = Runtime(rt.settings.replace(models_dir=tmp_path / "models"), shared=rt)
+    assert active_probes(here, active) == {}
