@@ -13,10 +13,6 @@ raw encoder  the sentence encoder's features (`Featurizer.dense`: title, lead an
       the classifier has them, the fine-tuned reader's pass and the case head's all-mpnet-base-v2 pass over
       the headline and lead of the items past the relevance gate (the only ones the pipeline gives them), on
       the same items; `raw_combined` is spaCy plus encoders, the work the full pipeline cannot avoid.
-raw evidence encoder  the case head's encoder over the evidence sentences the full run ordered with it (up to
-      three of each article called a case, `classify.pick_evidence`), read back from its store after the clock;
-      `full_over_raw_combined_with_evidence` counts it in the raw work as well (`full_over_raw_combined`, as
-      before, does not: the ordering is work the pipeline took on for the analyst, and the two ratios say so).
       The case head's vector cache is empty at the start of every full run (`SIGNALS_VECTOR_CACHE` points
       at a new file), so the full pipeline encodes what the raw pass encoded.
 full  `jobs.ingest` on a JSONL file of the same items into a temporary DuckDB: parse the file,
@@ -50,7 +46,6 @@ from pipeline.files import article_from_record  # noqa: E402
 from pipeline.jobs import Runtime, ingest  # noqa: E402
 from pipeline.reader import reader_text  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
-from pipeline.store import Store  # noqa: E402
 
 
 WARM_ENCODER = mpnet.shared_cache().encoder
@@ -129,19 +124,6 @@ def time_full(rt: Runtime, source: Path, db: Path, expected: int) -> float:
     return seconds
 
 
-def time_evidence(db: Path) -> tuple[float, int]:
-    """The case head's encoder, past the cache, over the evidence sentences a full run ordered with it (each
-    article called a case with more than one: `classify.pick_evidence`), read back from that run's store."""
-    with Store(db, read_only=True) as store:
-        rows = store.con.execute("SELECT evidence FROM predictions").fetchall()
-    shown = [json.loads(evidence or "[]") for (evidence,) in rows]
-    sentences = [s for picked in shown if len(picked) > 1 for s in picked]
-    start = time.perf_counter()
-    if sentences:
-        WARM_ENCODER.encode(sentences)
-    return time.perf_counter() - start, len(sentences)
-
-
 def measure(rt: Runtime, lines: list[str], tmp: Path, name: str, repeat: int) -> dict:
     """Raw and full, alternating, `repeat` times each; the best time of each counts (the machine is shared)."""
     articles = [article_from_record(json.loads(line)) for line in lines]
@@ -156,16 +138,12 @@ def measure(rt: Runtime, lines: list[str], tmp: Path, name: str, repeat: int) ->
         encs.append(time_encoder(rt, articles))
         fulls.append(time_full(rt, source, tmp / f"{name}-{n}.duckdb", len(articles)))
     raw, enc, full = min(raws), min(encs), min(fulls)
-    evidence, sentences = (min(time_evidence(tmp / f"{name}-{n}.duckdb") for n in range(repeat))
-                           if rt.settings.order_evidence else (0.0, 0))  # off: the run ordered nothing
     return {
         "items": len(articles), "relevant": relevant, "words": words,
         "raw_s": round(raw, 2), "raw_encoder_s": round(enc, 2), "full_s": round(full, 2),
         "raw_words_per_s": round(words / raw), "raw_encoder_docs_per_s": round(len(articles) / enc),
         "full_words_per_s": round(words / full),
         "full_over_raw": round(raw / full, 3), "full_over_raw_combined": round((raw + enc) / full, 3),
-        "evidence_sentences_ordered": sentences, "raw_evidence_encoder_s": round(evidence, 2),
-        "full_over_raw_combined_with_evidence": round((raw + enc + evidence) / full, 3),
     }
 
 

@@ -251,14 +251,10 @@ class ScenarioModel:
             probs[idx] = self.shifted(p)
         return probs
 
-    def text_proba(self, texts: Sequence[str], encoder: SentenceEncoder, head: bool = False) -> np.ndarray:
-        """Probabilities (LABELS order) of short texts, such as evidence sentences, read as whole articles: by the
-        regression alone, or with `head` averaged with the case head as articles are (an mpnet pass per text, so
-        `pick_evidence` asks it only of the few sentences it shows). The fine-tuned reader (v4) never reads them."""
-        p = self._in_label_order(self.estimator.predict_proba(text_frame(texts, self.featurizer(encoder))))
-        if head and self.head is not None and self.head_weight and len(texts):
-            p = (1 - self.head_weight) * p + self.head_weight * self._in_label_order(self.head.predict_proba(texts), self.head.classes)
-        return self.shifted(p)
+    def text_proba(self, texts: Sequence[str], encoder: SentenceEncoder) -> np.ndarray:
+        """Probabilities (LABELS order) of short texts, such as evidence sentences, read as whole articles.
+        The regression alone: the reader would cost a transformer pass per candidate sentence."""
+        return self.shifted(self._in_label_order(self.estimator.predict_proba(text_frame(texts, self.featurizer(encoder)))))
 
     def _in_label_order(self, p: np.ndarray, classes: Sequence[str] | None = None) -> np.ndarray:
         out = np.zeros((len(p), len(LABELS)))
@@ -315,15 +311,13 @@ def predict(
     articles: Sequence[Article],
     results: Sequence[NlpResult | None],
     encoder: SentenceEncoder,
-    order_evidence: bool = True,
 ) -> list[Prediction]:
-    """Label, calibrated probabilities and evidence sentences for each article, in input order (`order_evidence`:
-    see `pick_evidence`)."""
+    """Label, calibrated probabilities and evidence sentences for each article, in input order."""
     if not articles:
         return []
     probs = model.predict_proba(articles, is_relevant(results), encoder)
     labels = [LABELS[i] for i in probs.argmax(axis=1)]
-    evidence = pick_evidence(model, encoder, articles, results, labels, order_evidence)
+    evidence = pick_evidence(model, encoder, articles, results, labels)
     return [
         Prediction(
             article_id=a.id,
@@ -360,15 +354,8 @@ def candidate_sentences(article: Article, result: NlpResult | None, limit: int =
 
 
 def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequence[Article],
-                  results: Sequence[NlpResult | None], labels: Sequence[str], order: bool = True) -> dict[int, list[str]]:
-    """For each article called a case: the `EVIDENCE_SENTENCES` candidate sentences the word regression scores
-    highest for that case, in the order the whole model (the regression and the case head, `text_proba(head=True)`)
-    scores them; with `order` false (the `order_evidence` setting), in the regression's order. The report and the
-    brief show the first beside the headline, so the order matters most: on 66 full-text articles judged sentence
-    by sentence (`python bench/evidence.py`) the first sentence backed the call 0.76 of the time in the regression's
-    order and 0.86 in the whole model's. The head reads only these few sentences (an mpnet pass over every
-    candidate would cost more than the article's own), which still costs about a fifth more time on on-topic
-    news (`python bench/throughput.py`)."""
+                  results: Sequence[NlpResult | None], labels: Sequence[str]) -> dict[int, list[str]]:
+    """For each article called a case: its candidate sentences the model scores highest for that case."""
     owners, texts = [], []
     for n, (article, result) in enumerate(zip(articles, results)):
         if labels[n] == "none":
@@ -381,18 +368,10 @@ def pick_evidence(model: ScenarioModel, encoder: SentenceEncoder, articles: Sequ
         return evidence
     p = model.text_proba(texts, encoder)
     ranked = sorted(range(len(texts)), key=lambda i: -p[i, LABELS.index(labels[owners[i]])])
-    chosen: dict[int, list[int]] = {}
     for i in ranked:
-        picked = chosen.setdefault(owners[i], [])
+        picked = evidence.setdefault(owners[i], [])
         if len(picked) < EVIDENCE_SENTENCES:
-            picked.append(i)
-    has_head = order and getattr(model, "head", None) is not None and model.head_weight  # not zero-shot, nor v2..v4
-    shown = [i for picked in chosen.values() for i in picked if len(picked) > 1] if has_head else []  # one has no order to find
-    q = dict(zip(shown, model.text_proba([texts[i] for i in shown], encoder, head=True))) if shown else {}
-    for n, picked in chosen.items():
-        column = LABELS.index(labels[n])
-        shown_order = sorted(picked, key=lambda i: -q[i][column]) if q and len(picked) > 1 else picked
-        evidence[n] = [texts[i] for i in shown_order]
+            picked.append(texts[i])
     return evidence
 
 

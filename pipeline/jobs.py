@@ -170,8 +170,7 @@ class Runtime:
             count = counts.setdefault(self.scenario.id, self.scenario.gate_count())
             count.scored += len(own)
             count.passed += sum(r.relevant for r in own)
-        return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder,
-                                self.settings.order_evidence)
+        return classify.predict(model, entry.version, self.scenario.id, articles, own, self.encoder)
 
 
 # ---------------------------------------------------------------- ingest
@@ -539,8 +538,7 @@ def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
     articles, labels = load_probes(rt.scenario) if path is None else written_articles(path)
     if not articles:
         return {}
-    predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder,
-                                   order_evidence=False)  # the labels only: ordering unused evidence costs an mpnet pass
+    predictions = classify.predict(model, "probe", rt.scenario.id, articles, rt.gate(articles), rt.encoder)
     right = [p.label == y for p, y in zip(predictions, labels)]
     return {"accuracy": round(sum(right) / len(right), 4),
             "per_label": {c: [sum(r for r, y in zip(right, labels) if y == c), labels.count(c)] for c in sorted(set(labels))},

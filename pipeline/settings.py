@@ -88,9 +88,6 @@ class Settings(BaseModel):
     # the event coder's learned model (models/events/<version>): plover-model-v10 also reads each sentence's
     # all-mpnet-base-v2 vector, more accurate and many times slower (README, "Event coder")
     event_model: Name = "plover-model-v7"
-    # the case head orders each article's evidence sentences (`classify.pick_evidence`): better first sentences,
-    # for an mpnet pass over up to three sentences of each article called a case (README, "The classifier")
-    order_evidence: bool = True
     process_chunk_size: int = Field(2000, ge=1)  # articles per NLP+classify transaction
     # DuckDB cache cap (it spills to disk past it); its default, 80% of RAM, makes memory grow with the store
     duckdb_memory_limit: str = Field("128MB", pattern=MEMORY_SIZE)

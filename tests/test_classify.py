@@ -143,10 +143,10 @@ def test_scores_per_class():
     assert s["accuracy"] == 0.5
 
 
-def test_evidence_is_the_regressions_three_best_sentences_in_the_whole_models_order(runtime_session):
-    """The report shows an article's first evidence sentence beside its headline. The word regression alone ordered
-    them; the case head now orders the three it picks (on 66 judged articles the first sentence backed the call 0.76
-    of the time before, 0.86 now: bench/evidence.py). The `order_evidence` setting turned off keeps the regression's."""
+def test_evidence_is_the_three_candidates_the_regression_scores_highest_for_the_call(runtime_session):
+    """The report shows an article's first evidence sentence beside its headline (bench/evidence.py measures how
+    often it backs the call: 0.75 out of sample). Ordering the three by the case head too was tried and not kept
+    (docs/classifier-experiments.md, evidence)."""
     rt = runtime_session
     model, entry = rt.active_model
     article = Article(
@@ -157,19 +157,10 @@ def test_evidence_is_the_regressions_three_best_sentences_in_the_whole_models_or
         "Traffic in the capital was diverted around the Red Zone for the day.", None, "")
     result = rt.gate([article])
     (prediction,) = classify.predict(model, entry.version, rt.scenario.id, [article], result, rt.encoder)
-    assert prediction.label == "base" and len(prediction.evidence) == classify.EVIDENCE_SENTENCES
+    assert prediction.label == "base"
     candidates = classify.candidate_sentences(article, result[0])
-    base = LABELS.index("base")
-    by_regression = model.text_proba(candidates, rt.encoder)[:, base]
-    three = [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: -by_regression[i])[:3]]
-    assert set(prediction.evidence) == set(three)
-    whole = model.text_proba(prediction.evidence, rt.encoder, head=True)[:, base]
-    assert list(whole) == sorted(whole, reverse=True)
-    # for this article (and the shipped model) the two orders differ: the regression put the talks sentence second
-    assert prediction.evidence != three and prediction.evidence[0] == three[0]
-    # `order_evidence = false` in the settings keeps the regression's order (and spares the head's pass)
-    from pipeline.jobs import Runtime
-
-    unordered = Runtime(rt.settings.replace(order_evidence=False), shared=rt)
-    assert unordered.classify([article], result)[0].evidence == three
-    assert rt.classify([article], result)[0].evidence == prediction.evidence
+    assert len(candidates) > classify.EVIDENCE_SENTENCES
+    p_base = model.text_proba(candidates, rt.encoder)[:, LABELS.index("base")]
+    best = sorted(range(len(candidates)), key=lambda i: -p_base[i])[: classify.EVIDENCE_SENTENCES]
+    assert prediction.evidence == [candidates[i] for i in best]
+    assert "Traffic in the capital was diverted around the Red Zone for the day." not in prediction.evidence
