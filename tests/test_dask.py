@@ -111,6 +111,10 @@ def test_dask_flow_stores_what_the_in_process_pipeline_stores(iran_items, settin
     rescore = ingest_dask_flow(str(config), str(dask_db), [str(iran_items)], True, dask_address=None, dask_workers=2)
     assert rescore.articles_new == 0 and rescore.predictions == ITEMS
     assert parses_and_predictions() == before
+    with Store(dask_db, read_only=True) as store:  # and the daily signals follow the active model again
+        assert {v for (v,) in store.con.execute("SELECT DISTINCT model_version FROM daily_signals").fetchall()} == {
+            v for (v,) in store.con.execute("SELECT DISTINCT model_version FROM predictions WHERE model_version <> 'retired'").fetchall()}
+    assert stored_rows(dask_db)["daily_signals"] == got["daily_signals"]
 
 
 def test_worker_runtime_is_loaded_once_per_settings(settings):
