@@ -55,7 +55,7 @@ from .odds import (
 )
 from .records import CASES, LABELS, is_zero_shot
 from .scenario import Scenario
-from .signals import article_predictions, build_outlet_breakdown, daily_frame, zero_shot_note
+from .signals import article_predictions, build_outlet_breakdown, daily_frame, gate_note, zero_shot_note
 from .store import Store
 from .text import shown
 
@@ -153,9 +153,12 @@ def week_developments(history: pd.DataFrame, model: OddsModel, week_start: date,
 
 def week_summary(
     scenario: Scenario, history: pd.DataFrame, alerts: AlertReport, model: OddsModel, week_end: date,
-    seen: Visibility | None = None, daily: pd.DataFrame | None = None, n: int = WEEK_MOVERS,
+    seen: Visibility | None = None, daily: pd.DataFrame | None = None, n: int = WEEK_MOVERS, gate: str = "",
 ) -> WeekSummary:
-    """Pure: the week of 7 days ending on `week_end`, from an `article_predictions(..., text=True)` frame."""
+    """Pure: the week of 7 days ending on `week_end`, from an `article_predictions(..., text=True)` frame. `gate`,
+    `signals.gate_note`'s line when the pack's gate passed none of the articles it scored, opens what the model
+    can't see: every call is then `none` by the gate alone, and a terminal's stderr is not where a reader of the
+    report or the pasted brief looks."""
     week_start = week_end - timedelta(days=6)
     path = compute_path(history, model, week_start - timedelta(days=1), week_end)
     latest, before = path.iloc[-1], path.iloc[0]
@@ -171,6 +174,8 @@ def week_summary(
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
     if seen is not None and is_zero_shot(seen.model_version):
         blind = (zero_shot_note([seen.model_version], scenario.id),) + blind
+    if gate:
+        blind = (gate,) + blind
     no_data = 0
     if daily is not None and not daily.empty:
         days = daily.drop_duplicates("day")
@@ -208,7 +213,7 @@ def gather(
         evidence = evidence[evidence["day"] >= pd.Timestamp(first_day)].reset_index(drop=True)
     alerts = evaluate(scenario, history, until)
     in_range = history[history["day"] >= pd.Timestamp(first_day)] if first_day is not None and not history.empty else history
-    summary = week_summary(scenario, history, alerts, model, until, seen, daily) if until else None
+    summary = week_summary(scenario, history, alerts, model, until, seen, daily, gate=gate_note(store, scenario)) if until else None
     return ReportData(scenario, first_day, until, daily, odds, evidence, alerts, model, datetime.now(timezone.utc).replace(microsecond=0),
                       summary, build_outlet_breakdown(in_range), seen)
 
@@ -488,4 +493,5 @@ def weekly_brief(
     model = OddsModel.for_scenario(scenario, half_life, strength, daily_cap, seen.measurable if seen else None)
     history = article_predictions(store, scenario, None, week_end, text=True)
     daily = daily_frame(store, scenario, week_end - timedelta(days=6), week_end)
-    return week_summary(scenario, history, evaluate(scenario, history, week_end), model, week_end, seen, daily)
+    return week_summary(scenario, history, evaluate(scenario, history, week_end), model, week_end, seen, daily,
+                        gate=gate_note(store, scenario))

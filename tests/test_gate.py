@@ -84,6 +84,22 @@ def test_the_reads_say_it_on_stderr_and_still_work(two_packs, capsys, command):
     assert code == 0 and "relevance actor" not in err  # a gate that passed some: nothing to say
 
 
+def test_the_brief_and_the_report_say_it_under_what_the_model_cant_see(two_packs, capsys, tmp_path):
+    """A reader of the report, or of a brief pasted into a note, never sees the terminal's stderr: the line opens
+    the week's "What the model can't see" there too, and only for the pack whose gate passed nothing."""
+    config, db, pack_file, *_ = two_packs
+    line = note(pack_file).removeprefix("signals: ")
+    code, out, err = run(capsys, "--config", config, "--db", db, "brief", "--scenario", NOMATCH)
+    assert code == 0, err
+    blind = out.split("**What the model can't see:**", 1)[1]
+    assert blind.lstrip("\n").startswith(f"- {line[:60]}")
+    page = tmp_path / "nomatch.html"
+    assert run(capsys, "--config", config, "--db", db, "report", "--scenario", NOMATCH, "--out", page)[0] == 0
+    assert "none of the 5 articles scored named a relevance actor (Atlantis)" in page.read_text(encoding="utf-8")
+    code, out, err = run(capsys, "--config", config, "--db", db, "brief", "--scenario", INDIA)
+    assert code == 0 and "relevance actor" not in out
+
+
 def test_the_queue_calls_no_gated_out_article_uncertain(two_packs, capsys, tmp_path):
     config, db, pack_file, *_ = two_packs
     queue = tmp_path / "nomatch.jsonl"
