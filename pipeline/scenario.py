@@ -102,6 +102,7 @@ class Relevance:
     def __call__(self, article: Article) -> bool:
         return bool(self.pattern and self.pattern.search(article.body()))
 
+
 def _shown(text: str) -> str:
     """A name for a message, in quotes, with each character a reader could not see or could take for another
     (not plain printable ASCII: a zero-width space, a bidi mark, a no-break space, a Cyrillic 'а', a combining
