@@ -61,6 +61,7 @@ class QueueItem:
     evidence: list[str]
     margin: float
     picked: str = "uncertain"
+    gated_out: bool = False  # a random pick the pack's relevance gate kept out: `none` without the model reading it
 
     def to_export(self) -> dict:
         """The exported line: the article, the model's call, and empty `label` and `note` to fill in."""
@@ -135,6 +136,7 @@ def build_queue(
             evidence=prediction.evidence,
             margin=round(float(margins[article_id]), 4),
             picked=why,
+            gated_out=why == "random" and gate is not None and not gate(articles[article_id]),
         ))
     return items
 
@@ -433,7 +435,9 @@ def describe(item: QueueItem, position: int, total: int) -> str:
         lines.append("    " + textwrap.shorten(a.summary, SUMMARY_CHARS, placeholder=" ..."))
     if a.text and a.text.strip() != a.summary.strip():
         lines.append("    text: " + textwrap.shorten(a.text, TEXT_CHARS, placeholder=" ..."))
-    why = "the model is unsure" if item.picked == "uncertain" else "a random pick, to check the model where it is sure"
+    why = ("the model is unsure" if item.picked == "uncertain"
+           else "a random pick outside the pack's relevance gate (none of its actors named: `none` unread)" if item.gated_out
+           else "a random pick, to check the model where it is sure")
     lines.append(f"    model: {item.guess} ({probs}); in the queue as {why}")
     for sentence in item.evidence:
         lines.append("      - " + textwrap.shorten(sentence, SUMMARY_CHARS, placeholder=" ..."))

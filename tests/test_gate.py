@@ -124,3 +124,22 @@ def test_the_queue_still_ranks_the_articles_that_passed_the_gate_by_margin(two_p
     assert {r["id"] for r in uncertain} == {"tp-india-1", "tp-india-2"}
     margins = [sorted(r["probabilities"].values())[-1] - sorted(r["probabilities"].values())[-2] for r in uncertain]
     assert margins == sorted(margins)
+
+
+def test_an_analyst_labeling_is_told_which_random_picks_the_gate_kept_out(two_packs):
+    """The interactive queue said "a random pick, to check the model where it is sure" of an article the gate kept
+    out, which the model never read: it now says so."""
+    from pipeline.labeling import build_queue, describe
+    from pipeline.scenario import Relevance, load_scenario
+    from pipeline.signals import current_model_version
+    from pipeline.store import Store
+
+    _, db, pack_file, *_ = two_packs
+    india = load_scenario(pack_file.parent.parent / INDIA)
+    with Store(db, read_only=True) as store:
+        items = build_queue(store, INDIA, current_model_version(store, india), set(), size=5, gate=Relevance(india))
+    outside = {i.article.id for i in items if i.gated_out}
+    assert outside == {i.article.id for i in items if i.picked == "random"} and len(outside) == 3
+    for item in items:
+        shown = describe(item, 1, len(items))
+        assert ("outside the pack's relevance gate" in shown) == (item.article.id in outside)
