@@ -862,6 +862,7 @@ def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Se
         rows = frame.iloc[hold].reset_index(drop=True) if frame is not None else None
         pred = lambda m, f=None: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder, f).argmax(axis=1)]  # noqa: E731
         candidate_pred, active_pred = (pred(model, rows), pred(active)) if hold else ([], [])
+        # on today's suite; this is also what finds an active model that loads but cannot run here, when no item is held
         active_probes = probe_check(rt, active).get("accuracy", 0.0)
     except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
         return True, f"active model not comparable ({exc})"
