@@ -23,9 +23,11 @@ articles); firings after that day are not seen:
     pending                          it has a window (start + deadline_days), has not fired in it,
                                      and the deadline is today or later
     deadline passed without firing   the deadline is behind as_of and it never fired inside the window
-    unknown: no data to the deadline the deadline is behind as_of, it never fired, and the newest
-                                     classified article is older than the deadline: the days the
-                                     store cannot see are missing, not quiet, so nothing is concluded
+    unknown: not enough data         the deadline is behind as_of, it never fired, and the store cannot
+                                     see the window: its newest classified article is older than the
+                                     deadline, or fewer than DEADLINE_COVERAGE of the window's days have
+                                     any classified article. Days the store cannot see are missing, not
+                                     quiet, so nothing is concluded; the note says which
 
 The window runs from `start` to `start + deadline_days`, both days included.
 An indicator with `start` but no deadline only counts firings from `start` on.
@@ -49,7 +51,11 @@ from .store import Store
 
 SNIPPET_CHARS = 200
 FIRED, NOT_FIRED, PENDING, PASSED = "fired", "not fired", "pending", "deadline passed without firing"
-UNKNOWN = "unknown: no data to the deadline"
+UNKNOWN = "unknown: not enough data"
+# The share of a deadline window's days that must have classified articles before "passed without firing" is said.
+# A feed down for a day or two leaves the verdict standing (its note counts the days without data); a store that
+# saw a week of a month-long window says nothing about the other three.
+DEADLINE_COVERAGE = 0.75
 FIELDS = ("title", "summary", "text")
 
 
@@ -234,9 +240,11 @@ def firings_for(indicator: Indicator, articles: pd.DataFrame) -> tuple[list[Firi
 
 
 def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of: date | None,
-               data_until: date | None = None) -> IndicatorStatus:
+               data_until: date | None = None, data_days: frozenset[date] | None = None) -> IndicatorStatus:
     """Pure: the indicator's status as of a day, from its firings (all on or before as_of). `data_until`, the
-    newest day with classified articles, keeps a deadline the data does not reach from passing "without firing"."""
+    newest day with classified articles, keeps a deadline the data does not reach from passing "without firing";
+    `data_days`, the days with classified articles (None: every day up to data_until), keeps a window the data
+    mostly misses from passing either (`DEADLINE_COVERAGE`)."""
     start, deadline = indicator_window(indicator)
     counted = [f for f in firings if not f.outside]
     late = [f for f in firings if deadline is not None and f.day > deadline]
@@ -249,9 +257,17 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
         status = UNKNOWN
         note = f"the newest data is from {data_until.isoformat()}" if data_until else "no classified articles"
     elif as_of is not None and as_of > deadline:
-        status = PASSED
-        if late:
-            note = f"fired after the deadline, first on {late[0].day.isoformat()}"
+        window = (deadline - start).days + 1
+        blind = 0 if data_days is None else sum(start + timedelta(days=n) not in data_days for n in range(window))
+        seen = f"{window - blind} of the window's {window} days have classified articles"
+        if window - blind < DEADLINE_COVERAGE * window:
+            status, note = UNKNOWN, f"only {seen}"
+        else:
+            status = PASSED
+            notes = [f"{seen}; the other {blind} are missing"] if blind else []
+            if late:
+                notes.append(f"fired after the deadline, first on {late[0].day.isoformat()}")
+            note = "; ".join(notes)
     else:
         status = PENDING
         if as_of is not None and start is not None and as_of < start:
@@ -285,10 +301,11 @@ def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> 
     if as_of is not None and not articles.empty:
         articles = articles[articles["day"] <= pd.Timestamp(as_of)]
     data_until = None if articles.empty else pd.Timestamp(articles["day"].max()).date()
+    data_days = frozenset(pd.to_datetime(articles["day"]).dt.date.unique())
     statuses, firings = [], []
     for indicator in scenario.indicators:
         fired, matched = firings_for(indicator, articles)
-        statuses.append(status_for(indicator, fired, matched, as_of, data_until))
+        statuses.append(status_for(indicator, fired, matched, as_of, data_until, data_days))
         firings.extend(fired)
     firings.sort(key=lambda f: (f.day, f.indicator), reverse=True)
     return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings), data_until)

@@ -112,10 +112,12 @@ class WeekSummary:
     priors: dict
     evidence: float
     movers: tuple
-    fired: tuple  # (indicator name, first day it fired in the week, stories)
+    fired: tuple  # (indicator name, first day it fired in the week, stories, first day it ever fired)
     expired: tuple  # (indicator name, deadline)
     blind: tuple  # one line per case the model cannot see
     no_data_days: int
+    other_developments: int = 0  # the week's developments beyond the `movers` shown
+    first_data: date | None = None  # the first day with classified articles (the week's change is from the priors before it)
 
 
 @dataclass(frozen=True)
@@ -139,16 +141,19 @@ def default_since(until: date | None, weeks: int = DEFAULT_WEEKS) -> date | None
     return until - timedelta(days=7 * weeks - 1) if until is not None else None
 
 
-def week_developments(history: pd.DataFrame, model: OddsModel, week_start: date, week_end: date, n: int = WEEK_MOVERS) -> tuple:
-    """Pure: the week's `n` biggest developments (see `pipeline.odds.developments`) as WeekMovers."""
+def week_developments(history: pd.DataFrame, model: OddsModel, week_start: date, week_end: date,
+                      n: int = WEEK_MOVERS) -> tuple[tuple, int]:
+    """Pure: the week's `n` biggest developments (see `pipeline.odds.developments`) as WeekMovers, and how many
+    more the week had."""
     if history.empty:
-        return ()
-    top = developments(history, model, week_end, week_start, n)
-    return tuple(
+        return (), 0
+    every = developments(history, model, week_end, week_start, None)
+    movers = tuple(
         WeekMover(r.day.date(), r.title, r.outlet, r.link, r.id, int(r.articles), r.toward, float(r.contribution * 100),
                   (list(r.evidence) or [""])[0], int(r.others))
-        for r in top.itertuples()
+        for r in every.head(n).itertuples()
     )
+    return movers, max(len(every) - n, 0)
 
 
 def week_summary(
@@ -162,13 +167,14 @@ def week_summary(
     week_start = week_end - timedelta(days=6)
     path = compute_path(history, model, week_start - timedelta(days=1), week_end)
     latest, before = path.iloc[-1], path.iloc[0]
-    movers = week_developments(history, model, week_start, week_end, n)
+    movers, others = week_developments(history, model, week_start, week_end, n)
     fired: dict[str, list] = {}
     for firing in alerts.firings:
         if week_start <= firing.day <= week_end and not firing.outside:  # the status's rule: inside the window
             entry = fired.setdefault(firing.name, [firing.day, 0])
             entry[0] = min(entry[0], firing.day)
             entry[1] += firing.stories or firing.articles
+    first_ever = {s.name: s.first_fired for s in alerts.statuses if s.first_fired is not None}
     expired = tuple((s.name, s.deadline) for s in alerts.statuses
                     if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
@@ -186,8 +192,10 @@ def week_summary(
         odds={c: float(latest[c]) for c in CASES}, low={c: float(latest[f"{c}_low"]) for c in CASES},
         high={c: float(latest[f"{c}_high"]) for c in CASES}, odds_week_before={c: float(before[c]) for c in CASES},
         priors=dict(model.priors), evidence=float(latest["evidence"]), movers=movers,
-        fired=tuple((name, day, count) for name, (day, count) in sorted(fired.items(), key=lambda kv: kv[1][0])),
-        expired=expired, blind=blind, no_data_days=no_data,
+        fired=tuple((name, day, count, first_ever.get(name, day))
+                    for name, (day, count) in sorted(fired.items(), key=lambda kv: kv[1][0])),
+        expired=expired, blind=blind, no_data_days=no_data, other_developments=others,
+        first_data=pd.Timestamp(history["day"].min()).date() if not history.empty else None,
     )
 
 
@@ -266,15 +274,18 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
 
     Movers' titles and sentences are article text: the HTML caller escapes them."""
     odds = []
+    day_before = summary.week_start - timedelta(days=1)
+    since = (f"the priors (the first data is from {summary.first_data:%Y-%m-%d})"
+             if summary.first_data is not None and summary.first_data > day_before else f"{day_before:%Y-%m-%d}")
     for c in CASES:
         if np.isnan(summary.low[c]):  # a case the model cannot see has no change to date: it is its prior, every day
             odds.append(f"{c} {summary.odds[c]:.0%} ({NOT_MEASURABLE}), held at its prior: the news does not move it")
             continue
         change = _change(summary.odds[c], summary.odds_week_before[c])
-        odds.append(f"{c} {summary.odds[c]:.0%} ({summary.low[c]:.0%}–{summary.high[c]:.0%}), {change} since "
-                    f"{summary.week_start - timedelta(days=1):%Y-%m-%d}")
-    indicators = [f"fired: {name}, first on {day:%Y-%m-%d} ({count} {'story' if count == 1 else 'stories'})"
-                  for name, day, count in summary.fired]
+        odds.append(f"{c} {summary.odds[c]:.0%} ({summary.low[c]:.0%}–{summary.high[c]:.0%}), {change} since {since}")
+    indicators = [f"fired: {name}, this week first on {day:%Y-%m-%d} ({count} {'story' if count == 1 else 'stories'})"
+                  + (f"; it first fired on {first:%Y-%m-%d}" if first < summary.week_start else "")
+                  for name, day, count, first in summary.fired]
     indicators += [f"deadline passed without firing: {name} ({deadline:%Y-%m-%d})" for name, deadline in summary.expired]
     blind = list(summary.blind)
     if summary.no_data_days:
@@ -282,8 +293,11 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
                      "no classified articles (missing, not quiet)")
     moved = any(abs(summary.odds[c] - summary.odds_week_before[c]) >= 0.005 for c in CASES)
     if summary.movers:
+        others = summary.other_developments
+        rest = (f"the week's {others} other {'development' if others == 1 else 'developments'} and older news fading"
+                if others else "older news fading")
         movers_note = (f"pts: what each day's stories still add to that case's odds on {summary.week_end:%Y-%m-%d}, after "
-                       "fading, not the day's own move; the rest of the week's change is older news fading")
+                       f"fading, not the day's own move; the rest of the week's change is {rest}")
     elif moved:
         movers_note = (f"the change since {summary.week_start - timedelta(days=1):%Y-%m-%d} is older news fading toward "
                        "the priors: no story this week was labelled a measurable case")

@@ -105,8 +105,8 @@ JOINT = indicator("joint-office", [r"joint border (management )?office"], ("base
 
 @pytest.fixture
 def quiet_store(tmp_path):
-    """Articles from April 1 to 25, none about a joint border office."""
-    rows = [(f"q{d}", d, "base", "Talks continue") for d in (1, 5, 12, 25)]
+    """Articles on every day from April 1 to 25 but the 6th, none about a joint border office."""
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in range(1, 26) if d != 6]
     return build_store(tmp_path / "quiet.duckdb", rows)
 
 
@@ -118,6 +118,21 @@ def test_deadline_pending_then_passed_without_firing(quiet_store):
     assert (early.status, early.deadline, early.days_left) == ("pending", date(2026, 4, 11), 6)
     assert (on_the_day.status, on_the_day.days_left) == ("pending", 0)
     assert late.status == "deadline passed without firing" and late.days_left is None and late.first_fired is None
+    assert late.note == "10 of the window's 11 days have classified articles; the other 1 are missing"
+
+
+def test_a_window_the_data_mostly_misses_is_unknown_not_passed(tmp_path, monkeypatch):
+    # data on April 1-3, then nothing until one off-topic article on April 20: 3 of the window's 11 days are seen
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in (1, 2, 3)] + [("cricket", 20, "none", "Qalandars win the final")]
+    store = build_store(tmp_path / "gap.duckdb", rows)
+    with Store(store, read_only=True) as s:
+        status = alerts.check_alerts(s, pack_with(JOINT)).statuses[0]  # as of April 20, past the deadline
+    assert status.status == alerts.UNKNOWN and status.note == "only 3 of the window's 11 days have classified articles"
+    # just above the line (9 of 11 days seen, 0.82 >= DEADLINE_COVERAGE) the verdict stands, with the gap counted
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in range(1, 12) if d not in (4, 7)] + rows[-1:]
+    with Store(build_store(tmp_path / "gap2.duckdb", rows), read_only=True) as s:
+        status = alerts.check_alerts(s, pack_with(JOINT)).statuses[0]
+    assert status.status == alerts.PASSED and "the other 2 are missing" in status.note
 
 
 def test_a_deadline_the_data_does_not_reach_is_unknown_not_passed(tmp_path, monkeypatch):
@@ -134,7 +149,7 @@ def test_a_deadline_the_data_does_not_reach_is_unknown_not_passed(tmp_path, monk
     result = invoke("--db", store, "alerts", "--as-of", "2026-06-01")
     assert "as of 2026-06-01 (the newest data is from 2026-04-05)" in result.stdout
     row = next(line for line in result.stdout.splitlines() if "joint-border-office" in line)
-    assert "unknown: no data to the deadline" in row and "the newest data is from 2026-04-05" in row
+    assert "unknown: not enough data" in row and "the newest data is from 2026-04-05" in row
     assert "without firing" not in result.stdout
 
 
@@ -146,12 +161,12 @@ def test_deadline_met_when_it_fires_inside_the_window(tmp_path):
 
 
 def test_firing_after_the_deadline_does_not_meet_it(tmp_path):
-    rows = [("a", 20, "base", "Joint border office finally opens")]
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in range(1, 12)] + [("a", 20, "base", "Joint border office finally opens")]
     with Store(build_store(tmp_path / "s.duckdb", rows), read_only=True) as store:
         report = alerts.check_alerts(store, pack_with(JOINT))
     status = report.statuses[0]
     assert status.status == "deadline passed without firing"
-    assert "2026-04-20" in status.note
+    assert status.note == "fired after the deadline, first on 2026-04-20"
     assert [f.day for f in report.firings] == [date(2026, 4, 20)]
 
 
@@ -259,7 +274,7 @@ def test_a_firing_outside_its_window_is_marked_and_not_reported_as_fired(tmp_pat
     assert status.status == "pending" and status.first_fired is None
     outside = [f for f in checked.firings if f.indicator == "us-condemnation"]
     assert [(f.day, f.outside) for f in outside] == [(date(2026, 4, 6), "before its window opens on 2026-04-08")]
-    assert not any(name == outside[0].name for name, _, _ in summary.fired)
+    assert not any(name == outside[0].name for name, *_ in summary.fired)
     listed = invoke("--db", db, "alerts").stdout
     assert "2026-04-06  us-condemnation  (1 story; does not count: before its window opens on 2026-04-08)" in listed
     from pipeline.charts import indicators_figure

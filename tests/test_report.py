@@ -276,7 +276,7 @@ def test_the_week_summary_answers_the_weekly_question(store_path, tmp_path):
     assert summary.low["contraction"] < summary.odds["contraction"] < summary.high["contraction"]
     assert [m.article_id for m in summary.movers] == ["evil", "a1"]  # a2 is accelerated, which the model cannot see
     assert summary.movers[0].toward == "contraction" and summary.movers[0].sentence == HOSTILE_SENTENCE
-    assert [(name, day) for name, day, _ in summary.fired] == [
+    assert [(name, day) for name, day, *_ in summary.fired] == [
         ("IP pipeline technical committees revived", date(2026, 4, 2)), ("Sistan-Baluchestan border activity", date(2026, 4, 5))]
     assert summary.no_data_days == 4  # of March 30 to April 5 only April 1, 2 and 5 have classified articles
     assert any("accelerated: not measurable yet" in line for line in summary.blind)
@@ -291,7 +291,7 @@ def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monk
     assert text.startswith(f"## {PACK.title}: week 2026-03-30 to 2026-04-05")
     assert "- accelerated 30% (not measurable yet), held at its prior" in text
     assert "1. " in text and "toward contraction" in text and "\\<script>document.title" in text and "&lt;" not in text
-    assert "- fired: Sistan-Baluchestan border activity, first on 2026-04-05" in text
+    assert "- fired: Sistan-Baluchestan border activity, this week first on 2026-04-05 (1 story)\n" in text
     assert "accelerated: not measurable yet (recall unknown)" in text
     assert "*pts: what each day's stories still add to that case's odds on 2026-04-05, after fading" in text
     # April 6 to 12 runs past the newest article (April 6): shown as of April 6, as `report` and `odds` show it
@@ -319,6 +319,32 @@ def test_the_change_since_last_week_is_the_difference_of_the_odds_as_shown():
     assert lines[2].startswith("contraction 31% (10%–60%), +14 pts since 2026-02-22")
     assert report._change(0.104, 0.0951) == "no change"  # 10% after 10% (unrounded +0.89 said "+1 pt")
     assert report._change(0.114, 0.104) == "+1 pt"
+
+
+def test_the_summary_counts_what_it_does_not_show_and_says_when_an_indicator_first_fired():
+    """A trial found "the rest of the week's change is older news fading" under three developments in a week of
+    fourteen (the other eleven moved base by about 7 of its 11 points), and "fired: China MFA, first on 04-08" for an
+    indicator that had fired on ten days since March 12."""
+    odds = {"base": 0.48, "accelerated": 0.3, "contraction": 0.22}
+    before = {"base": 0.37, "accelerated": 0.3, "contraction": 0.33}
+    mover = report.WeekMover(date(2026, 4, 11), "Talks go on", "Dawn", "", "a1", 1, "base", 1.3, "")
+    fired = (("China MFA", date(2026, 4, 8), 1, date(2026, 3, 12)), ("Joint office", date(2026, 4, 9), 2, date(2026, 4, 9)))
+
+    def lines(others):
+        return report.summary_lines(report.WeekSummary(
+            PACK.id, PACK.title, date(2026, 4, 8), date(2026, 4, 14), odds, {c: 0.1 for c in odds}, {c: 0.6 for c in odds},
+            before, PACK.priors, 10.0, (mover,), fired, (), (), 0, others))
+
+    assert lines(11)["movers_note"].endswith("the rest of the week's change is the week's 11 other developments and older news fading")
+    assert lines(1)["movers_note"].endswith("is the week's 1 other development and older news fading")
+    assert lines(0)["movers_note"].endswith("the rest of the week's change is older news fading")
+    assert lines(0)["odds"][0] == "base 48% (10%–60%), +11 pts since 2026-04-07"
+    first_week = report.summary_lines(report.WeekSummary(
+        PACK.id, PACK.title, date(2026, 4, 8), date(2026, 4, 14), odds, {c: 0.1 for c in odds}, {c: 0.6 for c in odds},
+        before, PACK.priors, 10.0, (mover,), fired, (), (), 0, 0, date(2026, 4, 10)))
+    assert first_week["odds"][0] == "base 48% (10%–60%), +11 pts since the priors (the first data is from 2026-04-10)"
+    assert lines(0)["indicators"] == ["fired: China MFA, this week first on 2026-04-08 (1 story); it first fired on 2026-03-12",
+                                      "fired: Joint office, this week first on 2026-04-09 (2 stories)"]
 
 
 def test_a_brief_for_a_week_with_no_mover_says_the_change_is_older_news_fading(tmp_path, monkeypatch):
