@@ -556,10 +556,12 @@ def percent_path(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def odds_summary(path: pd.DataFrame, top: pd.DataFrame, model: OddsModel, scenario_id: str,
-                 seen: Visibility | None = None) -> dict:
-    """Pure: the JSON document `signals odds --format json` prints."""
+                 seen: Visibility | None = None, biggest: pd.DataFrame | None = None) -> dict:
+    """Pure: the JSON document `signals odds --format json` prints: `developments` (a day's stories pushing one way,
+    biggest first; what explains the move) and `movers` (one row per story) as the table lists them."""
     latest = path.iloc[-1] if not path.empty else None
     movers_records = jsonable(top.drop(columns=["link"], errors="ignore"))
+    developments_records = [] if biggest is None else jsonable(biggest.drop(columns=["link"], errors="ignore"))
     intervals = {}
     for case in CASES:
         if latest is None or np.isnan(latest[f"{case}_low"]):
@@ -583,6 +585,7 @@ def odds_summary(path: pd.DataFrame, top: pd.DataFrame, model: OddsModel, scenar
         "strength": model.strength,
         "daily_cap": model.daily_cap,
         "path": jsonable(path),
+        "developments": developments_records,
         "movers": movers_records,
     }
 

@@ -14,7 +14,7 @@ import pytest
 from pipeline import odds, signals
 from pipeline.cli.read import emit_trend
 from pipeline.errors import SignalsError
-from pipeline.records import Article, Prediction
+from pipeline.records import CASES, Article, Prediction
 from pipeline.store import Store
 from signals_app import invoke
 from storekit import MODEL, PACK, classified_store, probs
@@ -492,6 +492,20 @@ def test_a_heavy_days_stories_move_little_alone_but_together_are_the_biggest_dev
     assert top.iloc[0]["toward"] == "base" and top.iloc[0]["others"] == 11
     assert top.iloc[0]["contribution"] == pytest.approx(single[single["toward"] == "base"]["contribution"].sum())
     assert top["toward"].tolist() == ["base", "contraction"]
+
+
+def test_the_odds_command_gives_the_developments_beside_the_movers(tmp_path, monkeypatch):
+    """A trial found all five top movers pointing toward contraction in a week base rose 11 points: the command
+    listed them with no word on the daily cap, and its JSON held the movers without the developments."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(write_registry(tmp_path / "models", {c: 0.8 for c in CASES + ("none",)})))
+    rows = [(f"talks{k}", 8, "base", probs("base", 0.9)) for k in range(12)] + [("clash", 9, "contraction", probs("contraction", 0.9))]
+    store = build_store(tmp_path / "s.duckdb", rows)
+    doc = json.loads(invoke("--db", store, "odds", "--format", "json").stdout)
+    assert doc["movers"][0]["id"] == "clash"
+    assert [(d["toward"], d["others"]) for d in doc["developments"]] == [("base", 11), ("contraction", 0)]
+    table = invoke("--db", store, "odds").stdout
+    assert "shares its weight among its stories" in table and table.index("biggest developments") < table.index("top movers")
 
 
 def test_a_past_days_odds_do_not_change_when_a_storys_later_copies_arrive(tmp_path):

@@ -180,8 +180,9 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
     week = (path["day"].iloc[-1] - pd.Timedelta(days=6)) if not path.empty else None
     top_movers = (movers_as_of(predictions, model, path["day"].iloc[-1], since or week, top)
                   if not path.empty else rank_movers(predictions.iloc[0:0], np.zeros(3), np.zeros(0), model=model))
+    biggest = developments(predictions, model, path["day"].iloc[-1], since or week, 3) if not path.empty else None
     if fmt == "json":
-        print(json.dumps(odds_summary(path, top_movers, model, pack.id, seen), ensure_ascii=False))
+        print(json.dumps(odds_summary(path, top_movers, model, pack.id, seen, biggest), ensure_ascii=False))
         return 0
     if path.empty or predictions.empty:  # before any news the path would be the priors, day after day
         print("no predictions in that range; the odds are the priors: "
@@ -198,7 +199,6 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
         print(f"  {seen.describe(case)}; recall from {seen.source}")
     print()
     print(percent_path(path).to_string(index=False))
-    biggest = developments(predictions, model, path["day"].iloc[-1], since or week, 3)
     if not biggest.empty:
         print()
         print("biggest developments (a day's stories pushing one way, led by its biggest story):")
@@ -207,7 +207,9 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
                   f"led by [{row.outlet}] {shorten(row.title, 80)}")
     if not top_movers.empty:
         print()
-        print(f"top movers since {(pd.Timestamp(since) if since else week):%Y-%m-%d} (one row per story):")
+        print(f"top movers since {(pd.Timestamp(since) if since else week):%Y-%m-%d} (one row per story; a day of more "
+              f"than {model.daily_cap:g} stories' worth shares its weight among its stories, so a story of a light day can "
+              "rank above the stories that moved the odds: the developments above give each day's whole weight):")
         for row in top_movers.itertuples():
             copies = f" (+{row.articles - 1} more)" if row.articles > 1 else ""
             print(f"  {row.contribution * 100:5.2f} pts toward {row.toward:<11} {row.day:%Y-%m-%d} {row.id}  [{row.outlet}] "
