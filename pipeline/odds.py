@@ -106,6 +106,7 @@ DEFAULT_STRENGTH = 10.0
 DEFAULT_DAILY_CAP = 5.0
 MIN_RECALL = 0.3  # a case whose detector recalls less than this is "not measurable yet" (see the docstring)
 INTERVAL = 0.90
+PLAIN_FLOOR = 0.8  # issue 11's probe floor (16 of 20 per case): below it the report names the plain signals missed
 NOT_MEASURABLE = "not measurable yet"
 PATH_COLUMNS = ["day", *CASES, "evidence", *(f"{c}_{end}" for c in CASES for end in ("low", "high"))]
 MOVER_COLUMNS = [
@@ -460,6 +461,22 @@ class Visibility:
     source: str
     min_recall: float
     measurable: frozenset
+    probes: dict | None = None  # the registry's probe record of that model: {per_label: {case: [right, n]}, missed: {id: call}}
+
+    def plain_misses(self, case: str, signals: dict[str, tuple[str, str]], floor: float = PLAIN_FLOOR, shown: int = 4) -> str:
+        """One line when the model finds fewer than `floor` of the pack's plain probe articles of `case` ("" otherwise):
+        how many it finds, and the typical signals of those it misses (`signals`: probe id to its label and the signal
+        it shows, `Scenario.probe_signals`). A recall measured on real news says nothing about a kind of news the
+        labels hold little of: here the analyst reads which plain developments would not move the odds."""
+        right, n = ((self.probes or {}).get("per_label") or {}).get(case, (0, 0))
+        if not n or right >= floor * n:
+            return ""
+        missed = [signals[i][1] for i in sorted((self.probes or {}).get("missed") or {})
+                  if i in signals and signals[i][0] == case and signals[i][1]]
+        missed = list(dict.fromkeys(missed))
+        more = f" and {len(missed) - shown} more" if len(missed) > shown else ""
+        return (f"{case}: finds {right} of the pack's {n} plain probe articles"
+                + (f"; it misses {', '.join(missed[:shown])}{more}" if missed else ""))
 
     def describe(self, case: str) -> str:
         """One line on whether the model can see `case`, with its recall."""
@@ -496,7 +513,8 @@ def visibility(store: Store, scenario, models_dir: Path | str | None, min_recall
         source = f"the zero-shot recipe {version}, which has no measured recall (no trained model yet)"
     else:
         source = recall_source(metrics) if metrics is not None else f"model {version} is not in the registry"
-    return Visibility(version, recall, source, float(min_recall), measurable_cases(recall, min_recall))
+    return Visibility(version, recall, source, float(min_recall), measurable_cases(recall, min_recall),
+                      (metrics or {}).get("probes"))
 
 
 def odds_path(

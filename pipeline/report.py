@@ -178,6 +178,9 @@ def week_summary(
     expired = tuple((s.name, s.deadline) for s in alerts.statuses
                     if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
+    if seen is not None:  # a measurable case can still miss plain news of a kind the labels hold little of
+        signals = scenario.probe_signals()
+        blind += tuple(line for c in CASES if c not in model.blind_cases() and (line := seen.plain_misses(c, signals)))
     if seen is not None and is_zero_shot(seen.model_version):
         blind = (zero_shot_note([seen.model_version], scenario.id),) + blind
     if gate:

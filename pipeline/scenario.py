@@ -7,6 +7,7 @@ file and the field that is wrong.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import unicodedata
@@ -83,6 +84,21 @@ class Scenario:
     @property
     def labels_dir(self) -> Path:
         return self.folder / "labels"
+
+    def probe_signals(self) -> dict[str, tuple[str, str]]:
+        """The pack's probe suite (`probes/probes.jsonl`) as {id: (label, the typical signal or rule it shows)}; {}
+        without one. Lines that do not read are left out: `signals train` checks the suite, this only names misses."""
+        path = self.folder / "probes" / "probes.jsonl"
+        out: dict[str, tuple[str, str]] = {}
+        if not path.is_file():
+            return out
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+                out[str(row["id"])] = (str(row["label"]), str(row.get("rule") or ""))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
 
     def gate_count(self, scored: int = 0, passed: int = 0) -> GateCount:
         """Articles scored for this pack and how many passed its relevance gate, with what the gate is."""

@@ -255,14 +255,15 @@ def test_a_pack_no_longer_watched_is_read_up_to_its_newest_scored_day(tmp_path, 
     assert watched.stdout.startswith(f"## {PACK.title}: week 2026-04-16 to 2026-04-22") and watched.stderr == ""
 
 
-def models_dir(tmp_path: Path) -> Path:
-    """A registry that knows model v1: base and contraction measured, accelerated not (no test support)."""
+def models_dir(tmp_path: Path, probes: dict | None = None) -> Path:
+    """A registry that knows model v1: base and contraction measured, accelerated not (no test support); with
+    `probes`, its probe record."""
     folder = tmp_path / "models"
     folder.mkdir(exist_ok=True)
     entry = {"version": MODEL, "scenario": PACK.id, "file": "x", "sha256": "", "created": "", "label_hash": "",
              "git_commit": "", "libraries": {}, "recipe": "", "status": "active",
              "metrics": {"class_recall": {"base": 0.7, "accelerated": None, "contraction": 0.6, "none": 0.9},
-                         "class_recall_source": "test split"}}
+                         "class_recall_source": "test split", **({"probes": probes} if probes else {})}}
     (folder / "registry.json").write_text(json.dumps({"models": [entry]}), encoding="utf-8")
     return folder
 
@@ -280,6 +281,27 @@ def test_the_week_summary_answers_the_weekly_question(store_path, tmp_path):
         ("IP pipeline technical committees revived", date(2026, 4, 2)), ("Sistan-Baluchestan border activity", date(2026, 4, 5))]
     assert summary.no_data_days == 4  # of March 30 to April 5 only April 1, 2 and 5 have classified articles
     assert any("accelerated: not measurable yet" in line for line in summary.blind)
+
+
+def test_the_brief_names_the_plain_signals_a_measurable_case_misses(store_path, tmp_path, monkeypatch):
+    """A trial found the shipped model calling "Iran suspends talks with US" base (0.97) and US sanctions on Pakistani
+    firms `none`, while the report gave contraction only its measured recall (0.83): nothing told the analyst that a
+    plain rupture of that kind would not move the odds. The registry records which probe articles the model misses."""
+    monkeypatch.chdir(tmp_path)
+    signals = PACK.probe_signals()
+    assert signals["probe-contraction-11"] == ("contraction", "talks suspended")  # the shipped pack's suite
+    probes = {"per_label": {"base": [24, 25], "contraction": [14, 25], "none": [20, 30]},
+              "missed": {"probe-contraction-07": "base", "probe-contraction-11": "base", "probe-contraction-14": "none",
+                         "probe-base-01": "none", "probe-none-03": "accelerated"}}
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path, probes)))
+    text = invoke("--db", store_path, "brief", "--week", "2026-W14").stdout
+    line = next(line for line in text.splitlines() if "plain probe articles" in line)
+    assert line == ("- contraction: finds 14 of the pack's 25 plain probe articles; it misses diplomats withdrawn, "
+                    "talks suspended, US sanctions on Pakistan over Iran ties")
+    assert text.count("plain probe articles") == 1  # base finds 24 of 25, above the floor; `none` is no case
+    (tmp_path / "plain").mkdir()
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models_dir(tmp_path / "plain")))  # no probe record: no line
+    assert "plain probe articles" not in invoke("--db", store_path, "brief", "--week", "2026-W14").stdout
 
 
 def test_brief_command_writes_the_summary_as_markdown(store_path, tmp_path, monkeypatch):
