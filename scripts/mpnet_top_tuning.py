@@ -1,6 +1,10 @@
-"""Issue 11, round 14: the case head with all-mpnet-base-v2's top layers fine-tuned (tried, not kept).
+"""Issue 11, rounds 14 and 19: the case head with all-mpnet-base-v2's top layers fine-tuned (tried, not kept).
 
     PYTHONPATH=$PWD .venv/bin/python scripts/mpnet_top_tuning.py [--layers 2] [--epochs 2] [--seeds 0,1,2]
+    PYTHONPATH=$PWD .venv/bin/python scripts/mpnet_top_tuning.py --loss setfit --seeds 0,1,2     # round 19
+
+Round 14 trains the layers and the head together with cross-entropy; round 19 (`--loss setfit`) trains the layers
+SetFit's way, on pairs (`TopHead.fit_contrastive`), then fits a fresh head on the tuned vectors.
 
 Fine-tuning all of all-mpnet-base-v2 on 2 cores is too slow for `signals train`, but its lower layers need not move:
 each text's hidden states below the top `--layers` layers are computed once (frozen), and only the top layers and
@@ -103,6 +107,38 @@ class TopHead:
         self.layers.eval()
         return self
 
+    def fit_contrastive(self, texts, labels, epochs, seed, lr_layers=2e-5, per_class=8):
+        """SetFit's recipe over the top layers: first the layers learn, from class-balanced batches, to put articles
+        of one label close together and of two labels apart (each in-batch pair's cosine pulled to 1 or 0 by squared
+        error, SetFit's CosineSimilarityLoss); then a fresh class-balanced logistic regression (v5's head's own, C = 1)
+        is fitted on the tuned, normalised vectors and becomes the linear head."""
+        torch.manual_seed(seed)
+        states = self.lower.get(texts)
+        y = np.array([self.classes.index(c) for c in labels])
+        members = [np.flatnonzero(y == k) for k in range(len(self.classes))]
+        members = [m for m in members if len(m)]
+        steps = int(np.ceil(epochs * len(texts) / (per_class * len(members))))
+        opt = torch.optim.AdamW(self.layers.parameters(), lr=lr_layers, weight_decay=0.01)
+        rng = np.random.default_rng(seed)
+        self.layers.train()
+        for _ in range(steps):
+            idx = np.concatenate([rng.choice(m, per_class, replace=len(m) < per_class) for m in members])
+            _, pooled = self.forward([states[i] for i in idx])
+            unit = torch.nn.functional.normalize(pooled, dim=1)
+            cos = unit @ unit.T
+            target = torch.from_numpy((y[idx][:, None] == y[idx][None, :]).astype(np.float32))
+            upper = torch.triu(torch.ones_like(cos, dtype=torch.bool), diagonal=1)
+            loss = ((cos - target)[upper] ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        self.layers.eval()
+        head = balanced_head().fit(self.pooled(texts), labels)
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.from_numpy(head.coef_).float())
+            self.linear.bias.copy_(torch.from_numpy(head.intercept_).float())
+        return self
+
     def predict_proba(self, texts):
         states = self.lower.get(list(texts))
         out = []
@@ -123,10 +159,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--train-until", default="2026-01-15", help="the inner split (round 10's second: 2025-12-01)")
+    ap.add_argument("--validate-until", default="2026-03-01", help="(round 10's second: 2026-01-15)")
+    ap.add_argument("--loss", choices=("cross-entropy", "setfit"), default="cross-entropy",
+                    help="cross-entropy: round 14; setfit: round 19 (contrastive pairs, then a fresh head)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rt = Runtime(load_settings())
-    split = Split(rt, datetime.fromisoformat("2026-01-15"), datetime.fromisoformat("2026-03-01"), rt.featurizer)
+    split = Split(rt, datetime.fromisoformat(args.train_until), datetime.fromisoformat(args.validate_until), rt.featurizer)
     y_val = split.y[split.validate]
     v5, kept, texts, labels, x = head_training_set(split, rt)
     lr = balanced_head().fit(x, labels)
@@ -149,12 +189,16 @@ def main() -> None:
                       "probes": probe_figures(rt, frozen_alone)}), flush=True)
     for seed in [int(s) for s in args.seeds.split(",") if s]:
         t0 = time.time()
-        head = TopHead(lower, lr.classes_, lr.coef_, lr.intercept_).fit(texts, labels, args.epochs, seed, lr_layers=args.lr)
+        head = TopHead(lower, lr.classes_, lr.coef_, lr.intercept_)
+        if args.loss == "setfit":
+            head.fit_contrastive(texts, labels, args.epochs, seed, lr_layers=args.lr)
+        else:
+            head.fit(texts, labels, args.epochs, seed, lr_layers=args.lr)
         fit_s = time.time() - t0
         for name, weight in (("beside the regression (0.7)", classify.HEAD_WEIGHT), ("alone", 1.0)):
             model = dataclasses.replace(v5, head=head, head_weight=weight)
             result, pred = split.score(model)
-            print(json.dumps({"variant": f"top {args.layers} layers tuned, {args.epochs} epochs, lr {args.lr}, seed {seed}, {name}",
+            print(json.dumps({"variant": f"top {args.layers} layers tuned ({args.loss}), {args.epochs} epochs, lr {args.lr}, seed {seed}, {name}",
                               "fit_s": round(fit_s), "macro_f1": result["macro_f1"], "ece": result["ece"],
                               "per_class": precision_recall(result),
                               "vs_v5": classify.bootstrap_macro_f1_difference(y_val, pred, ref_pred),
