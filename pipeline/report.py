@@ -331,6 +331,9 @@ def summary_view(summary: WeekSummary | None) -> dict | None:
 # `&` that starts an entity: each is escaped with a backslash, which CommonMark shows as the character itself.
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
 LINE_START = re.compile(r"^(?:[-+#>]|\d+[.)])")  # a list, heading, quote or rule where a line starts
+# What GitHub's Markdown turns into a link with no brackets at all (its extended autolinks): a scheme's colon, the dot
+# after `www` and an address's `@`; a backslash before that character breaks the match, and the reader sees it as is.
+AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|xmpp)(?=:)|\bwww(?=\.)|(?<=\w)(?=@\w)")  # ends where the backslash goes
 
 
 def _md(text: str) -> str:
@@ -339,6 +342,7 @@ def _md(text: str) -> str:
     a paragraph of its own, and every character that Markdown would read escaped with a backslash."""
     text = " ".join(shown(html.unescape(str(text or ""))).split())
     text = MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    text = AUTOLINK.sub(lambda m: m.group(0) + "\\", text)
     return LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text, count=1)
 
 

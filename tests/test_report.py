@@ -159,12 +159,13 @@ def test_bidi_controls_in_article_text_cannot_reorder_the_page_or_the_brief(tmp_
 
 def test_the_brief_shows_article_text_literally_in_markdown(tmp_path, monkeypatch):
     """An outlet with newlines injected a heading and a table into the brief and broke its numbered list; a title's
-    `**`, backticks, `_` and `~~` rendered as Markdown; `">` in a title was printed as `"&gt;`."""
+    `**`, backticks, `_` and `~~` rendered as Markdown; `">` in a title was printed as `"&gt;`; a bare URL in a title
+    was a link once pasted where GitHub's Markdown renders it."""
     from markdown_it import MarkdownIt
 
     outlet = "Dawn\n\n# INJECTED OUTLET HEADING\n\n| a | b |\n|---|---|\n| c | d |\n\n"
     title = "US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) <b>tag</b> Q&amp;A Islamabad \">"
-    sentence = "# Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p)"
+    sentence = "# Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example"
     articles = [Article("md", "test", outlet, title, "", "Text.", datetime(2026, 4, 5, 12), "https://example.org/md")]
     predictions = [Prediction("md", PACK.id, MODEL, "contraction", probs("contraction"), [sentence])]
     store = classified_store(tmp_path / "s.duckdb", articles, predictions)
@@ -181,8 +182,11 @@ def test_the_brief_shows_article_text_literally_in_markdown(tmp_path, monkeypatc
     assert page.count("<h2>") == 1 and page.count("<ol>") == 1 and page.count("<blockquote>") == 1
     assert '<a href="https://example.org/md">US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) ' \
            "&lt;b&gt;tag&lt;/b&gt; Q&amp;A Islamabad &quot;&gt;</a> (Dawn # INJECTED OUTLET HEADING | a | b |" in page
-    assert "<p># Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p)</p>" in page
+    assert "<p># Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example</p>" in page
     assert page.count("<a href=") == 1  # the brief's own link to the article, and no other
+    # GitHub's Markdown links a bare URL, `www.` name or address with no brackets (its extended autolinks; CommonMark
+    # above does not): the character that starts each match is escaped, which breaks it and shows as itself
+    assert "(http\\://evil.example/t.png)" in mover and "(http\\://evil.example/p) www\\.evil.example tip\\@evil.example" in text
 
 
 def test_report_command(store_path, tmp_path, monkeypatch):
