@@ -331,25 +331,72 @@ def predict(
     ]
 
 
+CONTINUING = ",;:.!?)]}%"  # punctuation that closes or continues a clause: it never opens a sentence
+
+
+def continues_a_sentence(text: str) -> bool:
+    """True when `text` cannot open a sentence: it starts with a lowercase word or with punctuation that closes or
+    continues a clause (', officials said, ...'; 'the latest round ...' after a colon)."""
+    return bool(text) and (text[0].islower() or text[0] in CONTINUING)
+
+
+def whole_sentences(text: str) -> list[str]:
+    """The sentences of `text` as `split_sentences` splits it, line by line, each one that opens like a clause joined
+    to the one before it on its line: the sentencizer ends a sentence at '?\u201d' in '\u201cIs it fair?\u201d they
+    asked.', which is one sentence. A line that itself opens like a clause (a caption, an address) stays apart."""
+    out = []
+    for line in text.splitlines():
+        joined: list[str] = []
+        for sentence in split_sentences(line):
+            if joined and continues_a_sentence(sentence):
+                joined[-1] += " " + sentence
+            else:
+                joined.append(sentence)
+        out += joined
+    return out
+
+
+def whole_sentence(piece: str, lines: Sequence[str]) -> str | None:
+    """`piece`, a sentence of the parse (whitespace collapsed), as a whole sentence of the body, given the body's
+    `lines` (whitespace collapsed); None when it is a clause found in none of them.
+
+    en_core_web_sm's parser sometimes starts a sentence inside one, at a comma or after a colon, so that one
+    sentence comes out as two clauses ('... on Monday' and ', officials said, as ...'). Such a piece has a cut
+    where the text goes on with punctuation or a lowercase word, before or after it: the line's sentence that
+    holds it (`whole_sentences`) replaces it. Only a line with a cut is split, so a clean parse costs a string
+    search. The parse itself stays as it is: the event coder and the classifier read it."""
+    for line in lines:
+        start = line.find(piece)
+        if start < 0:
+            continue
+        cut_before = start > 0 and continues_a_sentence(piece)
+        if not cut_before and not continues_a_sentence(line[start + len(piece):].lstrip()):
+            return piece
+        return next((s for s in whole_sentences(line) if piece in s), None if continues_a_sentence(piece) else piece)
+    return None if continues_a_sentence(piece) else piece
+
+
 def candidate_sentences(article: Article, result: NlpResult | None, limit: int = 40) -> list[str]:
     """Sentences that could support a call: the headline, event sentences, actor sentences, else all the
-    body's sentences as spaCy splits them (the regex `sentences` stays the features' split: changing it
-    would change what the trained models see)."""
+    body's sentences as spaCy's sentencizer splits them (`whole_sentences`; the regex `sentences` stays the
+    features' split: changing it would change what the trained models see). Each is a whole sentence: a clause
+    the parser cut from one is replaced by that sentence (`whole_sentence`), so no evidence opens with
+    ', officials said'."""
     seen, out = set(), []
     title = " ".join(article.title.split())
-    pools: list[list[str]] = [[article.title]]
+    parsed: list[str] = []
     if result is not None and result.relevant:
-        pools += [[e.sentence for e in result.events], result.actor_sentences]
-    if len(pools) == 1 or not any(pools[1:]):
-        pools.append(split_sentences(article.body()))
-    for pool in pools:
-        for sentence in pool:
-            s = " ".join(sentence.split())
-            if title and s != title and s.startswith(title):
-                s = s[len(title):].strip()  # spaCy ran the headline into the line below it: the headline is its own candidate
-            if len(s) >= 20 and s not in seen:
-                seen.add(s)
-                out.append(s)
+        parsed = [e.sentence for e in result.events] + result.actor_sentences
+    lines = [" ".join(line.split()) for line in article.body().splitlines()]
+    for sentence in [article.title, *(parsed or whole_sentences(article.body()))]:
+        s = " ".join(sentence.split())
+        if title and s != title and s.startswith(title):
+            s = s[len(title):].strip()  # spaCy ran the headline into the line below it: the headline is its own candidate
+        if parsed and s != title:
+            s = whole_sentence(s, lines) or ""
+        if len(s) >= 20 and s not in seen:
+            seen.add(s)
+            out.append(s)
     return out[:limit]
 
 

@@ -81,3 +81,44 @@ def test_an_evidence_sentence_is_never_the_headline_run_into_the_first_line():
     result = NlpResult("c-2", True, actor_sentences=[glued])  # how spaCy's parser splits title + "\n\n" + text
     assert candidate_sentences(article, result) == [
         "Prime Minister Shehbaz Sharif met the Iranian delegation in Islamabad on Saturday."]  # the title is under 20
+
+
+def test_an_evidence_sentence_is_never_a_clause_the_parser_cut_from_a_sentence():
+    """en_core_web_sm's parser sometimes starts a sentence at a comma or after a colon; the analyst would read
+    ', officials said, ...' as the first evidence. The parse stays as it is (the event coder reads it)."""
+    from pipeline.records import NlpResult
+
+    title = "Pakistan and Iran reopen Taftan border crossing as ceasefire holds"
+    text = ("Pakistan and Iran reopened the Taftan border crossing on Monday, officials said, as the US-Iran ceasefire "
+            "brokered in Islamabad continued to hold.\n"
+            "ISLAMABAD: Traders said the first trucks crossed by noon: the market reopened an hour later.")
+    article = Article("c-3", "test", "", title, "", text, None, "")
+    cut = [title + "\n\nPakistan and Iran reopened the Taftan border crossing on Monday",  # as the parser split it
+           ", officials said, as the US-Iran ceasefire brokered in Islamabad continued to hold.",
+           "ISLAMABAD: Traders said the first trucks crossed by noon:",
+           "the market reopened an hour later."]
+    assert candidate_sentences(article, NlpResult("c-3", True, actor_sentences=cut)) == [
+        title,
+        "Pakistan and Iran reopened the Taftan border crossing on Monday, officials said, as the US-Iran ceasefire "
+        "brokered in Islamabad continued to hold.",
+        "ISLAMABAD: Traders said the first trucks crossed by noon: the market reopened an hour later."]
+
+
+def test_a_parse_sentence_cut_before_a_capital_stays_as_the_parser_cut_it():
+    from pipeline.records import NlpResult
+
+    article = Article("c-4", "test", "", "Border trade resumes", "",
+                      "ISLAMABAD: Traders said the first trucks crossed by noon. The market reopened an hour later.",
+                      None, "")
+    parsed = ["ISLAMABAD: Traders said the first trucks crossed by noon.", "The market reopened an hour later."]
+    assert candidate_sentences(article, NlpResult("c-4", True, actor_sentences=parsed)) == ["Border trade resumes", *parsed]
+
+
+def test_a_quote_and_its_attribution_are_one_evidence_sentence():
+    """The sentencizer ends a sentence at '?\u201d'; the attribution after it opens with a lowercase word."""
+    article = Article("c-5", "test", "", "Analysts question the talks", "",
+                      "\u201cCan Pakistan host both sides for long?\u201d an analyst in Islamabad asked on Monday.",
+                      None, "")
+    assert candidate_sentences(article, None) == [
+        "Analysts question the talks",
+        "\u201cCan Pakistan host both sides for long?\u201d an analyst in Islamabad asked on Monday."]
