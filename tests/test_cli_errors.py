@@ -72,6 +72,7 @@ def mistakes(tmp: Path, db: Path):
         (["--db", db, "report", "--out", tmp / "r.html", "--png", nowhere / "png"], f"the folder {nowhere} does not exist"),
         (["--db", db, "report", "--out", tmp / "r.html", "--png", copy], "is a file; give a folder for the charts"),
         (["--db", tmp / "absent.duckdb", "store", "prune", "--keep-versions", "1"], "no store here yet"),
+        (["--db", tmp / "absent.duckdb", "feeds", "list"], "no store here yet"),
         (["--db", db, "store"], "signals store: Missing command; one of prune, vacuum"),
     ]
 
@@ -85,7 +86,7 @@ def test_every_command_says_what_is_wrong_in_one_line(tmp_path, store_path, caps
         assert expected in err, f"signals {shown}: {err!r}"
         assert "Traceback" not in err and out == ""
     assert (tmp_path / "articles.jsonl").read_bytes() == (FIXTURES / "articles.jsonl").read_bytes()
-    assert not (tmp_path / "absent.duckdb").exists()  # prune made no store
+    assert not (tmp_path / "absent.duckdb").exists()  # neither prune nor feeds list made a store
     assert not (tmp_path / "no").exists()  # no command made the missing folders
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "e.jsonl").exists()
 

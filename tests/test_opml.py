@@ -90,7 +90,7 @@ def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings):
     result = run(settings, "feeds", "list")
     assert result.return_value == 0
     lines = result.stdout.splitlines()
-    assert lines[:2] == [f"polled feeds ({len(settings.feeds) + 1})", "feed\tlast success\tfailures\tnext poll\tlast error"]
+    assert lines[:2] == [f"feeds ({len(settings.feeds) + 1})", "feed\tlast success\tfailures\tnext poll\tlast error"]
     frontier = next(line for line in lines if line.startswith("https://frontier.example.org/rss.xml")).split("\t")
     assert frontier[1:3] == ["never", "1"] and frontier[4] == "HTTP 503"
     assert next(line for line in lines if line.startswith(settings.feeds[0])).split("\t")[3] == "due now"
@@ -99,6 +99,14 @@ def test_feeds_list_has_headers_and_keeps_imported_files_apart(settings):
     imported = lines[files_at + 2].split("\t")
     assert imported[0] == "/data/backfill/items.jsonl" and imported[2] == "ok"
     assert all("items.jsonl" not in line for line in lines[:files_at])  # a file is never listed as a feed "due now"
+
+
+def test_feeds_list_on_a_path_with_no_store_says_so_and_creates_none(tmp_path):
+    """It printed every configured feed as 'never' polled, where every other read command refuses the path."""
+    absent = tmp_path / "absent.duckdb"
+    with pytest.raises(SignalsError, match=f"{absent}: no store here yet; run 'signals import' or 'signals run' first"):
+        invoke("--db", absent, "feeds", "list")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_registered_feed_can_be_removed_and_then_is_listed_as_no_longer_polled(settings):
@@ -111,7 +119,7 @@ def test_a_registered_feed_can_be_removed_and_then_is_listed_as_no_longer_polled
     with Store(settings.db, read_only=True) as store:
         assert frontier not in feed_sources(settings, store)
     lines = run(settings, "feeds", "list").stdout.splitlines()
-    assert lines[0] == f"polled feeds ({len(settings.feeds)})"
+    assert lines[0] == f"feeds ({len(settings.feeds)})"
     gone = lines.index("no longer polled (1): neither configured nor registered; their history stays")
     assert lines[gone + 2].split("\t") == [frontier, "never", "HTTP 503"]
     with pytest.raises(SignalsError, match=f"not a registered feed: {frontier}"):

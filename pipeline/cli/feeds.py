@@ -75,25 +75,23 @@ def remove_command(urls: tuple[str, ...]) -> int:
 
 @feeds_group.command("list", cls=SignalsCommand, help="every feed: last success, failures in a row, next poll, last error")
 def list_command() -> int:
-    """Two tables, each with a header: the polled feeds (URLs, with their polling state), then the files
-    that were imported (never polled, so no next poll)."""
+    """Tables, each with a header: the feeds an ingest polls (configured and registered, with their polling state,
+    'never' for one not polled yet), those no longer polled, then the files that were imported (never polled, so
+    no next poll). Like every read command it refuses a path with no store (and creates none): a table of
+    feeds all 'never' polled would read as a store that never reached them."""
     from ..opml import feed_status
     from ..store import Store
 
     current = settings()
-    if Path(current.db).exists():
-        with Store(current.db, read_only=True) as store:
-            rows = feed_status(current, store)
-    else:
-        rows = [{"name": u, "title": "", "last_success": None, "consecutive_failures": 0, "next_poll": None, "last_error": "",
-                 "listed": True} for u in current.feeds]
+    with Store(current.db, read_only=True) as store:  # read-only: StoreError 'no store here yet', nothing created
+        rows = feed_status(current, store)
     urls = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
-    polled = [row for row in urls if row["listed"]]
+    listed = [row for row in urls if row["listed"]]
     dropped = [row for row in urls if not row["listed"]]
     files = [row for row in rows if row not in urls]
-    print(f"polled feeds ({len(polled)})")
+    print(f"feeds ({len(listed)})")
     print("\t".join(["feed", "last success", "failures", "next poll", "last error"]))
-    for row in polled:
+    for row in listed:
         print("\t".join([row["name"], _when(row["last_success"]), str(row["consecutive_failures"] or 0),
                          _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
     if dropped:
