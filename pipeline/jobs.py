@@ -422,7 +422,9 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
     `predictions` after each committed chunk), so that a caller stopped by a signal can say what was stored.
     Its `gates` say, for every watched pack, how many articles it scored and how many of them passed its gate
     (`Runtime.classify` counts them): a gate that passes none (relevance actors no article names) makes every
-    call `none`, which nothing else would show.
+    call `none`, which nothing else would show. When a pack's gate passed none of the run's articles, the store
+    says whether it is the gate or only these articles: `store_passed` when the same model (whose version fixes
+    the gate) has a stored call the gate did not make (`Store.gated_out_only` is 0; the run's own calls are stored).
     """
     started = utcnow()
     summary = RunSummary() if summary is None else summary
@@ -439,6 +441,10 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
             summary.predictions = process(rt, store, progress=count)
         finally:
             rt.gates = None
+        for pack in rt.packs:
+            gate = summary.gates[pack.scenario.id]
+            if gate.scored and not gate.passed:
+                gate.store_passed = store.gated_out_only(pack.scenario.id, pack.active_model[1].version) == 0
         store.record_run(kind, started, summary)
     return summary
 

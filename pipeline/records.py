@@ -183,16 +183,22 @@ class GateCount:
     pack_file: str  # the pack's scenario.toml
     scored: int = 0
     passed: int = 0
+    store_passed: bool = False  # after a run that passed none: the store holds articles the same gate passed
 
     def note(self) -> str:
         """One line when articles were scored and none passed the gate, else '': every one of them is `none`
-        by the gate alone, which no signal, odds or queue would otherwise show."""
+        by the gate alone, which no signal, odds or queue would otherwise show. It tells the analyst to check the
+        pack's relevance_actors only when nothing in the store says the gate works (`store_passed`): a small
+        batch of off-topic news, in a store where the gate passed hundreds, is no fault of the pack."""
         if not self.scored or self.passed:
             return ""
         actors = ", ".join(self.relevance_actors) or "none declared"
         scored = ("the one article scored named no" if self.scored == 1
                   else f"none of the {self.scored} articles scored named a")
-        return f"pack '{self.scenario}': {scored} relevance actor ({actors}); check relevance_actors in {self.pack_file}"
+        said = f"pack '{self.scenario}': {scored} relevance actor ({actors})"
+        if self.store_passed:
+            return f"{said}: `none` by the gate, which has passed other articles in the store"
+        return f"{said}; check relevance_actors in {self.pack_file}"
 
 
 @dataclass

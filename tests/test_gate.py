@@ -74,6 +74,26 @@ def test_the_import_json_counts_every_watched_pack(tmp_path, capsys):
     assert "relevance actor" not in err
 
 
+def test_an_off_topic_import_into_a_store_the_gate_passes_is_not_blamed_on_the_pack(tmp_path, capsys):
+    """One cricket result imported into a store whose other articles passed the India pack's gate said "check
+    relevance_actors in .../scenario.toml": the store shows the gate works, so the line says that instead."""
+    shutil.copytree(FIXTURES / "packs" / INDIA, tmp_path / "labels" / INDIA)
+    config, db = tmp_path / "signals.toml", tmp_path / "s.duckdb"
+    config.write_text(f'[signals]\nlabels_dir = "{tmp_path / "labels"}"\nscenarios = ["{INDIA}"]\nnlp_processes = 1\n')
+    code, out, err = run(capsys, "--config", config, "--db", db, "import", FIXTURES / "two_packs.jsonl", "--json")
+    assert code == 0 and json.loads(out)["relevant"] == {INDIA: {"passed": 2, "scored": 5}}, err
+    cricket = tmp_path / "cricket.jsonl"
+    cricket.write_text(json.dumps({"id": "cricket-1", "source": "test", "outlet": "Test Wire",
+                                   "title": "Lahore Qalandars win the final by six wickets", "summary": "",
+                                   "text": "Lahore Qalandars chased 181 with two overs to spare in the final on Sunday.",
+                                   "published": "2026-04-12T18:00:00Z", "link": "https://example.org/cricket-1"}) + "\n")
+    code, out, err = run(capsys, "--config", config, "--db", db, "import", cricket, "--json")
+    assert code == 0 and json.loads(out)["relevant"] == {INDIA: {"passed": 0, "scored": 1}}, err
+    assert [line for line in err.splitlines() if "relevance actor" in line] == [
+        f"signals: pack '{INDIA}': the one article scored named no relevance actor (India): `none` by the gate, "
+        "which has passed other articles in the store"]
+
+
 @pytest.mark.parametrize("command", [["trend"], ["odds"], ["alerts"], ["brief"]])
 def test_the_reads_say_it_on_stderr_and_still_work(two_packs, capsys, command):
     config, db, pack_file, *_ = two_packs
