@@ -54,7 +54,7 @@ def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
     rt = Runtime(settings)
     records, articles = training_set_task(rt)
-    check_enough_labels(rt, records)
+    check_enough_labels(rt.scenario, records)
     unchanged = nothing_new(rt, records, articles)
     if unchanged is not None:  # a retrain could only repeat a decision: nothing to encode, fit or save
         logger.info("retrain: model %s unchanged (%s)", unchanged.active.version, unchanged.reason)

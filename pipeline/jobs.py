@@ -27,7 +27,7 @@ from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
-from .records import (CASES, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
+from .records import (CASES, LABELS, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
                       RunSummary, SkippedFeed)
 from .odds import refit_recall_source
 from .registry import ModelEntry, Registry, file_sha256
@@ -630,7 +630,7 @@ def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry | Uncha
     """Train on the labels, evaluate, and register (see `fit_and_register`); `Unchanged`, training nothing,
     when there is nothing new to decide (`nothing_new`)."""
     records, articles = training_set(rt)
-    check_enough_labels(rt, records)
+    check_enough_labels(rt.scenario, records)
     return nothing_new(rt, records, articles) or fit_and_register(rt, records, articles)
 
 
@@ -679,11 +679,16 @@ def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Seque
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def check_enough_labels(rt: Runtime, records: Sequence[LabelRecord]) -> None:
-    """A pack trains from `MIN_LABELS` labels of its articles on; until then it classifies zero-shot."""
+def check_enough_labels(scenario: Scenario, records: Sequence[LabelRecord]) -> None:
+    """A pack trains from `MIN_LABELS` labels of its articles on, at least one of them a case; until then it
+    classifies zero-shot. Labels that are all `none` would train a model that calls every article `none`."""
     if len(records) < MIN_LABELS:
-        raise InputError(rt.scenario.labels_dir, None, f"{len(records)} usable labels for scenario '{rt.scenario.id}'; "
+        raise InputError(scenario.labels_dir, None, f"{len(records)} usable labels for scenario '{scenario.id}'; "
                          f"it needs {MIN_LABELS} to train (until then it classifies zero-shot from its brief)")
+    if all(r.label == "none" for r in records):
+        raise InputError(scenario.labels_dir, None, f"the {len(records)} usable labels for scenario '{scenario.id}' "
+                         f"are all `none`: a model trained on them would call every article `none`; label articles of "
+                         f"its cases ({', '.join(CASES)}) first (until then it classifies zero-shot from its brief)")
 
 
 def training_features(rt: Runtime, articles: Sequence[Article]):
@@ -724,6 +729,8 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
     promote, reason = True, "first model"
+    if active is None and any(held):
+        promote, reason = compare_with_zero_shot(rt, model, articles, labels, relevant, held, frame)
     refresh = active is not None and (any(held) or removed > 0) and is_same_recipe(rt, active)
     if refresh and any(held):
         reason = (f"refresh: the active recipe refit with {sum(held)} labeled items it never saw "
@@ -852,6 +859,33 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
     if diff["ci95"][0] <= 0:
         return False, f"{text}: not better beyond bootstrap noise"
     return True, f"{text}; probes {candidate_probes} >= active {active_probes}"
+
+
+def compare_with_zero_shot(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], frame=None) -> tuple[bool, str]:
+    """(promote?, why) for a pack's first model: against the zero-shot recipe it replaces, on the latest labeled
+    items it did not train on. Few labels make a small, noisy comparison, so the first model is not asked to be
+    better beyond the noise, only not worse beyond it: it is calibrated on the pack's own news, which the
+    zero-shot recipe is not, and every later model must then beat it outright."""
+    from .zeroshot import zero_shot_model
+
+    hold = [i for i, h in enumerate(held) if h]
+    pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
+    rows = frame.iloc[hold].reset_index(drop=True) if frame is not None else None
+    candidate = [classify.LABELS[j] for j in model.predict_proba(pick(articles), pick(relevant), rt.encoder, rows).argmax(axis=1)]
+    zero_shot, _ = zero_shot_model(rt.scenario, rt.encoder)
+    baseline = [LABELS[j] for j in zero_shot.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]
+    return first_model_decision(pick(labels), candidate, baseline)
+
+
+def first_model_decision(y: Sequence[str], candidate: Sequence[str], zero_shot: Sequence[str]) -> tuple[bool, str]:
+    """Pure: (promote?, why) for a pack's first model against the zero-shot recipe on the same items: promoted
+    unless it is worse beyond the paired bootstrap noise (95% interval of the difference below zero)."""
+    diff = classify.bootstrap_macro_f1_difference(y, candidate, zero_shot)
+    text = (f"first model: macro-F1 difference {diff['difference']:+.4f} to the zero-shot recipe on the {len(y)} "
+            f"latest labeled items it did not train on (95% CI {diff['ci95'][0]:+.4f}..{diff['ci95'][1]:+.4f})")
+    if diff["ci95"][1] < 0:
+        return False, f"{text}: worse than the zero-shot recipe beyond the bootstrap noise"
+    return True, text
 
 
 def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], metrics: dict,

@@ -5,9 +5,15 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from pipeline import classify, odds
-from pipeline.jobs import carry_recall, held_out_for, lost_probe_floors, promotion_decision, refresh_decision, unseen_by
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.jobs import (carry_recall, check_enough_labels, first_model_decision, held_out_for, lost_probe_floors,
+                           promotion_decision, refresh_decision, unseen_by)
+from pipeline.labels import LabelRecord
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
+from storekit import PACK
 
 DAY0 = datetime(2026, 1, 1)
 
@@ -109,3 +115,26 @@ def test_a_model_may_not_lose_a_case_probe_floor_the_active_model_keeps():
     assert lost_probe_floors(active, {"per_label": {"accelerated": [15, 25]}}) == ""
     # `none` has no floor of its own: the overall probe accuracy and the real items hold it
     assert lost_probe_floors({"per_label": {**active["per_label"], "none": [20, 30]}}, active) == ""
+
+
+def test_a_first_model_replaces_the_zero_shot_recipe_unless_it_is_worse_beyond_the_noise():
+    """A trial found a pack's first model made active with no comparison: trained on 90 `none` labels, it called
+    265 of 266 articles `none` in place of the zero-shot calls."""
+    y = ["base"] * 20 + ["contraction"] * 20 + ["none"] * 40
+    promote, why = first_model_decision(y, ["none"] * 80, y)
+    assert not promote and why.endswith("worse than the zero-shot recipe beyond the bootstrap noise")
+    assert why.startswith("first model: macro-F1 difference -0.") and "on the 80 latest labeled items" in why
+    level = y[:-2] + ["base", "base"]  # the zero-shot recipe two items better: noise, and the model is the pack's own
+    assert first_model_decision(y, level, y)[0]
+
+
+def test_labels_that_are_all_none_train_no_model():
+    def labels(*names):
+        return [LabelRecord(f"a{k}", "t", name, "read") for k, name in enumerate(names)]
+
+    with pytest.raises(InputError, match=r"the 60 usable labels for scenario 'iran-pakistan-2026' are all `none`: a model "
+                                         r"trained on them would call every article `none`; label articles of its cases"):
+        check_enough_labels(PACK, labels(*["none"] * 60))
+    with pytest.raises(InputError, match="49 usable labels .* it needs 50"):
+        check_enough_labels(PACK, labels(*["base"] * 49))
+    check_enough_labels(PACK, labels("contraction", *["none"] * 59))  # one case article is enough to try

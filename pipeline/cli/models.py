@@ -46,6 +46,10 @@ def train_command(scenario: str | None) -> int:
     if m.get("class_recall"):
         print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items())
               + (f" (from {m['class_recall_source']})" if m.get("class_recall_source") else ""))
+    unlabeled = [c for c in CASES if (m.get("class_counts") or {}).get(c, 1) == 0]
+    if unlabeled:  # the prototypes are its only examples: say so before anyone reads the odds
+        print(f"  no labeled {' or '.join(unlabeled)} article: the model knows {'it' if len(unlabeled) == 1 else 'them'} "
+              "from the pack's prototypes alone")
     unmeasured = [c for c in CASES if (m.get("class_recall") or {}).get(c) is None]
     if entry.status == "active" and unmeasured:  # the odds hold such a case at its prior: say what it takes
         print(f"  the odds hold {', '.join(unmeasured)} at {'its prior' if len(unmeasured) == 1 else 'their priors'} until "
