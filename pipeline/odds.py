@@ -462,6 +462,7 @@ class Visibility:
     min_recall: float
     measurable: frozenset
     probes: dict | None = None  # the registry's probe record of that model: {per_label: {case: [right, n]}, missed: {id: call}}
+    active_version: str | None = None  # the pack's active model in the registry (not yet the store's, until a re-score)
 
     def plain_misses(self, case: str, signals: dict[str, tuple[str, str]], floor: float = PLAIN_FLOOR, shown: int = 4) -> str:
         """One line when the model finds fewer than `floor` of the pack's plain probe articles of `case` ("" otherwise):
@@ -502,19 +503,19 @@ def visibility(store: Store, scenario, models_dir: Path | str | None, min_recall
     from .registry import Registry
 
     version = current_model_version(store, scenario)
-    metrics = None
-    if version is not None and models_dir is not None:
-        for entry in Registry(Path(models_dir)).entries():
-            if entry.version == version:
-                metrics = entry.metrics
-                break
+    metrics, active = None, None
+    if models_dir is not None:
+        registry = Registry(Path(models_dir))
+        metrics = next((entry.metrics for entry in registry.entries() if entry.version == version), None) if version else None
+        active = registry.active(scenario.id)
     recall = case_recall(metrics)
     if is_zero_shot(version):
-        source = f"the zero-shot recipe {version}, which has no measured recall (no trained model yet)"
+        source = f"the zero-shot recipe {version}, which has no measured recall " + (
+            f"(model {active.version} is trained; the next import re-scores the store with it)" if active else "(no trained model yet)")
     else:
         source = recall_source(metrics) if metrics is not None else f"model {version} is not in the registry"
     return Visibility(version, recall, source, float(min_recall), measurable_cases(recall, min_recall),
-                      (metrics or {}).get("probes"))
+                      (metrics or {}).get("probes"), active.version if active else None)
 
 
 def odds_path(

@@ -182,7 +182,7 @@ def week_summary(
         signals = scenario.probe_signals()
         blind += tuple(line for c in CASES if c not in model.blind_cases() and (line := seen.plain_misses(c, signals)))
     if seen is not None and is_zero_shot(seen.model_version):
-        blind = (zero_shot_note([seen.model_version], scenario.id),) + blind
+        blind = (zero_shot_note([seen.model_version], scenario.id, seen.active_version),) + blind
     if gate:
         blind = (gate,) + blind
     no_data = 0

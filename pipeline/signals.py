@@ -409,9 +409,15 @@ def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
-def zero_shot_note(models: Iterable[str], scenario: str = "NAME") -> str:
-    """The line every output shows while some of its signals come from the zero-shot recipe ('' otherwise)."""
+def zero_shot_note(models: Iterable[str], scenario: str = "NAME", trained: str | None = None) -> str:
+    """The line every output shows while some of its signals come from the zero-shot recipe ('' otherwise).
+    `trained`, the pack's active model in the registry when there is one: between `signals train` and the next
+    import the store still holds zero-shot calls, and telling the analyst to train again would send them in a
+    circle."""
     if not any(is_zero_shot(m) for m in models):
         return ""
+    if trained:
+        return ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; "
+                f"model {trained} is trained and re-scores them at the next 'signals run' or 'signals import'")
     return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
             f"and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario {scenario}')")

@@ -87,6 +87,25 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     assert "zero-shot: this scenario has no trained model yet" in report.read_text()
 
 
+def test_after_its_first_train_a_zero_shot_pack_says_the_model_arrives_at_the_next_import(two_packs, capsys, tmp_path,
+                                                                                          monkeypatch):
+    """A trial trained a new pack's first model, then read its trend: 'no trained model yet; label 50 items, then
+    signals train', the step just taken. The store keeps the zero-shot calls until the next import re-scores it."""
+    config, db = two_packs
+    models = tmp_path / "models"
+    models.mkdir()
+    active = {"version": "india-pakistan-test-first", "scenario": INDIA, "file": "x", "sha256": "", "created": "",
+              "label_hash": "", "git_commit": "", "libraries": {}, "recipe": "", "status": "active", "metrics": {}}
+    (models / "registry.json").write_text(json.dumps({"models": [active]}), encoding="utf-8")
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models))
+    said = ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; model "
+            "india-pakistan-test-first is trained and re-scores them at the next 'signals run' or 'signals import'")
+    for command in (["trend"], ["odds"], ["brief"]):
+        code, out, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", INDIA)
+        assert code == 0, err
+        assert said in out and "no trained model yet" not in out, command
+
+
 def test_a_new_pack_gets_a_labeling_queue_from_its_zero_shot_predictions(two_packs, capsys, tmp_path):
     """The way from a new brief to its first model: label the queue, then train. With no model yet, the queue
     comes from the zero-shot predictions (it used to demand 'signals train' first, which demands 50 labels)."""

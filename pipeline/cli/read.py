@@ -87,6 +87,7 @@ def watched_pack(current):
 @click.option("--by", type=click.Choice(("day", "week")), default="day",
               help="one row per day (default) or per ISO week; weeks are whole: --since and --until widen to their Monday and Sunday")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
+    from ..registry import Registry
     from ..signals import trend, trend_by_week, whole_weeks
     from ..store import Store
 
@@ -100,11 +101,12 @@ def trend_command(scenario: str | None, since: date | None, until: date | None, 
         if not frame.empty:  # the weeks to show run from the first to the last week of the range or the data
             since, until = since or date.fromisoformat(frame["day"].min()), until or date.fromisoformat(frame["day"].max())
         frame = trend_by_week(frame)
-    return emit_trend(frame, fmt, output, since=since, until=until)
+    active = Registry(Path(current.models_dir)).active(current.scenario)  # trained since the store was scored?
+    return emit_trend(frame, fmt, output, since=since, until=until, trained=active.version if active else None)
 
 
 def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
-               since: date | None = None, until: date | None = None) -> int:
+               since: date | None = None, until: date | None = None, trained: str | None = None) -> int:
     """What `signals trend` does with its frame for every --format: table, csv, json, parquet.
 
     table prints a legend line and the per-day (or per-week) table, missing days shown as '-' over
@@ -134,7 +136,7 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
                 stream.write((WEEK_LEGEND if weekly else TREND_LEGEND) + "\n" + table.to_string() + "\n")
         else:
             pack = str(frame["scenario"].iloc[0]) if "scenario" in frame else "NAME"
-            note = zero_shot_note(frame["model"], pack) if "model" in frame else ""
+            note = zero_shot_note(frame["model"], pack, trained) if "model" in frame else ""
             legend = WEEK_LEGEND if "week" in frame.columns else TREND_LEGEND
             stream.write((note + "\n" if note else "") + legend + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
@@ -190,7 +192,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
         return 0
     latest = path.iloc[-1]
     if is_zero_shot(seen.model_version):
-        print(zero_shot_note([seen.model_version], pack.id))
+        print(zero_shot_note([seen.model_version], pack.id, seen.active_version))
     print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
           f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
     print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
