@@ -87,6 +87,31 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     assert "zero-shot: this scenario has no trained model yet" in report.read_text()
 
 
+def test_a_watched_pack_that_missed_an_import_is_read_up_to_its_newest_scored_day(two_packs, capsys, tmp_path):
+    """A trial watched a pack again after an import it missed: `odds` said "as of 10-21" and `report` "as of 10-25"
+    over four days the pack never scored, and no command said so (only an unwatched pack got the note)."""
+    config, db = two_packs
+    copy = tmp_path / "s.duckdb"
+    shutil.copy(db, copy)
+    iran_only = tmp_path / "iran.toml"
+    iran_only.write_text(Path(config).read_text(encoding="utf-8").replace(f'scenarios = ["{IRAN}", "{INDIA}"]',
+                                                                          f'scenarios = ["{IRAN}"]'), encoding="utf-8")
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({"id": "tp-later-1", "source": "test", "outlet": "Test Wire", "title": "Pakistan and India trade "
+                                 "accusations at the UN", "summary": "", "text": "Envoys of India and Pakistan traded "
+                                 "accusations at the UN on Tuesday.", "published": "2026-04-14T09:00:00Z", "link": ""}) + "\n")
+    assert main(["--config", str(iran_only), "--db", str(copy), "import", str(later)]) == 0
+    capsys.readouterr()
+    note = (f"signals: scenario {INDIA}: the articles after 2026-04-11, its newest scored day, are not scored for it yet; "
+            "shown up to 2026-04-11 (the next 'signals run' or 'signals import' scores them)")
+    code, out, err = run(capsys, "--config", config, "--db", copy, "odds", "--scenario", INDIA)
+    assert code == 0 and note in err.splitlines() and "as of 2026-04-11" in out
+    code, out, err = run(capsys, "--config", config, "--db", copy, "brief", "--scenario", INDIA)
+    assert code == 0 and note in err.splitlines() and "week 2026-04-05 to 2026-04-11" in out
+    code, out, err = run(capsys, "--config", config, "--db", copy, "odds", "--scenario", IRAN)  # scored to the newest
+    assert code == 0 and "not scored" not in err and "as of 2026-04-14" in out
+
+
 def test_after_its_first_train_a_zero_shot_pack_says_the_model_arrives_at_the_next_import(two_packs, capsys, tmp_path,
                                                                                           monkeypatch):
     """A trial trained a new pack's first model, then read its trend: 'no trained model yet; label 50 items, then

@@ -40,9 +40,10 @@ def watched_pack(current):
     """The pack the command reads (--scenario, else the first watched), loaded, and the day its data ends when that is
     not the store's newest article. A pack that no ingest classifies for (not in `scenarios`) and of which the store
     holds no prediction is refused: its "quiet" trend, priors-only odds and empty brief would read as news, when
-    nothing was ever read for it. One no longer watched that has predictions is read up to its newest scored day
-    (`scored_until`, where `odds` ends), said on stderr: the articles stored after it were never scored for it, and
-    days of them would read as a quiet week. A pack whose gate passed none of the articles it scored is said on
+    nothing was ever read for it. One with predictions that stop before the store's newest article (no longer watched,
+    or watched again after imports it missed) is read up to its newest scored day (`scored_until`, where `odds` ends),
+    said on stderr: the articles stored after it were never scored for it, and days of them would read as a quiet
+    week. A pack whose gate passed none of the articles it scored is said on
     stderr too (`signals.gate_note`), for the same reason. The watched packs are the settings' own: `current` has
     --scenario in place of `scenario`, which with no `scenarios` list is all an ingest reads. Returns (pack, that
     day or None)."""
@@ -57,10 +58,14 @@ def watched_pack(current):
             if store.newest_model_version(current.scenario) is not None:
                 if note := gate_note(store, pack):  # said, not refused: the reads stand, every call `none` by the gate
                     print(f"signals: {note}", file=sys.stderr)
-                if current.scenario in watched:
-                    return pack, None
                 scored, newest = scored_until(store, pack), store.last_published_day()
-                if scored is not None and newest is not None and newest > scored:
+                if scored is None or newest is None or newest <= scored:
+                    return pack, None
+                if current.scenario in watched:  # watched again after imports it missed, or an import still running
+                    print(f"signals: scenario {current.scenario}: the articles after {scored}, its newest scored day, "
+                          f"are not scored for it yet; shown up to {scored} (the next 'signals run' or 'signals import' "
+                          "scores them)", file=sys.stderr)
+                else:
                     print(f"signals: scenario {current.scenario} is not watched by these settings (scenarios = "
                           f"{list(watched)}), so the articles after {scored}, its newest scored day, were not scored "
                           f"for it; shown up to {scored} (add it to 'scenarios', then run 'signals run', to score them)",
