@@ -434,6 +434,8 @@ def ingest(rt: Runtime, sources: Sequence[str], force: bool = False, progress: P
         if progress:
             progress(done, total)
 
+    for pack in rt.packs:  # every watched pack loads before anything is fetched: a broken one (a typo in a pattern)
+        pack.scenario      # stops the job here, in one line, not after the articles are stored and left unclassified
     with Store(rt.settings.db, memory_limit=rt.settings.duckdb_memory_limit) as store:
         read_and_store(rt.settings, store, sources, force, fetch, read, summary)
         summary.gates = rt.gates = {pack.scenario.id: pack.scenario.gate_count() for pack in rt.packs}

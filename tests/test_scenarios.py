@@ -87,6 +87,25 @@ def test_each_pack_has_its_own_trend_and_the_zero_shot_one_says_so(two_packs, ca
     assert "zero-shot: this scenario has no trained model yet" in report.read_text()
 
 
+def test_a_broken_watched_pack_stops_an_import_before_anything_is_stored(tmp_path, capsys):
+    """A trial's typo in a second pack's indicator pattern stopped the import after its articles were stored: no pack
+    classified them, the shipped pack's trend ended early with no note, and the error did not say so."""
+    labels = tmp_path / "labels"
+    (labels / IRAN).mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "labels" / IRAN / "scenario.toml", labels / IRAN)
+    shutil.copytree(FIXTURES / "packs" / INDIA, labels / INDIA)
+    toml = labels / INDIA / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[[indicators]]\nid = \"loc-fire\"\nname = \"LoC fire\"\n"
+                    "patterns = ['Line of (Control']\ncases = [\"contraction\"]\n", encoding="utf-8")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\nlabels_dir = "{labels}"\nscenarios = ["{IRAN}", "{INDIA}"]\nnlp_processes = 1\n')
+    db = tmp_path / "s.duckdb"
+    code, out, err = run(capsys, "--config", config, "--db", db, "import", FIXTURES / "two_packs.jsonl")
+    assert code == 1 and out == ""
+    assert err.startswith(f"signals: error: {toml}:") and "has a bad pattern" in err and len(err.strip().splitlines()) == 1
+    assert not db.exists()  # nothing fetched, stored or left unclassified
+
+
 def test_a_watched_pack_that_missed_an_import_is_read_up_to_its_newest_scored_day(two_packs, capsys, tmp_path):
     """A trial watched a pack again after an import it missed: `odds` said "as of 10-21" and `report` "as of 10-25"
     over four days the pack never scored, and no command said so (only an unwatched pack got the note)."""
