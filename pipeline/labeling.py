@@ -153,10 +153,13 @@ def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: i
     return [stored[i] for i in picked]
 
 
-def export_second_pass(articles: Sequence[Article], path: Path) -> int:
+def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str) -> int:
     """Write a blind second pass: each article with empty `label` and `note`, and nothing of the first judgment or
-    the model's. Returns lines written; refuses to overwrite a file with labels filled in, as `export_queue` does."""
-    rows = [{"id": a.id, "source": a.source, "outlet": a.outlet, "published": a.published.isoformat() if a.published else None,
+    the model's. Each row names its pack (`scenario`), as the queue's export does: a second analyst who imports the
+    file with `signals label --import` then has it checked against, and filed in, that pack, never the default one.
+    Returns lines written; refuses to overwrite a file with labels filled in, as `export_queue` does."""
+    rows = [{"scenario": scenario_id, "id": a.id, "source": a.source, "outlet": a.outlet,
+             "published": a.published.isoformat() if a.published else None,
              "title": a.title, "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""} for a in articles]
     return _write_rows(path, rows, "keep it for scripts/agreement.py, or export to another file")
 
@@ -322,7 +325,8 @@ def _labeled_line(line: str) -> str:
 
 
 def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, annotator: str,
-                      today: date | str | None = None, relabel: bool = False) -> ImportSummary:
+                      today: date | str | None = None, relabel: bool = False,
+                      scenario_id: str | None = None) -> ImportSummary:
     """Validate a filled file as a whole, then add its new labels to the annotator's file.
 
     A line whose id already has the same label in `labels_dir` is skipped, so importing a file
@@ -331,7 +335,8 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     label and reason, `annotator` and `today` as who and when, and the old judgment kept under
     `previous`. Raises LabelError naming the file and line of the first problem (malformed JSON,
     an unknown label or id, an id twice in the file, a labeled row without a reason, a changed
-    label without relabel); nothing is written from a file that fails."""
+    label without relabel); nothing is written from a file that fails. `scenario_id`, the pack `labels_dir` belongs
+    to, is named in a conflict: the analyst sees which pack the file was checked against before any --relabel."""
     path, labels_dir = Path(path), Path(labels_dir)
     target = analyst_file(labels_dir, annotator)
     if path.resolve().parent == labels_dir.resolve() and path.suffix == ".jsonl":
@@ -342,13 +347,15 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     if not records:
         return ImportSummary(blank=blank)
     with labels_locked(labels_dir):  # what is labeled is read and written under one lock (`labels_locked`)
-        return _import_records(path, records, blank, labels_dir, target, known_ids, annotator, _day(today), relabel)
+        return _import_records(path, records, blank, labels_dir, target, known_ids, annotator, _day(today), relabel,
+                               scenario_id)
 
 
 def _import_records(path: Path, records: list, blank: int, labels_dir: Path, target: Path, known_ids: KnownIds | None,
-                    annotator: str, stamp: str, relabel: bool) -> ImportSummary:
+                    annotator: str, stamp: str, relabel: bool, scenario_id: str | None = None) -> ImportSummary:
     """`import_label_file`'s checks against the labels already given, then its writes."""
     accepted = accepted_labels(labels_dir)
+    in_pack = f" in pack {scenario_id}" if scenario_id else ""
     new, changed, unchanged, in_file = [], [], 0, set()
     for number, rec in records:
         if not rec.note.strip():
@@ -361,7 +368,7 @@ def _import_records(path: Path, records: list, blank: int, labels_dir: Path, tar
             unchanged += 1
         elif not relabel:
             raise LabelError(path, number, f"conflicting label ({earlier[1].label} vs {rec.label}) for id {rec.id}, "
-                             f"already labeled at {earlier[0]}; import with --relabel to change it")
+                             f"already labeled{in_pack} at {earlier[0]}; import with --relabel to change it")
         else:
             changed.append((number, rec, earlier))
     check_records(path, new, {k: v for k, v in accepted.items() if k not in {r.id for _, r, _ in changed}}, known_ids)

@@ -4,6 +4,7 @@ export and import, validation that writes nothing from a bad file, and the inter
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from datetime import date
@@ -626,3 +627,68 @@ def test_an_export_files_its_labels_in_its_own_pack_whatever_the_default_pack(pr
     assert f"run 'signals train --scenario {SCENARIO}' to retrain" in result.stdout
     assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == [lines[0]["id"]]
     assert not (other / "labels").exists()
+
+
+def watch_a_second_pack(project) -> Path:
+    """Settings that watch the shipped pack and a second one ("other-pack", the same cases), as a team with a second
+    scenario has them; returns the second pack's labels folder (not made yet: its first import makes it)."""
+    tmp_path, config, labels_dir = project
+    other = labels_dir.parent.parent / "other-pack"
+    other.mkdir()
+    (other / "scenario.toml").write_text((labels_dir.parent / "scenario.toml").read_text(encoding="utf-8").replace(
+        f'id = "{SCENARIO}"', 'id = "other-pack"'), encoding="utf-8")
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'scenarios = ["{SCENARIO}", "other-pack"]\nannotator = "ana"\n')
+    return other / "labels"
+
+
+def test_a_file_naming_no_pack_is_refused_with_two_packs_watched_and_filed_in_the_pack_given(project):
+    """A trial analyst's hand-written file for the second pack ({id, source, label, note}: no `scenario`) was checked
+    against the default pack: refused as a conflict with one of its labels, and the advice, --relabel, rewrote the
+    shipped pack's label with the other scenario's judgment."""
+    tmp_path, config, labels_dir = project
+    other_labels = watch_a_second_pack(project)
+    hand = tmp_path / "border.jsonl"
+    hand.write_text(json.dumps({"id": "lab-5", "source": "fixture-lab", "label": "contraction", "note": "border clash"}) + "\n"
+                    + json.dumps({"id": "lab-1", "source": "fixture-lab", "label": "none", "note": "not about the border"})
+                    + "\n", encoding="utf-8")
+    before = snapshot(labels_dir)
+    for relabel in ((), ("--relabel",)):
+        with pytest.raises(InputError) as refused:
+            run(config, "label", "--import", str(hand), *relabel)
+        assert str(refused.value) == (f"{hand}: no row names its pack (no 'scenario' field) and 2 packs are watched "
+                                      f"({SCENARIO}, other-pack); name the pack its labels are for: --scenario NAME")
+    assert snapshot(labels_dir) == before and not other_labels.exists()
+
+    with pytest.raises(LabelError) as conflict:  # meant for the shipped pack after all: the refusal names it
+        run(config, "label", "--import", str(hand), "--scenario", SCENARIO)
+    assert (f"{hand}:1: conflicting label (base vs contraction) for id lab-5, already labeled in pack {SCENARIO} at "
+            f"{labels_dir / 'round0.jsonl'}:1; import with --relabel") in str(conflict.value)
+    result = run(config, "label", "--import", str(hand), "--scenario", "other-pack")
+    assert result.return_value == 0 and f"new labels of pack other-pack in {other_labels / 'analyst-ana.jsonl'}" in result.stdout
+    assert [(r["id"], r["label"]) for r in read_records(other_labels / "analyst-ana.jsonl")] == [("lab-5", "contraction"),
+                                                                                                   ("lab-1", "none")]
+    assert snapshot(labels_dir) == before  # the shipped pack's labels are untouched
+
+
+def test_a_second_pass_export_names_its_pack_and_is_imported_into_it(project):
+    """The blind second pass was written without `scenario`, so a second analyst who imported it with `signals label
+    --import` had it checked against, and filed in, the default pack: the other scenario's judgments landed there."""
+    tmp_path, config, labels_dir = project
+    other_labels = watch_a_second_pack(project)
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps({"id": f"lab-{i}", "source": "fixture-lab", "label": label, "note": "read"}) + "\n"
+                             for i, label in ((1, "base"), (2, "contraction"))), encoding="utf-8")
+    assert run(config, "label", "--import", str(first), "--scenario", "other-pack").return_value == 0
+    before = snapshot(labels_dir)
+
+    second = tmp_path / "second.jsonl"
+    assert run(config, "label", "--second-pass", "--scenario", "other-pack", "--export", str(second)).return_value == 0
+    rows = read_records(second)
+    assert sorted(r["id"] for r in rows) == ["lab-1", "lab-2"] and {r["scenario"] for r in rows} == {"other-pack"}
+    for row in rows:
+        row.update(label="none", note="second reading")  # bo disagrees with both first labels
+    second.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(LabelError, match=rf"already labeled in pack other-pack at {re.escape(str(other_labels))}/analyst-ana\.jsonl"):
+        run(config, "label", "--import", str(second), "--annotator", "bo")
+    assert snapshot(labels_dir) == before  # nothing filed in the default pack

@@ -49,6 +49,10 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         if exported and scenario and scenario != exported:
             raise InputError(import_file, line, f"exported for pack '{exported}', not '{scenario}'; import it with "
                              f"--scenario {exported}, or leave --scenario out")
+        watched = settings().scenario_ids
+        if not exported and not scenario and len(watched) > 1:  # a hand-written file: which pack is not ours to guess
+            raise InputError(import_file, None, f"no row names its pack (no 'scenario' field) and {len(watched)} packs "
+                             f"are watched ({', '.join(watched)}); name the pack its labels are for: --scenario NAME")
         scenario = scenario or exported
     current = settings(scenario)
     pack = load_scenario(current.scenario_dir)
@@ -62,7 +66,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
 
     if import_file:
         summary = import_label_file(import_file, labels_dir, known_ids(current.shared_data, current.db), annotator,
-                                    relabel=relabel)
+                                    relabel=relabel, scenario_id=scenario_id)
         if summary == ImportSummary(blank=summary.blank):
             print(f"{import_file}: no line has a label yet ({summary.blank} blank); fill in 'label' "
                   f"({'|'.join(LABELS)}) and import again", file=sys.stderr)
@@ -82,7 +86,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         if not articles:
             raise ModelError(f"no labeled article of {scenario_id} is in the store {current.db}; a second pass shows the "
                              "articles from the store")
-        n = export_second_pass(articles, export)
+        n = export_second_pass(articles, export, scenario_id)
         print(f"{n} labeled items written to {export}, blind; a second analyst fills in 'label' and 'note', then "
               f"'python scripts/agreement.py --labels {labels_dir} --second {export}' gives the agreement")
         return 0
