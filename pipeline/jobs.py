@@ -554,6 +554,16 @@ def probe_check(rt: Runtime, model, path: Path | None = None) -> dict:
             "suite": probe_suite(rt.scenario, path)}
 
 
+def no_probe_suite(scenario) -> str:
+    """"no probe suite (labels/NAME/probes/probes.jsonl)" for a pack whose suite is missing or empty, else "".
+    Training says this where a probe score would stand: a pack without probes scores 0.0 against an active 0.0,
+    which reads as every probe wrong when none was run. The path is the pack's from its labels folder, as the
+    registry's `reason` is kept with the models and read on other machines."""
+    if load_probes(scenario)[0]:
+        return ""
+    return f"no probe suite ({scenario.folder.parent.name}/{scenario.folder.name}/probes/probes.jsonl)"
+
+
 def probe_suite(scenario, path: Path | None = None) -> str:
     """A short hash of the written articles a probe check reads (the pack's suite, or `path`): "" without them."""
     path = scenario.folder / "probes" / "probes.jsonl" if path is None else path
@@ -730,6 +740,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     model, metrics = classify.train_and_evaluate(articles, labels, relevant, rt.featurizer, rt.scenario.prototypes(),
                                                  time_split=None, frame=frame, held_out=held)
     metrics["probes"] = probe_check(rt, model)
+    no_suite = no_probe_suite(rt.scenario)  # said instead of a probe score of 0.0 against 0.0
     promote, reason = True, "first model"
     if active is None and any(held):
         promote, reason = compare_with_zero_shot(rt, model, articles, labels, relevant, held, frame)
@@ -740,7 +751,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
     elif refresh:  # labels were taken out of the files, and nothing else changed: the model must unlearn them
         reason = f"refresh: the active recipe refit without the {removed} labels removed since it was fit"
     elif active is not None:
-        promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame)
+        promote, reason = compare_with_active(rt, model, articles, labels, relevant, held, metrics, frame, no_suite)
     refit = promote
     if refit:
         metrics["candidate_probes"] = metrics.pop("probes")
@@ -751,7 +762,7 @@ def fit_and_register(rt: Runtime, records: Sequence[LabelRecord], articles: Sequ
         metrics["probes"] = probe_check(rt, model)
     reference = active_probes(rt, active) if active is not None and (refresh or promote) else {}
     if refresh:
-        promote, reason = refresh_decision(reason, metrics["probes"], reference)
+        promote, reason = refresh_decision(reason, metrics["probes"], reference, no_suite)
     if promote and active is not None:
         carry_recall(metrics, active)
         lost = lost_probe_floors(metrics["probes"], reference)
@@ -827,8 +838,11 @@ def lost_probe_floors(probes: dict, active_probes: dict) -> str:
     return ", ".join(lost)
 
 
-def refresh_decision(reason: str, probes: dict, active_probes: dict) -> tuple[bool, str]:
-    """(promote?, why) for a refresh: the refit may not do worse on the probe suite than the model it replaces."""
+def refresh_decision(reason: str, probes: dict, active_probes: dict, no_suite: str = "") -> tuple[bool, str]:
+    """(promote?, why) for a refresh: the refit may not do worse on the probe suite than the model it replaces.
+    For a pack without one, `no_suite` (`no_probe_suite`) stands in the reason where the scores would."""
+    if no_suite:
+        return True, f"{reason}; {no_suite}"
     new, old = probes.get("accuracy", 0.0), active_probes.get("accuracy", 0.0)
     if new < old:
         return False, f"{reason}; probes {new} < active {old}: not promoted"
@@ -848,9 +862,10 @@ def held_out_for(articles: Sequence[Article], active: ModelEntry | None, trained
 
 
 def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Sequence[str], candidate_probes: float,
-                       active_probes: float) -> tuple[bool, str]:
+                       active_probes: float, no_suite: str = "") -> tuple[bool, str]:
     """Promote only if the candidate's macro-F1 is higher beyond the paired bootstrap noise (95% interval of the
-    difference above zero) on the same items, and its probe accuracy is no lower."""
+    difference above zero) on the same items, and its probe accuracy is no lower. For a pack without a probe
+    suite, `no_suite` (`no_probe_suite`) stands in the reason where the probe scores would."""
     if not len(y):
         return False, NOTHING_NEW
     diff = classify.bootstrap_macro_f1_difference(y, candidate, active)
@@ -860,7 +875,7 @@ def promotion_decision(y: Sequence[str], candidate: Sequence[str], active: Seque
         return False, f"{text}; probes {candidate_probes} < active {active_probes}"
     if diff["ci95"][0] <= 0:
         return False, f"{text}: not better beyond bootstrap noise"
-    return True, f"{text}; probes {candidate_probes} >= active {active_probes}"
+    return True, f"{text}; {no_suite or f'probes {candidate_probes} >= active {active_probes}'}"
 
 
 def compare_with_zero_shot(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], frame=None) -> tuple[bool, str]:
@@ -891,7 +906,7 @@ def first_model_decision(y: Sequence[str], candidate: Sequence[str], zero_shot: 
 
 
 def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Sequence[bool], metrics: dict,
-                        frame=None) -> tuple[bool, str]:
+                        frame=None, no_suite: str = "") -> tuple[bool, str]:
     """(promote?, why): the candidate against the active model on the held-out items and the probes. `frame`,
     the articles' features with this pipeline's prototypes, spares the candidate a second encoding; the active
     model encodes with its own prototypes."""
@@ -909,6 +924,6 @@ def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Se
     except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
         return True, f"active model not comparable ({exc})"
     return promotion_decision(pick(labels), candidate_pred, active_pred,
-                              metrics.get("probes", {}).get("accuracy", 0.0), active_probes)
+                              metrics.get("probes", {}).get("accuracy", 0.0), active_probes, no_suite)
 
 

@@ -4,15 +4,17 @@ trained on, and promotes only beyond the bootstrap noise."""
 import dataclasses
 from datetime import datetime, timedelta
 
-from pipeline import classify, odds
 import pytest
 
+from pipeline import classify, odds
 from pipeline.errors import InputError
 from pipeline.jobs import (carry_recall, check_enough_labels, first_model_decision, held_out_for, lost_probe_floors,
-                           promotion_decision, refresh_decision, unseen_by)
+                           no_probe_suite, promotion_decision, refresh_decision, unseen_by)
 from pipeline.labels import LabelRecord
 from pipeline.records import Article
 from pipeline.registry import ModelEntry
+from pipeline.scenario import load_scenario
+from pipeline.settings import PROJECT_ROOT
 from storekit import PACK
 
 DAY0 = datetime(2026, 1, 1)
@@ -82,6 +84,19 @@ def test_a_refresh_is_promoted_unless_its_probes_are_worse():
     assert promote and reason.endswith("probes 0.8 >= active 0.8")
     promote, reason = refresh_decision("refresh: ...", {"accuracy": 0.7}, {"accuracy": 0.8})
     assert not promote and "probes 0.7 < active 0.8: not promoted" in reason
+
+
+def test_a_pack_without_a_probe_suite_says_so_where_the_probe_scores_would_stand():
+    """A trial pack with no probes/probes.jsonl was refreshed with the reason '...; probes 0.0 >= active 0.0' (kept in
+    the registry), which reads as every probe wrong, when no probe was run."""
+    no_suite = no_probe_suite(load_scenario(PROJECT_ROOT / "labels" / "india-pakistan-2025"))  # a pack with no probes
+    assert no_suite == "no probe suite (labels/india-pakistan-2025/probes/probes.jsonl)"
+    assert no_probe_suite(load_scenario(PROJECT_ROOT / "labels" / "iran-pakistan-2026")) == ""
+    promote, reason = refresh_decision("refresh: the active recipe refit with 12 labeled items it never saw", {}, {}, no_suite)
+    assert promote and reason == f"refresh: the active recipe refit with 12 labeled items it never saw; {no_suite}"
+    y = ["base", "contraction", "none"] * 60
+    promote, reason = promotion_decision(y, y, ["none"] * len(y), 0.0, 0.0, no_suite)
+    assert promote and reason.endswith(f"; {no_suite}") and "probes 0.0" not in reason
 
 
 def test_a_refresh_on_a_few_new_labels_keeps_the_measured_recall_it_cannot_measure():

@@ -220,6 +220,9 @@ def test_from_fifty_labels_a_pack_trains_its_own_model_and_leaves_zero_shot(tmp_
                      r"labeled items it did not train on \(95% CI [+-]\d\.\d{4}\.\.[+-]\d\.\d{4}\)\)", out), out
     assert "the next 'signals run' or 'signals import' re-scores the stored articles with" in err
     assert "items per label: base " in out  # what the holdout's macro-F1 rests on
+    # the pack has no probe suite: said once, not shown as a score (a refresh's reason had read "probes 0.0 >= active 0.0")
+    assert out.count("no probe suite") == 1
+    assert f"  probes: none run, no probe suite (labels/{pack}/probes/probes.jsonl): nothing checks the model" in out
     first = json.loads((models / "registry.json").read_text())["models"]
     unmeasured = [c for c in ("base", "accelerated", "contraction") if first[0]["metrics"]["class_recall"].get(c) is None]
     assert unmeasured  # 100 labels: a case with fewer than 10 held-out items has no measured recall

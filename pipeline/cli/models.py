@@ -16,7 +16,7 @@ FEW_ITEMS = 30  # a held-out figure on fewer items says little: `train` says so 
 @click.option("--scenario", help="the pack to train (default: the first watched one)")
 def train_command(scenario: str | None) -> int:
     from ..classify import MIN_RECALL_SUPPORT
-    from ..jobs import Runtime, Unchanged, retrain
+    from ..jobs import Runtime, Unchanged, no_probe_suite, retrain
     from ..records import CASES
 
     rt = Runtime(settings(scenario))
@@ -43,6 +43,8 @@ def train_command(scenario: str | None) -> int:
                   + (f"; items per label: {support} (a label with none scores 0 in the macro average)" if support else "") + few)
     if m.get("probes"):
         print(f"  probes (of the model above): {m['probes']['accuracy']:.3f} right; per label right/total {m['probes']['per_label']}")
+    elif (no_suite := no_probe_suite(rt.scenario)) and no_suite not in entry.reason:  # said once: the reason may hold it
+        print(f"  probes: none run, {no_suite}: nothing checks the model on written articles of each case")
     if m.get("class_recall"):
         print("  measured recall: " + ", ".join(f"{c} {'not measurable' if r is None else f'{r:.2f}'}" for c, r in m["class_recall"].items())
               + (f" (from {m['class_recall_source']})" if m.get("class_recall_source") else ""))
