@@ -26,7 +26,7 @@ from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
-from .labels import LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
+from .labels import MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import (CASES, LABELS, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
                       RunSummary, SkippedFeed)
 from .odds import refit_recall_source
@@ -623,7 +623,6 @@ def fingerprint(rt: Runtime, articles: Sequence[Article]) -> str:
     return digest.hexdigest()
 
 
-MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise
 PROBE_FLOOR = 0.80  # the per-case probe target (16 of 20); a promotion may not lose it on a case
 
 

@@ -21,6 +21,7 @@ from .files import article_from_record
 from .records import LABELS, Article
 
 REQUIRED = ("id", "source", "label")
+MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise (`signals train` refuses)
 
 
 @dataclass(frozen=True)

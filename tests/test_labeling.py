@@ -624,7 +624,7 @@ def test_an_export_files_its_labels_in_its_own_pack_whatever_the_default_pack(pr
     result = run(config, "label", "--import", str(queue))
     assert result.return_value == 0
     assert f"new labels of pack {SCENARIO} in {labels_dir / 'analyst-ana.jsonl'}" in result.stdout
-    assert f"run 'signals train --scenario {SCENARIO}' to retrain" in result.stdout
+    assert f"then run 'signals train --scenario {SCENARIO}' (it trains from 50)" in result.stdout
     assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == [lines[0]["id"]]
     assert not (other / "labels").exists()
 
@@ -692,3 +692,22 @@ def test_a_second_pass_export_names_its_pack_and_is_imported_into_it(project):
     with pytest.raises(LabelError, match=rf"already labeled in pack other-pack at {re.escape(str(other_labels))}/analyst-ana\.jsonl"):
         run(config, "label", "--import", str(second), "--annotator", "bo")
     assert snapshot(labels_dir) == before  # nothing filed in the default pack
+
+
+def test_the_import_summary_says_how_many_labels_a_pack_still_needs_to_train(project):
+    """A trial pack had 30 labels after an import, which said "run 'signals train --scenario …' to retrain"; train
+    then refused it (it needs 50). The summary names the count still missing, and asks for train from 50 on."""
+    tmp_path, config, labels_dir = project
+    filled = tmp_path / "filled.jsonl"
+    filled.write_text(json.dumps({"id": "lab-1", "source": "fixture-lab", "label": "none", "note": "sport"}) + "\n",
+                      encoding="utf-8")
+    result = run(config, "label", "--import", str(filled), "--annotator", "ana")
+    assert result.stdout.endswith("; 2 labels in pack iran-pakistan-2026: label 48 more, then run 'signals train' "
+                                  "(it trains from 50)\n")  # round0's label and this one
+    (labels_dir / "earlier.jsonl").write_text("".join(  # 47 more labels, as a team's earlier rounds
+        json.dumps({"id": f"old-{n}", "source": "fixture-lab", "label": "none", "note": "read"}) + "\n" for n in range(47)),
+        encoding="utf-8")
+    filled.write_text(json.dumps({"id": "lab-2", "source": "fixture-lab", "label": "base", "note": "talks"}) + "\n",
+                      encoding="utf-8")
+    result = run(config, "label", "--import", str(filled), "--annotator", "ana")
+    assert result.stdout.endswith("; run 'signals train' to retrain\n")  # 50 labels: enough
