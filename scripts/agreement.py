@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
@@ -23,6 +24,17 @@ from pipeline.labels import load_labels, parse_label_file
 from pipeline.records import LABELS
 
 SCENARIO = Path(__file__).resolve().parents[1] / "labels" / "iran-pakistan-2026"
+
+
+def figure(value: float) -> float | None:
+    """A kappa rounded for the JSON line, or None where it is undefined (NaN: a class neither pass used, or one
+    reader's labels all alike): NaN is not JSON, and a strict reader of the line refuses it."""
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def shown(value: float | None) -> str:
+    """A kappa as the table shows it: 'n/a' where it is undefined."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main() -> None:
@@ -43,26 +55,26 @@ def main() -> None:
     a = [first[i].label for i in ids]
     b = [second[i].label for i in ids]
     result = {"n": len(ids), "agreement": round(sum(x == y for x, y in zip(a, b)) / len(ids), 4),
-              "kappa": round(float(cohen_kappa_score(a, b)), 4),
+              "kappa": figure(cohen_kappa_score(a, b)),
               # the figure the classifier is held to (macro-F1 over base, contraction, none), one reader as the other's key
               "macro_f1": scores(a, b, SCORED_LABELS)["macro_f1"], "per_class": {}}
-    print(f"{len(ids)} items labeled twice; raw agreement {result['agreement']:.3f}; Cohen's kappa {result['kappa']:.3f}; "
+    print(f"{len(ids)} items labeled twice; raw agreement {result['agreement']:.3f}; Cohen's kappa {shown(result['kappa'])}; "
           f"macro-F1 {result['macro_f1']:.3f}\n")
     print("| class | first pass | second pass | both | kappa (one vs rest) |\n|---|---:|---:|---:|---:|")
     for label in LABELS:
         x = [v == label for v in a]
         y = [v == label for v in b]
-        kappa = float(cohen_kappa_score(x, y)) if any(x) or any(y) else float("nan")
+        kappa = figure(cohen_kappa_score(x, y)) if any(x) or any(y) else None
         both = sum(p and q for p, q in zip(x, y))
-        result["per_class"][label] = {"first": sum(x), "second": sum(y), "both": both, "kappa": round(kappa, 4)}
-        print(f"| {label} | {sum(x)} | {sum(y)} | {both} | {kappa:.3f} |")
+        result["per_class"][label] = {"first": sum(x), "second": sum(y), "both": both, "kappa": kappa}
+        print(f"| {label} | {sum(x)} | {sum(y)} | {both} | {shown(kappa)} |")
     if args.disagreements:
         with args.disagreements.open("w", encoding="utf-8") as out:
             for i in ids:
                 if first[i].label != second[i].label:
                     out.write(json.dumps({"id": i, "source": first[i].source, "first": first[i].label, "first_note": first[i].note,
                                           "second": second[i].label, "second_note": second[i].note}) + "\n")
-    print(json.dumps(result))
+    print(json.dumps(result, allow_nan=False))
 
 
 if __name__ == "__main__":

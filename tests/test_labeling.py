@@ -711,3 +711,29 @@ def test_the_import_summary_says_how_many_labels_a_pack_still_needs_to_train(pro
                       encoding="utf-8")
     result = run(config, "label", "--import", str(filled), "--annotator", "ana")
     assert result.stdout.endswith("; run 'signals train' to retrain\n")  # 50 labels: enough
+
+
+def test_the_agreement_line_is_valid_json_when_a_class_went_unused(tmp_path):
+    """Neither pass labeled anything accelerated: its kappa is undefined, and the script's last line printed
+    `"kappa": NaN`, which is not JSON (a strict reader refuses it). It is null, and the table says n/a."""
+    import subprocess
+    import sys
+
+    def write(path: Path, labels: list[str]) -> Path:
+        path.write_text("".join(json.dumps({"id": f"lab-{i}", "source": "fixture-lab", "label": label, "note": "read"})
+                                + "\n" for i, label in enumerate(labels, start=1)), encoding="utf-8")
+        return path
+
+    first = write(tmp_path / "first.jsonl", ["base", "contraction", "none", "none"])
+    second = write(tmp_path / "second.jsonl", ["base", "none", "none", "none"])
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "agreement.py"), "--first", str(first),
+                           "--second", str(second)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not JSON")
+
+    figures = json.loads(done.stdout.strip().splitlines()[-1], parse_constant=refuse)
+    assert figures["per_class"]["accelerated"] == {"first": 0, "second": 0, "both": 0, "kappa": None}
+    assert figures["per_class"]["base"]["kappa"] == 1.0 and figures["n"] == 4
+    assert "| accelerated | 0 | 0 | 0 | n/a |" in done.stdout
