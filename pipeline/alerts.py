@@ -45,8 +45,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from .records import is_zero_shot
 from .scenario import Indicator, Scenario
-from .signals import article_predictions
+from .signals import article_predictions, current_model_version
 from .store import Store
 
 SNIPPET_CHARS = 200
@@ -113,9 +114,10 @@ class AlertReport:
     statuses: tuple[IndicatorStatus, ...]
     firings: tuple[Firing, ...] = ()
     data_until: date | None = None  # the newest classified article's day, on or before as_of
+    model_version: str | None = None  # whose labels the firings rest on: a zero-shot recipe's are not calibrated
 
     def to_dict(self) -> dict:
-        """JSON-ready: dates as YYYY-MM-DD."""
+        """JSON-ready: dates as YYYY-MM-DD, and `zero_shot` (the labels are the zero-shot recipe's), as in odds' JSON."""
         def clean(value):
             if isinstance(value, date):
                 return value.isoformat()
@@ -125,7 +127,7 @@ class AlertReport:
                 return [clean(v) for v in value]
             return value
 
-        return clean(asdict(self))
+        return clean(asdict(self)) | {"zero_shot": is_zero_shot(self.model_version)}
 
 
 # ---------------------------------------------------------------- pure computation
@@ -293,8 +295,10 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
     )
 
 
-def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> AlertReport:
-    """Pure: every indicator of the pack against an `article_predictions(..., text=True)` frame.
+def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None,
+             model_version: str | None = None) -> AlertReport:
+    """Pure: every indicator of the pack against an `article_predictions(..., text=True)` frame (the predictions of
+    `model_version`, which the report names).
 
     Articles after `as_of` are ignored. Firings come newest first.
     """
@@ -308,7 +312,7 @@ def evaluate(scenario: Scenario, articles: pd.DataFrame, as_of: date | None) -> 
         statuses.append(status_for(indicator, fired, matched, as_of, data_until, data_days))
         firings.extend(fired)
     firings.sort(key=lambda f: (f.day, f.indicator), reverse=True)
-    return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings), data_until)
+    return AlertReport(scenario.id, as_of, tuple(statuses), tuple(firings), data_until, model_version)
 
 
 # ---------------------------------------------------------------- store wrapper
@@ -323,8 +327,9 @@ def check_alerts(store: Store, scenario: Scenario, as_of: date | None = None) ->
     """The pack's indicators against the stored articles and the current model's labels, as of a day
     (default: the last day with ingested articles)."""
     as_of = as_of or last_ingested_day(store)
-    articles = article_predictions(store, scenario, None, as_of, text=True)
-    return evaluate(scenario, articles, as_of)
+    version = current_model_version(store, scenario)
+    articles = article_predictions(store, scenario, None, as_of, model_version=version, text=True)
+    return evaluate(scenario, articles, as_of, version)
 
 
 # ---------------------------------------------------------------- command

@@ -281,3 +281,27 @@ def test_a_firing_outside_its_window_is_marked_and_not_reported_as_fired(tmp_pat
 
     chart = indicators_figure(checked, PACK, date(2026, 4, 1), date(2026, 4, 9))  # the report's timeline: no dot
     assert "firing-us-condemnation-2026-04-06" not in chart.tooltips
+
+
+def test_alerts_on_a_pack_still_classified_zero_shot_say_so(tmp_path, monkeypatch):
+    """A new pack's firings rest on the zero-shot recipe's uncalibrated labels: trend and odds opened with the
+    `zero-shot:` line and odds' JSON said `"zero_shot": true`, but alerts said nothing of it (trial 2)."""
+    from pipeline.zeroshot import RECIPE
+
+    monkeypatch.chdir(tmp_path)
+    zero_shot = f"{RECIPE}-0123456789abcdef"
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.add_articles([Article("a", "test", "Outlet", "Border clash near Taftan leaves two dead", "", "",
+                                    datetime(2026, 4, 9, 12), "")])
+        store.save_analysis([], [Prediction("a", PACK.id, zero_shot, "contraction", probs("contraction"), [])])
+        store.refresh_daily_signals(PACK.id, zero_shot)
+    table = invoke("--db", db, "alerts", "--as-of", "2026-04-10").stdout
+    assert table.startswith("zero-shot: this scenario has no trained model yet;")
+    assert table.splitlines()[1] == f"indicators for {PACK.id} as of 2026-04-10 (the newest data is from 2026-04-09):"
+    doc = json.loads(invoke("--db", db, "alerts", "--as-of", "2026-04-10", "--format", "json").stdout)
+    assert doc["zero_shot"] is True and doc["model_version"] == zero_shot
+    trained = json.loads(invoke("--db", build_store(tmp_path / "t.duckdb", [("a", 9, "contraction", "Border clash")]),
+                                "alerts", "--format", "json").stdout)
+    assert trained["zero_shot"] is False and trained["model_version"] == MODEL
+    assert not invoke("--db", tmp_path / "t.duckdb", "alerts").stdout.startswith("zero-shot")

@@ -237,7 +237,8 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table
     from ..odds import shorten
-    from ..signals import within_data
+    from ..registry import Registry
+    from ..signals import within_data, zero_shot_note
     from ..store import Store
 
     current = settings(scenario)
@@ -254,6 +255,9 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
         print(f"scenario {pack.id} has no indicators", file=sys.stderr)
         return 0
     newest = f" (the newest data is from {report.data_until})" if report.data_until and report.data_until != report.as_of else ""
+    active = Registry(Path(current.models_dir)).active(pack.id)  # trained since the store was scored?
+    if note := zero_shot_note([report.model_version], pack.id, active.version if active else None):  # the firings rest on the zero-shot recipe's labels
+        print(note)
     print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}{newest}:")
     print(status_table(report).to_string(index=False))
     print("(matched: articles whose text matches the indicator, of any label and any day up to then; it fires on "
