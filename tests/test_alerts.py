@@ -297,7 +297,12 @@ def test_alerts_on_a_pack_still_classified_zero_shot_say_so(tmp_path, monkeypatc
         store.save_analysis([], [Prediction("a", PACK.id, zero_shot, "contraction", probs("contraction"), [])])
         store.refresh_daily_signals(PACK.id, zero_shot)
     table = invoke("--db", db, "alerts", "--as-of", "2026-04-10").stdout
-    assert table.startswith("zero-shot: this scenario has no trained model yet;")
+    # the shipped registry holds a trained model of the pack: the note says that model re-scores the store
+    assert table.startswith("zero-shot: these signals are scored against the brief's prototypes") and "is trained" in table
+    (tmp_path / "no-models").mkdir()
+    monkeypatch.setenv("SIGNALS_MODELS_DIR", str(tmp_path / "no-models"))  # no model trained yet
+    assert invoke("--db", db, "alerts", "--as-of", "2026-04-10").stdout.startswith("zero-shot: this scenario has no trained model yet;")
+    monkeypatch.delenv("SIGNALS_MODELS_DIR")
     assert table.splitlines()[1] == f"indicators for {PACK.id} as of 2026-04-10 (the newest data is from 2026-04-09):"
     doc = json.loads(invoke("--db", db, "alerts", "--as-of", "2026-04-10", "--format", "json").stdout)
     assert doc["zero_shot"] is True and doc["model_version"] == zero_shot

@@ -144,7 +144,7 @@ def test_after_its_first_train_a_zero_shot_pack_says_the_model_arrives_at_the_ne
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models))
     said = ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; model "
             "india-pakistan-test-first is trained and re-scores them at the next 'signals run' or 'signals import'")
-    for command in (["trend"], ["odds"], ["brief"]):
+    for command in (["trend"], ["odds"], ["brief"]):  # (the test pack has no indicators for alerts to show)
         code, out, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", INDIA)
         assert code == 0, err
         assert said in out and "no trained model yet" not in out, command
