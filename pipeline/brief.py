@@ -32,6 +32,7 @@ from pathlib import Path
 from .events import load_gazetteer
 from .records import CASES
 from .scenario import Actor
+from .settings import read_utf8
 
 NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -335,6 +336,7 @@ def render_toml(draft: Draft, scenario_id: str) -> str:
 
 
 def init_pack(brief_path: Path, scenario_id: str) -> str:
-    """The drafted pack's TOML for a brief file."""
+    """The drafted pack's TOML for a brief file (read by `read_utf8`: a BOM is not part of the description, and a
+    brief that is not UTF-8 is refused naming the file and line)."""
     brief_path = Path(brief_path)
-    return render_toml(draft_from_brief(brief_path.read_text(encoding="utf-8"), brief_path.name), scenario_id)
+    return render_toml(draft_from_brief(read_utf8(brief_path), brief_path.name), scenario_id)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import ScenarioError
+from .errors import InputError, ScenarioError
 from .records import CASES, Article, GateCount
+from .settings import read_utf8
 
 
 @dataclass(frozen=True)
@@ -215,13 +216,22 @@ def _pack_file(path: Path) -> Path:
     return path / "scenario.toml" if path.is_dir() else path
 
 
+def _pack_text(file: Path) -> str:
+    """The text of a pack's scenario.toml (`read_utf8`: a BOM dropped); one that is not UTF-8 is refused as
+    'file:line: not UTF-8 text ...', the line `signals scenario check` prints too."""
+    try:
+        return read_utf8(file)
+    except InputError as exc:
+        raise ScenarioError(str(exc), reason=exc.reason) from None
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read a pack from a `scenario.toml` file or the folder holding one. A pack with anything wrong is
     refused with its first problem (and how many more `signals scenario check` lists)."""
     path = _pack_file(path)
     if not path.exists():
         raise ScenarioError(f"{path}: no scenario pack here; see labels/README.md for the format")
-    text = path.read_text(encoding="utf-8")
+    text = _pack_text(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -527,7 +537,10 @@ def pack_problems(path: Path) -> list[str]:
     file = _pack_file(path)
     if not file.exists():
         return [f"{file}: no scenario pack here; see labels/README.md for the format"]
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = _pack_text(file)
+    except ScenarioError as exc:
+        return [str(exc)]
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FROM_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "pipeline").is_dir()
@@ -148,10 +148,31 @@ def _validated(values: dict[str, object], origins: dict[str, str]) -> Settings:
         raise ConfigError(f"{where}: {key}: {_problem(error)} (got {values.get(key)!r})") from None
 
 
+def read_utf8(path: Path) -> str:
+    """The text of a file an analyst edits by hand (the settings file, a scenario pack, a brief), read as UTF-8.
+    A byte-order mark (Notepad writes one) is dropped: read as text, it made line 1 of a TOML file "Invalid
+    statement" and hid at the start of a drafted description. Line ends are made '\n', as `read_text` makes them.
+    Any other encoding is refused with an InputError naming the file and the line of the first byte that is not
+    UTF-8 (a Latin-1 'ü' in a comment had stopped every command with a Python traceback)."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        read = exc.object  # the bytes after a BOM, which exc.start counts in
+        line = read.count(b"\n", 0, exc.start) + 1
+        raise InputError(path, line, f"not UTF-8 text (byte 0x{read[exc.start]:02x}); save the file as UTF-8 "
+                                     "and try again") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _read_toml(path: Path) -> dict[str, object]:
     """The `[signals]` table of a settings file (or its top level); unknown keys are refused here."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_utf8(path)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     table = raw.get("signals", raw)

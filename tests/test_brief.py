@@ -156,6 +156,27 @@ def test_init_copies_the_brief_it_names_as_the_seed_into_the_pack(tmp_path, caps
     assert (labels / "third" / "kp-brief.txt").read_text(encoding="utf-8") == KP_BRIEF
 
 
+def test_a_brief_with_a_bom_drafts_the_same_pack_and_one_not_in_utf8_is_refused_in_one_line(tmp_path, capsys):
+    """A brief saved with a BOM (Notepad) drafted a description starting with an invisible U+FEFF; one saved as
+    Windows-1252 stopped `scenario init` with a UnicodeDecodeError traceback."""
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "kp-brief.txt").write_text(KP_BRIEF, encoding="utf-8")
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "bom" / "kp-brief.txt").write_text(KP_BRIEF, encoding="utf-8-sig")
+    drafted = init_pack(tmp_path / "bom" / "kp-brief.txt", "kp")
+    assert drafted == init_pack(tmp_path / "plain" / "kp-brief.txt", "kp")
+    assert tomllib.loads(drafted)["scenario"]["description"].startswith("Pakistan faces")
+
+    brief = tmp_path / "cp1252-brief.txt"
+    brief.write_bytes(KP_BRIEF.encode("cp1252"))  # the em dash of line 4 is byte 0x97
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    assert main(["scenario", "init", str(brief), "--id", "kp", "--out", str(labels)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"signals: error: {brief}:4: not UTF-8 text (byte 0x97); save the file as UTF-8 and try again"]
+    assert list(labels.iterdir()) == []
+
+
 def test_the_drafted_relevance_actors_are_a_suggestion_to_confirm(tmp_path):
     """The gate was drafted from the opening paragraph ("Pakistan", "Khyber Pakhtunkhwa") with no TODO, so `check`
     passed it unread; it decides which articles are classified at all, and a country named in most of the news

@@ -266,6 +266,43 @@ def test_a_pack_whose_id_is_not_its_folder_is_refused(tmp_path, capsys):
     assert check(tmp_path / "small", capsys) == (0, [])
 
 
+def test_a_pack_or_settings_file_not_in_utf8_is_refused_in_one_line_and_a_bom_is_no_part_of_it(tmp_path, capsys):
+    """Saved as Latin-1 ('Türkiye' in a comment), a pack or the settings file stopped `scenario check`, and every
+    command that read it, with a UnicodeDecodeError traceback; saved with a BOM (Notepad), each was "not valid TOML:
+    Invalid statement" at line 1. Now a BOM is read past, and another encoding is one line naming the file and line."""
+    from pipeline.cli import main
+
+    comment = ('title = "A small pack"', 'title = "A small pack"\n# Türkiye watches the border too')
+    pack = small_pack(tmp_path, comment)
+    file = pack / "scenario.toml"
+    file.write_bytes(file.read_text(encoding="utf-8").encode("latin-1"))
+    refusal = f"{file}:4: not UTF-8 text (byte 0xfc); save the file as UTF-8 and try again"
+    assert check(pack, capsys) == (1, [refusal])
+    with pytest.raises(ScenarioError, match=f"^{re.escape(refusal)}$"):
+        load_scenario(pack)
+    # watched, it stops a read command in the same one line, before any store is made
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\ndb = "{tmp_path / "store.duckdb"}"\nlabels_dir = "{tmp_path}"\nscenarios = ["small"]\n',
+                      encoding="utf-8")
+    assert main(["--config", str(config), "trend"]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"signals: error: {refusal}"]
+    assert not (tmp_path / "store.duckdb").exists()
+
+    file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes().decode("latin-1").encode("utf-8"))  # UTF-8 with a BOM
+    assert check(pack, capsys) == (0, [])
+    assert load_scenario(pack).title == "A small pack"
+
+    settings_text = config.read_text(encoding="utf-8") + "# café\n"
+    config.write_bytes(settings_text.encode("latin-1"))
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(config))}:5: not UTF-8 text \\(byte 0xe9\\); save the file"):
+        load_settings(config, environ={})
+    assert main(["--config", str(config), "trend"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"signals: error: {config}:5: not UTF-8 text (byte 0xe9); save the file as UTF-8 and try again"]
+    config.write_bytes(b"\xef\xbb\xbf" + settings_text.encode("utf-8"))
+    assert load_settings(config, environ={}).scenarios == ("small",)
+
+
 QATAR_ALIASES = 'aliases = ["Qatar", "Doha"]\n'
 
 
