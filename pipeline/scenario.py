@@ -260,6 +260,12 @@ def _tables(raw: dict, key: str, problems: _Problems) -> list[dict]:
     return tables
 
 
+# `Relevance` passes an article naming one of these actors; with none it passes nothing, ever (unlike a gate the news
+# has not named yet, which `signals.gate_note` reports), so an empty or missing list is refused like an empty pattern list.
+NO_GATE = ("name the actors (declared in [[actors]]) an article must mention to be classified: with none, no article "
+           "passes the relevance gate and every one is `none`")
+
+
 def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
     """The pack in `raw` (read from `path`) and every problem found in it; the pack is None when any is."""
     problems = _Problems(path)
@@ -286,7 +292,12 @@ def _read(raw: dict, path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
                          ("indicators", i, "id"))
     _unique_forms(actors, problems)
     known = {a.name for a in actors}
-    relevance = _texts(head.get("relevance_actors", []), "relevance_actors", problems, ("scenario", None, "relevance_actors"))
+    relevance: tuple[str, ...] = ()
+    if "relevance_actors" in head:
+        relevance = _texts(head["relevance_actors"], "relevance_actors", problems, ("scenario", None, "relevance_actors"),
+                           empty=NO_GATE)
+    elif has_head:
+        problems.add(f"[scenario] has no relevance_actors; {NO_GATE}", ("scenario", None, None))
     _texts(head.get("seeds", []), "seeds", problems, ("scenario", None, "seeds"))
     title = _text(head.get("title", ""), "title", problems, ("scenario", None, "title"))
     description = _text(head.get("description", ""), "description", problems, ("scenario", None, "description"))

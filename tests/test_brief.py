@@ -194,6 +194,24 @@ def test_the_drafted_relevance_actors_are_a_suggestion_to_confirm(tmp_path):
     assert load_scenario(confirmed).relevance_actors == tuple(gate[:-1])
 
 
+def test_a_drafted_gate_with_no_actor_is_a_todo_and_left_empty_it_is_refused(tmp_path):
+    """A brief whose opening names no actor drafts the gate as one TODO item, which `check` lists like any other;
+    deleting it leaves `relevance_actors = []`, a gate that passes no article, which `check` had called ok."""
+    brief = tmp_path / "brief.txt"
+    brief.write_text("A hard year lies ahead for the region.\n\n" + KP_BRIEF.split("\n\n", 1)[1], encoding="utf-8")
+    text = init_pack(brief, "ng")
+    pack = write_pack(tmp_path / "ng", text)
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("relevance_actors = "))
+    gate_problems = [p for p in pack_problems(pack) if p.startswith(f"{pack / 'scenario.toml'}:{line}: ")]
+    assert gate_problems == [f"{pack / 'scenario.toml'}:{line}: TODO left: relevance_actors = "
+                             '["TODO: the actors an article must name to matter"]']
+    write_pack(pack, text.replace('relevance_actors = ["TODO: the actors an article must name to matter"]',
+                                  "relevance_actors = []"))
+    assert f"{pack / 'scenario.toml'}:{line}: relevance_actors is empty; name the actors (declared in [[actors]]) an " \
+           "article must mention to be classified: with none, no article passes the relevance gate and every one is " \
+           "`none`" in pack_problems(pack)
+
+
 def article(id_: str, title: str, text: str) -> Article:
     return Article(id_, "test", "Test", title, "", text, datetime(2026, 4, 20), f"https://example.test/{id_}")
 

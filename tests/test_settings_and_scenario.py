@@ -342,6 +342,13 @@ QATAR_ALIASES = 'aliases = ["Qatar", "Doha"]\n'
      "case #1 (base) has no prototype text: give it a definition, assumption, indicator or signals (zero-shot could "
      "never pick it, and training has no example of it)"),
     ("prior = 0.2", 'prior = "0.2"', 'prior = "0.2"', "case #3's prior is '0.2'; expected a number such as 0.3 (without quotes)"),
+    # a relevance gate with no actor passes no article, ever: every one would be `none` (the check had said "ok")
+    ('relevance_actors = ["Pakistan"]', "relevance_actors = []", "relevance_actors = []",
+     "relevance_actors is empty; name the actors (declared in [[actors]]) an article must mention to be classified: "
+     "with none, no article passes the relevance gate and every one is `none`"),
+    ('relevance_actors = ["Pakistan"]\n', "", "[scenario]",
+     "[scenario] has no relevance_actors; name the actors (declared in [[actors]]) an article must mention to be "
+     "classified: with none, no article passes the relevance gate and every one is `none`"),
 ])
 def test_check_and_load_refuse_values_that_would_silently_break_a_pack(tmp_path, capsys, old, new, at, reason):
     pack = small_pack(tmp_path, (old, new))
