@@ -259,7 +259,7 @@ def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
     reads a copy with the skipped lines blanked, so line numbers and its errors stay those of `path`."""
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:  # a BOM read as text made a blank first row "missing field label"
             lines = [_labeled_line(line.rstrip("\n")) for line in handle]
     except FileNotFoundError:
         raise LabelError(path, None, "no such file; check the path given to --import") from None
@@ -279,7 +279,7 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
     file whose rows name none (an older export, a file written by hand). Rows naming two packs are an error."""
     pack, first = None, None
     try:
-        with Path(path).open(encoding="utf-8", errors="replace") as handle:
+        with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
                     raw = json.loads(line)
@@ -300,7 +300,7 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
 def count_blank_rows(path: Path) -> int:
     """Rows of a filled export whose `label` is still empty or null."""
     blank = 0
-    with Path(path).open(encoding="utf-8", errors="replace") as handle:
+    with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
         for line in handle:
             if line.strip() and not _labeled_line(line.rstrip("\n")):
                 blank += 1

@@ -244,6 +244,24 @@ def test_a_file_saved_with_a_byte_order_mark_imports(labels_dir, known_ids, tmp_
     assert import_label_file(path, labels_dir, known_ids, "ana", TODAY) == ImportSummary(added=1)
 
 
+def test_a_bom_file_whose_first_row_is_blank_imports_like_the_same_file_without_it(labels_dir, known_ids, tmp_path):
+    """Saved with a BOM (Notepad, Excel), a filled export whose first row was still blank was refused "line 1: missing
+    field label": the BOM hid that row's JSON from the blank-row test (and its pack from `exported_for`), while the
+    same rows without it imported with the blank row counted."""
+    from pipeline.labeling import exported_for
+
+    rows = (f'{{"id": "lab-7", "source": "fixture-lab", "label": "", "note": "", "scenario": "{SCENARIO}"}}\n'
+            f'{{"id": "lab-8", "source": "fixture-lab", "label": "none", "note": "weather", "scenario": "{SCENARIO}"}}\n')
+    with_bom = tmp_path / "excel.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + rows.encode("utf-8"))
+    assert exported_for(with_bom) == (SCENARIO, 1)
+    assert import_label_file(with_bom, labels_dir, known_ids, "ana", TODAY) == ImportSummary(added=1, blank=1)
+    assert [r["id"] for r in read_records(labels_dir / "analyst-ana.jsonl")] == ["lab-8"]
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(rows, encoding="utf-8")
+    assert import_label_file(plain, labels_dir, known_ids, "ana", TODAY) == ImportSummary(unchanged=1, blank=1)
+
+
 def test_a_label_must_name_the_source_its_article_is_stored_under(store, labels_dir, tmp_path):
     """A wrong `source` was accepted whenever the id was in the store, and broke training on every other store."""
     known = KnownIds(tmp_path / "no-shared-data", store.article_sources())
