@@ -21,7 +21,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from . import classify, nlp as nlp_stage
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, ScenarioError
 from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local
 from .fulltext import fill_full_text, is_stub
@@ -54,7 +54,15 @@ class Runtime:
 
     @cached_property
     def scenario(self) -> Scenario:
-        return load_scenario(self.settings.scenario_dir)
+        folder = self.settings.scenario_dir
+        if self.shared is not None and not (folder / "scenario.toml").exists():
+            # another watched pack than the one asked for: the user never named it, so say why it is read at all
+            where = self.settings.origin("scenarios")
+            listed = where if where.startswith("SIGNALS_") else f"'scenarios' in {where}"
+            raise ScenarioError(f"{folder}: no scenario pack here; pack '{self.settings.scenario}' is watched (listed in "
+                                f"{listed}), and every command that parses news reads each watched pack: restore its "
+                                "folder, or remove it from there")
+        return load_scenario(folder)
 
     @cached_property
     def packs(self) -> list["Runtime"]:

@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .errors import ConfigError, InputError
 
@@ -94,6 +94,7 @@ class Settings(BaseModel):
     ingest_cron: str = Field("*/30 * * * *", pattern=CRON)
     retrain_cron: str = Field("0 3 * * *", pattern=CRON)
     annotator: str = ""  # who labels with `signals label` (names their label file); --annotator overrides
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)  # key -> where its value came from (`origin`)
 
     @field_validator("feeds", "source_dirs", "scenarios", mode="before")
     @classmethod
@@ -112,10 +113,16 @@ class Settings(BaseModel):
         """The packs an ingest classifies for: `scenarios`, else the one `scenario`."""
         return self.scenarios or (self.scenario,)
 
+    def origin(self, key: str) -> str:
+        """Where the value of `key` came from, for a message that sends the user there: the settings file's path,
+        its SIGNALS_* variable, "the command line" (a flag), or "the settings" when not known (a default)."""
+        where = self._origins.get(key, "the settings")
+        return "the command line" if where == "argument" else where
+
     def replace(self, **changes) -> "Settings":
         """A validated copy with the changes that are not None (a flag left out changes nothing)."""
         changed = {k: v for k, v in changes.items() if v is not None}
-        return _validated({**dict(self), **changed}, {k: "argument" for k in changed})
+        return _validated({**dict(self), **changed}, {**self._origins, **{k: "argument" for k in changed}})
 
 
 def _problem(error: dict) -> str:
@@ -140,12 +147,14 @@ def _problem(error: dict) -> str:
 def _validated(values: dict[str, object], origins: dict[str, str]) -> Settings:
     """Settings from `values`; the first bad value raises ConfigError naming its origin (file or variable) and key."""
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         error = exc.errors()[0]
         key = str(error["loc"][0]) if error["loc"] else "settings"
         where = origins.get(key, "settings")
         raise ConfigError(f"{where}: {key}: {_problem(error)} (got {values.get(key)!r})") from None
+    settings._origins = dict(origins)
+    return settings
 
 
 def read_utf8(path: Path) -> str:

@@ -303,6 +303,27 @@ def test_a_pack_or_settings_file_not_in_utf8_is_refused_in_one_line_and_a_bom_is
     assert load_settings(config, environ={}).scenarios == ("small",)
 
 
+def test_a_watched_pack_whose_folder_is_missing_is_named_as_watched_and_where(tmp_path, capsys, monkeypatch):
+    """`predict --scenario india-pakistan-test` stopped on "labels/pak-afghan-2026: no scenario pack here", a pack
+    the user never named: it is read because the settings watch it. The line says so, and where it is listed."""
+    from pipeline.cli import main
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "packs" / "india-pakistan-test", tmp_path / "india-pakistan-test")
+    config = tmp_path / "signals.toml"
+    config.write_text(f'[signals]\nlabels_dir = "{tmp_path}"\nscenarios = ["india-pakistan-test", "pak-afghan-2026"]\n'
+                      "nlp_processes = 1\n", encoding="utf-8")
+    articles, out = Path(__file__).parent / "fixtures" / "two_packs.jsonl", tmp_path / "out.jsonl"
+    predict = ["predict", "--scenario", "india-pakistan-test", "--input", str(articles), "--output", str(out)]
+    missing = f"{tmp_path / 'pak-afghan-2026'}: no scenario pack here; pack 'pak-afghan-2026' is watched (listed in "
+    advice = "), and every command that parses news reads each watched pack: restore its folder, or remove it from there"
+    assert main(["--config", str(config), *predict]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"signals: error: {missing}'scenarios' in {config}{advice}"]
+    monkeypatch.setenv("SIGNALS_SCENARIOS", "india-pakistan-test, pak-afghan-2026")
+    assert main(["--config", str(config), *predict]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"signals: error: {missing}SIGNALS_SCENARIOS{advice}"]
+    assert not out.exists()
+
+
 QATAR_ALIASES = 'aliases = ["Qatar", "Doha"]\n'
 
 
