@@ -211,6 +211,24 @@ def _texts(value, what: str, problems: _Problems, at: tuple | None, empty: str |
 ACTOR_KINDS = ("state", "place", "leader", "ministry", "armed_force", "organisation", "militant_group", "project")
 
 
+def id_problem(scenario_id: str) -> str | None:
+    """Why `scenario_id` cannot be a new pack's id, or None. A pack is found by its folder and its id must be that
+    folder's name (`_read`), so the id is one plain folder name: `--id ../evil` had drafted a pack outside `--out`,
+    and `--id "Pak Afghan/x"` failed on a folder that did not exist. A leading dot is refused too: a hidden folder."""
+    if not scenario_id.strip():
+        return "it is empty"
+    separator = next((ch for ch in ("/", "\\") if ch in scenario_id), None)
+    if separator:
+        return f"it holds the path separator {separator!r}"
+    if scenario_id.startswith("."):
+        return "it starts with '.' (a hidden folder, or a step up like '..')"
+    if scenario_id != scenario_id.strip():
+        return "it starts or ends with a space"
+    if not scenario_id.isprintable():
+        return "it holds a character that is not printable (shown escaped)"
+    return None
+
+
 def _pack_file(path: Path) -> Path:
     path = Path(path)
     return path / "scenario.toml" if path.is_dir() else path

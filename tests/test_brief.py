@@ -177,6 +177,31 @@ def test_a_brief_with_a_bom_drafts_the_same_pack_and_one_not_in_utf8_is_refused_
     assert list(labels.iterdir()) == []
 
 
+@pytest.mark.parametrize("scenario_id, problem", [
+    ("../evil", "it holds the path separator '/'"),
+    ("Pak Afghan/x", "it holds the path separator '/'"),
+    ("..", "it starts with '.' (a hidden folder, or a step up like '..')"),
+    (".kp", "it starts with '.' (a hidden folder, or a step up like '..')"),
+    ("", "it is empty"),
+    ("kp ", "it starts or ends with a space"),
+])
+def test_init_refuses_an_id_that_is_not_a_plain_folder_name_before_writing_anything(tmp_path, capsys, scenario_id, problem):
+    """`--id ../evil --out labels` drafted a pack beside labels/, outside --out, that could never load (its id is not
+    its folder's name); `--id "Pak Afghan/x"` failed with a bare "No such file or directory"."""
+    brief = tmp_path / "kp-brief.txt"
+    brief.write_text(KP_BRIEF, encoding="utf-8")
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    assert main(["scenario", "init", str(brief), "--id", scenario_id, "--out", str(labels)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"signals: error: --id {scenario_id!r} is not a plain folder name: {problem}; the id is the name of the pack's "
+        "folder (DIR/NAME), e.g. 'pak-afghan-2026' (nothing was written)"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kp-brief.txt", "labels"]
+    assert main(["scenario", "init", str(brief), "--id", scenario_id]) == 1  # printing a draft that could never load
+    assert main(["scenario", "init", str(brief), "--id", "Pak Afghan", "--out", str(labels)]) == 0  # a space is a name
+    assert load_scenario(write_pack(tmp_path / "Pak Afghan", fill_todos(init_pack(brief, "Pak Afghan")))).id == "Pak Afghan"
+
+
 def test_the_drafted_relevance_actors_are_a_suggestion_to_confirm(tmp_path):
     """The gate was drafted from the opening paragraph ("Pakistan", "Khyber Pakhtunkhwa") with no TODO, so `check`
     passed it unread; it decides which articles are classified at all, and a country named in most of the news

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .app import Argument, OrderedGroup, SignalsCommand
+from .app import Argument, OrderedGroup, SignalsCommand, UsageError
 
 
 @click.group("scenario", cls=OrderedGroup, help="draft a scenario pack from a brief; check a pack")
@@ -24,8 +24,11 @@ def scenario_group() -> None:
 @click.option("--out", "out_dir", metavar="DIR", help="the labels folder to write NAME/scenario.toml (and the brief) into")
 def init_command(brief: str, scenario_id: str, out_dir: str | None) -> int:
     from ..brief import init_pack
-    from ..scenario import todo_lines
+    from ..scenario import id_problem, todo_lines
 
+    if problem := id_problem(scenario_id):
+        raise UsageError(f"--id {scenario_id!r} is not a plain folder name: {problem}; the id is the name of the pack's "
+                         "folder (DIR/NAME), e.g. 'pak-afghan-2026' (nothing was written)")
     brief_path = Path(brief)
     if not brief_path.is_file():
         raise InputError(brief_path, None, "no such file" if not brief_path.exists() else "not a file")
