@@ -49,7 +49,7 @@ from .nlp import split_sentences
 from .reader import SEEDS, Reader, Readers, reader_text
 from .records import CASES, LABELS, Article, NlpResult, Prediction
 
-# Written examples: articles written from the guide and their labels (`jobs.written_articles`). Tried as
+# Written examples: articles written from the guide and their labels (`files.written_articles`). Tried as
 # training data beside the prototypes (bench/classifier.py --examples); they cost macro-F1 on real news.
 WrittenExamples = tuple[Sequence[Article], Sequence[str]]
 RECIPE = "gate-tfidf-m2v-protos-lr+mpnet-head.v5"

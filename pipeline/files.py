@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import InputError
 from .feeds import parse_feed_bytes
 from .identity import article_id, canonical_url
-from .records import Article, FeedOutcome
+from .records import LABELS, Article, FeedOutcome
 from .text import bounded, clean_text, future_date, parse_datetime
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
@@ -44,6 +44,28 @@ def read_jsonl(path: Path, strict: bool = False) -> FeedOutcome:
         more = f" (and {bad - 1} more bad lines)" if bad > 1 else ""
         return FeedOutcome(str(path), False, articles, first_error + more)
     return FeedOutcome(str(path), True, articles)
+
+
+def written_articles(path: Path) -> tuple[list[Article], list[str]]:
+    """Written articles (`{id, label, title, text, ...}` a line: a pack's probe suite, the written examples of
+    bench/data) and their labels, in file order; none if there is no file. A malformed line or a label not in
+    LABELS raises InputError naming the line: `signals train` and `signals scenario check` both read the suite here.
+    Labels are matched to articles by position (read_jsonl stops at any bad line, so the two lists are the file's
+    non-blank lines): matched by id, a line without one had stopped on a KeyError."""
+    path = Path(path)
+    if not path.exists():
+        return [], []
+    articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
+    labels = []
+    with path.open(encoding="utf-8") as handle:  # lines as read_jsonl numbers them
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            label = json.loads(line).get("label")
+            if label not in LABELS:
+                raise InputError(path, number, f"label {label!r} is not one of {', '.join(LABELS)}")
+            labels.append(label)
+    return articles, labels
 
 
 def article_from_record(record: dict) -> Article:

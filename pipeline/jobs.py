@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from . import classify, nlp as nlp_stage
 from .errors import InputError, ModelError, ScenarioError
 from .feeds import fetch_feed
-from .files import expand_paths, read_jsonl, read_local
+from .files import expand_paths, read_jsonl, read_local, written_articles
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
 from .labels import MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
@@ -520,26 +520,10 @@ def shared_articles_for(shared_data: Path | None, records: Iterable[LabelRecord]
     return load_shared_articles(shared_data, wanted)
 
 
-def written_articles(path: Path) -> tuple[list[Article], list[str]]:
-    """Written articles (`{id, label, title, text, ...}` a line: the probe suite, the written examples of
-    bench/data) and their labels; none if there is no file."""
-    if not path.exists():
-        return [], []
-    articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
-    labels = {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        if record.get("label") not in classify.LABELS:
-            raise InputError(path, line_no, f"label {record.get('label')!r} is not one of {', '.join(classify.LABELS)}")
-        labels[record["id"]] = record["label"]
-    return articles, [labels[a.id] for a in articles]
-
-
 def load_probes(scenario) -> tuple[list[Article], list[str]]:
-    """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on."""
-    return written_articles(scenario.folder / "probes" / "probes.jsonl")
+    """The pack's probe suite (`labels/<id>/probes/probes.jsonl`): written articles, never trained on
+    (`files.written_articles`, the reader `signals scenario check` uses too)."""
+    return written_articles(scenario.probes_file)
 
 
 # 64 plain articles (16 a label) written from ../shared/LABELING.md and the briefs alone by two writers who saw
@@ -574,7 +558,7 @@ def no_probe_suite(scenario) -> str:
 
 def probe_suite(scenario, path: Path | None = None) -> str:
     """A short hash of the written articles a probe check reads (the pack's suite, or `path`): "" without them."""
-    path = scenario.folder / "probes" / "probes.jsonl" if path is None else path
+    path = scenario.probes_file if path is None else path
     return file_sha256(path)[:16] if path.exists() else ""
 
 
@@ -693,7 +677,7 @@ def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Seque
     and the probe suite."""
     import hashlib
 
-    probes = rt.scenario.folder / "probes" / "probes.jsonl"
+    probes = rt.scenario.probes_file
     parts = [label_set_hash(records), fingerprint(rt, articles), file_sha256(probes) if probes.exists() else ""]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 

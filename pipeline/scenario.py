@@ -20,6 +20,9 @@ from .records import CASES, Article, GateCount
 from .settings import read_utf8
 
 
+PROBES = Path("probes") / "probes.jsonl"  # a pack's probe suite, in its folder
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -86,10 +89,15 @@ class Scenario:
     def labels_dir(self) -> Path:
         return self.folder / "labels"
 
+    @property
+    def probes_file(self) -> Path:
+        """The pack's probe suite (it may have none): written articles with their labels, never trained on."""
+        return self.folder / PROBES
+
     def probe_signals(self) -> dict[str, tuple[str, str]]:
         """The pack's probe suite (`probes/probes.jsonl`) as {id: (label, the typical signal or rule it shows)}; {}
         without one. Lines that do not read are left out: `signals train` checks the suite, this only names misses."""
-        path = self.folder / "probes" / "probes.jsonl"
+        path = self.probes_file
         out: dict[str, tuple[str, str]] = {}
         if not path.is_file():
             return out
@@ -562,7 +570,8 @@ def _in_line_order(text: str, found: list[ScenarioError]) -> list[tuple[int | No
 def pack_problems(path: Path) -> list[str]:
     """Everything `signals scenario check` reports, one 'file:line: reason' string per problem: a TOML
     syntax error, else every TODO left, then every schema error the loader finds (in line order; none on a
-    line that still holds a TODO, which is what is wrong there). Empty: the pack is usable."""
+    line that still holds a TODO, which is what is wrong there); then the probe suite's first bad line, if it has
+    one. Empty: the pack is usable."""
     file = _pack_file(path)
     if not file.exists():
         return [f"{file}: no scenario pack here; see labels/README.md for the format"]
@@ -579,4 +588,17 @@ def pack_problems(path: Path) -> list[str]:
     problems = [f"{file}:{n}: TODO left: {content}" for n, content in todos]
     todo_at = {n for n, _ in todos}
     located = [(line, exc) for line, exc in _in_line_order(text, _read(raw, file)[1]) if line not in todo_at]
-    return problems + [f"{file}:{line}: {exc.reason}" if line else str(exc) for line, exc in located]
+    return problems + [f"{file}:{line}: {exc.reason}" if line else str(exc) for line, exc in located] + \
+        probe_problems(file.parent / PROBES)
+
+
+def probe_problems(path: Path) -> list[str]:
+    """The first bad line of a probe suite, read as `signals train` reads it (`files.written_articles`), as
+    ['file:line: reason']; [] for a good suite or none. A label typed 'nonee' had passed `check` and stopped `train`."""
+    from .files import written_articles  # here, not at the top: the read commands load packs without the feed reader
+
+    try:
+        written_articles(path)
+    except InputError as exc:
+        return [str(exc)]
+    return []

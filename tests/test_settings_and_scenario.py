@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ConfigError, ScenarioError
+from pipeline.errors import ConfigError, InputError, ScenarioError
 from pipeline.scenario import load_scenario
 from pipeline.settings import PROJECT_ROOT, load_settings
 
@@ -322,6 +322,31 @@ def test_a_watched_pack_whose_folder_is_missing_is_named_as_watched_and_where(tm
     assert main(["--config", str(config), *predict]) == 1
     assert capsys.readouterr().err.splitlines() == [f"signals: error: {missing}SIGNALS_SCENARIOS{advice}"]
     assert not out.exists()
+
+
+def test_check_reads_the_probe_suite_as_train_does(tmp_path, capsys):
+    """`check` did not read probes/probes.jsonl, so a probe labeled 'nonee' passed it and stopped `signals train`.
+    It reads the suite with train's reader now; a pack with none is still ok, and the ok line says which it is."""
+    from pipeline.cli import main
+    from pipeline.jobs import load_probes
+
+    pack = small_pack(tmp_path)
+    assert main(["scenario", "check", str(pack)]) == 0
+    assert capsys.readouterr().out.endswith("1 indicators, 2 actors, no probe suite (probes/probes.jsonl)\n")
+
+    (pack / "probes").mkdir()
+    suite = pack / "probes" / "probes.jsonl"
+    good = '{"id": "p1", "label": "base", "title": "Ministers meet in Doha"}\n'
+    suite.write_text(good + "\n" + '{"id": "p2", "label": "nonee", "title": "A cricket final"}\n', encoding="utf-8")
+    refusal = f"{suite}:3: label 'nonee' is not one of base, accelerated, contraction, none"
+    assert check(pack, capsys) == (1, [refusal])
+    with pytest.raises(InputError, match=f"^{re.escape(refusal)}$"):  # what `signals train` stops on
+        load_probes(load_scenario(pack))
+    # a probe with no id (the reader gives it one) had stopped both on a KeyError
+    suite.write_text(good + '{"label": "none", "title": "A cricket final"}\n', encoding="utf-8")
+    assert main(["scenario", "check", str(pack)]) == 0
+    assert capsys.readouterr().out.endswith("2 actors, 2 probes\n")
+    assert load_probes(load_scenario(pack))[1] == ["base", "none"]
 
 
 QATAR_ALIASES = 'aliases = ["Qatar", "Doha"]\n'

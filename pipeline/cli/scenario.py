@@ -62,7 +62,8 @@ def init_command(brief: str, scenario_id: str, out_dir: str | None) -> int:
                         help="validate a pack: one 'file:line: reason' per problem, exit 1 on any (TODOs too)")
 @click.argument("pack", cls=Argument, metavar="DIR", help="the pack's folder or its scenario.toml")
 def check_command(pack: str) -> int:
-    from ..scenario import load_scenario, pack_problems
+    from ..files import written_articles
+    from ..scenario import PROBES, load_scenario, pack_problems
 
     problems = pack_problems(Path(pack))
     for problem in problems:
@@ -70,6 +71,7 @@ def check_command(pack: str) -> int:
     if problems:
         return 1
     loaded = load_scenario(Path(pack))
+    probes = len(written_articles(loaded.probes_file)[0])
     print(f"{pack}: ok: scenario {loaded.id}, {len(loaded.cases)} cases, {len(loaded.indicators)} indicators, "
-          f"{len(loaded.actors)} actors")
+          f"{len(loaded.actors)} actors, " + (f"{probes} probes" if probes else f"no probe suite ({PROBES})"))
     return 0
