@@ -622,12 +622,7 @@ def test_an_export_files_its_labels_in_its_own_pack_whatever_the_default_pack(pr
     """Exported with --scenario, imported with the command the export printed (no --scenario): the labels went to
     the default pack, and the conflict that followed advised --relabel, which rewrote that pack's labels."""
     tmp_path, config, labels_dir = project
-    other = labels_dir.parent.parent / "other-pack"
-    other.mkdir()
-    (other / "scenario.toml").write_text((labels_dir.parent / "scenario.toml").read_text(encoding="utf-8").replace(
-        f'id = "{SCENARIO}"', 'id = "other-pack"'), encoding="utf-8")
-    with config.open("a", encoding="utf-8") as handle:
-        handle.write('scenario = "other-pack"\nannotator = "ana"\n')  # the default pack is another one
+    other = add_other_pack(project, 'scenario = "other-pack"').parent  # the default pack is another one
     queue = tmp_path / "queue.jsonl"
     exported = run(config, "label", "--scenario", SCENARIO, "--size", "2", "--export", str(queue))
     assert exported.stdout.endswith(f"then run 'signals label --import {queue}'\n")
@@ -647,17 +642,22 @@ def test_an_export_files_its_labels_in_its_own_pack_whatever_the_default_pack(pr
     assert not (other / "labels").exists()
 
 
-def watch_a_second_pack(project) -> Path:
-    """Settings that watch the shipped pack and a second one ("other-pack", the same cases), as a team with a second
-    scenario has them; returns the second pack's labels folder (not made yet: its first import makes it)."""
+def add_other_pack(project, setting: str) -> Path:
+    """A second pack, "other-pack" (the shipped pack's cases under another id), and `setting` with the annotator
+    added to the settings; returns its labels folder (not made yet: its first import makes it)."""
     tmp_path, config, labels_dir = project
     other = labels_dir.parent.parent / "other-pack"
     other.mkdir()
     (other / "scenario.toml").write_text((labels_dir.parent / "scenario.toml").read_text(encoding="utf-8").replace(
         f'id = "{SCENARIO}"', 'id = "other-pack"'), encoding="utf-8")
     with config.open("a", encoding="utf-8") as handle:
-        handle.write(f'scenarios = ["{SCENARIO}", "other-pack"]\nannotator = "ana"\n')
+        handle.write(f'{setting}\nannotator = "ana"\n')
     return other / "labels"
+
+
+def watch_a_second_pack(project) -> Path:
+    """Settings that watch the shipped pack and a second one, as a team with a second scenario has them."""
+    return add_other_pack(project, f'scenarios = ["{SCENARIO}", "other-pack"]')
 
 
 def test_a_file_naming_no_pack_is_refused_with_two_packs_watched_and_filed_in_the_pack_given(project):
