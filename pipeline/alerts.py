@@ -266,7 +266,7 @@ def status_for(indicator: Indicator, firings: list[Firing], matched: int, as_of:
             status, note = UNKNOWN, f"only {seen}"
         else:
             status = PASSED
-            notes = [f"{seen}; the other {blind} are missing"] if blind else []
+            notes = [f"{seen}; {blind} {'is' if blind == 1 else 'are'} missing"] if blind else []
             if late:
                 notes.append(f"fired after the deadline, first on {late[0].day.isoformat()}")
             note = "; ".join(notes)

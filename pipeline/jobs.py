@@ -639,7 +639,7 @@ def retrain(rt: Runtime, progress: Progress | None = None) -> ModelEntry | Uncha
 
 def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[Article]) -> Unchanged | None:
     """`Unchanged` when a retrain could only repeat a decision, so that it stops before it encodes, fits and saves
-    a model to reject (the daily retrain kept a 3 MB rejected model a day):
+    a model to reject (the daily retrain kept a 3 MB rejected model a day; a pack whose first model was rejected too):
     - the active model has trained on every label as it stands (no label added or corrected since): a candidate
       could be judged on no item;
     - or the newest candidate since the active model was rejected on the same inputs (`training_inputs`: the
@@ -647,22 +647,23 @@ def nothing_new(rt: Runtime, records: Sequence[LabelRecord], articles: Sequence[
       rejected again."""
     registry = rt.registry
     active = registry.active(rt.scenario.id)
-    if active is None:
-        return None
-    try:
-        rt.active_model  # a model this pipeline cannot use (missing, changed, features of an edited brief) is replaced
-    except ModelError:
-        return None
-    trained = registry.trained_labels(active)
-    held = held_out_for(articles, active, trained, [r.label for r in records])
-    if not any(held) and not removed_labels(trained, records):
-        return Unchanged(active, NOTHING_NEW)
+    if active is not None:
+        try:
+            rt.active_model  # a model this pipeline cannot use (missing, changed, features of an edited brief) is replaced
+        except ModelError:
+            return None
+        trained = registry.trained_labels(active)
+        held = held_out_for(articles, active, trained, [r.label for r in records])
+        if not any(held) and not removed_labels(trained, records):
+            return Unchanged(active, NOTHING_NEW)
     entries = [e for e in registry.entries() if e.scenario == rt.scenario.id]
     newest = entries[-1] if entries else None
     if (newest is not None and newest.status == "rejected"
             and newest.metrics.get("training_inputs") == training_inputs(rt, records, articles)):
-        return Unchanged(active, f"the labels, texts, features and probes are those of {newest.version}, which was "
-                                 f"rejected ({newest.reason}); label more articles or correct a label, then train")
+        # a pack whose first model was rejected keeps its zero-shot recipe, which stays as it is
+        return Unchanged(active or rt.active_model[1], f"the labels, texts, features and probes are those of "
+                         f"{newest.version}, which was rejected ({newest.reason}); label more articles or correct a "
+                         "label, then train")
     return None
 
 
@@ -682,16 +683,23 @@ def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Seque
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+MIN_CASE_LABELS = 10  # case articles among them: `classify.MIN_RECALL_SUPPORT`, what measuring one case's recall takes
+
+
 def check_enough_labels(scenario: Scenario, records: Sequence[LabelRecord]) -> None:
-    """A pack trains from `MIN_LABELS` labels of its articles on, at least one of them a case; until then it
-    classifies zero-shot. Labels that are all `none` would train a model that calls every article `none`."""
+    """A pack trains from `MIN_LABELS` labels of its articles on, `MIN_CASE_LABELS` of them cases; until then it
+    classifies zero-shot. A model trained on labels that are nearly all `none` calls every article `none`, and the
+    first model's comparison with the zero-shot recipe, on the few latest labels, cannot tell: mostly `none` too,
+    they favour a model that never calls a case."""
     if len(records) < MIN_LABELS:
         raise InputError(scenario.labels_dir, None, f"{len(records)} usable labels for scenario '{scenario.id}'; "
                          f"it needs {MIN_LABELS} to train (until then it classifies zero-shot from its brief)")
-    if all(r.label == "none" for r in records):
-        raise InputError(scenario.labels_dir, None, f"the {len(records)} usable labels for scenario '{scenario.id}' "
-                         f"are all `none`: a model trained on them would call every article `none`; label articles of "
-                         f"its cases ({', '.join(CASES)}) first (until then it classifies zero-shot from its brief)")
+    cases = sum(r.label != "none" for r in records)
+    if cases < MIN_CASE_LABELS:
+        raise InputError(scenario.labels_dir, None, f"{cases} of the {len(records)} usable labels for scenario "
+                         f"'{scenario.id}' are articles of its cases ({', '.join(CASES)}); it needs {MIN_CASE_LABELS} to "
+                         "train: with fewer, a model learns to call every article `none` (until then it classifies "
+                         "zero-shot from its brief)")
 
 
 def training_features(rt: Runtime, articles: Sequence[Article]):

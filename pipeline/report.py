@@ -113,7 +113,7 @@ class WeekSummary:
     evidence: float
     movers: tuple
     fired: tuple  # (indicator name, first day it fired in the week, stories, first day it ever fired)
-    expired: tuple  # (indicator name, deadline)
+    expired: tuple  # (indicator name, deadline, status: passed or unknown, its note)
     blind: tuple  # one line per case the model cannot see
     no_data_days: int
     other_developments: int = 0  # the week's developments beyond the `movers` shown
@@ -175,8 +175,8 @@ def week_summary(
             entry[0] = min(entry[0], firing.day)
             entry[1] += firing.stories or firing.articles
     first_ever = {s.name: s.first_fired for s in alerts.statuses if s.first_fired is not None}
-    expired = tuple((s.name, s.deadline) for s in alerts.statuses
-                    if s.status == PASSED and s.deadline is not None and week_start <= s.deadline <= week_end)
+    expired = tuple((s.name, s.deadline, s.status, s.note) for s in alerts.statuses
+                    if s.status in (PASSED, UNKNOWN) and s.deadline is not None and week_start <= s.deadline <= week_end)
     blind = tuple(seen.describe(c) if seen else f"{c}: {NOT_MEASURABLE}" for c in model.blind_cases())
     if seen is not None:  # a measurable case can still miss plain news of a kind the labels hold little of
         signals = scenario.probe_signals()
@@ -289,7 +289,8 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
     indicators = [f"fired: {name}, this week first on {day:%Y-%m-%d} ({count} {'story' if count == 1 else 'stories'})"
                   + (f"; it first fired on {first:%Y-%m-%d}" if first < summary.week_start else "")
                   for name, day, count, first in summary.fired]
-    indicators += [f"deadline passed without firing: {name} ({deadline:%Y-%m-%d})" for name, deadline in summary.expired]
+    indicators += [f"{'deadline passed without firing' if status == PASSED else 'deadline passed, ' + status}: {name} "
+                   f"({deadline:%Y-%m-%d}{'; ' + note if note else ''})" for name, deadline, status, note in summary.expired]
     blind = list(summary.blind)
     if summary.no_data_days:
         blind.append(f"{summary.no_data_days} of the week's 7 days {'has' if summary.no_data_days == 1 else 'have'} "
@@ -297,10 +298,12 @@ def summary_lines(summary: WeekSummary) -> dict[str, list[str]]:
     moved = any(abs(summary.odds[c] - summary.odds_week_before[c]) >= 0.005 for c in CASES)
     if summary.movers:
         others = summary.other_developments
-        rest = (f"the week's {others} other {'development' if others == 1 else 'developments'} and older news fading"
-                if others else "older news fading")
+        older = summary.first_data is None or summary.first_data < summary.week_start  # a first week has no older news
+        rest = [f"the week's {others} other {'development' if others == 1 else 'developments'}"] if others else []
+        rest += ["older news fading"] if older else []
         movers_note = (f"pts: what each day's stories still add to that case's odds on {summary.week_end:%Y-%m-%d}, after "
-                       f"fading, not the day's own move; the rest of the week's change is {rest}")
+                       "fading, not the day's own move" + (f"; the rest of the week's change is {' and '.join(rest)}"
+                                                          if rest else ""))
     elif moved:
         movers_note = (f"the change since {summary.week_start - timedelta(days=1):%Y-%m-%d} is older news fading toward "
                        "the priors: no story this week was labelled a measurable case")
@@ -331,9 +334,10 @@ def summary_view(summary: WeekSummary | None) -> dict | None:
 # `&` that starts an entity: each is escaped with a backslash, which CommonMark shows as the character itself.
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
 LINE_START = re.compile(r"^(?:[-+#>]|\d+[.)])")  # a list, heading, quote or rule where a line starts
-# What GitHub's Markdown turns into a link with no brackets at all (its extended autolinks): a scheme's colon, the dot
-# after `www` and an address's `@`; a backslash before that character breaks the match, and the reader sees it as is.
-AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|xmpp)(?=:)|\bwww(?=\.)|(?<=\w)(?=@\w)")  # ends where the backslash goes
+# What GitHub's Markdown turns into a link with no brackets at all (its extended autolinks, @mentions and #123
+# references): a scheme's colon, the dot after `www`, an `@` before a name, a `#` before a number; a backslash before
+# that character breaks the match, and the reader sees it as is.
+AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|xmpp)(?=:)|\bwww(?=\.)|(?=@\w)|(?=#\d)")  # ends where the backslash goes
 
 
 def _md(text: str) -> str:

@@ -118,7 +118,20 @@ def test_deadline_pending_then_passed_without_firing(quiet_store):
     assert (early.status, early.deadline, early.days_left) == ("pending", date(2026, 4, 11), 6)
     assert (on_the_day.status, on_the_day.days_left) == ("pending", 0)
     assert late.status == "deadline passed without firing" and late.days_left is None and late.first_fired is None
-    assert late.note == "10 of the window's 11 days have classified articles; the other 1 are missing"
+    assert late.note == "10 of the window's 11 days have classified articles; 1 is missing"
+
+
+def test_the_brief_lists_a_deadline_of_its_week_the_data_cannot_judge(tmp_path):
+    """A review found the brief saying "no indicator fired or expired this week" where `alerts` showed a deadline of
+    that week as unknown: the summary listed passed deadlines only."""
+    from pipeline import report
+
+    rows = [(f"q{d}", d, "base", "Talks continue") for d in (1, 2, 3, 13)]  # April 1-3, then the 13th
+    with Store(build_store(tmp_path / "gap.duckdb", rows), read_only=True) as store:
+        summary = report.weekly_brief(store, pack_with(JOINT), date(2026, 4, 13), tmp_path / "no-models")
+    assert report.summary_lines(summary)["indicators"] == [
+        "deadline passed, unknown: not enough data: joint office (2026-04-11; only 3 of the window's 11 days have "
+        "classified articles)"]
 
 
 def test_a_window_the_data_mostly_misses_is_unknown_not_passed(tmp_path, monkeypatch):
@@ -132,7 +145,7 @@ def test_a_window_the_data_mostly_misses_is_unknown_not_passed(tmp_path, monkeyp
     rows = [(f"q{d}", d, "base", "Talks continue") for d in range(1, 12) if d not in (4, 7)] + rows[-1:]
     with Store(build_store(tmp_path / "gap2.duckdb", rows), read_only=True) as s:
         status = alerts.check_alerts(s, pack_with(JOINT)).statuses[0]
-    assert status.status == alerts.PASSED and "the other 2 are missing" in status.note
+    assert status.status == alerts.PASSED and status.note == "9 of the window's 11 days have classified articles; 2 are missing"
 
 
 def test_a_deadline_the_data_does_not_reach_is_unknown_not_passed(tmp_path, monkeypatch):

@@ -165,7 +165,7 @@ def test_the_brief_shows_article_text_literally_in_markdown(tmp_path, monkeypatc
 
     outlet = "Dawn\n\n# INJECTED OUTLET HEADING\n\n| a | b |\n|---|---|\n| c | d |\n\n"
     title = "US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) <b>tag</b> Q&amp;A Islamabad \">"
-    sentence = "# Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example"
+    sentence = "# Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example @ForeignOfficePk #123"
     articles = [Article("md", "test", outlet, title, "", "Text.", datetime(2026, 4, 5, 12), "https://example.org/md")]
     predictions = [Prediction("md", PACK.id, MODEL, "contraction", probs("contraction"), [sentence])]
     store = classified_store(tmp_path / "s.duckdb", articles, predictions)
@@ -182,11 +182,11 @@ def test_the_brief_shows_article_text_literally_in_markdown(tmp_path, monkeypatc
     assert page.count("<h2>") == 1 and page.count("<ol>") == 1 and page.count("<blockquote>") == 1
     assert '<a href="https://example.org/md">US strikes **bold** `code` _it_ ~~gone~~ ![img](http://evil.example/t.png) ' \
            "&lt;b&gt;tag&lt;/b&gt; Q&amp;A Islamabad &quot;&gt;</a> (Dawn # INJECTED OUTLET HEADING | a | b |" in page
-    assert "<p># Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example</p>" in page
+    assert "<p># Not a heading: Border clash near Taftan | a | b | [x](http://evil.example/p) www.evil.example tip@evil.example @ForeignOfficePk #123</p>" in page
     assert page.count("<a href=") == 1  # the brief's own link to the article, and no other
     # GitHub's Markdown links a bare URL, `www.` name or address with no brackets (its extended autolinks; CommonMark
     # above does not): the character that starts each match is escaped, which breaks it and shows as itself
-    assert "(http\\://evil.example/t.png)" in mover and "(http\\://evil.example/p) www\\.evil.example tip\\@evil.example" in text
+    assert "(http\\://evil.example/t.png)" in mover and "(http\\://evil.example/p) www\\.evil.example tip\\@evil.example \\@ForeignOfficePk \\#123" in text
 
 
 def test_report_command(store_path, tmp_path, monkeypatch):
@@ -364,6 +364,10 @@ def test_the_summary_counts_what_it_does_not_show_and_says_when_an_indicator_fir
     assert lines(11)["movers_note"].endswith("the rest of the week's change is the week's 11 other developments and older news fading")
     assert lines(1)["movers_note"].endswith("is the week's 1 other development and older news fading")
     assert lines(0)["movers_note"].endswith("the rest of the week's change is older news fading")
+    first = report.summary_lines(report.WeekSummary(  # the data starts in the week: there is no older news to fade
+        PACK.id, PACK.title, date(2026, 4, 8), date(2026, 4, 14), odds, {c: 0.1 for c in odds}, {c: 0.6 for c in odds},
+        before, PACK.priors, 10.0, (mover,), fired, (), (), 0, 2, date(2026, 4, 9)))["movers_note"]
+    assert first.endswith("not the day's own move; the rest of the week's change is the week's 2 other developments")
     assert lines(0)["odds"][0] == "base 48% (10%–60%), +11 pts since 2026-04-07"
     first_week = report.summary_lines(report.WeekSummary(
         PACK.id, PACK.title, date(2026, 4, 8), date(2026, 4, 14), odds, {c: 0.1 for c in odds}, {c: 0.6 for c in odds},

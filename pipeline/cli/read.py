@@ -204,11 +204,12 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
           + f"   (on {latest['evidence']:.1f} stories' worth of news)")
     for case in model.blind_cases():
         print(f"  {seen.describe(case)}; recall from {seen.source}")
-    last_week = pd.date_range(latest["day"] - pd.Timedelta(days=6), latest["day"], freq="D")
-    unseen = int((~last_week.isin(pd.DatetimeIndex(predictions["day"]).normalize())).sum())
+    seen_days = pd.DatetimeIndex(predictions["day"]).normalize()  # before the first of them the odds are the priors
+    last_week = pd.date_range(max(latest["day"] - pd.Timedelta(days=6), seen_days.min()), latest["day"], freq="D")
+    unseen = int((~last_week.isin(seen_days)).sum())
     if unseen:  # the odds fade over a day without data as over a quiet day: say so (`signals.daily_frame`'s `covered`)
-        print(f"  {unseen} of the 7 days up to {latest['day']:%Y-%m-%d} {'has' if unseen == 1 else 'have'} no classified "
-              "articles: missing, not quiet, though the odds fade over them as over quiet days")
+        print(f"  {unseen} of the {len(last_week)} days up to {latest['day']:%Y-%m-%d} {'has' if unseen == 1 else 'have'} no "
+              "classified articles: missing, not quiet, though the odds fade over them as over quiet days")
     print()
     print(percent_path(path).to_string(index=False))
     if not biggest.empty:
