@@ -26,7 +26,7 @@ from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local, written_articles
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
-from .labels import MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
+from .labels import MIN_CASE_LABELS, MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import (CASES, LABELS, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
                       RunSummary, SkippedFeed)
 from .odds import refit_recall_source
@@ -681,9 +681,6 @@ def training_inputs(rt: Runtime, records: Sequence[LabelRecord], articles: Seque
     probes = rt.scenario.probes_file
     parts = [label_set_hash(records), fingerprint(rt, articles), file_sha256(probes) if probes.exists() else ""]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-MIN_CASE_LABELS = 10  # case articles among them: `classify.MIN_RECALL_SUPPORT`, what measuring one case's recall takes
 
 
 def check_enough_labels(scenario: Scenario, records: Sequence[LabelRecord]) -> None:

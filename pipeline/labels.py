@@ -22,6 +22,7 @@ from .records import LABELS, Article
 
 REQUIRED = ("id", "source", "label")
 MIN_LABELS = 50  # below this a pack stays zero-shot: a model trained on fewer labels is noise (`signals train` refuses)
+MIN_CASE_LABELS = 10  # of them articles of its cases (`classify.MIN_RECALL_SUPPORT`, what measuring a case's recall takes)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
     from ..errors import ConfigError, ModelError
     from ..labeling import ImportSummary, analyst_file, build_queue, export_queue, import_label_file, label_interactively
-    from ..labels import MIN_LABELS, known_ids, load_labels
+    from ..labels import MIN_CASE_LABELS, MIN_LABELS, known_ids, load_labels
     from ..records import LABELS
     from ..registry import Registry
     from ..scenario import Relevance, load_scenario
@@ -76,10 +76,17 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
                 where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
             retrain = []
             if summary.added or summary.relabeled:  # train refuses a pack with too few labels: say how many are missing
-                n = len(load_labels(labels_dir))
-                retrain = [f"run 'signals train{scenario_option(scenario_id)}' to retrain" if n >= MIN_LABELS else
-                           f"{n} labels in pack {scenario_id}: label {MIN_LABELS - n} more, then run "
-                           f"'signals train{scenario_option(scenario_id)}' (it trains from {MIN_LABELS})"]
+                labels = load_labels(labels_dir)
+                n, cases = len(labels), sum(r.label != "none" for r in labels)
+                train = f"'signals train{scenario_option(scenario_id)}'"
+                if n < MIN_LABELS:
+                    retrain = [f"{n} labels in pack {scenario_id}: label {MIN_LABELS - n} more, then run {train} "
+                               f"(it trains from {MIN_LABELS})"]
+                elif cases < MIN_CASE_LABELS:
+                    retrain = [f"{cases} of the {n} labels in pack {scenario_id} are articles of its cases: label "
+                               f"{MIN_CASE_LABELS - cases} more of them, then run {train} (it trains from {MIN_CASE_LABELS})"]
+                else:
+                    retrain = [f"run {train} to retrain"]
             print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
         return 0
 
