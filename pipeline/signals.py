@@ -418,6 +418,7 @@ def zero_shot_note(models: Iterable[str], scenario: str = "NAME", trained: str |
         return ""
     if trained:
         return ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; "
-                f"model {trained} is trained and re-scores them at the next 'signals run' or 'signals import'")
+                f"model {trained} is trained and re-scores them at the next 'signals run' or 'signals import' that watches the "
+                "pack (in 'scenarios')")
     return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
             f"and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario {scenario}')")

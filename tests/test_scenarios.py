@@ -127,6 +127,10 @@ def test_a_watched_pack_that_missed_an_import_is_read_up_to_its_newest_scored_da
     assert code == 0 and note in err.splitlines() and "as of 2026-04-11" in out
     code, out, err = run(capsys, "--config", config, "--db", copy, "brief", "--scenario", INDIA)
     assert code == 0 and note in err.splitlines() and "week 2026-04-05 to 2026-04-11" in out
+    page = tmp_path / "india.html"
+    code, _, err = run(capsys, "--config", config, "--db", copy, "report", "--scenario", INDIA, "--out", page)
+    assert code == 0 and note in err.splitlines()
+    assert "as of 2026-04-11" in page.read_text(encoding="utf-8") and "as of 2026-04-14" not in page.read_text(encoding="utf-8")
     code, out, err = run(capsys, "--config", config, "--db", copy, "odds", "--scenario", IRAN)  # scored to the newest
     assert code == 0 and "not scored" not in err and "as of 2026-04-14" in out
 
@@ -143,7 +147,8 @@ def test_after_its_first_train_a_zero_shot_pack_says_the_model_arrives_at_the_ne
     (models / "registry.json").write_text(json.dumps({"models": [active]}), encoding="utf-8")
     monkeypatch.setenv("SIGNALS_MODELS_DIR", str(models))
     said = ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; model "
-            "india-pakistan-test-first is trained and re-scores them at the next 'signals run' or 'signals import'")
+            "india-pakistan-test-first is trained and re-scores them at the next 'signals run' or 'signals import' that "
+            "watches the pack (in 'scenarios')")
     for command in (["trend"], ["odds"], ["brief"]):  # (the test pack has no indicators for alerts to show)
         code, out, err = run(capsys, "--config", config, "--db", db, *command, "--scenario", INDIA)
         assert code == 0, err
