@@ -511,7 +511,7 @@ def visibility(store: Store, scenario, models_dir: Path | str | None, min_recall
     recall = case_recall(metrics)
     if is_zero_shot(version):
         source = f"the zero-shot recipe {version}, which has no measured recall " + (
-            f"(model {active.version} is trained; the next import re-scores the store with it)" if active else "(no trained model yet)")
+            f"(model {active.version} is trained; the next import that watches the pack re-scores the store with it)" if active else "(no trained model yet)")
     else:
         source = recall_source(metrics) if metrics is not None else f"model {version} is not in the registry"
     return Visibility(version, recall, source, float(min_recall), measurable_cases(recall, min_recall),
