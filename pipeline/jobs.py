@@ -881,13 +881,25 @@ def compare_with_zero_shot(rt: Runtime, model, articles, labels, relevant, held:
     zero-shot recipe is not, and every later model must then beat it outright."""
     from .zeroshot import zero_shot_model
 
-    hold = [i for i, h in enumerate(held) if h]
-    pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
-    rows = frame.iloc[hold].reset_index(drop=True) if frame is not None else None
-    candidate = [classify.LABELS[j] for j in model.predict_proba(pick(articles), pick(relevant), rt.encoder, rows).argmax(axis=1)]
     zero_shot, _ = zero_shot_model(rt.scenario, rt.encoder)
-    baseline = [LABELS[j] for j in zero_shot.predict_proba(pick(articles), pick(relevant), rt.encoder).argmax(axis=1)]
-    return first_model_decision(pick(labels), candidate, baseline)
+    return first_model_decision(held_items(labels, held), held_calls(rt, model, articles, relevant, held, frame),
+                                held_calls(rt, zero_shot, articles, relevant, held))
+
+
+def held_items(seq: Sequence, held: Sequence[bool]) -> list:
+    """The items of `seq` that are held out."""
+    return [x for x, h in zip(seq, held) if h]
+
+
+def held_calls(rt: Runtime, model, articles, relevant, held: Sequence[bool], frame=None) -> list[str]:
+    """The labels `model` gives the held-out articles. `frame`, the articles' features with this pipeline's
+    prototypes, spares a candidate of this pipeline a second encoding; another model encodes with its own."""
+    hold = [i for i, h in enumerate(held) if h]
+    if not hold:
+        return []
+    rows = () if frame is None else (frame.iloc[hold].reset_index(drop=True),)
+    probs = model.predict_proba(held_items(articles, held), held_items(relevant, held), rt.encoder, *rows)
+    return [LABELS[j] for j in probs.argmax(axis=1)]
 
 
 def first_model_decision(y: Sequence[str], candidate: Sequence[str], zero_shot: Sequence[str]) -> tuple[bool, str]:
@@ -910,16 +922,13 @@ def compare_with_active(rt: Runtime, model, articles, labels, relevant, held: Se
         active, _ = rt.registry.load_active(rt.scenario.id)
         if not isinstance(active, classify.ScenarioModel):
             raise ModelError("its recipe is not comparable")
-        hold = [i for i, h in enumerate(held) if h]
-        pick = lambda seq: [seq[i] for i in hold]  # noqa: E731
-        rows = frame.iloc[hold].reset_index(drop=True) if frame is not None else None
-        pred = lambda m, f=None: [classify.LABELS[j] for j in m.predict_proba(pick(articles), pick(relevant), rt.encoder, f).argmax(axis=1)]  # noqa: E731
-        candidate_pred, active_pred = (pred(model, rows), pred(active)) if hold else ([], [])
+        candidate_pred = held_calls(rt, model, articles, relevant, held, frame)
+        active_pred = held_calls(rt, active, articles, relevant, held)
         # on today's suite; this is also what finds an active model that loads but cannot run here, when no item is held
         active_probes = probe_check(rt, active).get("accuracy", 0.0)
     except ModelError as exc:  # the active model cannot run with this code: any candidate replaces it
         return True, f"active model not comparable ({exc})"
-    return promotion_decision(pick(labels), candidate_pred, active_pred,
+    return promotion_decision(held_items(labels, held), candidate_pred, active_pred,
                               metrics.get("probes", {}).get("accuracy", 0.0), active_probes, no_suite)
 
 

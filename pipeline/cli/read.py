@@ -92,7 +92,6 @@ def watched_pack(current):
 @click.option("--by", type=click.Choice(("day", "week")), default="day",
               help="one row per day (default) or per ISO week; weeks are whole: --since and --until widen to their Monday and Sunday")
 def trend_command(scenario: str | None, since: date | None, until: date | None, fmt: str, output: Path | None, by: str) -> int:
-    from ..registry import Registry
     from ..signals import trend, trend_by_week, whole_weeks
     from ..store import Store
 
@@ -106,8 +105,16 @@ def trend_command(scenario: str | None, since: date | None, until: date | None, 
         if not frame.empty:  # the weeks to show run from the first to the last week of the range or the data
             since, until = since or date.fromisoformat(frame["day"].min()), until or date.fromisoformat(frame["day"].max())
         frame = trend_by_week(frame)
-    active = Registry(Path(current.models_dir)).active(current.scenario)  # trained since the store was scored?
-    return emit_trend(frame, fmt, output, since=since, until=until, trained=active.version if active else None)
+    return emit_trend(frame, fmt, output, since=since, until=until, trained=trained_version(current, current.scenario))
+
+
+def trained_version(current, scenario_id: str) -> str | None:
+    """The pack's active model in the registry, if any: trained since the store's zero-shot calls were made, it is
+    what the zero-shot note names (`signals.zero_shot_note`)."""
+    from ..registry import Registry
+
+    active = Registry(Path(current.models_dir)).active(scenario_id)
+    return active.version if active else None
 
 
 def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
@@ -238,7 +245,6 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table
     from ..odds import shorten
-    from ..registry import Registry
     from ..signals import within_data, zero_shot_note
     from ..store import Store
 
@@ -256,8 +262,7 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
         print(f"scenario {pack.id} has no indicators", file=sys.stderr)
         return 0
     newest = f" (the newest data is from {report.data_until})" if report.data_until and report.data_until != report.as_of else ""
-    active = Registry(Path(current.models_dir)).active(pack.id)  # trained since the store was scored?
-    if note := zero_shot_note([report.model_version], pack.id, active.version if active else None):  # the firings rest on the zero-shot recipe's labels
+    if note := zero_shot_note([report.model_version], pack.id, trained_version(current, pack.id)):  # the firings rest on the zero-shot recipe's labels
         print(note)
     print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}{newest}:")
     print(status_table(report).to_string(index=False))
