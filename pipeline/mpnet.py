@@ -66,11 +66,12 @@ def unpack_once(folder: Path, done: str, fill: Callable[[Path], None]) -> Path:
     partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
     try:
         fill(partial)
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            partial.rename(folder)
-        except OSError:  # another process finished first
-            pass
+        if not (folder / done).exists():  # not finished by another process meanwhile (it may be reading it now)
+            shutil.rmtree(folder, ignore_errors=True)  # a folder left half-made by an older version
+            try:
+                partial.rename(folder)
+            except OSError:  # another process finished first
+                pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return folder

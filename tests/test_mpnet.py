@@ -80,3 +80,22 @@ def test_a_head_trained_on_other_vectors_is_refused():
     cut_shorter = classify.VectorHead(LogisticRegression(), mpnet.NAME, mpnet.ZIP_SHA256, max_tokens=64)
     with pytest.raises(ModelError, match="64 tokens"):
         cut_shorter.predict_proba(TEXTS)
+
+
+def test_unpacking_leaves_a_folder_another_process_finished_meanwhile(tmp_path):
+    """Two test workers (or two commands) on a cold cache unpack the same model at once: the one that finishes
+    second must not delete the folder the first has renamed into place, which the first may be reading."""
+    folder = tmp_path / "cache" / "model-abc"
+
+    def fill_while_another_finishes(into):
+        (into / "weights").write_text("mine")
+        folder.mkdir(parents=True)  # the other process renames its finished folder into place meanwhile
+        (folder / "weights").write_text("theirs")
+
+    assert mpnet.unpack_once(folder, "weights", fill_while_another_finishes) == folder
+    assert (folder / "weights").read_text() == "theirs"
+    assert [p.name for p in folder.parent.iterdir()] == ["model-abc"]  # no half-made folder left beside it
+    # a folder without its marker file (left half-made) is replaced
+    (folder / "weights").unlink()
+    mpnet.unpack_once(folder, "weights", lambda into: (into / "weights").write_text("fresh"))
+    assert (folder / "weights").read_text() == "fresh"
