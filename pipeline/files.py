@@ -22,7 +22,7 @@ def read_jsonl(path: Path, strict: bool = False) -> FeedOutcome:
     """Articles from a JSONL file in the shared schema. Bad lines fail the file, naming the first bad line;
     the good lines are still returned so that nothing valid is lost. `strict` raises InputError instead."""
     articles, first_error, bad, number = [], "", 0, 0
-    with Path(path).open(encoding="utf-8", errors="strict") as handle:
+    with Path(path).open(encoding="utf-8-sig", errors="strict") as handle:  # a BOM (Notepad, Excel) is not JSON
         try:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -48,22 +48,27 @@ def read_jsonl(path: Path, strict: bool = False) -> FeedOutcome:
 
 def written_articles(path: Path) -> tuple[list[Article], list[str]]:
     """Written articles (`{id, label, title, text, ...}` a line: a pack's probe suite, the written examples of
-    bench/data) and their labels, in file order; none if there is no file. A malformed line or a label not in
-    LABELS raises InputError naming the line: `signals train` and `signals scenario check` both read the suite here.
+    bench/data) and their labels, in file order; none if there is no file. A malformed line, a label not in
+    LABELS or an id used twice raises InputError naming the line: `signals train` and `signals scenario check`
+    both read the suite here.
     Labels are matched to articles by position (read_jsonl stops at any bad line, so the two lists are the file's
     non-blank lines): matched by id, a line without one had stopped on a KeyError."""
     path = Path(path)
     if not path.exists():
         return [], []
     articles = read_jsonl(path, strict=True).articles  # a malformed line stops here, naming it
-    labels = []
-    with path.open(encoding="utf-8") as handle:  # lines as read_jsonl numbers them
+    labels, first_line = [], {}
+    with path.open(encoding="utf-8-sig") as handle:  # lines as read_jsonl numbers them, BOM dropped
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             label = json.loads(line).get("label")
             if label not in LABELS:
                 raise InputError(path, number, f"label {label!r} is not one of {', '.join(LABELS)}")
+            article_id = articles[len(labels)].id  # a repeat made the probe results (by id) count one article twice
+            if article_id in first_line:
+                raise InputError(path, number, f"id {article_id!r} is already on line {first_line[article_id]}")
+            first_line[article_id] = number
             labels.append(label)
     return articles, labels
 

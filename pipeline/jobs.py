@@ -479,7 +479,7 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
     Every line is parsed (no relevance step: the caller chose these texts), after the cleaning every stored or
     predicted text gets (`text.clean_text`: markup, entities, control characters), so pasted feed text codes alike."""
     rows = []
-    with Path(input_path).open(encoding="utf-8") as handle:
+    with Path(input_path).open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

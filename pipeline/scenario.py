@@ -101,7 +101,7 @@ class Scenario:
         out: dict[str, tuple[str, str]] = {}
         if not path.is_file():
             return out
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in path.read_text(encoding="utf-8-sig", errors="replace").splitlines():
             try:
                 row = json.loads(line)
                 out[str(row["id"])] = (str(row["label"]), str(row.get("rule") or ""))

@@ -33,10 +33,31 @@ def test_written_articles_load_with_their_labels_in_file_order(tmp_path):
     assert written_articles(tmp_path / "absent.jsonl") == ([], [])
 
 
+def test_a_file_saved_with_a_byte_order_mark_reads_from_its_first_line(tmp_path):
+    """Notepad and Excel start a UTF-8 file with a BOM: read as text it made line 1 "not valid JSON", so a probe
+    suite, a JSONL import or an events file saved there failed on its first article."""
+    from pipeline.files import read_jsonl
+
+    path = tmp_path / "written.jsonl"
+    path.write_text(example(1, "base", "Talks go on") + "\n" + example(2, "none", "Cricket final") + "\n", encoding="utf-8-sig")
+    articles, labels = written_articles(path)
+    assert [a.id for a in articles] == ["ex-1", "ex-2"] and labels == ["base", "none"]
+    outcome = read_jsonl(path)
+    assert outcome.ok and [a.title for a in outcome.articles] == ["Talks go on", "Cricket final"]
+    pack = tmp_path / PACK.folder.name
+    (pack / "probes").mkdir(parents=True)
+    path.replace(pack / "probes" / "probes.jsonl")
+    (pack / "scenario.toml").write_bytes((PACK.folder / "scenario.toml").read_bytes())
+    assert load_scenario(pack).probe_signals() == {"ex-1": ("base", "test"), "ex-2": ("none", "test")}
+
+
 def test_an_unknown_label_names_the_file_and_line(tmp_path):
     path = tmp_path / "written.jsonl"
     path.write_text(example(1, "base", "Talks go on") + "\n" + example(2, "escalation", "Strikes") + "\n")
     with pytest.raises(InputError, match=r"written\.jsonl:2: label 'escalation' is not one of"):
+        written_articles(path)
+    path.write_text(example(1, "base", "Talks go on") + "\n\n" + example(1, "none", "Cricket final") + "\n")
+    with pytest.raises(InputError, match=r"written\.jsonl:3: id 'ex-1' is already on line 1$"):
         written_articles(path)
 
 
