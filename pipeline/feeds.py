@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import email.utils
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
 
 import feedparser
 import httpx
 
 from .errors import ErrorKind, FeedError
-from .http import fetch_bounded
+from .http import fetch_bounded, url_problem
 from .identity import article_id, canonical_url
 from .records import Article, FeedOutcome
 from .settings import Settings
-from .text import bounded, clean_text, future_date, parse_datetime
+from .text import bounded, clean_text, future_date, parse_datetime, placeholder_date
 from .xmlsafety import unsafe_xml_reason
 
 
@@ -53,15 +52,15 @@ def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
     content = entry.get("content") or []
     text = bounded(clean_text(content[0].get("value", "")), "text") if content else ""
     link = entry.get("link", "") or ""
-    if link and urlsplit(link).scheme.lower() not in ("http", "https"):
-        link = ""  # javascript:, data: and friends are never kept
+    if link and url_problem(link):
+        link = ""  # javascript:, data: and friends are never kept, nor a link no request could follow
     if not (title or summary or text or link):
         return None
     # dict.keys: FeedParserDict.get would fall back from one key to the other with a warning
     present = dict.keys(entry)
     published = parse_datetime(next((entry[k] for k in ("published_parsed", "updated_parsed") if k in present and entry[k]), None))
-    if future_date(published):
-        published = None  # a publisher's clock error: the store dates the article when it is first seen
+    if future_date(published) or placeholder_date(published):
+        published = None  # a clock error or a CMS's zero date: the store dates the article when it is first seen
     return Article(
         id=article_id(entry.get("id", ""), link, title, summary),
         source="feed",

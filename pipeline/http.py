@@ -53,9 +53,12 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
     """
     cap = settings.max_feed_bytes if cap is None else cap
     seconds = settings.http_timeout if deadline is None else deadline
-    scheme = urlsplit(url).scheme.lower()
+    scheme = url.strip().partition(":")[0].lower()
     if scheme not in ("http", "https"):
         raise FeedError(url, f"scheme '{scheme}' is not allowed (only http, https and local files)")
+    problem = url_problem(url)
+    if problem:
+        raise FeedError(url, problem)
     headers = {"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **(headers or {})}
     watchdog = _Deadline(seconds)
     try:
@@ -69,6 +72,8 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
         raise
     except httpx.TooManyRedirects:
         raise FeedError(url, f"more than {settings.max_redirects} redirects") from None
+    except (httpx.InvalidURL, UnicodeError) as exc:  # a redirect to a host no resolver takes (url_problem's kind)
+        raise FeedError(url, f"redirected to a malformed URL ({str(exc)[:160]})") from None
     except (httpx.HTTPError, OSError) as exc:
         if watchdog.expired:
             raise FeedError(url, watchdog.reason, ErrorKind.TRANSIENT) from None
@@ -77,6 +82,26 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
         dropped = isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError))
         raise FeedError(url, f"{type(exc).__name__}: {str(exc)[:160] or 'connection failed'}",
                         ErrorKind.TRANSIENT if dropped else ErrorKind.PERMANENT) from None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be fetched, in a few words; None for a fetchable http(s) URL. Checked before any request:
+    a port out of range, a broken IPv6 literal or a host no resolver takes (`news..example.com`, `xn--a`) raised
+    ValueErrors from urllib, httpx and the resolver that no fetch expects, and one such feed stopped a whole run."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (reading it checks the range)
+        scheme, host = parts.scheme.lower(), parts.hostname or ""
+        if scheme in ("http", "https") and host:
+            httpx.URL(url.strip()).host  # noqa: B018 (httpx decodes an xn-- host here, as a request does)
+            host.encode("idna")  # as the resolver encodes it: an empty or overlong label fails here
+    except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError and the idna package's errors are ValueErrors
+        return f"malformed URL ({str(exc)[:160]})"
+    if scheme not in ("http", "https"):
+        return f"scheme '{scheme}' is not http or https"
+    if not host:
+        return "no host in the URL"
+    return None
 
 
 class _Deadline:

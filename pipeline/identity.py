@@ -11,17 +11,29 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|partner|ito|at_\w+|_ga|igshid)$", re.I)
 
 
+def is_url(source: str) -> bool:
+    """True for a source written as an http(s) URL, well-formed or not (a malformed one then fails as a feed,
+    named as given: `http.url_problem`); anything else is a local path."""
+    scheme, sep, _ = str(source).strip().partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https")
+
+
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, sorted query."""
+    """Lower-case scheme and host, no fragment, no tracking parameters, sorted query. A URL urllib cannot split
+    (a broken IPv6 literal, a port out of range) is kept as written."""
     url = (url or "").strip()
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
     if parts.scheme.lower() not in ("http", "https"):
         return url
     host = (parts.hostname or "").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))

@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from . import classify, nlp as nlp_stage
 from .errors import InputError, ModelError, ScenarioError
@@ -26,6 +25,7 @@ from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local, written_articles
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
+from .identity import is_url
 from .labels import MIN_CASE_LABELS, MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import (CASES, LABELS, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
                       RunSummary, SkippedFeed)
@@ -183,10 +183,6 @@ class Runtime:
 
 # ---------------------------------------------------------------- ingest
 
-def is_url(source: str) -> bool:
-    return urlsplit(source).scheme.lower() in ("http", "https")
-
-
 def local_sources(sources: Iterable[str]) -> tuple[list[Path], list[FeedOutcome]]:
     """The sources that are not http(s) URLs: (paths to read, failed outcomes for the unusable ones).
 
@@ -197,7 +193,7 @@ def local_sources(sources: Iterable[str]) -> tuple[list[Path], list[FeedOutcome]
     for source in sources:
         if is_url(source):
             continue
-        scheme = urlsplit(source).scheme
+        scheme = source.partition("://")[0]
         if "://" in source and scheme:
             bad.append(FeedOutcome(source, False, error=f"not an http(s) URL or a file: scheme '{scheme}' is not http or https"))
         else:

@@ -20,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from .errors import InputError
+from .http import url_problem
 from .settings import Settings
 from .store import Store
 from .xmlsafety import unsafe_xml_reason
@@ -62,11 +63,10 @@ def parse_opml(data: bytes, name: str = "<opml>", rejected: list[tuple[FeedEntry
         url = attrs.get("xmlurl", "")
         if not url or url in seen:
             continue
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https") or not urlsplit(url).netloc:
+        problem = url_problem(url)  # a malformed one, registered, made every run crash on it
+        if problem:
             if rejected is not None:
-                why = f"scheme '{scheme}' is not http or https" if scheme not in ("http", "https") else "no host"
-                rejected.append((FeedEntry(url, attrs.get("title") or attrs.get("text", "")), why))
+                rejected.append((FeedEntry(url, attrs.get("title") or attrs.get("text", "")), problem))
             continue
         seen.add(url)
         feeds.append(FeedEntry(url, attrs.get("title") or attrs.get("text", "")))
@@ -105,11 +105,11 @@ def registered_feeds(store: Store) -> list[str]:
     return [url for url, _ in store.registered_feed_rows()]
 
 
-def feed_sources(settings: Settings, store: Store) -> list[str]:
-    """What a run polls: the configured feeds, then the registered ones, each once: a URL written two ways
-    (`HTTP://Host/feed` and `http://host/feed#top`) is one feed, polled under its first spelling."""
+def feed_sources(settings: Settings, store: Store | None) -> list[str]:
+    """What a run polls: the configured feeds, then the registered ones (none without a store), each once: a URL
+    written two ways (`HTTP://Host/feed` and `http://host/feed#top`) is one feed, polled under its first spelling."""
     first: dict[str, str] = {}
-    for url in [*settings.feeds, *registered_feeds(store)]:
+    for url in [*settings.feeds, *(registered_feeds(store) if store is not None else [])]:
         first.setdefault(feed_key(url), url)
     return list(first.values())
 
@@ -117,18 +117,22 @@ def feed_sources(settings: Settings, store: Store) -> list[str]:
 def feed_key(url: str) -> str:
     """Pure: what makes two feed URLs the same feed: scheme and host in lower case, no default port, no fragment
     (never sent to the server). Path and query stay as written: a feed's server may read them case by case."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # malformed (`http.url_problem`): the same feed only as written
+        return url.strip()
     host = (parts.hostname or "").lower()
-    if parts.port and parts.port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
-        host = f"{host}:{parts.port}"
+    if port and port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
 
 
 def run_feed_sources(settings: Settings) -> list[str]:
     """`feed_sources` for a run, opening the configured store read-only (configured feeds alone when
     there is no store yet). Call it before the run opens the store for writing."""
-    if not Path(settings.db).exists():
-        return list(settings.feeds)
+    if not Path(settings.db).exists():  # the configured feeds alone, still each once (a first run polled both spellings)
+        return feed_sources(settings, None)
     with Store(settings.db, read_only=True) as store:
         return feed_sources(settings, store)
 

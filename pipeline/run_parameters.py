@@ -18,18 +18,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .errors import ParameterError
+from .identity import is_url
 from .settings import Settings
 
 PINNED_PATHS = ("config", "db")
 PINNED_VALUES = {"dask_address": None, "dask_workers": 2}  # with the Dask flow's defaults
-
-
-def is_url(source: str) -> bool:
-    """True for an http(s) URL; anything else is a local path."""
-    return urlsplit(str(source)).scheme.lower() in ("http", "https")
 
 
 def real_path(path: str | os.PathLike) -> str:

@@ -13,8 +13,9 @@ import lxml.html
 from lxml import etree
 
 # UTF-8 read as Latin-1/cp1252 leaves a lead byte (Ã, Â, â, Ø...) before a continuation
-# character; only text with such a pair is handed to ftfy, which is slow on long text.
-MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20ac\u2122]")
+# character (cp1252 shows bytes 0x80-0x9f as €, ‚, –, — ...: "Ã–" is a broken Ö); only text with such a pair is
+# handed to ftfy, which is slow on long text.
+MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2013\u2014\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20ac\u2122]")
 # C0 controls other than tab/newline/CR, DEL, and lone surrogates: never useful in text, break some stores.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Unicode embedding, override and isolate controls (LRE..RLO, LRI..PDI): one in a title reverses what follows it
@@ -22,6 +23,9 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Markup escaped twice (`&amp;lt;script&amp;gt;`) reads as `&lt;script&gt;` after one parse.
 ESCAPED_TAG = re.compile(r"&lt;\s*/?\s*[a-zA-Z!]")
+# Any other entity left after the feed's own parse was escaped twice by its publisher (`&amp;#038;`, `&amp;quot;`):
+# 74 fields of 8 real feeds kept "Sutton &#038; Nicholson".
+LEFT_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 # A tag cut off by a source that truncated its summary: `... <img src="https://..." srcset="a 250w, …`
 CUT_TAG = re.compile(r"""<([a-zA-Z][\w:-]*)(?:\s+[\w:-]+(?:\s*=\s*(?:"[^"]*"?|'[^']*'?|[^\s"'<>]*))?)*[\s\u2026.]*$""")
 HTML_TAG_NAMES = {"a", "img", "p", "div", "span", "br", "iframe", "script", "style", "figure", "video", "source", "picture"}
@@ -44,12 +48,15 @@ def bounded(value: str, field: str) -> str:
 
 def clean_text(value: str) -> str:
     """Plain text from a feed field: HTML removed (scripts, styles and frames with their content),
-    markup escaped twice removed too, control characters dropped, mojibake repaired, whitespace folded."""
+    markup and entities escaped twice decoded too, control characters dropped, mojibake repaired, whitespace folded."""
     if not value:
         return ""
+    escaped_twice = ESCAPED_TAG.search(value)  # before the parse, which decodes it beside any raw tag
     value = _strip_markup(value)
-    if ESCAPED_TAG.search(value):
+    if escaped_twice or ESCAPED_TAG.search(value):
         value = _strip_markup(html.unescape(value))
+    else:
+        value = LEFT_ENTITY.sub(lambda entity: html.unescape(entity.group(0)), value)
     value = CONTROL_CHARS.sub("", value)
     if MOJIBAKE_HINT.search(value):
         value = ftfy.fix_text(value)
@@ -99,6 +106,14 @@ def parse_datetime(value: object) -> datetime | None:
 
 # A date this far past the clock is a publisher's mistake, not news from the future (time zones explain less).
 FUTURE_TOLERANCE = timedelta(days=1)
+# Before any web feed: a CMS's zero date (1970-01-01, 0001-01-01) for one it never set. Left in, one such article
+# became the store's first day, and `trend` printed every day since 1970. The shared archives start in 2015.
+EARLIEST_DATE = datetime(1995, 1, 1)
+
+
+def placeholder_date(value: datetime | None) -> bool:
+    """True when a UTC naive `value` lies before `EARLIEST_DATE`: a placeholder, not a publication date."""
+    return value is not None and value < EARLIEST_DATE
 
 
 def future_date(value: datetime | None, now: datetime | None = None) -> bool:

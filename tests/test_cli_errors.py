@@ -206,9 +206,10 @@ def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness,
     db = tmp_path / "s.duckdb"
     with FeedServer() as server:
         unreachable = "http://127.0.0.1:9/unreachable.rss"  # the discard port: connection refused
+        typo = "http://news..example.com/feed"  # a host no resolver takes: the run had ended in a traceback
         config = tmp_path / "signals.toml"
-        config.write_text(f'[signals]\nfeeds = ["{server.url("/404")}", "{unreachable}", "{server.url("/feed.rss")}"]\n'
-                          "nlp_processes = 1\n")
+        config.write_text(f'[signals]\nfeeds = ["{server.url("/404")}", "{unreachable}", "{typo}", '
+                          f'"{server.url("/feed.rss")}"]\nnlp_processes = 1\n')
         env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}  # the test harness's server
         result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(config), "--db", str(db), "run"],
                                 env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
@@ -219,10 +220,11 @@ def test_run_says_one_line_per_failed_feed_then_a_summary_table(prefect_harness,
         "signals: NLP + classify: 3/3",  # no terminal: progress as plain lines
         f"signals: failed: {server.url('/404')}: HTTP 404",
         f"signals: failed: {unreachable}: ConnectError: [Errno 111] Connection refused",
+        f"signals: failed: {typo}: malformed URL (encoding with 'idna' codec failed (UnicodeError: label empty or too long))",
         f"signals: the full log, tracebacks included, is in {db.with_suffix('.log')}",
     ]
     table = dict(line.rsplit(None, 1) for line in result.stdout.splitlines())
-    assert table == {"feeds ok": "1", "feeds failed": "2", "feeds skipped": "0", "articles new": "3",
+    assert table == {"feeds ok": "1", "feeds failed": "3", "feeds skipped": "0", "articles new": "3",
                      "articles updated": "0", "articles seen": "3", "predictions": "3", "relevant to iran-pakistan-2026": "2/3"}
     log = db.with_suffix(".log").read_text()
     assert "Beginning flow run" in log and "NLP + classify: 3/3" in log

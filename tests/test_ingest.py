@@ -51,6 +51,51 @@ def test_scripts_and_javascript_links_are_dropped():
 
 def test_mojibake_is_repaired():
     assert clean_text("Pakistan\u00e2\u20ac\u2122s minister") == "Pakistan's minister"
+    # Ö, ×, Ж, і as UTF-8 read as cp1252 end in an en or em dash, which the quick check had missed (trial)
+    for right in ("Ökostrom: Österreich investiert", "3×4 grid", "Жизнь", "Україні"):
+        assert clean_text(right.encode("utf-8").decode("cp1252", errors="ignore")) == right
+    assert clean_text("Talks – and then more talks — in Doha") == "Talks – and then more talks — in Doha"
+
+
+def test_entities_a_publisher_escaped_twice_are_decoded():
+    """Trial: 74 fields of 8 real feeds kept '&#038;', '&#8217;' or '&quot;' as text after the feed's own parse."""
+    xml = b"""<rss version="2.0"><channel><title>x</title><item><title>Sutton &amp;#038; Nicholson go out on loan</title>
+    <description>Iran &amp;amp; Pakistan: &amp;#x0024;4000 a ton, &amp;quot;quoted&amp;quot; and AT&amp;T</description>
+    <link>http://127.0.0.1/a</link></item></channel></rss>"""
+    [article] = parse_feed_bytes(xml, "f").articles
+    assert article.title == "Sutton & Nicholson go out on loan"
+    assert article.summary == 'Iran & Pakistan: $4000 a ton, "quoted" and AT&T'
+    assert clean_text("R&D; a=1&para=2") == "R&D; a=1&para=2"  # no entity: nothing decoded
+    # escaped markup beside a raw tag: the first parse decoded it to tags that stayed in the text (trial)
+    assert clean_text("&lt;p&gt;Iran &amp; Pakistan <b>agreed</b> to talks.&lt;/p&gt;") == "Iran & Pakistan agreed to talks."
+
+
+def test_a_zero_date_is_no_publication_date(tmp_path):
+    """Trial: a CMS's unset date (1970-01-01) became the store's first day; `trend` printed every day since 1970.
+    A feed entry keeps its text and is dated when first seen, as one dated in the future; a JSONL line is refused."""
+    rss = b"""<rss version="2.0"><channel><title>x</title>
+    <item><title>Zero</title><link>http://127.0.0.1/z</link><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>
+    <item><title>Old but real</title><link>http://127.0.0.1/o</link><pubDate>Thu, 15 Oct 2015 04:20:00 GMT</pubDate></item>
+    </channel></rss>"""
+    assert [(a.title, a.published) for a in parse_feed_bytes(rss, "f").articles] == [
+        ("Zero", None), ("Old but real", datetime(2015, 10, 15, 4, 20))]
+    path = tmp_path / "zero.jsonl"
+    lines = [{"id": "ok", "title": "Talks"}, {"id": "z", "title": "Zero", "published": "1970-01-01T00:00:00Z"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    outcome = read_jsonl(path)
+    assert outcome.error == (f"{path}:2: date '1970-01-01T00:00:00Z' in 'published' is before 1995: a placeholder "
+                             "(a CMS's zero date), not when the article was published")
+    assert [a.id for a in outcome.articles] == ["ok"]
+
+
+def test_a_link_no_request_could_follow_is_dropped_and_the_feed_still_reads():
+    """A link with a port out of range or a broken IPv6 literal raised from the article id and lost the feed."""
+    rss = b"""<rss version="2.0"><channel><title>x</title>
+    <item><title>A</title><link>http://x.example.org:99999/a</link></item>
+    <item><title>B</title><link>http://[::1/b</link></item>
+    <item><title>C</title><link>http://x.example.org/c</link></item></channel></rss>"""
+    outcome = parse_feed_bytes(rss, "f")
+    assert outcome.ok and [(a.title, a.link) for a in outcome.articles] == [("A", ""), ("B", ""), ("C", "http://x.example.org/c")]
 
 
 def test_bad_jsonl_line_is_named_and_good_lines_kept():

@@ -1,5 +1,6 @@
 """OPML import and export, the feed registry, and the `feeds` commands (run through the real `signals` application)."""
 
+import re
 
 import pytest
 
@@ -124,8 +125,21 @@ def test_a_registered_feed_can_be_removed_and_then_is_listed_as_no_longer_polled
     assert lines[gone + 2].split("\t") == [frontier, "never", "HTTP 503"]
     with pytest.raises(SignalsError, match=f"not a registered feed: {frontier}"):
         run(settings, "feeds", "remove", frontier)
-    with pytest.raises(SignalsError, match="configured in the settings, not registered"):
+    with pytest.raises(SignalsError, match="configured in the settings' 'feeds', which every run polls"):
         run(settings, "feeds", "remove", settings.feeds[0])
+
+
+def test_a_feed_both_configured_and_registered_is_not_said_removed(settings):
+    """Trial: 'removed URL', exit 0, and the feed was still polled from the settings, under any spelling."""
+    configured = settings.feeds[0]
+    with Store(settings.db) as store:
+        store.register_feeds([(configured, "Registered too")], origin="test")
+    spelled = configured.replace("https://", "HTTPS://", 1) + "#top"
+    with pytest.raises(SignalsError, match=rf"^feeds remove: configured in the settings' 'feeds', which every run "
+                                           rf"polls \(remove it there\): {re.escape(spelled)}$"):
+        run(settings, "feeds", "remove", spelled)
+    with Store(settings.db, read_only=True) as store:
+        assert configured in registered_feeds(store)  # not touched
 
 
 def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings):
@@ -136,6 +150,40 @@ def test_opml_outlines_that_are_not_web_feeds_are_named(tmp_path, settings):
     assert captured.stdout.strip() == f"2 feeds in {source}, 2 new to the registry"
     assert "skipped outline 'Energy': htps://energy.example.org/atom: scheme 'htps' is not http or https" in captured.stderr
     assert "skipped outline 'Not a web feed': file:///etc/passwd" in captured.stderr
+
+
+MALFORMED = ["http://news..example.com/feed", "http://127.0.0.1:99999/feed", "http://[::1/feed", "http://xn--a/feed"]
+
+
+def test_a_malformed_feed_url_is_skipped_at_import_and_a_recorded_failure_in_a_run(tmp_path, settings):
+    """Trial: one typo'd host from an OPML file ('news..example.com') made every run end in a traceback, with no
+    failure recorded, so the next run crashed too; a port out of range broke 'feeds list' and 'export-opml' as well.
+    Now an OPML import names and skips them; configured by hand, each is a failed feed, backed off like any other."""
+    from pipeline.jobs import read_sources
+
+    outlines = "".join(f'<outline text="bad {n}" type="rss" xmlUrl="{url}"/>' for n, url in enumerate(MALFORMED))
+    source = tmp_path / "typo.opml"
+    source.write_text(f'<opml version="2.0"><body>{outlines}<outline text="good" xmlUrl="https://good.example.org/rss"/>'
+                      "</body></opml>", encoding="utf-8")
+    captured = run(settings, "feeds", "import-opml", source)
+    assert captured.stdout.strip() == f"1 feeds in {source}, 1 new to the registry"
+    for n, url in enumerate(MALFORMED):
+        assert f"skipped outline 'bad {n}': {url}: malformed URL (" in captured.stderr
+
+    configured = settings.model_copy(update={"feeds": [*settings.feeds, *MALFORMED]})
+    with Store(configured.db) as store:
+        outcomes = read_sources(configured, store, MALFORMED)
+        assert [(o.name, o.ok) for o in outcomes] == [(url, False) for url in MALFORMED]
+        assert all(o.error.startswith("malformed URL (") for o in outcomes), [o.error for o in outcomes]
+        assert all(store.feed_state(url).next_poll for url in MALFORMED)  # backed off: not retried at every run
+        listed = feed_sources(configured, store)
+    assert listed[len(settings.feeds):] == [*MALFORMED, "https://good.example.org/rss"]
+    config = tmp_path / "signals.toml"
+    config.write_text("feeds = [" + ", ".join(f'"{url}"' for url in MALFORMED) + "]\n", encoding="utf-8")
+    listed = invoke("--config", config, "--db", settings.db, "feeds", "list").stdout.splitlines()
+    assert listed[0] == f"feeds ({len(MALFORMED) + 1})"  # the registered good one too
+    assert [line.split("\t")[0] for line in listed[2:2 + len(MALFORMED)]] == MALFORMED
+    assert all(line.split("\t")[2] == "1" for line in listed[2:2 + len(MALFORMED)])  # one failure each
 
 
 def test_registered_feeds_on_a_store_without_a_registry(settings):
@@ -149,6 +197,8 @@ def test_run_feed_sources_with_and_without_a_store(settings):
     from pipeline.opml import run_feed_sources
 
     assert run_feed_sources(settings) == list(settings.feeds)  # no store yet
+    twice = settings.model_copy(update={"feeds": [*settings.feeds, settings.feeds[0].replace("https://", "HTTPS://", 1) + "#dup"]})
+    assert run_feed_sources(twice) == list(settings.feeds)  # one feed under two spellings, polled once: no store yet
     with Store(settings.db) as store:
         store.register_feeds([("https://frontier.example.org/rss.xml", "Frontier"), (settings.feeds[0], "dup")], origin="t")
     assert run_feed_sources(settings) == [*settings.feeds, "https://frontier.example.org/rss.xml"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
@@ -56,18 +55,21 @@ def export_opml_command(file: Path) -> int:
 @click.argument("urls", cls=Argument, nargs=-1, required=True, metavar="URL", help="a registered feed's URL, as 'feeds list' shows it")
 def remove_command(urls: tuple[str, ...]) -> int:
     from ..errors import SignalsError
+    from ..opml import feed_key
     from ..store import Store, existing_store
 
     current = settings()
+    # a configured feed is not touched, registered too or not: the runs poll it from the settings all the same,
+    # and "removed" had told the analyst it was gone
+    in_settings = {feed_key(f) for f in current.feeds}
+    configured = [u for u in dict.fromkeys(urls) if feed_key(u) in in_settings]
     with Store(existing_store(current.db), memory_limit=current.duckdb_memory_limit) as store:  # never creates one
-        removed = store.unregister_feeds(urls)
+        removed = store.unregister_feeds([u for u in urls if u not in configured])
     for url in removed:
         print(f"removed {url}")
-    missing = [u for u in dict.fromkeys(urls) if u not in removed]
-    if missing:
-        configured = [u for u in missing if u in current.feeds]
-        unknown = [u for u in missing if u not in current.feeds]
-        parts = ([f"configured in the settings, not registered (remove it from 'feeds' there): {', '.join(configured)}"]
+    unknown = [u for u in dict.fromkeys(urls) if u not in removed and u not in configured]
+    if configured or unknown:
+        parts = ([f"configured in the settings' 'feeds', which every run polls (remove it there): {', '.join(configured)}"]
                  if configured else []) + ([f"not a registered feed: {', '.join(unknown)}"] if unknown else [])
         raise SignalsError("feeds remove: " + "; ".join(parts))
     return 0
@@ -79,13 +81,14 @@ def list_command() -> int:
     'never' for one not polled yet), those no longer polled, then the files that were imported (never polled, so
     no next poll). Like every read command it refuses a path with no store (and creates none): a table of
     feeds all 'never' polled would read as a store that never reached them."""
+    from ..identity import is_url
     from ..opml import feed_status
     from ..store import Store
 
     current = settings()
     with Store(current.db, read_only=True) as store:  # read-only: StoreError 'no store here yet', nothing created
         rows = feed_status(current, store)
-    urls = [row for row in rows if urlsplit(row["name"]).scheme.lower() in ("http", "https")]
+    urls = [row for row in rows if is_url(row["name"])]
     listed = [row for row in urls if row["listed"]]
     dropped = [row for row in urls if not row["listed"]]
     files = [row for row in rows if row not in urls]
