@@ -121,7 +121,8 @@ def test_a_registered_feed_can_be_removed_and_then_is_listed_as_no_longer_polled
         assert frontier not in feed_sources(settings, store)
     lines = run(settings, "feeds", "list").stdout.splitlines()
     assert lines[0] == f"feeds ({len(settings.feeds)})"
-    gone = lines.index("no longer polled (1): neither configured nor registered; their history stays")
+    gone = lines.index("not polled by runs (1): neither configured nor registered (removed, or fetched once by "
+                       "'signals import URL'); their history stays")
     assert lines[gone + 2].split("\t") == [frontier, "never", "HTTP 503"]
     with pytest.raises(SignalsError, match=f"not a registered feed: {frontier}"):
         run(settings, "feeds", "remove", frontier)

@@ -78,7 +78,7 @@ def remove_command(urls: tuple[str, ...]) -> int:
 @feeds_group.command("list", cls=SignalsCommand, help="every feed: last success, failures in a row, next poll, last error")
 def list_command() -> int:
     """Tables, each with a header: the feeds an ingest polls (configured and registered, with their polling state,
-    'never' for one not polled yet), those no longer polled, then the files that were imported (never polled, so
+    'never' for one not polled yet), those runs no longer poll, then the files that were imported (never polled, so
     no next poll). Like every read command it refuses a path with no store (and creates none): a table of
     feeds all 'never' polled would read as a store that never reached them."""
     from ..identity import is_url
@@ -99,7 +99,8 @@ def list_command() -> int:
                          _when(row["next_poll"], "due now"), row["last_error"] or "-"]))
     if dropped:
         print()
-        print(f"no longer polled ({len(dropped)}): neither configured nor registered; their history stays")
+        print(f"not polled by runs ({len(dropped)}): neither configured nor registered (removed, or fetched once by "
+              "'signals import URL'); their history stays")
         print("\t".join(["feed", "last success", "last error"]))
         for row in dropped:
             print("\t".join([row["name"], _when(row["last_success"]), row["last_error"] or "-"]))
