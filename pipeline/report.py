@@ -53,9 +53,9 @@ from .odds import (
     DEFAULT_DAILY_CAP, DEFAULT_HALF_LIFE, DEFAULT_STRENGTH, INTERVAL, MIN_RECALL, NOT_MEASURABLE, OddsModel, Visibility,
     compute_path, daily_movers, developments, shorten, visibility,
 )
-from .records import CASES, LABELS, is_zero_shot
+from .records import CASES, LABELS
 from .scenario import Scenario
-from .signals import article_predictions, build_outlet_breakdown, daily_frame, gate_note, zero_shot_note
+from .signals import article_predictions, build_outlet_breakdown, daily_frame, gate_note, model_note
 from .store import Store
 from .text import shown
 
@@ -181,8 +181,8 @@ def week_summary(
     if seen is not None:  # a measurable case can still miss plain news of a kind the labels hold little of
         signals = scenario.probe_signals()
         blind += tuple(line for c in CASES if c not in model.blind_cases() and (line := seen.plain_misses(c, signals)))
-    if seen is not None and is_zero_shot(seen.model_version):
-        blind = (zero_shot_note([seen.model_version], scenario.id, seen.active_version),) + blind
+    if seen is not None and (note := model_note([seen.model_version], scenario.id, seen.active_version)):
+        blind = (note,) + blind
     if gate:
         blind = (gate,) + blind
     no_data = 0

@@ -409,16 +409,20 @@ def emit_frame(frame: pd.DataFrame, fmt: str, output: Path | str | None = None, 
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
-def zero_shot_note(models: Iterable[str], scenario: str = "NAME", trained: str | None = None) -> str:
-    """The line every output shows while some of its signals come from the zero-shot recipe ('' otherwise).
-    `trained`, the pack's active model in the registry when there is one: between `signals train` and the next
-    import the store still holds zero-shot calls, and telling the analyst to train again would send them in a
-    circle."""
-    if not any(is_zero_shot(m) for m in models):
-        return ""
-    if trained:
-        return ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; "
-                f"model {trained} is trained and re-scores them at the next 'signals run' or 'signals import' that watches the "
-                "pack (in 'scenarios')")
-    return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
-            f"and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario {scenario}')")
+def model_note(models: Iterable[str], scenario: str = "NAME", trained: str | None = None) -> str:
+    """The line every output shows while its signals do not come from the pack's active model ('' otherwise): some
+    come from the zero-shot recipe, or, between `signals train` and the next import, from the model it replaced (a
+    trial's analyst read the replaced model's odds after a promotion, with nothing said). `trained`, the pack's active
+    model in the registry when there is one: while the store still holds zero-shot calls, telling the analyst to
+    train again would send them in a circle."""
+    models = [str(m) for m in dict.fromkeys(models) if m]
+    rescore = "re-scores them at the next 'signals run' or 'signals import' that watches the pack (in 'scenarios')"
+    if any(is_zero_shot(m) for m in models):
+        if trained:
+            return ("zero-shot: these signals are scored against the brief's prototypes, not calibrated on its news; "
+                    f"model {trained} is trained and {rescore}")
+        return ("zero-shot: this scenario has no trained model yet; its cases are scored against the brief's prototypes "
+                f"and the probabilities are not calibrated on its news (label 50 items, then 'signals train --scenario {scenario}')")
+    if trained and models and trained not in models:
+        return f"these signals come from model {', '.join(models)}; the active model, {trained}, {rescore}"
+    return ""

@@ -323,3 +323,31 @@ def test_alerts_on_a_pack_still_classified_zero_shot_say_so(tmp_path, monkeypatc
                                 "alerts", "--format", "json").stdout)
     assert trained["zero_shot"] is False and trained["model_version"] == MODEL
     assert not invoke("--db", tmp_path / "t.duckdb", "alerts").stdout.startswith("zero-shot")
+
+
+def test_every_read_says_when_its_signals_come_from_a_model_the_active_one_replaced(tmp_path, monkeypatch):
+    """Trial: after 'signals train' promoted a model, odds, trend and the report still showed the replaced model's
+    calls until an import re-scored the store, with nothing said; the zero-shot note covered only zero-shot calls."""
+    from pipeline.registry import Registry
+    from pipeline.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    active = Registry(load_settings(environ={}).models_dir).active(PACK.id).version
+    db = build_store(tmp_path / "s.duckdb", [("a", 8, "contraction", "Border clash near Taftan"), ("b", 9, "base", "Talks go on")])
+    note = (f"these signals come from model {MODEL}; the active model, {active}, re-scores them at the next "
+            "'signals run' or 'signals import' that watches the pack (in 'scenarios')")
+    for command in (["trend"], ["odds"], ["alerts", "--as-of", "2026-04-10"]):
+        assert invoke("--db", db, *command).stdout.splitlines()[0] == note, command
+    brief = invoke("--db", db, "brief", "--week", "2026-W15").stdout
+    assert f"- {note}" in brief or note in brief
+    invoke("--db", db, "report", "--out", tmp_path / "r.html")
+    assert note in (tmp_path / "r.html").read_text(encoding="utf-8").replace("&#x27;", "'").replace("&#39;", "'")
+    # the same store scored by the active model: no note
+    rows = [("a", 8, "contraction", "Border clash near Taftan"), ("b", 9, "base", "Talks go on")]
+    with Store(current := tmp_path / "c.duckdb") as store:
+        store.add_articles([Article(i, "test", "Outlet", t, "", "", datetime(2026, 4, d, 12), "") for i, d, _, t in rows])
+        store.save_analysis([], [Prediction(i, PACK.id, active, label, probs(label), []) for i, _, label, _ in rows])
+        store.refresh_daily_signals(PACK.id, active)
+    for command in (["trend"], ["odds"], ["alerts", "--as-of", "2026-04-10"]):
+        assert "these signals come from" not in invoke("--db", current, *command).stdout, command
+

@@ -370,7 +370,8 @@ def test_trend_by_week_reads_whole_weeks_and_shows_a_week_without_data(tmp_path,
     assert w15["base"]["week"] == "2026-W15" and w15["base"]["days"] == 3 and w15["base"]["articles"] == 2
     assert w15["contraction"]["articles"] == 1
     result = invoke("--db", store, "trend", "--since", "2026-04-07", "--until", "2026-04-22", "--by", "week")
-    legend, header, *lines = result.stdout.splitlines()
+    note, legend, header, *lines = result.stdout.splitlines()
+    assert note.startswith(f"these signals come from model {MODEL};")  # the registry's active model is another
     assert "weeks are whole" in legend and "no data that week" in legend
     by_week = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("2026")}
     assert list(by_week) == ["2026-W15", "2026-W16", "2026-W17"]

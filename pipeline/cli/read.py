@@ -109,8 +109,8 @@ def trend_command(scenario: str | None, since: date | None, until: date | None, 
 
 
 def trained_version(current, scenario_id: str) -> str | None:
-    """The pack's active model in the registry, if any: trained since the store's zero-shot calls were made, it is
-    what the zero-shot note names (`signals.zero_shot_note`)."""
+    """The pack's active model in the registry, if any: trained since the store's calls were made, it is what the
+    model note names (`signals.model_note`)."""
     from ..registry import Registry
 
     active = Registry(Path(current.models_dir)).active(scenario_id)
@@ -129,7 +129,7 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
     import pandas as pd
 
     from ..records import LABELS
-    from ..signals import TREND_LEGEND, WEEK_LEGEND, calendar, emit_frame, iso_week, trend_table, zero_shot_note
+    from ..signals import TREND_LEGEND, WEEK_LEGEND, calendar, emit_frame, iso_week, model_note, trend_table
 
     stream = stream or sys.stdout
     if fmt == "table":
@@ -148,7 +148,7 @@ def emit_trend(frame, fmt: str, output: Path | str | None = None, stream=None,
                 stream.write((WEEK_LEGEND if weekly else TREND_LEGEND) + "\n" + table.to_string() + "\n")
         else:
             pack = str(frame["scenario"].iloc[0]) if "scenario" in frame else "NAME"
-            note = zero_shot_note(frame["model"], pack, trained) if "model" in frame else ""
+            note = model_note(frame["model"], pack, trained) if "model" in frame else ""
             legend = WEEK_LEGEND if "week" in frame.columns else TREND_LEGEND
             stream.write((note + "\n" if note else "") + legend + "\n" + trend_table(frame, since, until).to_string() + "\n")
         return 0
@@ -173,8 +173,8 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
         INTERVAL, OddsModel, compute_path, developments, format_odds, movers_as_of, odds_summary, percent_path,
         rank_movers, shorten, visibility,
     )
-    from ..records import CASES, is_zero_shot
-    from ..signals import article_predictions, within_data, zero_shot_note
+    from ..records import CASES
+    from ..signals import article_predictions, model_note, within_data
     from ..store import Store
 
     current = settings(scenario)
@@ -203,8 +203,8 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
               + ", ".join(f"{c} {p:.0%}" for c, p in model.priors.items()), file=sys.stderr)
         return 0
     latest = path.iloc[-1]
-    if is_zero_shot(seen.model_version):
-        print(zero_shot_note([seen.model_version], pack.id, seen.active_version))
+    if note := model_note([seen.model_version], pack.id, seen.active_version):
+        print(note)
     print(f"odds for {pack.id} as of {latest['day']:%Y-%m-%d} (half-life {model.half_life:g} days, prior strength "
           f"{model.strength:g}, at most {model.daily_cap:g} stories' worth a day; {INTERVAL:.0%} intervals):")
     print("  " + "   ".join(f"{c} {format_odds(latest[c], latest[f'{c}_low'], latest[f'{c}_high'])}" for c in CASES)
@@ -245,7 +245,7 @@ def odds_command(scenario, since, until, half_life, strength, daily_cap, min_rec
 def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: str) -> int:
     from ..alerts import check_alerts, count_words, status_table
     from ..odds import shorten
-    from ..signals import within_data, zero_shot_note
+    from ..signals import model_note, within_data
     from ..store import Store
 
     current = settings(scenario)
@@ -262,7 +262,7 @@ def alerts_command(scenario: str | None, as_of: date | None, limit: int, fmt: st
         print(f"scenario {pack.id} has no indicators", file=sys.stderr)
         return 0
     newest = f" (the newest data is from {report.data_until})" if report.data_until and report.data_until != report.as_of else ""
-    if note := zero_shot_note([report.model_version], pack.id, trained_version(current, pack.id)):  # the firings rest on the zero-shot recipe's labels
+    if note := model_note([report.model_version], pack.id, trained_version(current, pack.id)):  # the firings rest on these calls
         print(note)
     print(f"indicators for {pack.id} as of {report.as_of or 'no articles yet'}{newest}:")
     print(status_table(report).to_string(index=False))
