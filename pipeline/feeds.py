@@ -9,6 +9,7 @@ other non-http link.
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 import feedparser
@@ -23,16 +24,18 @@ from .text import bounded, clean_text, future_date, parse_datetime, placeholder_
 from .xmlsafety import unsafe_xml_reason
 
 
-def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "") -> FeedOutcome:
+def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Mapping[str, str] | None = None) -> FeedOutcome:
     """Parse RSS/Atom bytes. A document with no entries that is broken or is not a feed is a failure,
-    and so is one that declares XML entities (see `unsafe_xml_reason`)."""
+    and so is one that declares XML entities (see `unsafe_xml_reason`).
+    `headers`, a response's, lend feedparser the Content-Type: its charset decides how the bytes are read, as in a
+    browser (a windows-1251 feed whose XML declaration names no encoding was read as windows-1252). A file has none."""
     unsafe = unsafe_xml_reason(data)
     if unsafe:
         return FeedOutcome(name, False, error=unsafe)
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False, response_headers=_content_type(headers))
     entries = parsed.get("entries", [])
     if not entries:
-        if parsed.get("bozo"):
+        if _broken(parsed):
             reason = f"unreadable feed: {type(parsed.bozo_exception).__name__}: {str(parsed.bozo_exception)[:160]}"
         elif not parsed.get("version"):
             reason = "not an RSS or Atom document (no feed elements found)"
@@ -44,6 +47,23 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "") -> FeedOutco
     if not articles:
         return FeedOutcome(name, False, error="feed has entries but none with a title, link or text")
     return FeedOutcome(name, True, articles=articles)
+
+
+# feedparser's complaints about the Content-Type or the encoding it names: the document was still read whole
+HEADER_COMPLAINTS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+def _broken(parsed) -> bool:
+    """The XML parser gave up on the document and feedparser's loose parser read what it could."""
+    return bool(parsed.get("bozo")) and not isinstance(parsed.get("bozo_exception"), HEADER_COMPLAINTS)
+
+
+def _content_type(headers: Mapping[str, str] | None) -> dict | None:
+    """The response headers feedparser reads the encoding from. A response without a Content-Type is read like a
+    file (feedparser would otherwise take it for ISO-8859-1 text)."""
+    if headers is None:
+        return None
+    return {"content-type": headers.get("Content-Type") or "application/xml"}
 
 
 def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
@@ -111,7 +131,7 @@ def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "
             return FeedOutcome(url, False, error=f"HTTP {fetched.status} (the server asks to retry after {wait:.0f} s)",
                                error_kind=ErrorKind.PERMANENT, retry_after=wait)
         return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
-    outcome = parse_feed_bytes(fetched.body, url)
+    outcome = parse_feed_bytes(fetched.body, url, headers=fetched.headers)
     return FeedOutcome(
         url, outcome.ok, outcome.articles, outcome.error,
         etag=fetched.headers.get("ETag", ""),

@@ -4,6 +4,8 @@ Routes: /feed.rss (ETag + Last-Modified, answers 304 to a matching conditional G
 /gzip.rss, /deflate.rss, /raw-deflate.rss, /gzip-members.rss, /corrupt-gzip.rss, /html, /404, /500, /429 (Retry-After 2 h), /slow (waits before answering), /drip (sends a byte a
 second), /big (a body over any small cap), /loop (redirects to itself), /redirect (to /feed.rss),
 /goto?to=URL (redirects to URL).
+/cp1251.rss: a Russian feed in windows-1251 whose XML declaration names no encoding; only the Content-Type's
+charset says how to read it (as legacy CMSs send it).
 
 Hostile routes (`HOSTILE` names them all; each is bounded on the server side too):
 /hostile/lol.rss (billion laughs), /hostile/xxe.rss (external entity on /etc/passwd),
@@ -110,6 +112,10 @@ ARTICLE_PAGE = ("""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Joint
     + """<script>document.write("SCRIPT-MARKER")</script></article></main>
 <aside><h2>Most read</h2><ul><li><a href="/a">Cricket scores</a></li><li><a href="/b">Weather</a></li></ul></aside>
 <footer>Copyright FOOTER-MARKER. All rights reserved.</footer></body></html>""").encode("utf-8")
+CYRILLIC_TITLE = "Иран и Пакистан обсудили газопровод"
+CP1251 = ('<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Новости Пакистана</title><link>http://127.0.0.1/ru</link>'
+          f"<item><title>{CYRILLIC_TITLE}</title><link>http://127.0.0.1/ru/1</link>"
+          "<description>Министры встретились в Тегеране.</description></item></channel></rss>").encode("cp1251")
 EMPTY_PAGE = b"<html><head><title>Nothing</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 HOSTILE = {
     "billion laughs": "/hostile/lol.rss",
@@ -250,6 +256,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("If-None-Match") == ETAG or self.headers.get("If-Modified-Since") == LAST_MODIFIED:
                 return self._send(304, headers={"ETag": ETAG})
             return self._send(200, FEED, {"Content-Type": "application/rss+xml", "ETag": ETAG, "Last-Modified": LAST_MODIFIED})
+        if path == "/cp1251.rss":
+            return self._send(200, CP1251, {"Content-Type": "application/rss+xml; charset=windows-1251"})
         if path == "/deflate.rss":
             return self._send(200, zlib.compress(FEED), {"Content-Type": "application/rss+xml", "Content-Encoding": "deflate"})
         if path == "/raw-deflate.rss":

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from feedserver import ETAG, LAST_MODIFIED, FeedServer
+from feedserver import CP1251, CYRILLIC_TITLE, ETAG, LAST_MODIFIED, FeedServer
 from pipeline.errors import ErrorKind
-from pipeline.feeds import fetch_feed
+from pipeline.feeds import fetch_feed, parse_feed_bytes
 from pipeline.http import http_client
 from pipeline.jobs import read_sources
 from pipeline.store import Store
@@ -33,6 +33,16 @@ def test_feed_fetch_sends_user_agent_and_keeps_validators(server, quick):
     assert outcome.ok and len(outcome.articles) == 3
     assert outcome.etag == ETAG and outcome.last_modified == LAST_MODIFIED
     assert server.user_agents[-1].startswith("news-signals/")
+
+
+def test_the_charset_in_the_content_type_decodes_a_feed_whose_declaration_names_none(server, quick):
+    """A windows-1251 feed with a bare `<?xml version="1.0"?>`: the HTTP charset says how to read it, as in a
+    browser. Given the bytes alone, feedparser fell back to windows-1252 and the store kept 'Èðàí è Ïàêèñòàí ...'."""
+    outcome = fetch(server, quick, "/cp1251.rss")
+    assert outcome.ok and [(a.outlet, a.title) for a in outcome.articles] == [("Новости Пакистана", CYRILLIC_TITLE)]
+    assert parse_feed_bytes(CP1251, "ru.rss").ok  # a file has no headers: read as before, from its own bytes
+    empty = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    assert parse_feed_bytes(empty, "quiet", headers={"Content-Type": "text/html"}).ok  # a wrong type is no broken feed
 
 
 def test_conditional_get_returns_not_modified(server, quick):
