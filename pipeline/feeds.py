@@ -9,8 +9,10 @@ other non-http link.
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import feedparser
 import httpx
@@ -24,11 +26,15 @@ from .text import bounded, clean_text, future_date, parse_datetime, placeholder_
 from .xmlsafety import unsafe_xml_reason
 
 
-def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Mapping[str, str] | None = None) -> FeedOutcome:
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # a link with one is absolute (or javascript:, data:, ...)
+
+def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Mapping[str, str] | None = None,
+                     base: str = "") -> FeedOutcome:
     """Parse RSS/Atom bytes. A document with no entries that is broken or is not a feed is a failure,
     and so is one that declares XML entities (see `unsafe_xml_reason`).
     `headers`, a response's, lend feedparser the Content-Type: its charset decides how the bytes are read, as in a
-    browser (a windows-1251 feed whose XML declaration names no encoding was read as windows-1252). A file has none."""
+    browser (a windows-1251 feed whose XML declaration names no encoding was read as windows-1252). A file has none.
+    `base`, the URL the feed was read from, resolves entry links written relative to it (`/news/2026/03/x`)."""
     unsafe = unsafe_xml_reason(data)
     if unsafe:
         return FeedOutcome(name, False, error=unsafe)
@@ -43,7 +49,7 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Map
             return FeedOutcome(name, True)  # a real feed that is empty right now
         return FeedOutcome(name, False, error=reason)
     outlet = clean_text(parsed.feed.get("title", "")) or outlet_hint
-    articles = [a for a in (_entry_article(e, name, outlet) for e in entries) if a is not None]
+    articles = [a for a in (_entry_article(e, name, outlet, base) for e in entries) if a is not None]
     if not articles:
         return FeedOutcome(name, False, error="feed has entries but none with a title, link or text")
     return FeedOutcome(name, True, articles=articles)
@@ -66,12 +72,19 @@ def _content_type(headers: Mapping[str, str] | None) -> dict | None:
     return {"content-type": headers.get("Content-Type") or "application/xml"}
 
 
-def _entry_article(entry, feed_name: str, outlet: str) -> Article | None:
+def _entry_article(entry, feed_name: str, outlet: str, base: str = "") -> Article | None:
     title = bounded(clean_text(entry.get("title", "")), "title")
     summary = bounded(clean_text(entry.get("summary", "")), "summary")
     content = entry.get("content") or []
     text = bounded(clean_text(content[0].get("value", "")), "text") if content else ""
-    link = entry.get("link", "") or ""
+    link = (entry.get("link", "") or "").strip()
+    if link and base and not SCHEME.match(link):
+        # Resolved here, not by feedparser: given a base, it also rewrites a guid like `12345` into a URL, which
+        # would change the id of every such article already stored.
+        try:
+            link = urljoin(base, link)
+        except ValueError:  # a broken IPv6 literal: dropped below
+            pass
     if link and url_problem(link):
         link = ""  # javascript:, data: and friends are never kept, nor a link no request could follow
     if not (title or summary or text or link):
@@ -131,7 +144,7 @@ def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "
             return FeedOutcome(url, False, error=f"HTTP {fetched.status} (the server asks to retry after {wait:.0f} s)",
                                error_kind=ErrorKind.PERMANENT, retry_after=wait)
         return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
-    outcome = parse_feed_bytes(fetched.body, url, headers=fetched.headers)
+    outcome = parse_feed_bytes(fetched.body, url, headers=fetched.headers, base=fetched.url)  # after redirects
     return FeedOutcome(
         url, outcome.ok, outcome.articles, outcome.error,
         etag=fetched.headers.get("ETag", ""),

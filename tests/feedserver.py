@@ -6,6 +6,8 @@ second), /big (a body over any small cap), /loop (redirects to itself), /redirec
 /goto?to=URL (redirects to URL).
 /cp1251.rss: a Russian feed in windows-1251 whose XML declaration names no encoding; only the Content-Type's
 charset says how to read it (as legacy CMSs send it).
+/news/relative.rss: items whose links are relative to the feed's URL (`/news/...`, `army-chief-tehran`), no guids;
+/news/relative.rss?edited=1 has the first headline edited.
 
 Hostile routes (`HOSTILE` names them all; each is bounded on the server side too):
 /hostile/lol.rss (billion laughs), /hostile/xxe.rss (external entity on /etc/passwd),
@@ -116,6 +118,19 @@ CYRILLIC_TITLE = "Иран и Пакистан обсудили газопров
 CP1251 = ('<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Новости Пакистана</title><link>http://127.0.0.1/ru</link>'
           f"<item><title>{CYRILLIC_TITLE}</title><link>http://127.0.0.1/ru/1</link>"
           "<description>Министры встретились в Тегеране.</description></item></channel></rss>").encode("cp1251")
+RELATIVE_HEADLINE = "Iran and Pakistan reopen Taftan crossing"
+
+
+def _relative_links(edited: bool) -> bytes:
+    headline = RELATIVE_HEADLINE.replace("reopen", "reopen the") if edited else RELATIVE_HEADLINE
+    return _rss(f"<item><title>{headline}</title><link>/news/2026/03/taftan-reopens</link>"
+                "<description>Trucks crossed again on Monday.</description></item>"
+                "<item><title>Pakistan army chief visits Tehran</title><link>army-chief-tehran</link>"
+                "<description>A two-day visit.</description></item>"
+                "<item><title>Scripted link</title><link>javascript:alert(1)</link><description>No link kept.</description></item>",
+                "Relative links")
+
+
 EMPTY_PAGE = b"<html><head><title>Nothing</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 HOSTILE = {
     "billion laughs": "/hostile/lol.rss",
@@ -258,6 +273,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, FEED, {"Content-Type": "application/rss+xml", "ETag": ETAG, "Last-Modified": LAST_MODIFIED})
         if path == "/cp1251.rss":
             return self._send(200, CP1251, {"Content-Type": "application/rss+xml; charset=windows-1251"})
+        if path.startswith("/news/relative.rss"):
+            return self._send(200, _relative_links("edited=1" in path), {"Content-Type": "application/rss+xml"})
         if path == "/deflate.rss":
             return self._send(200, zlib.compress(FEED), {"Content-Type": "application/rss+xml", "Content-Encoding": "deflate"})
         if path == "/raw-deflate.rss":

@@ -45,6 +45,20 @@ def test_the_charset_in_the_content_type_decodes_a_feed_whose_declaration_names_
     assert parse_feed_bytes(empty, "quiet", headers={"Content-Type": "text/html"}).ok  # a wrong type is no broken feed
 
 
+def test_relative_item_links_are_resolved_against_the_url_the_feed_was_read_from(server, quick):
+    """`<link>/news/2026/03/x</link>` and `<link>army-chief-tehran</link>` are read against the feed's URL after its
+    redirects, as a browser reads them; a `javascript:` link is still dropped. They had been dropped too: the id was
+    a hash of title and summary, so a headline edited by its outlet was stored as a second article."""
+    redirected = fetch(server, quick, "/goto?to=/news/relative.rss")
+    assert [a.link for a in redirected.articles] == [
+        server.url("/news/2026/03/taftan-reopens"), server.url("/news/army-chief-tehran"), ""]
+    with Store(quick.db) as store:
+        assert store.add_articles(fetch(server, quick, "/news/relative.rss").articles) == (3, 0)
+        edited = fetch(server, quick, "/news/relative.rss?edited=1").articles
+        assert store.add_articles(edited) == (0, 1)  # (new, updated): the same article, its headline edited
+        assert len(store.article_ids()) == 3
+
+
 def test_conditional_get_returns_not_modified(server, quick):
     assert fetch(server, quick, "/feed.rss", etag=ETAG).not_modified
     assert fetch(server, quick, "/feed.rss", last_modified=LAST_MODIFIED).not_modified
