@@ -52,7 +52,7 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Map
     articles = [a for a in (_entry_article(e, name, outlet, base) for e in entries) if a is not None]
     if not articles:
         return FeedOutcome(name, False, error="feed has entries but none with a title, link or text")
-    return FeedOutcome(name, True, articles=articles)
+    return FeedOutcome(name, True, articles=articles, damaged=_broken(parsed))
 
 
 # feedparser's complaints about the Content-Type or the encoding it names: the document was still read whole
@@ -145,8 +145,11 @@ def fetch_feed(url: str, settings: Settings, client: httpx.Client, etag: str = "
                                error_kind=ErrorKind.PERMANENT, retry_after=wait)
         return FeedOutcome(url, False, error=f"HTTP {fetched.status}", error_kind=kind)
     outcome = parse_feed_bytes(fetched.body, url, headers=fetched.headers, base=fetched.url)  # after redirects
+    # Validators only from a clean parse: a 304 to those of a failed or cut-off body would read as "ok" and keep
+    # the missing articles away until the feed changes.
+    clean = outcome.ok and not outcome.damaged
     return FeedOutcome(
-        url, outcome.ok, outcome.articles, outcome.error,
-        etag=fetched.headers.get("ETag", ""),
-        last_modified=fetched.headers.get("Last-Modified", ""),
+        url, outcome.ok, outcome.articles, outcome.error, damaged=outcome.damaged,
+        etag=fetched.headers.get("ETag", "") if clean else "",
+        last_modified=fetched.headers.get("Last-Modified", "") if clean else "",
     )

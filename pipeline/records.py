@@ -129,6 +129,9 @@ class FeedOutcome:
     last_modified: str = ""
     error_kind: ErrorKind | None = None  # set by the fetch for a failure; None counts as permanent
     retry_after: float | None = None  # seconds the server asked us to wait (Retry-After on a 429 or 503)
+    # read only by recovering from XML that is not well-formed (a body cut short, a stray `&`): its articles are
+    # kept, its validators are not, so the next poll fetches the whole feed
+    damaged: bool = False
 
     @property
     def transient(self) -> bool:

@@ -791,15 +791,17 @@ class Store:
         return FeedState(row[0] or "", row[1] or "", row[2] or 0, row[3], row[4], row[5] or "")
 
     def record_feed(self, outcome: FeedOutcome, next_poll: datetime | None = None) -> None:
-        """Remember a feed's outcome: new validators on success, the error and failure count otherwise."""
+        """Remember a feed's outcome: the error and failure count, and the validators the outcome carries (a clean
+        fetch's, or those a 304 answered). A failure or a damaged body carries none and clears the stored ones, so the
+        next poll fetches the whole feed: a 304 to an old validator would read as "ok" and hide the failure."""
         now = utcnow()
         state = self.feed_state(outcome.name)
         self.con.execute(
             "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 outcome.name,
-                outcome.etag or state.etag,
-                outcome.last_modified or state.last_modified,
+                outcome.etag,
+                outcome.last_modified,
                 now,
                 now if outcome.ok else state.last_success,
                 0 if outcome.ok else state.consecutive_failures + 1,

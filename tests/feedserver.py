@@ -8,6 +8,9 @@ second), /big (a body over any small cap), /loop (redirects to itself), /redirec
 charset says how to read it (as legacy CMSs send it).
 /news/relative.rss: items whose links are relative to the feed's URL (`/news/...`, `army-chief-tehran`), no guids;
 /news/relative.rss?edited=1 has the first headline edited.
+/cut/head.rss: the feed cut before its first item, without a Content-Length, as a connection closed early leaves
+it; /cut/once.rss: cut in its third item at the first request only. Both send the whole feed's ETag (`CUT_ETAG`)
+and answer 304 to it.
 
 Hostile routes (`HOSTILE` names them all; each is bounded on the server side too):
 /hostile/lol.rss (billion laughs), /hostile/xxe.rss (external entity on /etc/passwd),
@@ -131,6 +134,8 @@ def _relative_links(edited: bool) -> bytes:
                 "Relative links")
 
 
+CUT_ETAG = '"fixture-whole"'
+CUT_SHORT = {"/cut/head.rss": FEED[:FEED.index(b"<item>")], "/cut/once.rss": FEED[:FEED.rindex(b"<item>") + 40]}
 EMPTY_PAGE = b"<html><head><title>Nothing</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 HOSTILE = {
     "billion laughs": "/hostile/lol.rss",
@@ -275,6 +280,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, CP1251, {"Content-Type": "application/rss+xml; charset=windows-1251"})
         if path.startswith("/news/relative.rss"):
             return self._send(200, _relative_links("edited=1" in path), {"Content-Type": "application/rss+xml"})
+        if path in CUT_SHORT:
+            if self.headers.get("If-None-Match") == CUT_ETAG:
+                return self._send(304, headers={"ETag": CUT_ETAG})
+            if path == "/cut/once.rss" and self.server.hits[path] > 1:
+                return self._send(200, FEED, {"Content-Type": "application/rss+xml", "ETag": CUT_ETAG})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", CUT_ETAG)
+            self.end_headers()  # no Content-Length: the end of the connection looks like the end of the body
+            self.wfile.write(CUT_SHORT[path])
+            return
         if path == "/deflate.rss":
             return self._send(200, zlib.compress(FEED), {"Content-Type": "application/rss+xml", "Content-Encoding": "deflate"})
         if path == "/raw-deflate.rss":

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from feedserver import CP1251, CYRILLIC_TITLE, ETAG, LAST_MODIFIED, FeedServer
+from feedserver import CP1251, CUT_ETAG, CYRILLIC_TITLE, ETAG, LAST_MODIFIED, FeedServer
 from pipeline.errors import ErrorKind
 from pipeline.feeds import fetch_feed, parse_feed_bytes
 from pipeline.http import http_client
@@ -92,6 +92,38 @@ def test_a_run_stopped_after_a_feed_is_fetched_keeps_its_articles_or_fetches_it_
         assert store.feed_state(first).etag == ETAG and not store.feed_state(second).etag
         again = read_sources(quick, store, [first, second])  # the first is not due; the second is fetched
     assert [o.name for o in again] == [second]
+
+
+def test_a_response_cut_short_keeps_no_validator_so_its_failure_is_not_hidden_by_a_304(server, quick):
+    """A connection closed before the first item (no Content-Length: it looks like a whole body) is a failure that
+    keeps no ETag, so the next poll asks for the whole feed and fails again, and `feeds list` still shows it.
+    The ETag had been kept: the next poll's 304 read as 'ok' and the feed's articles were never fetched."""
+    url = server.url("/cut/head.rss")
+    with Store(quick.db) as store:
+        [first] = read_sources(quick, store, [url])
+        assert not first.ok and "unreadable feed" in first.error and store.feed_state(url).etag == ""
+        [again] = read_sources(quick, store, [url], force=True)
+        [row] = [r for r in store.feed_status_rows() if r["name"] == url]
+    assert not again.ok and not again.not_modified
+    assert row["last_error"] == again.error and row["consecutive_failures"] == 2 and row["last_success"] is None
+
+
+def test_a_feed_cut_in_an_item_keeps_what_it_read_and_is_fetched_whole_at_the_next_poll(server, quick):
+    """Cut in its third item, the feed is read as far as it goes (feedparser recovers) but its validators are not
+    kept: the next poll fetches it whole. They had been kept, and the 304 lost the rest of the feed for good."""
+    from pipeline.records import FeedOutcome
+
+    url = server.url("/cut/once.rss")
+    with Store(quick.db) as store:
+        [cut] = read_sources(quick, store, [url])
+        assert cut.ok and 0 < len(cut.articles) < 3
+        assert (store.feed_state(url).etag, store.feed_state(url).last_modified) == ("", "") and cut.damaged
+        [whole] = read_sources(quick, store, [url], force=True)
+        assert not whole.damaged and len(store.article_ids()) == 3 and store.feed_state(url).etag == CUT_ETAG
+        [unchanged] = read_sources(quick, store, [url], force=True)
+        assert unchanged.not_modified  # a clean fetch's validators are kept
+        store.record_feed(FeedOutcome(url, False, error="HTTP 500"))
+        assert store.feed_state(url).etag == ""  # a failure keeps none: the poll after it fetches the whole feed
 
 
 def test_a_rate_limited_feed_is_polled_again_when_the_server_asks(server, quick):
