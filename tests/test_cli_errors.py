@@ -182,7 +182,9 @@ def test_the_run_summary_lists_feeds_skipped_by_backoff(settings, capsys):
     assert table == {"feeds ok": "0", "feeds failed": "0", "feeds skipped": "1", "articles new": "0",
                      "articles updated": "0", "articles seen": "0", "predictions": "0"}
     print_summary(summary, as_json=True)
-    assert json.loads(capsys.readouterr().out)["feeds_skipped"] == 1  # a script can tell 'all skipped' from 'no feeds'
+    out, err = capsys.readouterr()
+    assert json.loads(out)["feeds_skipped"] == 1  # a script can tell 'all skipped' from 'no feeds'
+    assert f"skipped (backing off after 1 failure): {backing_off}" in err  # named on stderr as with the table
     healthy = SkippedFeed("http://127.0.0.1:9/ok.rss", next_poll, 0)
     assert healthy.why == "polled recently"  # not 'backing off after 0 failures'
 

@@ -107,22 +107,22 @@ def quiet_console(debug_log: Path):
 
 
 def print_summary(summary: RunSummary, as_json: bool) -> None:
-    """Failures one line each on stderr, and a line for each pack whose gate passed none of the articles it
-    scored; then the summary: JSON with --json, else a short table (ok, failed, skipped by backoff with the next
-    poll, new articles, pages read when full text is on, predictions, and for each pack that scored articles how
-    many passed its gate)."""
+    """On stderr, with --json too (stdout stays one JSON line): failures one line each, a line for each pack whose
+    gate passed none of the articles it scored, and one for each feed skipped by backoff, with its next poll; then
+    the summary: JSON with --json, else a short table (ok, failed, skipped, new articles, pages read when full text is
+    on, predictions, and for each pack that scored articles how many passed its gate)."""
     for failure in summary.failures:
         print(f"signals: failed: {failure.feed}: {failure.error}", file=sys.stderr)
     for note in summary.gate_notes():
         print(f"signals: {note}", file=sys.stderr)
+    for feed in summary.skipped:
+        print(f"signals: skipped ({feed.why}): {feed.feed}: "
+              f"next poll {feed.next_poll:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     if as_json:
         counts = {k: getattr(summary, k) for k in ("feeds_ok", "feeds_failed", "articles_new", "articles_updated", "articles_seen")}
         relevant = {pack: {"passed": count.passed, "scored": count.scored} for pack, count in summary.gates.items()}
         print(json.dumps({**counts, "feeds_skipped": len(summary.skipped), "relevant": relevant}))
         return
-    for feed in summary.skipped:
-        print(f"signals: skipped ({feed.why}): {feed.feed}: "
-              f"next poll {feed.next_poll:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     rows = [("feeds ok", summary.feeds_ok), ("feeds failed", summary.feeds_failed),
             ("feeds skipped", len(summary.skipped)), ("articles new", summary.articles_new),
             ("articles updated", summary.articles_updated), ("articles seen", summary.articles_seen)]
