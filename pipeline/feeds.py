@@ -1,8 +1,9 @@
 """Feeds become `FeedOutcome`s: articles, or the reason the feed failed; one bad feed never stops the others.
 
-`fetch_feed` GETs a feed politely (conditional GET with ETag / Last-Modified) through the bounded fetch
-(`http.fetch_bounded`); `parse_feed_bytes` screens the bytes for hostile XML (`xmlsafety`), lets feedparser
-parse them, and reduces every entry to plain text (`text.clean_text`), never keeping a `javascript:` or
+`fetch_feed` GETs a feed politely (conditional GET with ETag / Last-Modified, kept only from a clean parse)
+through the bounded fetch (`http.fetch_bounded`); `parse_feed_bytes` screens the bytes for hostile XML
+(`xmlsafety`), lets feedparser parse them (in the response's charset, when fetched), and reduces every entry to
+plain text (`text.clean_text`), resolving links relative to the feed's URL and never keeping a `javascript:` or
 other non-http link.
 """
 
@@ -38,7 +39,8 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Map
     unsafe = unsafe_xml_reason(data)
     if unsafe:
         return FeedOutcome(name, False, error=unsafe)
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False, response_headers=_content_type(headers))
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False,
+                              response_headers=_content_type(headers))
     entries = parsed.get("entries", [])
     if not entries:
         if _broken(parsed):
