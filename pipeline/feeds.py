@@ -29,6 +29,7 @@ from .xmlsafety import unsafe_xml_reason
 
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # a link with one is absolute (or javascript:, data:, ...)
 
+
 def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Mapping[str, str] | None = None,
                      base: str = "") -> FeedOutcome:
     """Parse RSS/Atom bytes. A document with no entries that is broken or is not a feed is a failure,
