@@ -335,7 +335,8 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     label and reason, `annotator` and `today` as who and when, and the old judgment kept under
     `previous`. Raises LabelError naming the file and line of the first problem (malformed JSON,
     an unknown label or id, an id twice in the file, a labeled row without a reason, a changed
-    label without relabel); nothing is written from a file that fails. `scenario_id`, the pack `labels_dir` belongs
+    label without relabel); nothing is written from a file that fails, and one naming an id twice fails before
+    anything is compared, with or without relabel. `scenario_id`, the pack `labels_dir` belongs
     to, is named in a conflict: the analyst sees which pack the file was checked against before any --relabel."""
     path, labels_dir = Path(path), Path(labels_dir)
     target = analyst_file(labels_dir, annotator)
@@ -343,6 +344,9 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
         raise LabelError(path, None, f"is already in the labels folder {labels_dir}; keep filled exports "
                          "outside it and import them from there")
     records = read_filled_file(path)
+    # one judgment per id in the file, checked before it is compared with the labels folder: with --relabel the first
+    # row of a repeated id had been rewritten in place and the second appended, two labels for one id
+    check_records(path, records, {})
     blank = count_blank_rows(path)
     if not records:
         return ImportSummary(blank=blank)
@@ -356,12 +360,11 @@ def _import_records(path: Path, records: list, blank: int, labels_dir: Path, tar
     """`import_label_file`'s checks against the labels already given, then its writes."""
     accepted = accepted_labels(labels_dir)
     in_pack = f" in pack {scenario_id}" if scenario_id else ""
-    new, changed, unchanged, in_file = [], [], 0, set()
-    for number, rec in records:
+    new, changed, unchanged = [], [], 0
+    for number, rec in records:  # each id once (`import_label_file` checked)
         if not rec.note.strip():
             raise LabelError(path, number, f"no reason for id {rec.id}: fill in 'note' with one line on what decides the label")
-        earlier = accepted.get(rec.id) if rec.id not in in_file else None
-        in_file.add(rec.id)
+        earlier = accepted.get(rec.id)
         if earlier is None:
             new.append((number, rec))
         elif earlier[1].label == rec.label and (not relabel or rec.note.strip() == earlier[1].note.strip()):

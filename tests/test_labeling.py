@@ -712,6 +712,30 @@ def test_a_second_pass_export_names_its_pack_and_is_imported_into_it(project):
     assert snapshot(labels_dir) == before  # nothing filed in the default pack
 
 
+@pytest.mark.parametrize("second_label", ["base", "contraction"])
+def test_a_file_naming_one_id_twice_is_refused_before_anything_is_written(second_label, project):
+    """Trial B §1: `--import --relabel` with one id on two rows rewrote the first row's label in place, appended the
+    second as a new label, then failed on its own recount: two labels for one id stopped every later label, import
+    and train command until the file was edited by hand. The repeat is refused first, naming both lines."""
+    tmp_path, config, labels_dir = project
+    first = tmp_path / "a.jsonl"
+    first.write_text(json.dumps({"id": "lab-1", "source": "fixture-lab", "label": "none", "note": "fuel update"}) + "\n",
+                     encoding="utf-8")
+    assert run(config, "label", "--import", str(first), "--annotator", "ana").return_value == 0
+    twice = tmp_path / "b.jsonl"
+    twice.write_text("".join(json.dumps({"id": "lab-1", "source": "fixture-lab", "label": label, "note": note}) + "\n"
+                             for label, note in (("base", "correction A"), (second_label, "correction A again"))),
+                     encoding="utf-8")
+    before = snapshot(labels_dir)
+    for relabel in (("--relabel",), ()):
+        with pytest.raises(LabelError) as refused:
+            run(config, "label", "--import", str(twice), "--annotator", "ana", *relabel)
+        assert str(refused.value).startswith(f"{twice}:2: ") and f"already labeled at {twice}:1;" in str(refused.value)
+        assert "\n" not in str(refused.value)
+        assert snapshot(labels_dir) == before
+    assert run(config, "label", "--size", "2", "--export", str(tmp_path / "q.jsonl")).return_value == 0  # labels whole
+
+
 def test_the_import_summary_says_how_many_labels_a_pack_still_needs_to_train(project):
     """A trial pack had 30 labels after an import, which said "run 'signals train --scenario …' to retrain"; train
     then refused it (it needs 50). The summary names the count still missing, and asks for train from 50 on."""
