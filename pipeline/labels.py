@@ -100,6 +100,26 @@ def load_labels(labels_dir: Path, known_ids: "KnownIds | None" = None) -> list[L
     return [rec for _, rec in accepted.values()]
 
 
+def labeled_aside(pack_folder: Path) -> set[str]:
+    """Ids the pack's labelers have already judged in label records it keeps beside its training labels: every
+    `*.jsonl` one folder down from the pack except `labels/` itself (`held-out-round6/`, read and not trained on;
+    the blind second passes in `agreement/`). A row counts when it names an id and a label; other rows (audit
+    notes, a line that is not JSON) are passed over: these files are never trained on, only kept out of the queue."""
+    ids: set[str] = set()
+    for path in sorted(Path(pack_folder).glob("*/*.jsonl")):
+        if path.parent.name == "labels":
+            continue
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            for line in handle:
+                try:
+                    raw = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(raw, dict) and raw.get("id") and raw.get("label"):
+                    ids.add(str(raw["id"]))
+    return ids
+
+
 def label_set_hash(records: Iterable[LabelRecord]) -> str:
     """A fingerprint of the judgments (id and label), independent of file order."""
     lines = sorted(f"{r.source}\t{r.id}\t{r.label}" for r in records)

@@ -517,6 +517,27 @@ def test_label_command_exports_then_imports(project):
     assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}
 
 
+def test_labels_the_pack_keeps_aside_are_never_queued_nor_trained_on(project):
+    """Trial B §2: all 10 items of a queue had a reasoned label in the pack's `held-out-round6/` (read, and kept out
+    of training by the team's decision): the analyst read them again, and importing the labels would have trained
+    on them. Label records in any folder of the pack beside `labels/` count as read; rows without a label (an
+    audit's notes) do not."""
+    tmp_path, config, labels_dir = project
+    held_out = labels_dir.parent / "held-out-round6"
+    held_out.mkdir()
+    (held_out / "round6-batch22.jsonl").write_text("".join(
+        json.dumps({"id": i, "source": "fixture-lab", "label": label, "note": "read, held out"}) + "\n"
+        for i, label in (("lab-1", "none"), ("lab-3", "contraction"))), encoding="utf-8")
+    (labels_dir.parent / "agreement").mkdir()
+    (labels_dir.parent / "agreement" / "audit.jsonl").write_text(
+        json.dumps({"id": "lab-2", "recorded": "base", "decision": "base"}) + "\n", encoding="utf-8")
+    queue = tmp_path / "queue.jsonl"
+    assert run(config, "label", "--size", "20", "--export", str(queue)).return_value == 0
+    queued = {r["id"] for r in read_records(queue)}
+    assert "lab-2" in queued and not queued & {"lab-1", "lab-3", "lab-5"}
+    assert {r.id for r in load_labels(labels_dir)} == {"lab-5"}  # still not labels to train on
+
+
 def test_a_blind_second_pass_exports_labeled_items_and_gives_the_agreement(project):
     """Two analysts could not measure their agreement through the tool: the prompt and export always show the model's
     call, and the queue never offers a labeled item. A second pass exports labeled items blind."""

@@ -30,7 +30,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
     from ..errors import ConfigError, ModelError
     from ..labeling import ImportSummary, analyst_file, build_queue, export_queue, import_label_file, label_interactively
-    from ..labels import MIN_CASE_LABELS, MIN_LABELS, known_ids, load_labels
+    from ..labels import MIN_CASE_LABELS, MIN_LABELS, known_ids, labeled_aside, load_labels
     from ..records import LABELS
     from ..registry import Registry
     from ..scenario import Relevance, load_scenario
@@ -105,6 +105,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
 
     entry = Registry(current.models_dir).active(scenario_id)
     labeled = {r.id for r in load_labels(labels_dir)} if any(Path(labels_dir).glob("*.jsonl")) else set()
+    labeled |= labeled_aside(pack.folder)  # read already, kept out of training (held-out-round6/): not to be read again
     with Store(current.db, read_only=True) as store:  # closed before any prompt: never hold the store while waiting
         # the predictions the store's signals use: the active model's, or (a new pack) the zero-shot recipe's
         version = current_model_version(store, scenario_id) or (entry.version if entry is not None else None)
