@@ -153,7 +153,7 @@ def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: i
     return [stored[i] for i in picked]
 
 
-def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str) -> int:
+def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str, labels_dir: Path | None = None) -> int:
     """Write a blind second pass: each article with empty `label` and `note`, and nothing of the first judgment or
     the model's. Each row names its pack (`scenario`), as the queue's export does: a second analyst who imports the
     file with `signals label --import` then has it checked against, and filed in, that pack, never the default one.
@@ -161,26 +161,32 @@ def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str
     rows = [{"scenario": scenario_id, "id": a.id, "source": a.source, "outlet": a.outlet,
              "published": a.published.isoformat() if a.published else None,
              "title": a.title, "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""} for a in articles]
-    return _write_rows(path, rows, "keep it for scripts/agreement.py, or export to another file")
+    return _write_rows(path, rows, "keep it for scripts/agreement.py, or export to another file", labels_dir)
 
 
 # ---------------------------------------------------------------- export and import
 
-def export_queue(items: Sequence[QueueItem], path: Path, scenario_id: str | None = None) -> int:
+def export_queue(items: Sequence[QueueItem], path: Path, scenario_id: str | None = None,
+                 labels_dir: Path | None = None) -> int:
     """Write the queue as JSONL for an analyst to fill in `label` and `note`. Returns lines written.
 
     Each row names the pack (`scenario`) it was exported for, so that `--import` files it there
-    (`exported_for`). Refuses to overwrite a file that already has labels filled in (import it first)."""
+    (`exported_for`). Refuses to overwrite a file that already has labels filled in (import it first), and to
+    write into `labels_dir` or any pack's labels folder (`read_as_labels`)."""
     rows = [({"scenario": scenario_id} if scenario_id else {}) | item.to_export() for item in items]
     return _write_rows(path, rows,
                        f"import it first with 'signals label --import {path}' (importing it again adds nothing), then "
-                       "export to another file or delete this one")
+                       "export to another file or delete this one", labels_dir)
 
 
-def _write_rows(path: Path, rows: Sequence[dict], if_filled: str) -> int:
+def _write_rows(path: Path, rows: Sequence[dict], if_filled: str, labels_dir: Path | None = None) -> int:
     """Write `rows` as JSONL to `path` (whole or not at all: a temporary file renamed over it), unless `path` already
-    has labels filled in: then an InputError ending with `if_filled`. Returns lines written."""
+    has labels filled in: then an InputError ending with `if_filled`. Returns lines written.
+    A path label files are read from is refused first: its blank rows, read as labels, stopped label and train."""
     path = Path(path)
+    if folder := read_as_labels(path, labels_dir):
+        raise InputError(path, None, f"is in the labels folder {folder}, where every *.jsonl is read as labels "
+                         "(its blank rows would stop 'signals label' and 'train'); export to a file outside it")
     if path.exists() and _has_filled_labels(path):
         raise InputError(path, None, f"already has labels filled in; {if_filled}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +196,18 @@ def _write_rows(path: Path, rows: Sequence[dict], if_filled: str) -> int:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
     return len(rows)
+
+
+def read_as_labels(path: Path, labels_dir: Path | None = None) -> Path | None:
+    """The labels folder that would read `path` as a label file, or None: a `*.jsonl` directly in `labels_dir`, or
+    in any pack's `labels/` (a folder of that name beside a `scenario.toml`)."""
+    path = Path(path)
+    if path.suffix != ".jsonl":
+        return None
+    folder = path.resolve().parent
+    if labels_dir is not None and folder == Path(labels_dir).resolve():
+        return Path(labels_dir)
+    return folder if folder.name == "labels" and (folder.parent / "scenario.toml").is_file() else None
 
 
 def _has_filled_labels(path: Path) -> bool:
@@ -340,8 +358,8 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     to, is named in a conflict: the analyst sees which pack the file was checked against before any --relabel."""
     path, labels_dir = Path(path), Path(labels_dir)
     target = analyst_file(labels_dir, annotator)
-    if path.resolve().parent == labels_dir.resolve() and path.suffix == ".jsonl":
-        raise LabelError(path, None, f"is already in the labels folder {labels_dir}; keep filled exports "
+    if folder := read_as_labels(path, labels_dir):
+        raise LabelError(path, None, f"is already in the labels folder {folder}; keep filled exports "
                          "outside it and import them from there")
     records = read_filled_file(path)
     # one judgment per id in the file, checked before it is compared with the labels folder: with --relabel the first

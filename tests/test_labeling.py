@@ -538,6 +538,25 @@ def test_labels_the_pack_keeps_aside_are_never_queued_nor_trained_on(project):
     assert {r.id for r in load_labels(labels_dir)} == {"lab-5"}  # still not labels to train on
 
 
+def test_an_export_into_a_labels_folder_is_refused_before_anything_is_written(project):
+    """Trial B §3: `label --export labels/<pack>/labels/queue.jsonl` wrote the blank queue there, where every *.jsonl
+    is read as labels: label, train and the retrain flow all stopped at `queue.jsonl:1: missing field label`, and
+    the import the export's line suggested was refused (the file was in the labels folder)."""
+    tmp_path, config, labels_dir = project
+    other_labels = add_other_pack(project, "")
+    other_labels.mkdir()
+    before = snapshot(labels_dir)
+    for folder in (labels_dir, other_labels):
+        for second_pass in ((), ("--second-pass",)):
+            with pytest.raises(InputError) as refused:
+                run(config, "label", "--export", str(folder / "queue.jsonl"), *second_pass)
+            assert str(refused.value) == (f"{folder / 'queue.jsonl'}: is in the labels folder {folder}, where every *.jsonl "
+                                          "is read as labels (its blank rows would stop 'signals label' and 'train'); "
+                                          "export to a file outside it")
+    assert snapshot(labels_dir) == before and list(other_labels.iterdir()) == []
+    assert run(config, "label", "--size", "2", "--export", str(tmp_path / "queue.jsonl")).return_value == 0
+
+
 def test_a_blind_second_pass_exports_labeled_items_and_gives_the_agreement(project):
     """Two analysts could not measure their agreement through the tool: the prompt and export always show the model's
     call, and the queue never offers a labeled item. A second pass exports labeled items blind."""

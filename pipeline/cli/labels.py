@@ -98,7 +98,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         if not articles:
             raise ModelError(f"no labeled article of {scenario_id} is in the store {current.db}; a second pass shows the "
                              "articles from the store")
-        n = export_second_pass(articles, export, scenario_id)
+        n = export_second_pass(articles, export, scenario_id, labels_dir)
         print(f"{n} labeled items written to {export}, blind; a second analyst fills in 'label' and 'note', then "
               f"'python scripts/agreement.py --labels {labels_dir} --second {export}' gives the agreement")
         return 0
@@ -123,7 +123,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
               "run 'signals import' or 'signals run' to add articles", file=sys.stderr)
         return 0
     if export:
-        n = export_queue(items, export, scenario_id)
+        n = export_queue(items, export, scenario_id, labels_dir)
         print(f"{n} items written to {export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
               f"then run 'signals label --import {export}'")
         return 0
