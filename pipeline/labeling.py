@@ -211,7 +211,9 @@ def read_as_labels(path: Path, labels_dir: Path | None = None) -> Path | None:
 
 
 def _has_filled_labels(path: Path) -> bool:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    """Whether a row of `path` has a label filled in, read as import reads it: as plain UTF-8, a BOM (Notepad, Excel)
+    hid a filled first row, and the next export wrote over the analyst's work."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for line in handle:
             try:
                 raw = json.loads(line)

@@ -358,6 +358,21 @@ def test_export_does_not_overwrite_filled_labels(store, tmp_path):
     assert read_records(path)[0]["label"] == "none"
 
 
+def test_export_does_not_overwrite_a_filled_file_saved_with_a_byte_order_mark(project):
+    """Trial B §4: a filled export saved with a BOM (Notepad, Excel), its first row filled in, was written over by the
+    next `--export` ("3 items written"): the filled-in check read the first line as plain UTF-8 and missed it."""
+    tmp_path, config, _ = project
+    queue = tmp_path / "queue.jsonl"
+    assert run(config, "label", "--size", "3", "--export", str(queue)).return_value == 0
+    rows = read_records(queue)
+    rows[0].update(label="none", note="my careful reason")
+    queue.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8-sig")
+    saved = queue.read_bytes()
+    with pytest.raises(InputError, match="already has labels filled in; import it first"):
+        run(config, "label", "--size", "3", "--export", str(queue))
+    assert queue.read_bytes() == saved
+
+
 # ---------------------------------------------------------------- interactive
 
 class Script:
