@@ -475,15 +475,20 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
     Every line is parsed (no relevance step: the caller chose these texts), after the cleaning every stored or
     predicted text gets (`text.clean_text`: markup, entities, control characters), so pasted feed text codes alike."""
     rows = []
-    with Path(input_path).open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
+    with Path(input_path).open("rb") as handle:  # decoded line by line, so a bad byte is named with its own line
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(input_path, number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as "
+                                 "UTF-8 and try again") from None
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                rows.append((str(record["id"]), clean_text(str(record["text"]))))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise InputError(input_path, number, f"expected a JSON object with 'id' and 'text' ({exc})") from None
+            except json.JSONDecodeError as exc:
+                raise InputError(input_path, number, f"not valid JSON ({exc})") from None
+            rows.append(_event_row(input_path, number, record))
     Path(output_path).parent.mkdir(parents=True, exist_ok=True)
     with Path(output_path).open("w", encoding="utf-8") as out:
         docs = rt.nlp.pipe((text for _, text in rows), batch_size=rt.settings.nlp_batch_size)
@@ -491,6 +496,21 @@ def events_file(rt: Runtime, input_path: Path, output_path: Path) -> int:
             events = [e.to_dict() for e in rt.extract_events(doc)]
             out.write(json.dumps({"id": item_id, "events": events}, ensure_ascii=False) + "\n")
     return len(rows)
+
+
+def _event_row(input_path: Path, number: int, record) -> tuple[str, str]:
+    """(id, cleaned text) of one `events --input` line. A null id or text had been coded as the word "None"."""
+    if not isinstance(record, dict):
+        raise InputError(input_path, number, "expected a JSON object with 'id' and 'text'")
+    for key, kinds in (("id", (str, int)), ("text", (str,))):
+        value = record.get(key)
+        if key not in record or value is None:
+            raise InputError(input_path, number, f"'{key}' is {'null' if key in record else 'missing'}; "
+                             "each line needs an 'id' and a 'text'")
+        if not isinstance(value, kinds) or isinstance(value, bool) or (key == "id" and not str(value).strip()):
+            shown = json.dumps(value, ensure_ascii=False)
+            raise InputError(input_path, number, f"'{key}' is {shown[:40]}, not a {'name' if key == 'id' else 'text'}")
+    return str(record["id"]), clean_text(record["text"])
 
 
 # ---------------------------------------------------------------- retrain

@@ -91,6 +91,26 @@ def test_every_command_says_what_is_wrong_in_one_line(tmp_path, store_path, caps
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "e.jsonl").exists()
 
 
+def test_events_refuses_a_line_that_is_not_utf8_or_has_no_id_or_text_in_one_line(tmp_path, capsys):
+    """Trial B §5 and §9: `events --input` on a Latin-1 file ended in a UnicodeDecodeError traceback (predict names
+    the line), and a null `id` or `text` was coded as the word "None". Each is one line naming the file and line."""
+    good = '{"id": "l1", "text": "Iran attacked Pakistan."}\n'
+    cases = [
+        (good.encode() + b'{"id": "l2", "text": "caf\xe9 Iran attacked Pakistan"}\n', ":2: not UTF-8 text (byte 0xe9)"),
+        ((good + '{"id": null, "text": "Iran attacked Pakistan."}\n').encode(), ":2: 'id' is null; each line needs"),
+        ((good + '{"id": "l2", "text": null}\n').encode(), ":2: 'text' is null"),
+        ((good + '{"id": "l2"}\n').encode(), ":2: 'text' is missing"),
+        ((good + '{"id": "l2", "text": ["Iran"]}\n').encode(), ":2: 'text' is [\"Iran\"], not a text"),
+    ]
+    for n, (content, expected) in enumerate(cases):
+        source, output = tmp_path / f"in{n}.jsonl", tmp_path / f"out{n}.jsonl"
+        source.write_bytes(content)
+        code, out, err = run(capsys, "events", "--input", source, "--output", output)
+        assert code == 1 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+        assert f"{source}{expected}" in err, err
+        assert not output.exists()
+
+
 def test_an_output_that_is_the_store_is_refused_and_the_store_kept(tmp_path, monkeypatch, capsys):
     """`report --out` naming the store wrote the HTML page over it (exit 0, every article gone); `brief --out` and
     `trend --output` did the same. Any spelling of the store (./, a symbolic link) and its companion files count."""
