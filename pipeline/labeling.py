@@ -36,6 +36,7 @@ import numpy as np
 from .errors import ConfigError, InputError, LabelError
 from .labels import KnownIds, LabelRecord, check_records, parse_label_file
 from .records import LABELS, Article
+from .scenario import id_problem
 
 DEFAULT_SIZE = 20
 DEFAULT_RANDOM_SHARE = 0.25
@@ -296,7 +297,8 @@ def read_filled_file(path: Path) -> list[tuple[int, LabelRecord]]:
 
 def exported_for(path: Path) -> tuple[str | None, int | None]:
     """(the pack a filled export's rows were exported for, the first line naming it), or (None, None) for a
-    file whose rows name none (an older export, a file written by hand). Rows naming two packs are an error."""
+    file whose rows name none (an older export, a file written by hand). Rows naming two packs, and a `scenario`
+    that is not a plain pack name (a list, '../x'), are errors naming the line."""
     pack, first = None, None
     try:
         with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
@@ -306,8 +308,12 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
                 except json.JSONDecodeError:
                     continue  # read_filled_file reports it
                 named = raw.get("scenario") if isinstance(raw, dict) else None
-                if not named:
+                if named is None or named == "":
                     continue
+                if not isinstance(named, str) or (problem := id_problem(named)):  # a list or '../x' named a folder
+                    why = problem if isinstance(named, str) else "it is not a text"
+                    raise LabelError(path, number, f"'scenario' is {json.dumps(named, ensure_ascii=False)[:60]}, not a "
+                                     f"pack's name ({why}); it names the pack the row was exported for: correct it")
                 if pack is not None and named != pack:
                     raise LabelError(path, number, f"this row was exported for pack '{named}', line {first} for "
                                      f"'{pack}'; a filled file holds one pack's labels: split it")

@@ -791,6 +791,32 @@ def test_a_file_naming_one_id_twice_is_refused_before_anything_is_written(second
     assert run(config, "label", "--size", "2", "--export", str(tmp_path / "q.jsonl")).return_value == 0  # labels whole
 
 
+def test_a_pack_name_that_names_no_pack_is_refused_naming_the_file_and_line(project):
+    """Trial B §7: a row whose `scenario` named a missing pack was refused as `labels/no-such-pack: no scenario pack
+    here`, naming neither the file nor the row it came from; a list was shown as `labels/['iran-pakistan-2026']`,
+    and `../labels/iran-pakistan-2026` was accepted and read as a path."""
+    tmp_path, config, labels_dir = project
+    root = labels_dir.parent.parent
+    blank = {"id": "lab-7", "source": "fixture-lab", "label": "", "note": ""}
+    row = {"id": "lab-8", "source": "fixture-lab", "label": "none", "note": "weather"}
+    before = snapshot(labels_dir)
+    for named, expected in [
+        ("no-such-pack", f":2: this row was exported for pack 'no-such-pack', and {root} holds no pack of that name "
+                         f"(it holds {SCENARIO}); correct its 'scenario' field"),
+        ([SCENARIO], f':2: \'scenario\' is ["{SCENARIO}"], not a pack\'s name (it is not a text); it names the pack the '
+                     "row was exported for: correct it"),
+        (f"../labels/{SCENARIO}", f":2: 'scenario' is \"../labels/{SCENARIO}\", not a pack's name (it holds the path "
+                                  "separator '/')"),
+    ]:
+        filled = tmp_path / "filled.jsonl"
+        filled.write_text(json.dumps(blank) + "\n" + json.dumps(row | {"scenario": named}) + "\n", encoding="utf-8")
+        for scenario in ((), ("--scenario", SCENARIO)):
+            with pytest.raises((InputError, LabelError)) as refused:
+                run(config, "label", "--import", str(filled), "--annotator", "ana", *scenario)
+            assert str(refused.value).startswith(f"{filled}{expected}"), str(refused.value)
+    assert snapshot(labels_dir) == before
+
+
 def test_the_import_summary_says_how_many_labels_a_pack_still_needs_to_train(project):
     """A trial pack had 30 labels after an import, which said "run 'signals train --scenario …' to retrain"; train
     then refused it (it needs 50). The summary names the count still missing, and asks for train from 50 on."""

@@ -46,6 +46,11 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         from ..labeling import exported_for
 
         exported, line = exported_for(import_file)
+        root = settings().labels_dir
+        if exported and not (root / exported / "scenario.toml").is_file():  # said before any pack is read by that name
+            packs = sorted(p.parent.name for p in root.glob("*/scenario.toml"))
+            raise InputError(import_file, line, f"this row was exported for pack '{exported}', and {root} holds no "
+                             f"pack of that name (it holds {', '.join(packs) or 'none'}); correct its 'scenario' field")
         if exported and scenario and scenario != exported:
             raise InputError(import_file, line, f"exported for pack '{exported}', not '{scenario}'; import it with "
                              f"--scenario {exported}, or leave --scenario out")
