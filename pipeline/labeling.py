@@ -22,6 +22,8 @@ import json
 import os
 import random
 import re
+import shlex
+import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +39,7 @@ from .errors import ConfigError, InputError, LabelError
 from .labels import KnownIds, LabelRecord, check_records, parse_label_file
 from .records import LABELS, Article
 from .scenario import id_problem
+from .settings import PROJECT_ROOT
 
 DEFAULT_SIZE = 20
 DEFAULT_RANDOM_SHARE = 0.25
@@ -46,6 +49,8 @@ KEYS = {"b": "base", "a": "accelerated", "c": "contraction", "n": "none"}
 PROMPT = "[b]ase [a]ccelerated [c]ontraction [n]one [s]kip [q]uit > "
 REASON_PROMPT = "reason (one line; q to quit without saving this one) > "
 TEXT_CHARS = 600  # of the article's text, shown beside a short summary: an op-ed cannot be judged from its standfirst
+AGREEMENT_SCRIPT = PROJECT_ROOT / "scripts" / "agreement.py"
+SECOND_PASS = "second_pass"  # the field that marks each row of a blind second pass, so that --import refuses it
 
 
 @dataclass(frozen=True)
@@ -144,8 +149,8 @@ def build_queue(
 
 def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: int | None = None) -> list[Article]:
     """A random sample of up to `size` labeled articles the store holds, for a blind second pass: another analyst
-    labels them without seeing the first label or the model's call, and `scripts/agreement.py --second FILE`
-    measures the agreement (Cohen's kappa). `seed` makes the draw repeatable."""
+    labels them without seeing the first label or the model's call, and `agreement_command` measures the
+    agreement (Cohen's kappa). `seed` makes the draw repeatable."""
     if size < 1:
         raise ValueError(f"size must be at least 1, got {size}")
     labeled = sorted(accepted_labels(labels_dir))
@@ -154,18 +159,27 @@ def second_pass_items(store, labels_dir: Path, size: int = DEFAULT_SIZE, seed: i
     return [stored[i] for i in picked]
 
 
-def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str, labels_dir: Path | None = None) -> int:
+def export_second_pass(articles: Sequence[Article], path: Path, scenario_id: str,
+                       labels_dir: Path | None = None) -> int:
     """Write a blind second pass: each article with empty `label` and `note`, and nothing of the first judgment or
-    the model's. Each row names its pack (`scenario`), as the queue's export does: a second analyst who imports the
-    file with `signals label --import` then has it checked against, and filed in, that pack, never the default one.
+    the model's. Filled in, the file is a measurement for `agreement_command`, not labels: each row names its pack
+    (`scenario`) and is marked `second_pass`, and `import_label_file` refuses it (imported with --relabel, the blind
+    reading would overwrite the first reader's labels, and with them the agreement it measures).
     Returns lines written; refuses to overwrite a file with labels filled in, as `export_queue` does."""
-    rows = [{"scenario": scenario_id, "id": a.id, "source": a.source, "outlet": a.outlet,
+    rows = [{"scenario": scenario_id, SECOND_PASS: True, "id": a.id, "source": a.source, "outlet": a.outlet,
              "published": a.published.isoformat() if a.published else None,
              "title": a.title, "summary": a.summary, "text": a.text, "link": a.link, "label": "", "note": ""} for a in articles]
     return _write_rows(path, rows, "keep it for scripts/agreement.py, or export to another file", labels_dir)
 
 
 # ---------------------------------------------------------------- export and import
+
+def agreement_command(labels_dir: Path, second: Path) -> str:
+    """The command that measures a filled second pass against the labels, runnable from any folder: this
+    interpreter (the project's, with scikit-learn) and the script's and files' absolute paths."""
+    return shlex.join([sys.executable, str(AGREEMENT_SCRIPT), "--labels", str(Path(labels_dir).absolute()),
+                       "--second", str(Path(second).absolute())])
+
 
 def export_queue(items: Sequence[QueueItem], path: Path, scenario_id: str | None = None,
                  labels_dir: Path | None = None) -> int:
@@ -323,6 +337,22 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
     return pack, first
 
 
+def second_pass_line(path: Path) -> int | None:
+    """The first line of `path` marked as a blind second pass (`export_second_pass`), or None."""
+    try:
+        with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    raw = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(raw, dict) and raw.get(SECOND_PASS):
+                    return number
+    except (FileNotFoundError, IsADirectoryError):
+        return None  # read_filled_file says so
+    return None
+
+
 def count_blank_rows(path: Path) -> int:
     """Rows of a filled export whose `label` is still empty or null."""
     blank = 0
@@ -366,6 +396,10 @@ def import_label_file(path: Path, labels_dir: Path, known_ids: KnownIds | None, 
     to, is named in a conflict: the analyst sees which pack the file was checked against before any --relabel."""
     path, labels_dir = Path(path), Path(labels_dir)
     target = analyst_file(labels_dir, annotator)
+    if line := second_pass_line(path):
+        raise LabelError(path, line, "a blind second pass (exported with --second-pass) measures agreement and adds "
+                         "no labels (imported, it would overwrite the first reader's); measure it with: "
+                         + agreement_command(labels_dir, path))
     if folder := read_as_labels(path, labels_dir):
         raise LabelError(path, None, f"is already in the labels folder {folder}; keep filled exports "
                          "outside it and import them from there")

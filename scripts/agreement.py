@@ -14,16 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
 
-from pipeline.classify import SCORED_LABELS, scores
-from pipeline.labeling import read_filled_file
-from pipeline.labels import load_labels, parse_label_file
-from pipeline.records import LABELS
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's pipeline from any folder (`signals label --second-pass` prints where)
 
-SCENARIO = Path(__file__).resolve().parents[1] / "labels" / "iran-pakistan-2026"
+from pipeline.classify import SCORED_LABELS, scores  # noqa: E402
+from pipeline.labeling import count_blank_rows, read_filled_file  # noqa: E402
+from pipeline.labels import load_labels, parse_label_file  # noqa: E402
+from pipeline.records import LABELS  # noqa: E402
+
+SCENARIO = ROOT / "labels" / "iran-pakistan-2026"
 
 
 def figure(value: float) -> float | None:
@@ -49,6 +53,9 @@ def main() -> None:
     else:
         first = {r.id: r for r in load_labels(args.labels)}
     second = {r.id: r for _, r in read_filled_file(args.second)}  # rows left blank are not judged yet
+    if not second:  # a second pass just exported: it had said "no labeled row names an item", as if the ids were wrong
+        raise SystemExit(f"{args.second}: no row has a label yet ({count_blank_rows(args.second)} blank); fill in "
+                         "'label' and 'note' first, then run this again")
     ids = sorted(i for i in second if i in first)
     if not ids:
         raise SystemExit(f"{args.second}: no labeled row names an item of the label set")

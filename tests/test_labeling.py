@@ -744,9 +744,10 @@ def test_a_file_naming_no_pack_is_refused_with_two_packs_watched_and_filed_in_th
     assert snapshot(labels_dir) == before  # the shipped pack's labels are untouched
 
 
-def test_a_second_pass_export_names_its_pack_and_is_imported_into_it(project):
+def test_a_second_pass_export_names_its_pack_and_is_never_filed_in_another(project):
     """The blind second pass was written without `scenario`, so a second analyst who imported it with `signals label
-    --import` had it checked against, and filed in, the default pack: the other scenario's judgments landed there."""
+    --import` had it checked against, and filed in, the default pack: the other scenario's judgments landed there.
+    Its rows name their pack; and import now refuses a second pass altogether (see the next test)."""
     tmp_path, config, labels_dir = project
     other_labels = watch_a_second_pack(project)
     first = tmp_path / "first.jsonl"
@@ -762,9 +763,53 @@ def test_a_second_pass_export_names_its_pack_and_is_imported_into_it(project):
     for row in rows:
         row.update(label="none", note="second reading")  # bo disagrees with both first labels
     second.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    with pytest.raises(LabelError, match=rf"already labeled in pack other-pack at {re.escape(str(other_labels))}/analyst-ana\.jsonl"):
+    other_before = snapshot(other_labels)
+    with pytest.raises(LabelError, match=rf"a blind second pass .* --labels {re.escape(str(other_labels))} --second"):
         run(config, "label", "--import", str(second), "--annotator", "bo")
-    assert snapshot(labels_dir) == before  # nothing filed in the default pack
+    assert snapshot(labels_dir) == before and snapshot(other_labels) == other_before  # nothing filed anywhere
+
+
+def test_a_second_pass_gives_a_command_that_runs_anywhere_and_is_never_imported_as_labels(project):
+    """Trial B §8: the second pass printed `python scripts/agreement.py …`, which fails outside the checkout (no
+    scripts/) and with a plain python (no scikit-learn); run before any row was filled, agreement.py said "no labeled
+    row names an item of the label set", as if the ids were wrong; and the export's docstring invited importing the
+    filled file, which (with --relabel, as the first conflict advises) overwrites the first reader's labels."""
+    import os
+    import shlex
+    import subprocess
+
+    tmp_path, config, labels_dir = project
+    analyst = tmp_path / "analyst"
+    analyst.mkdir()
+    second = analyst / "second.jsonl"
+    result = run(config, "label", "--second-pass", "--size", "1", "--export", str(second))
+    line = result.stdout.rstrip("\n")
+    assert "\n" not in line and "do not --import it" in line
+    command = shlex.split(line.split("then the agreement: ", 1)[1])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def agreement() -> subprocess.CompletedProcess:
+        return subprocess.run(command, capture_output=True, text=True, cwd=analyst, env=env, timeout=120)
+
+    done = agreement()  # from the analyst's folder, nothing filled in yet
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"{second}: no row has a label yet (1 blank); fill in 'label' and 'note' first, then run this again"
+    [row] = read_records(second)
+    assert row["id"] == "lab-5" and row["second_pass"] is True
+    row.update(label="contraction", note="second reading: the clash is the news")
+    second.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    done = agreement()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["n"] == 1
+
+    before = snapshot(labels_dir)
+    for relabel in ((), ("--relabel",)):
+        with pytest.raises(LabelError) as refused:
+            run(config, "label", "--import", str(second), "--annotator", "bo", *relabel)
+        assert str(refused.value).startswith(f"{second}:1: a blind second pass (exported with --second-pass) measures "
+                                             "agreement and adds no labels")
+        assert str(refused.value).endswith(shlex.join(command)) and "\n" not in str(refused.value)
+    assert snapshot(labels_dir) == before
 
 
 @pytest.mark.parametrize("second_label", ["base", "contraction"])

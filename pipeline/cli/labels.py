@@ -96,7 +96,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         return 0
 
     if second_pass:
-        from ..labeling import export_second_pass, second_pass_items
+        from ..labeling import agreement_command, export_second_pass, second_pass_items
 
         with Store(current.db, read_only=True) as store:
             articles = second_pass_items(store, labels_dir, size=size)
@@ -104,8 +104,9 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
             raise ModelError(f"no labeled article of {scenario_id} is in the store {current.db}; a second pass shows the "
                              "articles from the store")
         n = export_second_pass(articles, export, scenario_id, labels_dir)
-        print(f"{n} labeled items written to {export}, blind; a second analyst fills in 'label' and 'note', then "
-              f"'python scripts/agreement.py --labels {labels_dir} --second {export}' gives the agreement")
+        measure = agreement_command(labels_dir, export)
+        print(f"{n} labeled items written to {export}, blind, for a second analyst to fill in 'label' and 'note' "
+              f"(a measurement, not labels: do not --import it); then the agreement: {measure}")
         return 0
 
     entry = Registry(current.models_dir).active(scenario_id)
