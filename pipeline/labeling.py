@@ -252,17 +252,21 @@ def analyst_file(labels_dir: Path, annotator: str) -> Path:
 @dataclass(frozen=True)
 class ImportSummary:
     """What one import did: labels added, already there with the same label (skipped), changed
-    (with --relabel), and rows left blank (no label yet)."""
+    (with --relabel), rows left blank (no label yet), and rows whose label is unchanged but whose reason
+    differs, skipped without --relabel (counted apart: "already imported" had hidden a reworded reason)."""
 
     added: int = 0
     unchanged: int = 0
     relabeled: int = 0
     blank: int = 0
+    reason_changed: int = 0
 
     def describe(self) -> str:
         """One line for the terminal."""
+        reworded = (f", {self.reason_changed} with a changed reason: import with --relabel to record "
+                    f"{'it' if self.reason_changed == 1 else 'them'}") if self.reason_changed else ""
         return (f"{self.added} added, {self.relabeled} relabeled, {self.unchanged} already imported, "
-                f"{self.blank} blank (no label yet)")
+                f"{self.blank} blank (no label yet){reworded}")
 
 
 @contextmanager
@@ -420,15 +424,17 @@ def _import_records(path: Path, records: list, blank: int, labels_dir: Path, tar
     """`import_label_file`'s checks against the labels already given, then its writes."""
     accepted = accepted_labels(labels_dir)
     in_pack = f" in pack {scenario_id}" if scenario_id else ""
-    new, changed, unchanged = [], [], 0
+    new, changed, unchanged, reworded = [], [], 0, 0
     for number, rec in records:  # each id once (`import_label_file` checked)
         if not rec.note.strip():
             raise LabelError(path, number, f"no reason for id {rec.id}: fill in 'note' with one line on what decides the label")
         earlier = accepted.get(rec.id)
         if earlier is None:
             new.append((number, rec))
-        elif earlier[1].label == rec.label and (not relabel or rec.note.strip() == earlier[1].note.strip()):
+        elif earlier[1].label == rec.label and rec.note.strip() == earlier[1].note.strip():
             unchanged += 1
+        elif earlier[1].label == rec.label and not relabel:
+            reworded += 1
         elif not relabel:
             raise LabelError(path, number, f"conflicting label ({earlier[1].label} vs {rec.label}) for id {rec.id}, "
                              f"already labeled{in_pack} at {earlier[0]}; import with --relabel to change it")
@@ -439,7 +445,8 @@ def _import_records(path: Path, records: list, blank: int, labels_dir: Path, tar
         _rewrite_labels(changed, annotator, stamp)
     if new:
         _append(target, [replace(rec, note=rec.note.strip(), annotator=annotator, labeled_at=stamp) for _, rec in new])
-    return ImportSummary(added=len(new), unchanged=unchanged, relabeled=len(changed), blank=blank)
+    return ImportSummary(added=len(new), unchanged=unchanged, relabeled=len(changed), blank=blank,
+                         reason_changed=reworded)
 
 
 def _rewrite_labels(changed: list, annotator: str, stamp: str) -> None:

@@ -862,6 +862,27 @@ def test_a_pack_name_that_names_no_pack_is_refused_naming_the_file_and_line(proj
     assert snapshot(labels_dir) == before
 
 
+def test_a_reworded_reason_without_relabel_is_counted_and_pointed_to_relabel(project):
+    """Trial B §6: a row whose label was unchanged but whose reason was reworded, imported without --relabel, was
+    counted "already imported": the stored reason stayed as it was, and nothing said the new one was dropped."""
+    tmp_path, config, labels_dir = project
+    filled = tmp_path / "filled.jsonl"
+    rows = [{"id": "lab-1", "source": "fixture-lab", "label": "none", "note": "UAE rain: weather, unrelated"},
+            {"id": "lab-2", "source": "fixture-lab", "label": "none", "note": "sport"}]
+    filled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run(config, "label", "--import", str(filled), "--annotator", "ana").return_value == 0
+    rows[0]["note"] = "UAE rain: weather, unrelated (reworded)"
+    filled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    before = snapshot(labels_dir)
+    result = run(config, "label", "--import", str(filled), "--annotator", "ana")
+    assert result.stdout == (f"{filled}: 0 added, 0 relabeled, 1 already imported, 0 blank (no label yet), "
+                             "1 with a changed reason: import with --relabel to record it\n")
+    assert snapshot(labels_dir) == before
+    result = run(config, "label", "--import", str(filled), "--annotator", "ana", "--relabel")
+    assert "0 added, 1 relabeled, 1 already imported, 0 blank (no label yet); " in result.stdout
+    assert [r["note"] for r in read_records(labels_dir / "analyst-ana.jsonl")][0] == rows[0]["note"]
+
+
 def test_the_import_summary_says_how_many_labels_a_pack_still_needs_to_train(project):
     """A trial pack had 30 labels after an import, which said "run 'signals train --scenario …' to retrain"; train
     then refused it (it needs 50). The summary names the count still missing, and asks for train from 50 on."""
