@@ -532,6 +532,22 @@ def test_label_command_exports_then_imports(project):
     assert "lab-1" not in {line["id"] for line in read_records(tmp_path / "week20.jsonl")}
 
 
+def test_an_interactive_session_ends_on_what_to_do_next(project):
+    """Trial: `--import` said how many labels the pack still needs before 'signals train', or to retrain; labeling
+    in the terminal ended on the count alone."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import app
+
+    tmp_path, config, labels_dir = project
+    result = CliRunner().invoke(app, ["--config", str(config), "label", "--size", "2", "--annotator", "ana"],
+                                input="c\nshooting at the crossing\nq\n", catch_exceptions=False, standalone_mode=False)
+    assert result.return_value == 0
+    lines = result.stdout.splitlines()
+    assert lines[-2].endswith(f"> 1 label saved to {labels_dir / 'analyst-ana.jsonl'}")  # after the prompt q answered
+    assert lines[-1] == f"2 labels in pack {SCENARIO}: label 48 more, then run 'signals train' (it trains from 50)"
+
+
 def test_labels_the_pack_keeps_aside_are_never_queued_nor_trained_on(project):
     """Trial B §2: all 10 items of a queue had a reasoned label in the pack's `held-out-round6/` (read, and kept out
     of training by the team's decision): the analyst read them again, and importing the labels would have trained

@@ -30,7 +30,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
     # importing pipeline.jobs loads spaCy and scikit-learn, seconds an analyst would wait for nothing.
     from ..errors import ConfigError, ModelError
     from ..labeling import ImportSummary, analyst_file, build_queue, export_queue, import_label_file, label_interactively
-    from ..labels import MIN_CASE_LABELS, MIN_LABELS, known_ids, labeled_aside, load_labels
+    from ..labels import known_ids, labeled_aside, load_labels
     from ..records import LABELS
     from ..registry import Registry
     from ..scenario import Relevance, load_scenario
@@ -79,19 +79,7 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
             where = [f"new labels of pack {scenario_id} in {target}"] if summary.added else []
             if summary.relabeled:
                 where.append("each changed label rewritten where it was, the earlier judgment under 'previous'")
-            retrain = []
-            if summary.added or summary.relabeled:  # train refuses a pack with too few labels: say how many are missing
-                labels = load_labels(labels_dir)
-                n, cases = len(labels), sum(r.label != "none" for r in labels)
-                train = f"'signals train{scenario_option(scenario_id)}'"
-                if n < MIN_LABELS:
-                    retrain = [f"{n} labels in pack {scenario_id}: label {MIN_LABELS - n} more, then run {train} "
-                               f"(it trains from {MIN_LABELS})"]
-                elif cases < MIN_CASE_LABELS:
-                    retrain = [f"{cases} of the {n} labels in pack {scenario_id} are articles of its cases: label "
-                               f"{MIN_CASE_LABELS - cases} more of them, then run {train} (it trains from {MIN_CASE_LABELS})"]
-                else:
-                    retrain = [f"run {train} to retrain"]
+            retrain = [next_step(labels_dir, scenario_id)] if summary.added or summary.relabeled else []
             print("; ".join([f"{import_file}: {summary.describe()}", *where, *retrain]))
         return 0
 
@@ -133,5 +121,22 @@ def label_command(scenario: str | None, size: int, export: Path | None, import_f
         print(f"{n} items written to {export}; fill in 'label' ({'|'.join(LABELS)}) and 'note', "
               f"then run 'signals label --import {export}'")
         return 0
-    label_interactively(items, labels_dir, annotator)
+    if label_interactively(items, labels_dir, annotator):  # the labels count once the model is trained on them
+        print(next_step(labels_dir, scenario_id))
     return 0
+
+
+def next_step(labels_dir: Path, scenario_id: str) -> str:
+    """What to do with a pack's labels after adding some: train refuses a pack with too few, so say how many are
+    missing, or to retrain (an interactive session had ended on the count alone)."""
+    from ..labels import MIN_CASE_LABELS, MIN_LABELS, load_labels
+
+    labels = load_labels(labels_dir)
+    n, cases = len(labels), sum(r.label != "none" for r in labels)
+    train = f"'signals train{scenario_option(scenario_id)}'"
+    if n < MIN_LABELS:
+        return f"{n} labels in pack {scenario_id}: label {MIN_LABELS - n} more, then run {train} (it trains from {MIN_LABELS})"
+    if cases < MIN_CASE_LABELS:
+        return (f"{cases} of the {n} labels in pack {scenario_id} are articles of its cases: label "
+                f"{MIN_CASE_LABELS - cases} more of them, then run {train} (it trains from {MIN_CASE_LABELS})")
+    return f"run {train} to retrain"
