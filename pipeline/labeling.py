@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, InputError, LabelError
-from .labels import KnownIds, LabelRecord, check_records, parse_label_file
+from .labels import KnownIds, LabelRecord, check_records, json_rows, parse_label_file
 from .records import LABELS, Article
 from .scenario import id_problem
 from .settings import PROJECT_ROOT
@@ -228,15 +228,7 @@ def read_as_labels(path: Path, labels_dir: Path | None = None) -> Path | None:
 def _has_filled_labels(path: Path) -> bool:
     """Whether a row of `path` has a label filled in, read as import reads it: as plain UTF-8, a BOM (Notepad, Excel)
     hid a filled first row, and the next export wrote over the analyst's work."""
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        for line in handle:
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(raw, dict) and isinstance(raw.get("label"), str) and raw["label"].strip():
-                return True
-    return False
+    return any(isinstance(raw.get("label"), str) and raw["label"].strip() for _, raw in json_rows(path))
 
 
 def analyst_file(labels_dir: Path, annotator: str) -> Path:
@@ -319,23 +311,18 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
     that is not a plain pack name (a list, '../x'), are errors naming the line."""
     pack, first = None, None
     try:
-        with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # read_filled_file reports it
-                named = raw.get("scenario") if isinstance(raw, dict) else None
-                if named is None or named == "":
-                    continue
-                if not isinstance(named, str) or (problem := id_problem(named)):  # a list or '../x' named a folder
-                    why = problem if isinstance(named, str) else "it is not a text"
-                    raise LabelError(path, number, f"'scenario' is {json.dumps(named, ensure_ascii=False)[:60]}, not a "
-                                     f"pack's name ({why}); it names the pack the row was exported for: correct it")
-                if pack is not None and named != pack:
-                    raise LabelError(path, number, f"this row was exported for pack '{named}', line {first} for "
-                                     f"'{pack}'; a filled file holds one pack's labels: split it")
-                pack, first = pack or str(named), first or number
+        for number, raw in json_rows(path):  # a line that is not a JSON object: read_filled_file reports it
+            named = raw.get("scenario")
+            if named is None or named == "":
+                continue
+            if not isinstance(named, str) or (problem := id_problem(named)):  # a list or '../x' named a folder
+                why = problem if isinstance(named, str) else "it is not a text"
+                raise LabelError(path, number, f"'scenario' is {json.dumps(named, ensure_ascii=False)[:60]}, not a "
+                                 f"pack's name ({why}); it names the pack the row was exported for: correct it")
+            if pack is not None and named != pack:
+                raise LabelError(path, number, f"this row was exported for pack '{named}', line {first} for "
+                                 f"'{pack}'; a filled file holds one pack's labels: split it")
+            pack, first = pack or str(named), first or number
     except FileNotFoundError:
         raise LabelError(path, None, "no such file; check the path given to --import") from None
     return pack, first
@@ -344,17 +331,9 @@ def exported_for(path: Path) -> tuple[str | None, int | None]:
 def second_pass_line(path: Path) -> int | None:
     """The first line of `path` marked as a blind second pass (`export_second_pass`), or None."""
     try:
-        with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(raw, dict) and raw.get(SECOND_PASS):
-                    return number
+        return next((number for number, raw in json_rows(path) if raw.get(SECOND_PASS)), None)
     except (FileNotFoundError, IsADirectoryError):
         return None  # read_filled_file says so
-    return None
 
 
 def count_blank_rows(path: Path) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -100,6 +100,19 @@ def load_labels(labels_dir: Path, known_ids: "KnownIds | None" = None) -> list[L
     return [rec for _, rec in accepted.values()]
 
 
+def json_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row) for each line of `path` that reads as a JSON object, a BOM dropped (Notepad, Excel); the
+    other lines are passed over, for the checks that only look for something (the reader that validates names them)."""
+    with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(raw, dict):
+                yield number, raw
+
+
 def labeled_aside(pack_folder: Path) -> set[str]:
     """Ids the pack's labelers have already judged in label records it keeps beside its training labels: every
     `*.jsonl` one folder down from the pack except `labels/` itself (`held-out-round6/`, read and not trained on;
@@ -109,14 +122,7 @@ def labeled_aside(pack_folder: Path) -> set[str]:
     for path in sorted(Path(pack_folder).glob("*/*.jsonl")):
         if path.parent.name == "labels":
             continue
-        with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            for line in handle:
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(raw, dict) and raw.get("id") and raw.get("label"):
-                    ids.add(str(raw["id"]))
+        ids.update(str(raw["id"]) for _, raw in json_rows(path) if raw.get("id") and raw.get("label"))
     return ids
 
 
