@@ -8,6 +8,7 @@ has one writer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -72,7 +73,7 @@ def fetch_concurrently(settings: Settings, due: list[tuple[str, FeedState]]) -> 
     host one after another (one request per host at a time); outcomes in the order the feeds were due."""
     futures, last_on_host = [], {}
     for url, state in due:
-        host = url.partition("://")[2].split("/", 1)[0].lower()  # not urlsplit: a malformed URL fails in its task
+        host = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0].lower()  # not urlsplit: a malformed URL fails in its task
         before = [allow_failure(last_on_host[host])] if host in last_on_host else []
         future = fetch_task.submit(url, settings, state.etag, state.last_modified, wait_for=before)
         futures.append((url, future))

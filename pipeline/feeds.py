@@ -20,14 +20,11 @@ import httpx
 
 from .errors import ErrorKind, FeedError
 from .http import fetch_bounded, url_problem
-from .identity import article_id, canonical_url
+from .identity import article_id, canonical_url, url_scheme
 from .records import Article, FeedOutcome
 from .settings import Settings
 from .text import bounded, clean_text, future_date, parse_datetime, placeholder_date
 from .xmlsafety import unsafe_xml_reason
-
-
-SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # a link with one is absolute (or javascript:, data:, ...)
 
 
 def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Mapping[str, str] | None = None,
@@ -55,7 +52,7 @@ def parse_feed_bytes(data: bytes, name: str, outlet_hint: str = "", headers: Map
     articles = [a for a in (_entry_article(e, name, outlet, base) for e in entries) if a is not None]
     if not articles:
         return FeedOutcome(name, False, error="feed has entries but none with a title, link or text")
-    return FeedOutcome(name, True, articles=articles, damaged=_broken(parsed))
+    return FeedOutcome(name, True, articles=articles, damaged=_broken(parsed) and _cut_short(data))
 
 
 # feedparser's complaints about the Content-Type or the encoding it names: the document was still read whole
@@ -65,6 +62,18 @@ HEADER_COMPLAINTS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLCont
 def _broken(parsed) -> bool:
     """The XML parser gave up on the document and feedparser's loose parser read what it could."""
     return bool(parsed.get("bozo")) and not isinstance(parsed.get("bozo_exception"), HEADER_COMPLAINTS)
+
+
+# The document's last element closes its root: </rss>, </feed>, </rdf:RDF> (comments and whitespace may follow).
+ROOT_END = re.compile(rb"</\s*(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>(?:\s|<!--.*?-->)*$", re.I | re.S)
+
+
+def _cut_short(data: bytes) -> bool:
+    """A body that stops before its root element closes: a connection closed early, read as a whole body. Only such
+    a body is "damaged" (no validators kept, so the next poll fetches it whole); a complete feed that is merely not
+    well-formed (a stray '&', an undeclared `media:` prefix) keeps its conditional GET. UTF-16's zero bytes are
+    dropped for the check."""
+    return not ROOT_END.search(data[-1024:].replace(b"\x00", b""))
 
 
 def _content_type(headers: Mapping[str, str] | None) -> dict | None:
@@ -81,7 +90,7 @@ def _entry_article(entry, feed_name: str, outlet: str, base: str = "") -> Articl
     content = entry.get("content") or []
     text = bounded(clean_text(content[0].get("value", "")), "text") if content else ""
     link = (entry.get("link", "") or "").strip()
-    if link and base and not SCHEME.match(link):
+    if link and base and not url_scheme(link):  # relative (a link with a scheme: absolute, or javascript:, data:...)
         # Resolved here, not by feedparser: given a base, it also rewrites a guid like `12345` into a URL, which
         # would change the id of every such article already stored.
         try:

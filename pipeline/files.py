@@ -12,7 +12,7 @@ from .errors import InputError
 from .feeds import parse_feed_bytes
 from .identity import article_id, canonical_url
 from .records import LABELS, Article, FeedOutcome
-from .text import EARLIEST_DATE, bounded, clean_text, future_date, parse_datetime, placeholder_date
+from .text import bounded, clean_text, future_date, parse_datetime, placeholder_date
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -88,9 +88,8 @@ def article_from_record(record: dict) -> Article:
         raise InputError("", None, f"unreadable date {published!r} in 'published'")
     if future_date(parsed):
         raise InputError("", None, f"date {published!r} in 'published' is more than a day in the future")
-    if placeholder_date(parsed):
-        raise InputError("", None, f"date {published!r} in 'published' is before {EARLIEST_DATE:%Y}: a placeholder "
-                         "(a CMS's zero date), not when the article was published")
+    if placeholder_date(parsed):  # a CMS's zero date: undated, as a feed entry's (refused, it stopped a whole predict)
+        parsed = None
     return Article(
         id=str(record.get("id") or article_id("", link, title, summary)),
         source=str(record.get("source") or "jsonl"),

@@ -53,7 +53,8 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
     """
     cap = settings.max_feed_bytes if cap is None else cap
     seconds = settings.http_timeout if deadline is None else deadline
-    scheme = url.strip().partition(":")[0].lower()
+    url = url.strip()  # as url_problem and every feed list read it (a padded xmlUrl failed every run)
+    scheme = url.partition(":")[0].lower()
     if scheme not in ("http", "https"):
         raise FeedError(url, f"scheme '{scheme}' is not allowed (only http, https and local files)")
     problem = url_problem(url)
@@ -73,7 +74,7 @@ def fetch_bounded(url: str, settings: Settings, client: httpx.Client, headers: d
     except httpx.TooManyRedirects:
         raise FeedError(url, f"more than {settings.max_redirects} redirects") from None
     except (httpx.InvalidURL, UnicodeError) as exc:  # a redirect to a host no resolver takes (url_problem's kind)
-        raise FeedError(url, f"redirected to a malformed URL ({str(exc)[:160]})") from None
+        raise FeedError(url, f"malformed URL after a redirect ({str(exc)[:160]})") from None
     except (httpx.HTTPError, OSError) as exc:
         if watchdog.expired:
             raise FeedError(url, watchdog.reason, ErrorKind.TRANSIENT) from None
@@ -93,10 +94,14 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 (reading it checks the range)
         scheme, host = parts.scheme.lower(), parts.hostname or ""
         if scheme in ("http", "https") and host:
-            httpx.URL(url.strip()).host  # noqa: B018 (httpx decodes an xn-- host here, as a request does)
-            host.encode("idna")  # as the resolver encodes it: an empty or overlong label fails here
+            request = httpx.URL(url.strip())
+            request.host  # noqa: B018 (httpx decodes an xn-- host here, as a request does)
+            raw = request.raw_host  # the host as the request sends it: an IDN in IDNA 2008, as httpx encodes it
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError and the idna package's errors are ValueErrors
         return f"malformed URL ({str(exc)[:160]})"
+    if scheme in ("http", "https") and host and b":" not in raw:  # not an IPv6 literal
+        if any(not label or len(label) > 63 for label in raw.rstrip(b".").split(b".")):  # what the resolver refuses
+            return f"malformed URL (an empty or overlong label in the host '{host}')"
     if scheme not in ("http", "https"):
         return f"scheme '{scheme}' is not http or https"
     if not host:

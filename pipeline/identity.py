@@ -11,11 +11,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|partner|ito|at_\w+|_ga|igshid)$", re.I)
 
 
+# A URL's scheme, read without urllib: `urlsplit` raises on a broken IPv6 literal, and a run had crashed on one.
+SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def url_scheme(source: str) -> str:
+    """The scheme `source` is written with, lower case ('' for none: a relative link, a local path)."""
+    match = SCHEME.match(str(source))
+    return match.group(1).lower() if match else ""
+
+
 def is_url(source: str) -> bool:
     """True for a source written as an http(s) URL, well-formed or not (a malformed one then fails as a feed,
     named as given: `http.url_problem`); anything else is a local path."""
-    scheme, sep, _ = str(source).strip().partition("://")
-    return bool(sep) and scheme.lower() in ("http", "https")
+    return url_scheme(source) in ("http", "https")
 
 
 def canonical_url(url: str) -> str:

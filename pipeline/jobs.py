@@ -25,7 +25,7 @@ from .feeds import fetch_feed
 from .files import expand_paths, read_jsonl, read_local, written_articles
 from .fulltext import fill_full_text, is_stub
 from .http import http_client
-from .identity import is_url
+from .identity import is_url, url_scheme
 from .labels import MIN_CASE_LABELS, MIN_LABELS, LabelRecord, known_ids, label_set_hash, load_labels, load_shared_articles
 from .records import (CASES, LABELS, Article, FeedFailure, FeedOutcome, FeedState, GateCount, NlpResult, PageRead, Prediction,
                       RunSummary, SkippedFeed)
@@ -193,7 +193,7 @@ def local_sources(sources: Iterable[str]) -> tuple[list[Path], list[FeedOutcome]
     for source in sources:
         if is_url(source):
             continue
-        scheme = source.partition("://")[0]
+        scheme = url_scheme(source)
         if "://" in source and scheme:
             bad.append(FeedOutcome(source, False, error=f"not an http(s) URL or a file: scheme '{scheme}' is not http or https"))
         else:

@@ -66,12 +66,19 @@ def unpack_once(folder: Path, done: str, fill: Callable[[Path], None]) -> Path:
     partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
     try:
         fill(partial)
-        if not (folder / done).exists():  # not finished by another process meanwhile (it may be reading it now)
-            shutil.rmtree(folder, ignore_errors=True)  # a folder left half-made by an older version
+        if folder.exists() and not (folder / done).exists():  # left half-made by an older version: moved aside first.
+            # A finished folder is never deleted (another process may be reading it): it only ever appears whole, by
+            # the rename below, which fails onto a folder that exists.
+            stale = folder.with_name(f"{folder.name}.stale-{os.getpid()}")
             try:
-                partial.rename(folder)
-            except OSError:  # another process finished first
+                folder.rename(stale)
+            except OSError:  # another process moved it first
                 pass
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            partial.rename(folder)
+        except OSError:  # another process finished first
+            pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return folder

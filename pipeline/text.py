@@ -51,9 +51,8 @@ def clean_text(value: str) -> str:
     markup and entities escaped twice decoded too, control characters dropped, mojibake repaired, whitespace folded."""
     if not value:
         return ""
-    escaped_twice = ESCAPED_TAG.search(value)  # before the parse, which decodes it beside any raw tag
     value = _strip_markup(value)
-    if escaped_twice or ESCAPED_TAG.search(value):
+    if ESCAPED_TAG.search(value):  # after the parse: before it, `&lt;script&gt;` in real HTML is the text "<script>"
         value = _strip_markup(html.unescape(value))
     else:
         value = LEFT_ENTITY.sub(lambda entity: html.unescape(entity.group(0)), value)

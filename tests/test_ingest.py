@@ -66,13 +66,14 @@ def test_entities_a_publisher_escaped_twice_are_decoded():
     assert article.title == "Sutton & Nicholson go out on loan"
     assert article.summary == 'Iran & Pakistan: $4000 a ton, "quoted" and AT&T'
     assert clean_text("R&D; a=1&para=2") == "R&D; a=1&para=2"  # no entity: nothing decoded
-    # escaped markup beside a raw tag: the first parse decoded it to tags that stayed in the text (trial)
-    assert clean_text("&lt;p&gt;Iran &amp; Pakistan <b>agreed</b> to talks.&lt;/p&gt;") == "Iran & Pakistan agreed to talks."
+    # in real HTML, `&lt;script&gt;` is the text "<script>": kept, not taken for a tag that swallows the rest (review)
+    assert clean_text("<p>Attackers injected a &lt;script&gt; tag into 300 sites</p>") == "Attackers injected a <script> tag into 300 sites"
 
 
 def test_a_zero_date_is_no_publication_date(tmp_path):
     """Trial: a CMS's unset date (1970-01-01) became the store's first day; `trend` printed every day since 1970.
-    A feed entry keeps its text and is dated when first seen, as one dated in the future; a JSONL line is refused."""
+    A feed entry or a JSONL line keeps its text and is dated when first seen (refused, one such line had stopped a
+    whole 'signals predict', which never reads the date)."""
     rss = b"""<rss version="2.0"><channel><title>x</title>
     <item><title>Zero</title><link>http://127.0.0.1/z</link><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>
     <item><title>Old but real</title><link>http://127.0.0.1/o</link><pubDate>Thu, 15 Oct 2015 04:20:00 GMT</pubDate></item>
@@ -82,10 +83,8 @@ def test_a_zero_date_is_no_publication_date(tmp_path):
     path = tmp_path / "zero.jsonl"
     lines = [{"id": "ok", "title": "Talks"}, {"id": "z", "title": "Zero", "published": "1970-01-01T00:00:00Z"}]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    outcome = read_jsonl(path)
-    assert outcome.error == (f"{path}:2: date '1970-01-01T00:00:00Z' in 'published' is before 1995: a placeholder "
-                             "(a CMS's zero date), not when the article was published")
-    assert [a.id for a in outcome.articles] == ["ok"]
+    outcome = read_jsonl(path, strict=True)
+    assert outcome.ok and [(a.id, a.published) for a in outcome.articles] == [("ok", None), ("z", None)]
 
 
 def test_a_link_no_request_could_follow_is_dropped_and_the_feed_still_reads():

@@ -55,7 +55,7 @@ def export_opml_command(file: Path) -> int:
 @click.argument("urls", cls=Argument, nargs=-1, required=True, metavar="URL", help="a registered feed's URL, as 'feeds list' shows it")
 def remove_command(urls: tuple[str, ...]) -> int:
     from ..errors import SignalsError
-    from ..opml import feed_key
+    from ..opml import feed_key, registered_feeds
     from ..store import Store, existing_store
 
     current = settings()
@@ -64,10 +64,12 @@ def remove_command(urls: tuple[str, ...]) -> int:
     in_settings = {feed_key(f) for f in current.feeds}
     configured = [u for u in dict.fromkeys(urls) if feed_key(u) in in_settings]
     with Store(existing_store(current.db), memory_limit=current.duckdb_memory_limit) as store:  # never creates one
-        removed = store.unregister_feeds([u for u in urls if u not in configured])
+        spelled = {feed_key(u): u for u in registered_feeds(store)}  # as registered, whichever way it is written here
+        asked = {u: spelled.get(feed_key(u), u) for u in dict.fromkeys(urls) if u not in configured}
+        removed = store.unregister_feeds(list(asked.values()))
     for url in removed:
         print(f"removed {url}")
-    unknown = [u for u in dict.fromkeys(urls) if u not in removed and u not in configured]
+    unknown = [u for u, registered in asked.items() if registered not in removed]
     if configured or unknown:
         parts = ([f"configured in the settings' 'feeds', which every run polls (remove it there): {', '.join(configured)}"]
                  if configured else []) + ([f"not a registered feed: {', '.join(unknown)}"] if unknown else [])
