@@ -8,6 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
+from pipeline.errors import InputError
 from pipeline.jobs import (Runtime, check_enough_labels, fingerprint, fit_and_register, nothing_new, process_pending,
                            training_features, training_set)
 from pipeline.registry import ModelEntry
@@ -48,13 +49,29 @@ def rescore_task(rt: Runtime) -> int:
 
 
 @flow(name="retrain")
-def retrain_flow(config: str | None = None, db: str | None = None) -> dict:
+def retrain_flow(config: str | None = None, db: str | None = None) -> dict[str, dict]:
+    """Every watched pack (`scenarios`), each from its own labels, in turn: {pack: what became of its model}. The
+    served daily retrain had trained the first pack alone, and said nothing of the others. A pack with too few
+    labels to train stays zero-shot, with a log line; it no longer fails the run that retrains the others."""
     check_served_run({"config": config, "db": db})  # a served run keeps its deployment's paths
-    logger = get_run_logger()
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
+    return {pack: retrain_pack(settings.replace(scenario=pack)) for pack in settings.scenario_ids}
+
+
+def retrain_pack(settings) -> dict:
+    """One pack's retrain: labels, features, fit, register, re-score the store after a promotion."""
+    logger = get_run_logger()
     rt = Runtime(settings)
+    if not any(rt.scenario.labels_dir.glob("*.jsonl")):  # a new pack: scored zero-shot until it has labels
+        reason = f"no label files yet in {rt.scenario.labels_dir}"
+        logger.info("retrain: pack %s not trained: %s", rt.scenario.id, reason)
+        return {"version": None, "status": "zero-shot", "reason": reason, "rescored": 0, "metrics": {}}
     records, articles = training_set_task(rt)
-    check_enough_labels(rt.scenario, records)
+    try:
+        check_enough_labels(rt.scenario, records)
+    except InputError as exc:
+        logger.info("retrain: pack %s not trained: %s", rt.scenario.id, exc.reason)
+        return {"version": None, "status": "zero-shot", "reason": exc.reason, "rescored": 0, "metrics": {}}
     unchanged = nothing_new(rt, records, articles)
     if unchanged is not None:  # a retrain could only repeat a decision: nothing to encode, fit or save
         logger.info("retrain: model %s unchanged (%s)", unchanged.active.version, unchanged.reason)

@@ -58,13 +58,19 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     earlier, later = batch_before(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch01.jsonl",
                                   shared_data, datetime(2026, 3, 1))
     (labels / "labels" / "slice.jsonl").write_text("".join(earlier))
+    # a second watched pack, with no labels yet: the daily retrain had trained the first pack alone, silently
+    (tmp_path / "labels" / "india-pakistan-2025").mkdir()
+    shutil.copy(PROJECT_ROOT / "labels" / "india-pakistan-2025" / "scenario.toml", tmp_path / "labels" / "india-pakistan-2025")
     config = tmp_path / "signals.toml"
     config.write_text(
         f'[signals]\nlabels_dir = "{tmp_path / "labels"}"\nmodels_dir = "{tmp_path / "models"}"\n'
-        f'shared_data = "{shared_data}"\nnlp_processes = 1\n'
+        f'shared_data = "{shared_data}"\nnlp_processes = 1\nscenarios = ["iran-pakistan-2026", "india-pakistan-2025"]\n'
     )
     db = tmp_path / "s.duckdb"
-    first = retrain_flow(config=str(config), db=str(db))
+    both = retrain_flow(config=str(config), db=str(db))
+    assert list(both) == ["iran-pakistan-2026", "india-pakistan-2025"]
+    assert both["india-pakistan-2025"]["status"] == "zero-shot" and "no label files yet" in both["india-pakistan-2025"]["reason"]
+    first = both["iran-pakistan-2026"]
     assert first["status"] == "active" and 0 <= first["metrics"]["holdout"] <= 1
     registry = json.loads((tmp_path / "models" / "registry.json").read_text())
     assert [m["status"] for m in registry["models"]] == ["active"]
@@ -75,14 +81,14 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
 
     # Same labels: the active model has read them all, so nothing is encoded, fit or saved (it had fit and kept a
     # rejected model on every daily run with no new label).
-    second = retrain_flow(config=str(config), db=str(db))
+    second = retrain_flow(config=str(config), db=str(db))["iran-pakistan-2026"]
     assert second["status"] == "unchanged" and second["version"] == first["version"]
     assert "no labeled item the active model has not trained on" in second["reason"]
     assert features_task_states() == ["Completed"]
     assert len(list((tmp_path / "models" / "iran-pakistan-2026").iterdir())) == 1
 
     (labels / "labels" / "later.jsonl").write_text("".join(later))  # analysts label the newer articles
-    third = retrain_flow(config=str(config), db=str(db))
+    third = retrain_flow(config=str(config), db=str(db))["iran-pakistan-2026"]
     assert third["status"] == "active" and third["reason"].startswith(f"refresh: the active recipe refit with {len(later)} ")
     registry = json.loads((tmp_path / "models" / "registry.json").read_text())
     assert [m["status"] for m in registry["models"]] == ["retired", "active"]
@@ -95,7 +101,7 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     older, _ = batch_before(PROJECT_ROOT / "labels" / "iran-pakistan-2026" / "labels" / "round1-batch02.jsonl",
                             shared_data, datetime(2026, 3, 1))
     (labels / "labels" / "older.jsonl").write_text("".join(older[:12]))
-    fourth = retrain_flow(config=str(config), db=str(db))
+    fourth = retrain_flow(config=str(config), db=str(db))["iran-pakistan-2026"]
     assert fourth["status"] == "active" and fourth["reason"].startswith("refresh: the active recipe refit with 12 ")
     from pipeline.registry import Registry
 
@@ -106,10 +112,18 @@ def test_retrain_flow_trains_registers_and_rescores(prefect_harness, tmp_path, s
     # An analyst takes those 12 labels out again: the model unlearns them (it had said "unchanged", and the
     # removed judgments stayed in the shipped model for good).
     (labels / "labels" / "older.jsonl").unlink()
-    fifth = retrain_flow(config=str(config), db=str(db))
+    fifth = retrain_flow(config=str(config), db=str(db))["iran-pakistan-2026"]
     assert fifth["status"] == "active" and fifth["reason"].startswith("refresh: the active recipe refit without the 12 labels removed")
     trained = Registry(tmp_path / "models").trained_labels(Registry(tmp_path / "models").active("iran-pakistan-2026"))
     assert {(r["id"], r["label"]) for r in map(json.loads, earlier + later)} == set(trained.items())
+
+    # the second pack's first labels, too few to train: it stays zero-shot and says why; the first pack is untouched
+    india = sorted((PROJECT_ROOT / "labels" / "india-pakistan-2025" / "labels").glob("*.jsonl"))[0]
+    (tmp_path / "labels" / "india-pakistan-2025" / "labels").mkdir()
+    (tmp_path / "labels" / "india-pakistan-2025" / "labels" / "first.jsonl").write_text("".join(india.read_text().splitlines(keepends=True)[:3]))
+    sixth = retrain_flow(config=str(config), db=str(db))
+    assert sixth["iran-pakistan-2026"]["status"] == "unchanged"
+    assert sixth["india-pakistan-2025"]["status"] == "zero-shot" and "it needs 50 to train" in sixth["india-pakistan-2025"]["reason"]
 
 
 def batch_before(path: Path, shared_data: Path, cut: datetime) -> tuple[list[str], list[str]]:
