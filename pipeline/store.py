@@ -598,6 +598,14 @@ class Store:
             params.append(int(limit))
         return [r[0] for r in self.con.execute(sql, params).fetchall()]
 
+    def count_pending(self, scenario: str, model_version: str, until: date) -> int:
+        """How many articles dated up to `until` have no prediction from this model: left by a run stopped between
+        storing and scoring (or one still under way), their days read as quieter than they were."""
+        return self.con.execute(
+            "SELECT count(*) FROM articles a WHERE CAST(a.published AS DATE) <= ? AND NOT EXISTS (SELECT 1 FROM "
+            "predictions p WHERE p.article_id = a.id AND p.scenario = ? AND p.model_version = ?)",
+            [until, scenario, model_version]).fetchone()[0]
+
     def pending_ids_among(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[str]:
         """Those of `ids` with no prediction from this model yet."""
         self._register("among", pd.DataFrame({"id": list(ids)}))

@@ -351,3 +351,20 @@ def test_every_read_says_when_its_signals_come_from_a_model_the_active_one_repla
     for command in (["trend"], ["odds"], ["alerts", "--as-of", "2026-04-10"]):
         assert "these signals come from" not in invoke("--db", current, *command).stdout, command
 
+
+
+def test_articles_a_stopped_run_left_unscored_are_said_not_read_as_quiet_days(tmp_path, monkeypatch):
+    """Trial: a served run stopped between storing and scoring left 250 articles inside the range with no prediction;
+    trend said 'no day of it has data' for their days and odds counted them as quiet, with nothing said."""
+    monkeypatch.chdir(tmp_path)
+    db = build_store(tmp_path / "s.duckdb", [("a", 6, "contraction", "Border clash near Taftan"), ("c", 9, "base", "Talks go on")])
+    with Store(db) as store:  # stored, never scored: days 7 and 8
+        store.add_articles([Article(i, "test", "Outlet", "Iran and Pakistan talks", "", "", datetime(2026, 4, d, 12), "")
+                            for i, d in (("b1", 7), ("b2", 8))])
+    note = ("signals: scenario iran-pakistan-2026: 2 stored articles dated up to 2026-04-09 are not scored for it yet "
+            "(a run was stopped before scoring them, or one is under way), so their days read quieter than they were; "
+            "the next 'signals run' or 'signals import' scores them")
+    for command in (["trend"], ["odds"], ["alerts", "--as-of", "2026-04-10"]):
+        assert note in invoke("--db", db, *command).stderr.splitlines(), command
+    assert "not scored for it yet" not in invoke("--db", build_store(tmp_path / "t.duckdb", [("a", 6, "base", "Talks")]),
+                                                 "trend").stderr

@@ -48,7 +48,7 @@ def watched_pack(current):
     --scenario in place of `scenario`, which with no `scenarios` list is all an ingest reads. Returns (pack, that
     day or None)."""
     from ..scenario import load_scenario
-    from ..signals import gate_note, scored_until
+    from ..signals import current_model_version, gate_note, scored_until
     from ..store import Store
 
     pack = load_scenario(current.scenario_dir)
@@ -59,6 +59,12 @@ def watched_pack(current):
                 if note := gate_note(store, pack):  # said, not refused: the reads stand, every call `none` by the gate
                     print(f"signals: {note}", file=sys.stderr)
                 scored, newest = scored_until(store, pack), store.last_published_day()
+                if scored is not None and current.scenario in watched and (
+                        unscored := store.count_pending(current.scenario, current_model_version(store, pack), scored)):
+                    print(f"signals: scenario {current.scenario}: {unscored} stored article{'s' if unscored != 1 else ''}"
+                          f" dated up to {scored} {'are' if unscored != 1 else 'is'} not scored for it yet (a run was "
+                          "stopped before scoring them, or one is under way), so their days read quieter than they "
+                          "were; the next 'signals run' or 'signals import' scores them", file=sys.stderr)
                 if scored is None or newest is None or newest <= scored:
                     return pack, None
                 if current.scenario in watched:  # watched again after imports it missed, or an import still running
