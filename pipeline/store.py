@@ -599,12 +599,14 @@ class Store:
         return [r[0] for r in self.con.execute(sql, params).fetchall()]
 
     def count_pending(self, scenario: str, model_version: str, until: date) -> int:
-        """How many articles dated up to `until` have no prediction from this model: left by a run stopped between
-        storing and scoring (or one still under way), their days read as quieter than they were."""
-        return self.con.execute(
-            "SELECT count(*) FROM articles a WHERE CAST(a.published AS DATE) <= ? AND NOT EXISTS (SELECT 1 FROM "
-            "predictions p WHERE p.article_id = a.id AND p.scenario = ? AND p.model_version = ?)",
-            [until, scenario, model_version]).fetchone()[0]
+        """How many articles dated up to `until`, the newest day this model scored, have no prediction from it: left
+        by a run stopped between storing and scoring (or one still under way), their days read quieter than they were."""
+        # Two counts, not an anti-join (1 s at 2M articles): with `until` the newest day the model scored
+        # (`signals.scored_until`), each of its predictions is of an article dated up to it, one per article.
+        dated = self.con.execute("SELECT count(*) FROM articles WHERE CAST(published AS DATE) <= ?", [until]).fetchone()[0]
+        scored = self.con.execute("SELECT count(*) FROM predictions WHERE scenario = ? AND model_version = ?",
+                                  [scenario, model_version]).fetchone()[0]
+        return max(0, dated - scored)
 
     def pending_ids_among(self, scenario: str, model_version: str, ids: Sequence[str]) -> list[str]:
         """Those of `ids` with no prediction from this model yet."""
