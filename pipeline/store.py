@@ -162,9 +162,20 @@ def _locked(path: Path):
         handle.seek(0)
         holder = handle.read().strip()
         handle.close()
-        who = f" (pid {holder})" if holder.isdigit() else ""
+        who = f" (pid {holder})" if holder.isdigit() and _alive(int(holder)) else ""  # a backup's flock writes no pid
         raise StoreError(f"{path}: the store is in use by another run{who}; wait for it to finish and try again") from None
     return handle
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process `pid` exists (a lock file can still name a run that has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def check_no_run(path: Path | str) -> None:
@@ -401,6 +412,8 @@ class Store:
                     Path(f"{self.path}.tmp").rmdir()
                 except OSError:
                     pass  # none, or not empty
+                self._run_lock.seek(0)  # the pid goes with the lock: a backup's flock later was named by a run long over
+                self._run_lock.truncate()
                 self._run_lock.close()
                 self._run_lock = None
 

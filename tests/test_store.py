@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.errors import StoreError
 from pipeline.records import Article, NlpResult, Prediction
-from pipeline.store import Store
+from pipeline.store import Store, run_lock_path
 
 
 def article(i: int, day: int = 1, text: str = "body") -> Article:
@@ -118,6 +118,20 @@ def test_a_second_writer_gets_a_clear_error(tmp_path):
         assert f"in use by another run (pid {holder.pid})" in refused.stderr
     finally:
         holder.communicate("\n", timeout=10)
+    # A backup holding the lock file with flock (README, "Backing up a store") while the file still names a run that
+    # ended without closing the store: no pid is named. The trial's scheduled run had named a run long over.
+    assert run_lock_path(path).read_text() == str(holder.pid)
+    backup = subprocess.Popen(["flock", str(run_lock_path(path)), "sh", "-c", "echo held; read line"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert backup.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=r"the store is in use by another run; wait"):
+            Store(path)
+    finally:
+        backup.communicate("\n", timeout=10)
+    with Store(path) as store:
+        store.add_articles([])
+    assert run_lock_path(path).read_text() == ""  # a run that closes the store takes its pid with the lock
 
 
 def test_a_writer_removes_the_empty_spill_folder_a_killed_process_left(tmp_path):
