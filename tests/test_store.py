@@ -275,3 +275,16 @@ def test_the_same_page_under_a_new_id_is_not_stored_twice(tmp_path):
         syndicated = replace(first, id="a1-wire", link="http://127.0.0.1/other")  # same content, another page
         assert store.add_articles([edited, syndicated]) == (2, 0)
         assert sorted(store.article_ids()) == ["a1", "a1-edited", "a1-wire"]
+
+
+def test_a_prune_that_removed_nothing_sends_no_one_to_vacuum(tmp_path):
+    """Trial: 'store prune' on a store with one model said '0 predictions … removed; run 'signals store vacuum' to give
+    the space back', sending the user to a vacuum that frees nothing."""
+    from signals_app import invoke
+    from storekit import MODEL, PACK, classified_store, probs
+
+    from pipeline.records import Prediction
+
+    db = classified_store(tmp_path / "s.duckdb", [article(1)], [Prediction(article(1).id, PACK.id, MODEL, "base", probs("base"), [])])
+    result = invoke("--db", db, "store", "prune", "--keep-versions", "1")
+    assert result.stdout.strip() == "0 predictions of 0 retired model versions removed"

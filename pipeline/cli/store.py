@@ -35,7 +35,8 @@ def prune_command(keep_versions: int, as_json: bool) -> int:
     if as_json:
         print(json.dumps(result))
     else:
-        print(f"{prune_summary(result)}; run 'signals store vacuum' to give the space back")
+        vacuum = "; run 'signals store vacuum' to give the space back" if result["predictions_removed"] else ""
+        print(prune_summary(result) + vacuum)  # a prune that removed nothing freed nothing to give back
     return 0
 
 
