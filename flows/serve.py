@@ -13,6 +13,8 @@ the store (both made absolute here), and the sources when `--source` is given.
 Served runs go one at a time (`limit=1`): ingest and retrain both write the
 store, and DuckDB allows one writing process. Stopping the command (Ctrl-C or
 SIGTERM) cancels the run in progress and pauses both schedules (`serve_deployments`).
+So one serve per store: it holds `<db>.serve.lock` while it lives, and a second
+serve of the store is refused before it registers anything (`serve_lock`).
 
 Schedules need a running Prefect server; the temporary one a plain flow call
 starts is gone when the call returns:
@@ -56,18 +58,29 @@ and returns instead of serving. The deployments name module entrypoints
 worker's machine needs the project installed. Keep one worker with
 `--limit 1` per store, since DuckDB has a single writer; spread the NLP over
 machines with `--dask-address` rather than with more workers.
+
+One Prefect server holds one store's schedules: every store registers the same
+names (`ingest/signals`, `retrain/signals`), so registering a second store's
+would replace the first's in place. Serving or `--work-pool` refuses that,
+naming the store the server has them for (`check_no_other_store`); give each
+store its own server (its own PREFECT_HOME and port).
 """
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, StoreError
 from pipeline.run_parameters import check_local_sources
 from pipeline.settings import Settings
+from pipeline.store import serve_lock_path
 
 DEPLOYMENT_NAME = "signals"
 
@@ -151,21 +164,83 @@ def serve_or_deploy(
     work_pool: str | None = None,
 ) -> list:
     """What `signals serve` does (the CLI finds it through the `signals.flows` entry point `serve`): refuse to go
-    on without a Prefect server, or with a remote one and no auth; build both deployments; then register them on
-    `work_pool` and return their ids, or, without a pool, serve them here until stopped and return []."""
+    on without a Prefect server, or with a remote one and no auth; build both deployments; refuse if the server
+    has them for another store; then register them on `work_pool` and return their ids, or, without a pool, serve
+    them here until stopped and return []. Serving here holds the store's serve lock throughout; a pool
+    registration only checks that no serve holds it."""
     if not prefect_api_url():
         raise ConfigError(
             "schedules need a Prefect server: start one with 'prefect server start' and "
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (see 'signals serve --help')"
         )
     check_api_auth(prefect_api_url(), prefect_api_auth_configured())
-    check_reachable(prefect_api_url())
-    deployments = build_deployments(settings, config, ingest_cron, retrain_cron, interval, sources, dask, dask_address,
-                                    dask_workers)
     if work_pool:
-        return deploy_to_pool(deployments, work_pool)
-    serve_deployments(deployments)
+        if serve_lock_path(settings.db).exists():  # a registration may come from a machine without the store
+            with serve_lock(settings.db):
+                pass
+        serving = nullcontext()
+    else:
+        serving = serve_lock(settings.db)
+    with serving:
+        check_reachable(prefect_api_url())
+        deployments = build_deployments(settings, config, ingest_cron, retrain_cron, interval, sources, dask,
+                                        dask_address, dask_workers)
+        check_no_other_store(deployments, deployment_parameters(settings, config)["db"])
+        if work_pool:
+            return deploy_to_pool(deployments, work_pool)
+        serve_deployments(deployments)
     return []
+
+
+@contextmanager
+def serve_lock(db: Path) -> Iterator[None]:
+    """Hold the store's serve lock (`<db>.serve.lock`, flock, this pid written in it), or a StoreError naming the
+    pid that serves the store. Two serves of one store had registered the same deployments, and the first to stop
+    paused both, leaving the other running but serving nothing. The kernel frees the lock when the process dies."""
+    path = serve_lock_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise StoreError(f"{db}: the store is already served by another 'signals serve'{who}; one serve per "
+                             "store: stop that one first (Ctrl-C or SIGTERM), or leave it serving") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def check_no_other_store(deployments: list, db: str) -> None:
+    """A ConfigError when the Prefect server already has these deployments (same flow and deployment names) for
+    another store: registering would replace them in place (same ids, `db` now this store), and the other
+    store's serve or worker would then run this store's runs. The same store registering again (a restart) passes."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    others = {}
+    with get_client(sync_client=True) as client:
+        for name in (f"{d.flow_name}/{d.name}" for d in deployments):
+            try:
+                theirs = (client.read_deployment_by_name(name).parameters or {}).get("db")
+            except ObjectNotFound:
+                continue
+            if not theirs or Path(theirs).resolve() != Path(db).resolve():
+                others[name] = theirs
+    if not others:
+        return
+    store = next(iter(others.values())) or "a store it does not name (no 'db' parameter)"
+    deletes = "; ".join(f"prefect deployment delete {name}" for name in others)
+    raise ConfigError(
+        f"the Prefect server at {without_credentials(prefect_api_url())} already has {', '.join(others)} for "
+        f"another store, {store}; registering {db} would take them over. One Prefect server holds one store's "
+        "schedules: give this store its own server (prefect server start with its own PREFECT_HOME and --port, "
+        f"and PREFECT_API_URL pointing at it), or, if that store is no longer served, delete its deployments: {deletes}"
+    )
 
 
 def check_reachable(api_url: str, timeout: float = 5.0) -> None:

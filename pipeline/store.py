@@ -21,6 +21,8 @@ and then no other process may open it at all, not even to read. So:
 - readers open the file read-only, and when a batch holds it they wait (a
   bounded wait, `lock_wait` seconds, polling) and then see everything committed
   so far.
+- `signals serve` holds another lock, `<db>.serve.lock`, for its whole life:
+  one serve per store (flows/serve.py). Its runs take the run lock as any run.
 """
 
 from __future__ import annotations
@@ -107,6 +109,13 @@ def run_lock_path(path: Path) -> Path:
     so that every name of one store shares one lock."""
     real = Path(path).resolve()
     return real.with_name(real.name + ".lock")
+
+
+def serve_lock_path(path: Path) -> Path:
+    """The serve lock's file beside a store: `<db>.serve.lock`, beside the real file as the run lock is. `signals
+    serve` holds it for its whole life (flows/serve.py); each served run still takes the run lock."""
+    real = Path(path).resolve()
+    return real.with_name(real.name + ".serve.lock")
 
 
 @contextmanager

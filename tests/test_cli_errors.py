@@ -135,6 +135,7 @@ def test_an_output_that_is_the_store_is_refused_and_the_store_kept(tmp_path, mon
         (["--db", db, "trend", "--format", "csv", "--output", db], f"--output {store_line}"),
         (["--db", db, "trend", "--format", "csv", "--output", f"{db}.wal"], "--output is the store's write-ahead log"),
         (["--db", db, "label", "--export", f"{db}.lock"], "--export is the store's run lock"),
+        (["--db", "link.duckdb", "label", "--export", f"{db}.serve.lock"], "--export is the store's serve lock"),
         (["--db", db, "feeds", "export-opml", db], f"FILE {store_line}"),
         (["--db", db, "predict", "--input", FIXTURES / "articles.jsonl", "--output", db], f"--output {store_line}"),
         (["--db", db, "events", "--input", FIXTURES / "articles.jsonl", "--output", "link.duckdb"], f"--output {store_line}"),

@@ -329,3 +329,140 @@ def test_an_authenticated_server_serves_the_ingest_and_refuses_runs_pointed_else
                         ("server output", server_log.read_text())):
         assert AUTH_STRING not in text, f"the auth string is in the {where}"
     assert AUTH_STRING.encode() not in db.read_bytes()
+
+
+# ---------------------------------------------------------------- one server, stores and serves that would collide
+
+
+NEVER = ["--ingest-cron", "0 0 1 1 *", "--retrain-cron", "0 0 1 1 *"]  # no run starts while the tests look
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory):
+    """One `prefect server start` on 127.0.0.1 (no auth) for the tests below; yields (api, env for `signals`)."""
+    home = tmp_path_factory.mktemp("local-server")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SIGNALS_"))}
+    env.update(PREFECT_HOME=str(home / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_UI_ENABLED="false")
+    log = home / "server.log"
+    server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], log, env, home)
+    try:
+        wait_healthy(api, server, log)
+        yield api, {**env, "PREFECT_API_URL": api}
+    finally:
+        stop(server)
+
+
+@pytest.fixture
+def empty_server(local_server):
+    """The shared server, left with no deployments by each test."""
+    yield local_server
+    with api_client(local_server[0], auth_string=None) as client:
+        for deployment_id, _, _ in deployments_of(local_server[0]).values():
+            client.delete_deployment(deployment_id)
+
+
+def deployments_of(api: str) -> dict:
+    """Name -> (id, db, paused) of the `signals` deployments on the server."""
+    from prefect.exceptions import ObjectNotFound
+
+    found = {}
+    with api_client(api, auth_string=None) as client:
+        for name in ("ingest/signals", "retrain/signals"):
+            try:
+                deployment = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            found[name] = (deployment.id, deployment.parameters.get("db"), deployment.paused)
+    return found
+
+
+def signals_run(args: list[str], env: dict, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(serve_command() + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_a_second_serve_of_a_store_is_refused_and_the_first_keeps_its_schedules(empty_server, tmp_path):
+    """Trial C §1: a second serve of one store was accepted; whichever stopped first paused both deployments,
+    and the other went on running with nothing to run. Now it stops at once, naming the serving pid, before it
+    registers anything; the store is named here through a symbolic link, and the lock is beside the real file."""
+    api, env = empty_server
+    db, link = tmp_path / "data" / "signals.duckdb", tmp_path / "link.duckdb"
+    db.parent.mkdir()
+    link.symlink_to(db)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = start(serve_command() + ["--db", str(db), "serve", *NEVER], first_log, env, tmp_path)
+    second = None
+    try:
+        deadline = time.monotonic() + RUN_COMPLETE_SECONDS
+        while len(registered := deployments_of(api)) < 2:
+            assert first.poll() is None and time.monotonic() < deadline, first_log.read_text()[-4000:]
+            time.sleep(1)
+        second = start(serve_command() + ["--db", str(link), "serve", *NEVER], second_log, env, tmp_path)
+        try:
+            code = second.wait(90)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"a second serve of the store is still running:\n{second_log.read_text()[-4000:]}")
+        assert code == 1
+        assert second_log.read_text().strip().splitlines() == [
+            f"signals: error: {link}: the store is already served by another 'signals serve' (pid {first.pid}); "
+            "one serve per store: stop that one first (Ctrl-C or SIGTERM), or leave it serving"]
+        # nor may the served deployments move to a pool: the serve here would compete with the pool's workers
+        to_pool = signals_run(["--db", str(db), "serve", "--work-pool", "signals", *NEVER], env, tmp_path)
+        assert to_pool.returncode == 1 and f"the store is already served by another 'signals serve' (pid {first.pid})" \
+            in to_pool.stderr, to_pool.stdout + to_pool.stderr
+        assert deployments_of(api) == registered and all(not paused for _, _, paused in registered.values())
+        assert first.poll() is None
+        assert sorted(p.name for p in db.parent.iterdir()) == ["signals.duckdb.serve.lock"]
+    finally:
+        for process in filter(None, (second, first)):
+            stop(process)
+
+
+@pytest.mark.slow
+def test_a_second_store_is_refused_the_deployments_another_store_has_on_the_server(empty_server, tmp_path):
+    """Trial C §2: every store registers `ingest/signals` and `retrain/signals`, so registering store B replaced
+    store A's deployments in place (same ids, `db` now B) and A's worker ran B's runs. Now B is refused in one
+    line naming A and the commands that free the names; A registering again (a restart) still works."""
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    api, env = empty_server
+    with api_client(api, auth_string=None) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name="signals", type="process"))
+        except ObjectAlreadyExists:
+            pass
+    store_a, store_b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    register = ["serve", "--work-pool", "signals", *NEVER]
+    first = signals_run(["--db", str(store_a), *register], env, tmp_path)
+    assert first.returncode == 0, first.stderr[-4000:]
+    registered = deployments_of(api)
+    assert {db for _, db, _ in registered.values()} == {str(store_a)}
+
+    refused = signals_run(["--db", str(store_b), *register], env, tmp_path)
+    assert refused.returncode == 1, refused.stdout + refused.stderr[-4000:]
+    message = refused.stderr.strip()
+    assert "\n" not in message and message.startswith(
+        f"signals: error: the Prefect server at {api} already has ingest/signals, retrain/signals for another store, "
+        f"{store_a}; registering {store_b} would take them over. One Prefect server holds one store's schedules")
+    assert deployments_of(api) == registered
+
+    again = signals_run(["--db", str(store_a), *register], env, tmp_path)  # a restart: the same two deployments
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert {name: deployment_id for name, (deployment_id, _, _) in deployments_of(api).items()} == \
+           {name: deployment_id for name, (deployment_id, _, _) in registered.items()}
+
+    # the message's own commands free the names (Prefect's listing commands fail with 422 under the pinned FastAPI)
+    deletes = message.split("delete its deployments: ", 1)[1].split("; ")
+    assert deletes == ["prefect deployment delete ingest/signals", "prefect deployment delete retrain/signals"]
+    for command in deletes:
+        done = subprocess.run([str(BIN / "prefect"), *command.split()[1:]], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert deployments_of(api) == {}
+    second = signals_run(["--db", str(store_b), *register], env, tmp_path)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert {db for _, db, _ in deployments_of(api).values()} == {str(store_b)}

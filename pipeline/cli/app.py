@@ -86,13 +86,15 @@ class SignalsCommand(click.Command):
 
 def store_files(db: Path) -> dict[Path, str]:
     """The files a store is made of, resolved (so a symbolic link or `./` spelling counts), with what each is:
-    the DuckDB file, its write-ahead log and its run lock, beside the name given and beside the file it points to."""
-    from ..store import run_lock_path
+    the DuckDB file, its write-ahead log and its run and serve locks, beside the name given and beside the file
+    it points to."""
+    from ..store import run_lock_path, serve_lock_path
 
     files = {}
     for base in (Path(db).absolute(), Path(db).resolve()):
         files[Path(f"{base}.wal").resolve()] = f"the store's write-ahead log (--db {db})"
     files[run_lock_path(db)] = f"the store's run lock (--db {db})"
+    files[serve_lock_path(db)] = f"the store's serve lock (--db {db})"
     files[Path(db).resolve()] = f"the store itself (--db {db})"
     return files
 
