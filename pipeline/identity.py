@@ -27,6 +27,13 @@ def is_url(source: str) -> bool:
     return url_scheme(source) in ("http", "https")
 
 
+def url_host(parts) -> str:
+    """A split URL's host in lower case, an IPv6 literal in its brackets (without them, `http://2001:db8::1/a` is
+    no URL a request can follow)."""
+    host = (parts.hostname or "").lower()
+    return f"[{host}]" if ":" in host else host
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no fragment, no tracking parameters, sorted query. A URL urllib cannot split
     (a broken IPv6 literal, a port out of range) is kept as written."""
@@ -40,7 +47,7 @@ def canonical_url(url: str) -> str:
         return url
     if parts.scheme.lower() not in ("http", "https"):
         return url
-    host = (parts.hostname or "").lower()
+    host = url_host(parts)
     if port and port not in (80, 443):
         host = f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))

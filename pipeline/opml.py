@@ -21,6 +21,7 @@ from lxml import etree
 
 from .errors import InputError
 from .http import url_problem
+from .identity import url_host
 from .settings import Settings
 from .store import Store
 from .xmlsafety import unsafe_xml_reason
@@ -122,7 +123,7 @@ def feed_key(url: str) -> str:
         port = parts.port
     except ValueError:  # malformed (`http.url_problem`): the same feed only as written
         return url.strip()
-    host = (parts.hostname or "").lower()
+    host = url_host(parts)
     if port and port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))

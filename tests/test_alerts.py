@@ -363,7 +363,7 @@ def test_articles_a_stopped_run_left_unscored_are_said_not_read_as_quiet_days(tm
                             for i, d in (("b1", 7), ("b2", 8))])
     note = ("signals: scenario iran-pakistan-2026: 2 stored articles dated up to 2026-04-09 are not scored for it yet "
             "(a run was stopped before scoring them, or one is under way), so their days read quieter than they were; "
-            "the next 'signals run' or 'signals import' scores them")
+            "the run under way, or else the next 'signals run' or 'signals import', scores them")
     for command in (["trend"], ["odds"], ["alerts", "--as-of", "2026-04-10"]):
         assert note in invoke("--db", db, *command).stderr.splitlines(), command
     assert "not scored for it yet" not in invoke("--db", build_store(tmp_path / "t.duckdb", [("a", 6, "base", "Talks")]),

@@ -14,6 +14,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def test_canonical_url_drops_tracking_and_fragment():
     assert canonical_url("HTTPS://Example.COM/a/b?utm_source=x&id=3&fbclid=y#top") == "https://example.com/a/b?id=3"
+    # an IPv6 literal keeps its brackets: without them the link was no URL a request could follow (review)
+    assert canonical_url("http://[2001:DB8::1]:8080/a#x") == "http://[2001:db8::1]:8080/a"
+    assert canonical_url("http://[::1]/a") == "http://[::1]/a"
     assert canonical_url("https://example.com/a?b=2&a=1") == canonical_url("https://example.com/a?a=1&b=2")
 
 

@@ -64,7 +64,8 @@ def watched_pack(current):
                     print(f"signals: scenario {current.scenario}: {unscored} stored article{'s' if unscored != 1 else ''}"
                           f" dated up to {scored} {'are' if unscored != 1 else 'is'} not scored for it yet (a run was "
                           "stopped before scoring them, or one is under way), so their days read quieter than they "
-                          "were; the next 'signals run' or 'signals import' scores them", file=sys.stderr)
+                          "were; the run under way, or else the next 'signals run' or 'signals import', scores them",
+                          file=sys.stderr)
                 if scored is None or newest is None or newest <= scored:
                     return pack, None
                 if current.scenario in watched:  # watched again after imports it missed, or an import still running
