@@ -89,23 +89,22 @@ def url_problem(url: str) -> str | None:
     """Why `url` cannot be fetched, in a few words; None for a fetchable http(s) URL. Checked before any request:
     a port out of range, a broken IPv6 literal or a host no resolver takes (`news..example.com`, `xn--a`) raised
     ValueErrors from urllib, httpx and the resolver that no fetch expects, and one such feed stopped a whole run."""
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         parts.port  # noqa: B018 (reading it checks the range)
         scheme, host = parts.scheme.lower(), parts.hostname or ""
-        if scheme in ("http", "https") and host:
-            request = httpx.URL(url.strip())
-            request.host  # noqa: B018 (httpx decodes an xn-- host here, as a request does)
-            raw = request.raw_host  # the host as the request sends it: an IDN in IDNA 2008, as httpx encodes it
+        if scheme not in ("http", "https"):
+            return f"scheme '{scheme}' is not http or https"
+        if not host:
+            return "no host in the URL"
+        request = httpx.URL(url)
+        request.host  # noqa: B018 (httpx decodes an xn-- host here, as a request does)
+        raw = request.raw_host  # the host as the request sends it: an IDN in IDNA 2008, as httpx encodes it
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError and the idna package's errors are ValueErrors
         return f"malformed URL ({str(exc)[:160]})"
-    if scheme in ("http", "https") and host and b":" not in raw:  # not an IPv6 literal
-        if any(not label or len(label) > 63 for label in raw.rstrip(b".").split(b".")):  # what the resolver refuses
-            return f"malformed URL (an empty or overlong label in the host '{host}')"
-    if scheme not in ("http", "https"):
-        return f"scheme '{scheme}' is not http or https"
-    if not host:
-        return "no host in the URL"
+    if b":" not in raw and any(not label or len(label) > 63 for label in raw.rstrip(b".").split(b".")):
+        return f"malformed URL (an empty or overlong label in the host '{host}')"  # what the resolver refuses
     return None
 
 

@@ -205,10 +205,11 @@ def daily_rows(store: Store, scenario, since: date | None = None, until: date | 
     return frame[["day", "case", "articles", "probability"]]
 
 
-def scored_until(store: Store, scenario) -> date | None:
-    """The newest day with an article the scenario's current model scored: where `odds` ends when no day is given
-    (its path runs to the last of `article_predictions`), and where a pack no longer watched stops having data."""
-    version = current_model_version(store, scenario)
+def scored_until(store: Store, scenario, version: str | None = None) -> date | None:
+    """The newest day with an article the scenario's current model (or `version`, when the caller has it) scored:
+    where `odds` ends when no day is given (its path runs to the last of `article_predictions`), and where a pack no
+    longer watched stops having data."""
+    version = version or current_model_version(store, scenario)
     return store.last_predicted_day(scenario_id(scenario), version) if version is not None else None
 
 

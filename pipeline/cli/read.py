@@ -58,9 +58,10 @@ def watched_pack(current):
             if store.newest_model_version(current.scenario) is not None:
                 if note := gate_note(store, pack):  # said, not refused: the reads stand, every call `none` by the gate
                     print(f"signals: {note}", file=sys.stderr)
-                scored, newest = scored_until(store, pack), store.last_published_day()
+                version = current_model_version(store, pack)
+                scored, newest = scored_until(store, pack, version), store.last_published_day()
                 if scored is not None and current.scenario in watched and (
-                        unscored := store.count_pending(current.scenario, current_model_version(store, pack), scored)):
+                        unscored := store.count_pending(current.scenario, version, scored)):
                     print(f"signals: scenario {current.scenario}: {unscored} stored article{'s' if unscored != 1 else ''}"
                           f" dated up to {scored} {'are' if unscored != 1 else 'is'} not scored for it yet (a run was "
                           "stopped before scoring them, or one is under way), so their days read quieter than they "
